@@ -1,0 +1,142 @@
+"""Repositories: the queries the actions need, over a session whose lifetime the unit of work owns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from store.models import BotPost, Incident, ProcessedDelivery, RoleAssignment, SlackJob, TimelineEvent
+
+RESOLVED = "resolved"
+
+
+class IncidentRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, incident: Incident) -> Incident:
+        self.session.add(incident)
+        self.session.flush()
+        return incident
+
+    def get(self, incident_id: int, *, for_update: bool = False) -> Incident | None:
+        stmt = select(Incident).where(Incident.id == incident_id).options(selectinload(Incident.roles))
+        if for_update:
+            stmt = stmt.with_for_update(of=Incident)
+        return self.session.scalars(stmt).first()
+
+    def get_by_channel(self, channel_id: str, *, for_update: bool = False) -> Incident | None:
+        stmt = select(Incident).where(Incident.channel_id == channel_id).options(selectinload(Incident.roles))
+        if for_update:
+            stmt = stmt.with_for_update(of=Incident)
+        return self.session.scalars(stmt).first()
+
+    def list_open(self, limit: int = 50) -> Sequence[Incident]:
+        stmt = (
+            select(Incident)
+            .where(Incident.status != RESOLVED)
+            .order_by(Incident.declared_at.desc(), Incident.id.desc())
+            .limit(limit)
+        )
+        return self.session.scalars(stmt).all()
+
+    def list_since(self, since: datetime | None = None) -> Sequence[Incident]:
+        stmt = select(Incident).order_by(Incident.id)
+        if since is not None:
+            stmt = stmt.where(Incident.declared_at >= since)
+        return self.session.scalars(stmt).all()
+
+    def add_role(self, assignment: RoleAssignment) -> None:
+        self.session.add(assignment)
+
+
+class TimelineRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, event: TimelineEvent) -> TimelineEvent:
+        self.session.add(event)
+        return event
+
+    def list_for(self, incident_id: int) -> Sequence[TimelineEvent]:
+        stmt = (
+            select(TimelineEvent)
+            .where(TimelineEvent.incident_id == incident_id)
+            .order_by(TimelineEvent.occurred_at, TimelineEvent.id)
+        )
+        return self.session.scalars(stmt).all()
+
+
+class PostRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, post: BotPost) -> None:
+        self.session.add(post)
+
+    def get(self, incident_id: int, purpose: str) -> BotPost | None:
+        stmt = select(BotPost).where(BotPost.incident_id == incident_id, BotPost.purpose == purpose)
+        return self.session.scalars(stmt).first()
+
+    def list_for(self, incident_id: int) -> Sequence[BotPost]:
+        return self.session.scalars(select(BotPost).where(BotPost.incident_id == incident_id)).all()
+
+
+class JobRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, job: SlackJob) -> SlackJob:
+        self.session.add(job)
+        self.session.flush()
+        return job
+
+    def get(self, job_id: int) -> SlackJob | None:
+        return self.session.get(SlackJob, job_id)
+
+    def due_ids(self, now: datetime, limit: int = 100) -> list[int]:
+        """List jobs owed now; the due_at index keeps this proportional to what is due."""
+        stmt = (
+            select(SlackJob.id)
+            .where(SlackJob.due_at <= now)
+            .where(or_(SlackJob.claimed_until.is_(None), SlackJob.claimed_until < now))
+            .order_by(SlackJob.due_at)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt).all())
+
+    def claim(self, job_id: int, now: datetime, lease: timedelta) -> bool:
+        """Claim a due job atomically: the conditional UPDATE lets one process win across replicas."""
+        stmt = (
+            update(SlackJob)
+            .where(SlackJob.id == job_id, SlackJob.due_at <= now)
+            .where(or_(SlackJob.claimed_until.is_(None), SlackJob.claimed_until < now))
+            .values(claimed_until=now + lease, attempts=SlackJob.attempts + 1)
+        )
+        return self.session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+
+    def pending_for(self, incident_id: int) -> Sequence[SlackJob]:
+        stmt = select(SlackJob).where(SlackJob.incident_id == incident_id, SlackJob.finished_at.is_(None))
+        return self.session.scalars(stmt).all()
+
+
+class DeliveryRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def first_time(self, key: str, now: datetime) -> bool:
+        """Record a delivery; False when another transaction (or replica) already recorded it."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(ProcessedDelivery(key=key, received_at=now))
+            return True
+        except IntegrityError:
+            return False
+
+    def expire(self, before: datetime) -> int:
+        stmt = delete(ProcessedDelivery).where(ProcessedDelivery.received_at < before)
+        return self.session.execute(stmt).rowcount  # type: ignore[attr-defined]
