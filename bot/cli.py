@@ -1,0 +1,230 @@
+"""The `incidentbot` command line: serve, demo, migrate, check config, print the manifest, export."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.config import ConfigError, IncidentConfig, effective_config_text, load_config
+from bot.manifest import DEFAULT_REQUEST_URL, manifest_yaml
+from bot.settings import Settings
+
+__all__ = ["build_parser", "main"]
+
+log = logging.getLogger(__name__)
+
+_INCIDENT_RE = re.compile(r"^INC-(\d+)$", re.IGNORECASE)
+_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _iso_date(text: str) -> date:
+    """argparse type for --since, so a bad date is a usage error rather than a traceback."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def _configure_logging(level: int) -> None:
+    """Log to stderr with a format that carries no request payloads; done in main so imports stay inert."""
+    logging.basicConfig(level=level, format=_LOG_FORMAT, stream=sys.stderr)
+    # slack_sdk's DEBUG output includes request bodies and headers; never let it through.
+    logging.getLogger("slack_sdk").setLevel(max(level, logging.INFO))
+
+
+def _load_config_or_report(path: Path | None) -> IncidentConfig | None:
+    """Load config, printing a ConfigError for the operator instead of a traceback."""
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        print(f"incidentbot: config error: {exc}", file=sys.stderr)
+        return None
+
+
+def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the bot; the server module is imported lazily because it pulls in Bolt and the scheduler."""
+    config = _load_config_or_report(settings.incidentbot_config)
+    if config is None:
+        return 2
+    from bot.server import serve
+
+    return int(serve(settings, config))
+
+
+def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the offline demo, which needs no Slack workspace."""
+    from bot.demo import run_demo
+
+    return int(run_demo(args))
+
+
+def _redacted_url(url: str) -> str:
+    """Database URLs may carry a password; never print it."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparseable URL is reported by the migration itself; just hide it here
+        return "<database url>"
+
+
+def _cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    """Apply Alembic migrations up to a revision, for operators who run them outside `serve`."""
+    from bot.migrate import upgrade
+
+    target = _redacted_url(settings.database_url)
+    print(f"Upgrading database {target} to revision {args.revision} ...")
+    upgrade(settings.database_url, args.revision)
+    print(f"Database {target} is at revision {args.revision}.")
+    return 0
+
+
+def _cmd_config_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Validate a config file and show the effective result, so mistakes surface before deploy."""
+    path: Path | None = args.file if args.file is not None else settings.incidentbot_config
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        print(f"incidentbot: config error: {exc}", file=sys.stderr)
+        return 2
+    if path is None:
+        source = "built-in defaults (no FILE given and INCIDENTBOT_CONFIG is not set)"
+    else:
+        source = str(path)
+    print(f"# Config OK: {source}")
+    print("# Effective configuration:")
+    print(effective_config_text(config), end="")
+    return 0
+
+
+def _cmd_manifest(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the app manifest to paste into api.slack.com when creating or updating the app."""
+    print(manifest_yaml(request_url=args.url, socket_mode=args.socket_mode), end="")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Export incidents for postmortems or archiving; the work happens in bot.export."""
+    config = _load_config_or_report(settings.incidentbot_config)
+    if config is None:
+        return 2
+    from bot.export import run_export
+
+    return int(run_export(args, settings, config))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser; separate from main so tests and docs can inspect it."""
+    parser = argparse.ArgumentParser(
+        prog="incidentbot", description="Slack bot that runs incident war rooms."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the bot (HTTP, or Socket Mode when SLACK_APP_TOKEN is set)")
+    serve.set_defaults(handler=_cmd_serve)
+
+    demo = sub.add_parser("demo", help="play a scripted incident without Slack")
+    demo.add_argument("--slow", action="store_true", help="pause between steps so people can follow along")
+    demo.set_defaults(handler=_cmd_demo)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade = db_sub.add_parser("upgrade", help="apply migrations to DATABASE_URL")
+    upgrade.add_argument("--revision", default="head", help="target revision (default: head)")
+    upgrade.set_defaults(handler=_cmd_db_upgrade)
+
+    config = sub.add_parser("config", help="config file tools")
+    config_sub = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    check = config_sub.add_parser("check", help="validate a config file and print the effective config")
+    check.add_argument(
+        "file", nargs="?", type=Path, metavar="FILE", help="config file (default: $INCIDENTBOT_CONFIG)"
+    )
+    check.set_defaults(handler=_cmd_config_check)
+
+    manifest = sub.add_parser("manifest", help="print the Slack app manifest (YAML)")
+    manifest.add_argument(
+        "--url",
+        default=DEFAULT_REQUEST_URL,
+        help=f"public URL Slack posts events to (default: {DEFAULT_REQUEST_URL})",
+    )
+    manifest.add_argument("--socket-mode", action="store_true", help="manifest for Socket Mode (no URLs)")
+    manifest.set_defaults(handler=_cmd_manifest)
+
+    export = sub.add_parser("export", help="export one incident, or all of them, as Markdown or JSON")
+    export.add_argument("incident", nargs="?", metavar="INC-N", help="the incident to export, e.g. INC-42")
+    export.add_argument("--all", dest="all", action="store_true", help="export every incident into -o DIR")
+    export.add_argument(
+        "--since", type=_iso_date, metavar="DATE", help="with --all: only incidents from DATE"
+    )
+    export.add_argument(
+        "--format", choices=("markdown", "json"), default="markdown", help="(default: markdown)"
+    )
+    export.add_argument(
+        "-o", "--output", type=Path, metavar="PATH", help="output file (or directory with --all)"
+    )
+    export.set_defaults(handler=_cmd_export)
+    return parser
+
+
+def _check_export_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Enforce the two export forms argparse cannot express; parser.error exits with status 2."""
+    args.incident_number = None
+    if args.all:
+        if args.incident is not None:
+            parser.error("export: give either INC-N or --all, not both")
+        if args.output is None:
+            parser.error("export --all needs -o DIR")
+        return
+    if args.incident is None:
+        parser.error("export: give an incident (e.g. INC-42) or --all")
+    if args.since is not None:
+        parser.error("export: --since only applies with --all")
+    match = _INCIDENT_RE.match(args.incident)
+    if match is None:
+        parser.error(f"export: {args.incident!r} is not an incident reference like INC-42")
+    args.incident_number = int(match.group(1))
+    args.incident = f"INC-{args.incident_number}"
+
+
+def _exit_code(exc: SystemExit) -> int:
+    """argparse exits via SystemExit; turn it into main's return value so callers get an int."""
+    if exc.code is None:
+        return 0
+    if isinstance(exc.code, int):
+        return exc.code
+    print(exc.code, file=sys.stderr)
+    return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console-script entry point: parse, build settings from the environment, dispatch."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command == "export":
+            _check_export_args(parser, args)
+    except SystemExit as exc:
+        return _exit_code(exc)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        _configure_logging(logging.INFO)
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']).upper()}: {str(err['msg']).removeprefix('Value error, ')}"
+            for err in exc.errors(include_url=False)
+        )
+        print(f"incidentbot: invalid environment: {problems}", file=sys.stderr)
+        return 2
+    _configure_logging(settings.log_level_number)
+    handler: Handler = args.handler
+    log.debug("running %s", args.command)
+    return handler(args, settings)

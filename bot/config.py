@@ -1,0 +1,372 @@
+"""The operator's TOML config: severities, roles, statuses and channels, validated so typos fail loudly."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+__all__ = [
+    "DEFAULT_ROLES",
+    "DEFAULT_SEVERITIES",
+    "DEFAULT_STATUSES",
+    "ConfigError",
+    "IncidentConfig",
+    "RoleConfig",
+    "SeverityConfig",
+    "effective_config_text",
+    "format_duration",
+    "load_config",
+    "parse_duration",
+]
+
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_PREFIX_RE = re.compile(r"^[a-z0-9-]{1,20}$")
+_USER_ID_RE = re.compile(r"^[UW][A-Z0-9]+$")
+_USERGROUP_ID_RE = re.compile(r"^S[A-Z0-9]+$")
+_DURATION_RE = re.compile(r"^(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
+_DURATION_HINT = "use forms like '90s', '15m', '1h', '1h30m' or '1d'"
+
+
+class ConfigError(Exception):
+    """A config problem worded for the operator: it names the file, the key path and what is wrong."""
+
+
+def parse_duration(text: str) -> timedelta:
+    """Turn '1h30m'-style text into a timedelta, because TOML has no duration type."""
+    raw = text
+    text = text.strip().lower().replace(" ", "")
+    if text.startswith("-"):
+        raise ValueError(f"duration {raw!r} must be positive")
+    match = _DURATION_RE.match(text)
+    if not text or match is None:
+        raise ValueError(f"{raw!r} is not a duration; {_DURATION_HINT}")
+    parts = {unit: int(value) for unit, value in match.groupdict().items() if value is not None}
+    value = timedelta(
+        days=parts.get("d", 0), hours=parts.get("h", 0), minutes=parts.get("m", 0), seconds=parts.get("s", 0)
+    )
+    if value <= timedelta(0):
+        raise ValueError(f"duration {raw!r} must be positive")
+    return value
+
+
+def format_duration(value: timedelta) -> str:
+    """Render a timedelta the way operators write it ('15m', '1h30m'), so printed config reads like input."""
+    total = int(value.total_seconds())
+    if total <= 0:
+        return "0s"
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    out = ""
+    for amount, unit in ((days, "d"), (hours, "h"), (minutes, "m"), (seconds, "s")):
+        if amount:
+            out += f"{amount}{unit}"
+    return out
+
+
+def _check_name(value: str) -> str:
+    """Names become channel-name fragments and bare TOML keys, so keep them to a safe alphabet."""
+    if not _NAME_RE.match(value):
+        raise ValueError(
+            f"name {value!r} must be lowercase letters, digits or hyphens (starting with a letter/digit)"
+        )
+    return value
+
+
+Name = Annotated[str, AfterValidator(_check_name)]
+
+
+class _Strict(BaseModel):
+    """Base for config models: unknown keys are errors and parsed config is not mutated by accident."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class SeverityConfig(_Strict):
+    """One severity level and how often the war room is nudged for an update."""
+
+    description: str = Field(min_length=1)
+    update_every: timedelta
+
+    @field_validator("update_every", mode="before")
+    @classmethod
+    def _parse_update_every(cls, value: Any) -> timedelta:
+        """Accept only human duration strings so '900' is never silently read as seconds or minutes."""
+        if isinstance(value, timedelta):
+            if value <= timedelta(0):
+                raise ValueError(f"duration {format_duration(value)!r} must be positive")
+            return value
+        if isinstance(value, str):
+            return parse_duration(value)
+        raise ValueError(f"expected a duration string, got {value!r}; {_DURATION_HINT}")
+
+
+class RoleConfig(_Strict):
+    """A war-room role that people can be assigned to."""
+
+    description: str = Field(min_length=1)
+
+
+DEFAULT_SEVERITIES: dict[str, SeverityConfig] = {
+    "sev1": SeverityConfig(
+        description="Critical: customer-facing outage", update_every=timedelta(minutes=15)
+    ),
+    "sev2": SeverityConfig(description="Major: degraded service", update_every=timedelta(minutes=30)),
+    "sev3": SeverityConfig(description="Minor: limited impact", update_every=timedelta(hours=1)),
+    "sev4": SeverityConfig(description="Low: no customer impact", update_every=timedelta(hours=4)),
+}
+
+DEFAULT_ROLES: dict[str, RoleConfig] = {
+    "commander": RoleConfig(description="Leads the response and makes the calls."),
+    "comms": RoleConfig(description="Writes stakeholder updates."),
+    "scribe": RoleConfig(description="Keeps the timeline."),
+    "ops": RoleConfig(description="Hands on keyboard: investigates and fixes."),
+}
+
+DEFAULT_STATUSES: tuple[str, ...] = ("investigating", "identified", "monitoring", "resolved")
+
+
+class IncidentConfig(_Strict):
+    """The whole validated config; dict order of severities is their rank, most severe first."""
+
+    announce_channel: str = "incidents"
+    channel_prefix: str = "inc"
+    timezone: str = "UTC"
+    templates_dir: Path | None = None
+    admins: list[str] = Field(default_factory=list)
+    admin_group: str | None = None
+    severities: dict[Name, SeverityConfig] = Field(default_factory=lambda: dict(DEFAULT_SEVERITIES))
+    roles: dict[Name, RoleConfig] = Field(default_factory=lambda: dict(DEFAULT_ROLES))
+    statuses: list[str] = Field(default_factory=lambda: list(DEFAULT_STATUSES))
+
+    @field_validator("announce_channel")
+    @classmethod
+    def _announce_channel(cls, value: str) -> str:
+        """Allow '#incidents' as people type it, but store the bare name or ID Slack expects."""
+        value = value.removeprefix("#").strip()
+        if not value:
+            raise ValueError("must name a channel (name or ID)")
+        return value
+
+    @field_validator("channel_prefix")
+    @classmethod
+    def _channel_prefix(cls, value: str) -> str:
+        """Slack channel names are lowercase and short, and the prefix must leave room for the rest."""
+        if not _PREFIX_RE.match(value):
+            raise ValueError(f"{value!r} must be 1-20 characters of lowercase letters, digits or hyphens")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        """Reject unknown zones at load time rather than when the first timestamp is rendered."""
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"{value!r} is not a known IANA time zone (e.g. 'UTC', 'Europe/Berlin')"
+            ) from exc
+        return value
+
+    @field_validator("admins")
+    @classmethod
+    def _admins(cls, value: list[str]) -> list[str]:
+        """Admins are matched by Slack user ID, so a name or @mention here would never match anyone."""
+        for item in value:
+            if not _USER_ID_RE.match(item):
+                raise ValueError(f"{item!r} is not a Slack user ID (like 'U0123ABCD')")
+        return value
+
+    @field_validator("admin_group")
+    @classmethod
+    def _admin_group(cls, value: str | None) -> str | None:
+        """The group is looked up with usergroups.users.list, which needs the ID, not the handle."""
+        if value is not None and not _USERGROUP_ID_RE.match(value):
+            raise ValueError(f"{value!r} is not a Slack user group ID (like 'S0123ABCD')")
+        return value
+
+    @field_validator("severities")
+    @classmethod
+    def _severities(cls, value: dict[str, SeverityConfig]) -> dict[str, SeverityConfig]:
+        """An incident always needs some severity to be declared with."""
+        if not value:
+            raise ValueError("at least one severity is required")
+        return value
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, value: dict[str, RoleConfig]) -> dict[str, RoleConfig]:
+        """The commander role carries the resolve/downgrade rights, so it cannot be configured away."""
+        if "commander" not in value:
+            raise ValueError("a 'commander' role is required")
+        return value
+
+    @field_validator("statuses")
+    @classmethod
+    def _statuses(cls, value: list[str]) -> list[str]:
+        """The lifecycle logic starts incidents at 'investigating' and closes them at 'resolved'."""
+        for item in value:
+            _check_name(item)
+        if len(set(value)) != len(value):
+            raise ValueError("statuses must not repeat")
+        if len(value) < 2 or value[0] != "investigating" or value[-1] != "resolved":
+            raise ValueError("statuses must start with 'investigating' and end with 'resolved'")
+        return value
+
+    def severity_names(self) -> list[str]:
+        """Severity names in rank order, most severe first."""
+        return list(self.severities)
+
+    def rank(self, name: str) -> int:
+        """Position of a severity, 0 being the most severe; comparing ranks answers 'is this worse?'."""
+        try:
+            return self.severity_names().index(name)
+        except ValueError:
+            raise KeyError(f"unknown severity {name!r}; known: {', '.join(self.severities)}") from None
+
+    def severity_description(self, name: str) -> str:
+        """Description of a severity; empty for a name no longer configured, so old incidents still render."""
+        severity = self.severities.get(name)
+        return severity.description if severity is not None else ""
+
+    @property
+    def default_severity(self) -> str:
+        """The least severe level, used when someone declares without choosing."""
+        return self.severity_names()[-1]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The configured zone as an object, for rendering times to people."""
+        return ZoneInfo(self.timezone)
+
+
+def _format_loc(loc: tuple[int | str, ...]) -> str:
+    """Join pydantic's error location into the dotted key path an operator would write in TOML."""
+    parts: list[str] = []
+    for item in loc:
+        if item == "[key]":
+            continue
+        parts.append(f"[{item}]" if isinstance(item, int) else str(item))
+    path = ".".join(parts).replace(".[", "[")
+    return path or "(top level)"
+
+
+_TOP_LEVEL_KEYS = tuple(IncidentConfig.model_fields)
+
+
+def _unknown_key_hint(loc: tuple[int | str, ...]) -> str:
+    """Suggest the likely intended key, since most unknown keys are typos or misplaced lines."""
+    key = str(loc[-1])
+    if len(loc) > 1 and key in _TOP_LEVEL_KEYS:
+        return f" (top-level '{key}' must come before the first [table] in the file)"
+    if len(loc) == 1:
+        known: tuple[str, ...] = _TOP_LEVEL_KEYS
+    elif len(loc) == 3 and loc[0] == "severities":
+        known = tuple(SeverityConfig.model_fields)
+    elif len(loc) == 3 and loc[0] == "roles":
+        known = tuple(RoleConfig.model_fields)
+    else:
+        return ""
+    close = difflib.get_close_matches(key, known, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else f" (known keys: {', '.join(known)})"
+
+
+def _format_validation_error(source: str, exc: ValidationError) -> str:
+    """Turn pydantic's errors into one operator-facing line per problem."""
+    lines: list[str] = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        path = _format_loc(loc)
+        kind = err["type"]
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        if kind == "extra_forbidden":
+            msg = "unknown key" + _unknown_key_hint(loc)
+        elif kind == "missing":
+            msg = "required key is missing"
+        elif len(loc) >= 1 and loc[-1] == "[key]":
+            msg = f"bad name: {msg}"
+        lines.append(f"{source}: {path}: {msg}")
+    if len(lines) == 1:
+        return lines[0]
+    return f"{source}: {len(lines)} problems:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def config_from_mapping(data: dict[str, Any], source: str = "<config>") -> IncidentConfig:
+    """Validate an already-parsed mapping, reporting problems the same way as load_config."""
+    try:
+        return IncidentConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(source, exc)) from None
+
+
+def load_config(path: Path | None) -> IncidentConfig:
+    """Load and validate the operator's file; None means the built-in defaults."""
+    if path is None:
+        return IncidentConfig()
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{source}: file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{source}: is a directory, expected a TOML file") from None
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot read file: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{source}: not valid UTF-8 (byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        # Python 3.11 puts "(at line L, column C)" in the message itself.
+        raise ConfigError(f"{source}: TOML syntax error: {exc}") from None
+    cfg = config_from_mapping(data, source)
+    if cfg.templates_dir is not None:
+        templates = cfg.templates_dir.expanduser()
+        if not templates.is_absolute():
+            templates = path.parent / templates
+        if not templates.is_dir():
+            raise ConfigError(f"{source}: templates_dir: directory {str(templates)!r} does not exist")
+        cfg = cfg.model_copy(update={"templates_dir": templates})
+    return cfg
+
+
+def _toml_str(value: str) -> str:
+    """JSON string escaping is a subset of TOML basic-string escaping, so reuse it."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def effective_config_text(cfg: IncidentConfig) -> str:
+    """Print the config as TOML so operators see exactly what the bot will use, defaults included."""
+    lines = [
+        f"announce_channel = {_toml_str(cfg.announce_channel)}",
+        f"channel_prefix = {_toml_str(cfg.channel_prefix)}",
+        f"timezone = {_toml_str(cfg.timezone)}",
+    ]
+    if cfg.templates_dir is None:
+        lines.append("# templates_dir: not set (built-in templates)")
+    else:
+        lines.append(f"templates_dir = {_toml_str(str(cfg.templates_dir))}")
+    lines.append("admins = [" + ", ".join(_toml_str(a) for a in cfg.admins) + "]")
+    if cfg.admin_group is None:
+        lines.append("# admin_group: not set")
+    else:
+        lines.append(f"admin_group = {_toml_str(cfg.admin_group)}")
+    lines.append("statuses = [" + ", ".join(_toml_str(s) for s in cfg.statuses) + "]")
+    for name, sev in cfg.severities.items():
+        lines += [
+            "",
+            f"[severities.{name}]",
+            f"description = {_toml_str(sev.description)}",
+            f"update_every = {_toml_str(format_duration(sev.update_every))}",
+        ]
+    for name, role in cfg.roles.items():
+        lines += ["", f"[roles.{name}]", f"description = {_toml_str(role.description)}"]
+    return "\n".join(lines) + "\n"

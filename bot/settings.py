@@ -1,0 +1,88 @@
+"""Process environment for the bot: Slack credentials, database, ports; built on demand, never at import."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def normalise_database_url(url: str) -> str:
+    """Rewrite Heroku-style PostgreSQL URLs so SQLAlchemy picks the psycopg 3 driver we ship."""
+    url = url.strip()
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Settings(BaseSettings):
+    """Environment settings; secrets are SecretStr so they never leak through repr, str or logs."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="",
+        env_file=None,
+        case_sensitive=False,
+        env_ignore_empty=True,
+        extra="ignore",
+        validate_default=True,
+    )
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    database_url: str = "sqlite:///incidentbot.db"
+    incidentbot_config: Path | None = None
+    port: int = 3000
+    incidentbot_migrate_on_start: bool = True
+    log_level: str = "INFO"
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url_ends_with_slash(cls, value: str) -> str:
+        """slack_sdk joins method names onto the base URL, so it must end with a slash."""
+        value = value.strip()
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"must be an http(s) URL, got {value!r}")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_driver(cls, value: str) -> str:
+        """Accept the URLs hosting platforms hand out while always using the psycopg 3 driver."""
+        value = normalise_database_url(value)
+        if not value:
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("port")
+    @classmethod
+    def _port_in_range(cls, value: int) -> int:
+        """Catch a mistyped PORT at start-up rather than at bind time."""
+        if not 1 <= value <= 65535:
+            raise ValueError(f"must be between 1 and 65535, got {value}")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        """Fail fast on a log level the logging module would silently misread."""
+        level = value.strip().upper()
+        if level not in _LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(_LOG_LEVELS)}, got {value!r}")
+        return level
+
+    @property
+    def socket_mode(self) -> bool:
+        """Socket Mode is chosen by the presence of an app-level token, as Slack's own tooling does."""
+        return self.slack_app_token is not None and bool(self.slack_app_token.get_secret_value())
+
+    @property
+    def log_level_number(self) -> int:
+        """The numeric level for logging.basicConfig and friends."""
+        return logging.getLevelNamesMapping()[self.log_level]

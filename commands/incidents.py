@@ -1,0 +1,120 @@
+"""Declare, resolve, and read incidents: each change and its timeline event in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from commands.errors import AlreadyResolved, NotInWarRoom
+from commands.jobs import UnitOfWorkFactory, new_job
+from commands.parsing import Declare, Resolve
+from commands.ports import Clock, IncidentSettings
+from commands.views import IncidentView, view_of
+from store.models import Incident, TimelineEvent
+from store.uow import SqlUnitOfWork
+
+INITIAL_STATUS = "investigating"
+RESOLVED = "resolved"
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """An incident snapshot and the job that will carry its Slack side effects."""
+
+    incident: IncidentView
+    job_id: int
+
+
+def declare_incident(
+    cmd: Declare,
+    *,
+    user_id: str,
+    channel_id: str | None,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    settings: IncidentSettings,
+    lease: timedelta,
+    description: str = "",
+) -> Scheduled:
+    """Record a new incident and the intent to provision its war room."""
+    severities = settings.severity_names()
+    severity = cmd.severity or severities[-1]
+    now = clock.now()
+    with uow() as tx:
+        incident = tx.incidents.add(
+            Incident(
+                title=cmd.title,
+                description=description,
+                severity=severity,
+                status=INITIAL_STATUS,
+                private=cmd.private,
+                declared_by=user_id,
+                declared_at=now,
+                declared_in=channel_id,
+            )
+        )
+        tx.timeline.add(
+            TimelineEvent(
+                incident_id=incident.id,
+                kind="declared",
+                actor=user_id,
+                text=f"Declared {severity}: {cmd.title}",
+                occurred_at=now,
+                data={"severity": severity, "private": cmd.private},
+            )
+        )
+        job = tx.jobs.add(new_job("provision", incident.id, now, lease))
+        tx.commit()
+        return Scheduled(view_of(incident, settings.severity_description(severity)), job.id)
+
+
+def _incident_in_room(tx: SqlUnitOfWork, channel_id: str, *, for_update: bool = False) -> Incident:
+    incident = tx.incidents.get_by_channel(channel_id, for_update=for_update)
+    if incident is None:
+        raise NotInWarRoom(
+            "This command works inside an incident's war room. Use `/incident list` to find the rooms."
+        )
+    return incident
+
+
+def resolve_incident(
+    cmd: Resolve,
+    *,
+    user_id: str,
+    channel_id: str,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    settings: IncidentSettings,
+    lease: timedelta,
+) -> Scheduled:
+    """Mark the room's incident resolved and schedule the resolution posts."""
+    now = clock.now()
+    with uow() as tx:
+        incident = _incident_in_room(tx, channel_id, for_update=True)
+        if incident.status == RESOLVED:
+            raise AlreadyResolved(f"{incident.ref} is already resolved.")
+        incident.status = RESOLVED
+        incident.resolved_at = now
+        incident.resolved_by = user_id
+        incident.resolution_summary = cmd.summary or None
+        text = f"Resolved: {cmd.summary}" if cmd.summary else "Resolved"
+        tx.timeline.add(
+            TimelineEvent(incident_id=incident.id, kind="resolved", actor=user_id, text=text, occurred_at=now)
+        )
+        job = tx.jobs.add(new_job("resolve", incident.id, now, lease))
+        tx.commit()
+        return Scheduled(view_of(incident, settings.severity_description(incident.severity)), job.id)
+
+
+def incident_status(*, channel_id: str, uow: UnitOfWorkFactory, settings: IncidentSettings) -> IncidentView:
+    """Return the room's incident for a status reply."""
+    with uow() as tx:
+        incident = _incident_in_room(tx, channel_id)
+        return view_of(incident, settings.severity_description(incident.severity))
+
+
+def list_open_incidents(*, uow: UnitOfWorkFactory, limit: int = 50) -> Sequence[IncidentView]:
+    """Open incidents, newest first; private ones are left out because the asker may not be in their room."""
+    with uow() as tx:
+        return [view_of(i) for i in tx.incidents.list_open(limit) if not i.private]

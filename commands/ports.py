@@ -1,0 +1,100 @@
+"""The small ports the incident actions run over: a clock, a chat, a presenter and the incident settings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from commands.views import IncidentView
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    """Wall-clock time as timezone-aware UTC."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A chat message as the actions see it: fallback text, optional blocks, and metadata for other tools."""
+
+    text: str
+    event_type: str
+    event_payload: dict[str, Any] = field(default_factory=dict)
+    blocks: list[dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class PostRef:
+    """Where a posted message landed: the channel id (even when posted by name) and its ts."""
+
+    channel: str
+    ts: str
+
+
+class Chat(Protocol):
+    """What the bot needs from Slack, as verbs."""
+
+    def create_channel(self, name: str, *, private: bool) -> str:
+        """Create a channel and return its id; raise NameTaken when the name is in use."""
+        ...
+
+    def find_own_channel(self, name: str) -> str | None:
+        """Return the id of a channel with this name that the bot itself created (crash recovery)."""
+        ...
+
+    def invite(self, channel: str, users: Sequence[str]) -> None: ...
+
+    def set_topic(self, channel: str, topic: str) -> None: ...
+
+    def post(self, channel: str, message: Message) -> PostRef:
+        """Post and return where it landed; raise ChannelNotFound for an unknown channel."""
+        ...
+
+    def find_post(self, channel: str, event_type: str, incident_id: int, oldest: datetime) -> str | None:
+        """Return the ts of a bot post carrying this metadata (crash recovery), else None."""
+        ...
+
+    def update(self, channel: str, ts: str, message: Message) -> None: ...
+
+    def pin(self, channel: str, ts: str) -> None: ...
+
+    def notify(self, channel: str, user: str, text: str) -> None:
+        """Show one person a message only they can see (ephemeral)."""
+        ...
+
+
+class Presenter(Protocol):
+    """Turns incident state into messages; implemented with templates outside the domain."""
+
+    def topic(self, incident: IncidentView) -> str: ...
+
+    def summary(self, incident: IncidentView) -> Message: ...
+
+    def announcement(self, incident: IncidentView) -> Message: ...
+
+    def resolution(self, incident: IncidentView) -> Message: ...
+
+    def resolution_announcement(self, incident: IncidentView) -> Message: ...
+
+    def status_reply(self, incident: IncidentView) -> str: ...
+
+    def list_reply(self, incidents: Sequence[IncidentView]) -> str: ...
+
+
+class IncidentSettings(Protocol):
+    """The parts of the operator's config the actions read."""
+
+    announce_channel: str
+    channel_prefix: str
+
+    def severity_names(self) -> list[str]: ...
+
+    def severity_description(self, name: str) -> str: ...

@@ -1,0 +1,134 @@
+"""The Slack steps of declaring and resolving: each idempotent, each recorded once by the job runner."""
+
+from __future__ import annotations
+
+import logging
+
+from commands.errors import ChannelNotFound, ChatUnavailable, NameTaken
+from commands.jobs import Outcome, Plan, StepContext
+from commands.ports import PostRef
+from commands.text import channel_name
+
+log = logging.getLogger(__name__)
+
+MAX_NAME_ATTEMPTS = 10
+
+
+def create_room(ctx: StepContext) -> Outcome:
+    """Create the war room, moving to a deterministic suffix while the name is taken."""
+    inc = ctx.incident
+    for attempt in range(MAX_NAME_ATTEMPTS):
+        name = channel_name(ctx.settings.channel_prefix, inc.id, inc.title, attempt)
+        try:
+            channel = ctx.chat.create_channel(name, private=inc.private)
+        except NameTaken:
+            # After a crash the room we asked for may exist already: adopt it rather than make a second.
+            found = ctx.chat.find_own_channel(name) if ctx.recovering else None
+            if found is None:
+                continue
+            channel = found
+        kind = "private war room" if inc.private else "war room"
+        return Outcome(
+            incident={"channel_id": channel, "channel_name": name},
+            events=[("room_created", f"Opened {kind} #{name}")],
+        )
+    raise ChatUnavailable(f"no free channel name after {MAX_NAME_ATTEMPTS} attempts")
+
+
+def _room(ctx: StepContext) -> str:
+    assert ctx.incident.channel_id, "the room is created first"
+    return ctx.incident.channel_id
+
+
+def invite_declarer(ctx: StepContext) -> Outcome:
+    ctx.chat.invite(_room(ctx), [ctx.incident.declared_by])
+    return Outcome(events=[("member_invited", f"Invited <@{ctx.incident.declared_by}>")])
+
+
+def set_topic(ctx: StepContext) -> Outcome:
+    ctx.chat.set_topic(_room(ctx), ctx.presenter.topic(ctx.incident))
+    return Outcome()
+
+
+def _post_once(ctx: StepContext, purpose: str, channel: str, event_type: str, make: str) -> Outcome:
+    """Post unless an earlier, unrecorded attempt already did (looked up by metadata only when recovering)."""
+    message = getattr(ctx.presenter, make)(ctx.incident)
+    if ctx.recovering:
+        ts = ctx.chat.find_post(channel, event_type, ctx.incident.id, ctx.incident.declared_at)
+        if ts is not None:
+            return Outcome(post=(purpose, PostRef(channel, ts)))
+    return Outcome(post=(purpose, ctx.chat.post(channel, message)))
+
+
+def post_summary(ctx: StepContext) -> Outcome:
+    outcome = _post_once(ctx, "summary", _room(ctx), "incident_declared", "summary")
+    return Outcome(post=outcome.post, events=[("summary_posted", "Posted the incident summary")])
+
+
+def pin_summary(ctx: StepContext) -> Outcome:
+    ref = ctx.posts["summary"]
+    ctx.chat.pin(ref.channel, ref.ts)
+    return Outcome(events=[("summary_pinned", "Pinned the incident summary")])
+
+
+def _announce(ctx: StepContext, purpose: str, event_type: str, make: str, what: str) -> Outcome:
+    try:
+        outcome = _post_once(ctx, purpose, ctx.settings.announce_channel, event_type, make)
+    except ChannelNotFound:
+        # The war room still works; the declarer learns why stakeholders heard nothing.
+        log.warning("announce channel not found; %s not announced", ctx.incident.ref)
+        if ctx.incident.channel_id:
+            ctx.chat.notify(
+                ctx.incident.channel_id,
+                ctx.incident.declared_by,
+                f"I could not post in the announce channel `{ctx.settings.announce_channel}`: "
+                "it does not exist or I am not allowed in it. Ask an admin to fix `announce_channel`.",
+            )
+        return Outcome(
+            events=[("announce_failed", f"Could not announce the {what}: announce channel not found")]
+        )
+    return Outcome(post=outcome.post, events=[("announced", f"Announced the {what} to stakeholders")])
+
+
+def announce(ctx: StepContext) -> Outcome:
+    return _announce(ctx, "announce", "incident_declared", "announcement", "incident")
+
+
+def mark_provisioned(ctx: StepContext) -> Outcome:
+    return Outcome(incident={"provisioned_at": ctx.clock.now()})
+
+
+def post_resolution(ctx: StepContext) -> Outcome:
+    outcome = _post_once(ctx, "resolution", _room(ctx), "incident_resolved", "resolution")
+    return Outcome(post=outcome.post)
+
+
+def announce_resolution(ctx: StepContext) -> Outcome:
+    return _announce(ctx, "resolution_announce", "incident_resolved", "resolution_announcement", "resolution")
+
+
+def refresh_summary(ctx: StepContext) -> Outcome:
+    """Re-render the pinned summary in place so it never shows a stale status."""
+    ref = ctx.posts.get("summary")
+    if ref is not None:
+        ctx.chat.update(ref.channel, ref.ts, ctx.presenter.summary(ctx.incident))
+    return Outcome()
+
+
+PLANS: dict[str, Plan] = {
+    "provision": [
+        ("create_room", create_room),
+        ("invite_declarer", invite_declarer),
+        ("set_topic", set_topic),
+        ("post_summary", post_summary),
+        ("pin_summary", pin_summary),
+        ("announce", announce),
+        ("mark_provisioned", mark_provisioned),
+    ],
+    "resolve": [
+        ("post_resolution", post_resolution),
+        ("announce_resolution", announce_resolution),
+        ("refresh_summary", refresh_summary),
+        ("set_topic", set_topic),
+    ],
+}

@@ -1,0 +1,58 @@
+"""Immutable snapshots of incident state, handed from the store to presenters and replies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from store.models import Incident
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    id: int
+    title: str
+    description: str
+    severity: str
+    status: str
+    private: bool
+    declared_by: str
+    declared_at: datetime
+    channel_id: str | None = None
+    channel_name: str | None = None
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    resolution_summary: str | None = None
+    severity_description: str = ""
+    roles: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ref(self) -> str:
+        return f"INC-{self.id}"
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.status == "resolved"
+
+
+def view_of(incident: Incident, severity_description: str = "") -> IncidentView:
+    """Snapshot an incident row so it can outlive its session."""
+    return IncidentView(
+        id=incident.id,
+        title=incident.title,
+        description=incident.description,
+        severity=incident.severity,
+        status=incident.status,
+        private=incident.private,
+        declared_by=incident.declared_by,
+        declared_at=incident.declared_at,
+        channel_id=incident.channel_id,
+        channel_name=incident.channel_name,
+        resolved_at=incident.resolved_at,
+        resolved_by=incident.resolved_by,
+        resolution_summary=incident.resolution_summary,
+        severity_description=severity_description,
+        roles={r.role: r.user_id for r in incident.roles if r.ended_at is None},
+    )

@@ -1,0 +1,71 @@
+"""The /incident grammar: what people type becomes a typed command or a specific, helpful error."""
+
+from __future__ import annotations
+
+import pytest
+
+from commands.errors import UsageError
+from commands.parsing import Declare, Help, ListOpen, OpenDeclareForm, Resolve, Status, parse
+from commands.text import channel_name, plain_text, slugify
+
+SEVS = ["sev1", "sev2", "sev3", "sev4"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("declare sev2 checkout is timing out", Declare(title="checkout is timing out", severity="sev2")),
+        ("declare --private sev1 db down", Declare(title="db down", severity="sev1", private=True)),
+        ("declare sev1 --private db down", Declare(title="db down", severity="sev1", private=True)),
+        ("DECLARE api 500s", Declare(title="api 500s")),
+        ("declare", OpenDeclareForm()),
+        ("status", Status()),
+        ("list", ListOpen()),
+        ("resolve", Resolve()),
+        ("resolve rolled back the deploy", Resolve(summary="rolled back the deploy")),
+        ("", Help()),
+        ("help", Help()),
+    ],
+)
+def test_parse_valid(text: str, expected: object) -> None:
+    assert parse(text, severities=SEVS) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("declare sev2", "needs a title"),
+        ("declare --loud fire", "Unknown option `--loud`"),
+        ("status now", "takes no arguments"),
+        ("list all", "takes no arguments"),
+        ("frobnicate", "Unknown command `frobnicate`"),
+        ("declare " + "x" * 201, "limit is 200"),
+    ],
+)
+def test_parse_errors_name_the_problem_and_usage(text: str, fragment: str) -> None:
+    with pytest.raises(UsageError) as err:
+        parse(text, severities=SEVS)
+    assert fragment in err.value.message
+    assert "/incident" in err.value.message
+
+
+def test_severity_word_later_in_title_is_title_text() -> None:
+    assert parse("declare sev2 sev1 alerts are noisy", severities=SEVS) == Declare(
+        title="sev1 alerts are noisy", severity="sev2"
+    )
+
+
+def test_plain_text_unwraps_slack_escaping() -> None:
+    escaped = "<!channel> &lt;b&gt; &amp; <@U123|alice> in <#C1|ops> <https://x.io|docs> <!subteam^S1|@oncall>"
+    assert plain_text(escaped) == "@channel <b> & @alice in #ops docs (https://x.io) @oncall"
+
+
+def test_slug_and_channel_name_obey_slack_rules() -> None:
+    assert slugify("Checkout is TIMING out!! (EU)") == "checkout-is-timing-out-eu"
+    assert slugify("Ünïcödé ✨") == "unicode"
+    assert slugify("✨✨") == "incident"
+    name = channel_name("inc", 12345, "word " * 40)
+    assert len(name) <= 80 and name.startswith("inc-12345-")
+    suffixed = channel_name("inc", 12345, "word " * 40, attempt=2)
+    assert len(suffixed) <= 80 and suffixed.endswith("-3")
+    assert channel_name("inc", 7, "db down", attempt=1) == "inc-7-db-down-2"
