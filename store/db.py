@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -19,6 +19,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.close()
+
+        @event.listens_for(engine, "savepoint")
+        def _sqlite_begin_before_savepoint(conn: Connection, _name: str | None) -> None:
+            # pysqlite only opens a transaction before DML, so a leading SAVEPOINT would become the
+            # outermost transaction and its RELEASE would commit: open the real transaction first.
+            dbapi_conn = conn.connection.dbapi_connection
+            if dbapi_conn is not None and not dbapi_conn.in_transaction:
+                dbapi_conn.execute("BEGIN")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)

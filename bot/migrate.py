@@ -1,0 +1,64 @@
+"""Run Alembic migrations programmatically, so neither an alembic.ini nor the source tree is needed."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+
+def alembic_config(url: str | None = None, connection: Any = None) -> Config:
+    """Build the Alembic config from the installed `migrations` package so it works from any directory."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(files("migrations")))
+    if url is not None:
+        # ConfigParser interpolation would choke on a literal '%' (e.g. an escaped password).
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(url: str | None = None, revision: str = "head") -> None:
+    """Bring the schema forward; the only supported way to create or change tables."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str | None, revision: str) -> None:
+    """Step the schema back, e.g. before rolling back a release."""
+    from alembic import command
+
+    command.downgrade(alembic_config(url), revision)
+
+
+def check(url: str | None = None) -> None:
+    """Raise when the models and the migrated schema disagree (a migration is missing)."""
+    from alembic import command
+
+    command.check(alembic_config(url))
+
+
+def current(url: str | None = None) -> str | None:
+    """Report the revision the database is at, or None when it has never been migrated."""
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url or _default_url())
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def _default_url() -> str:
+    """Mirror migrations/env.py's fallback so `current()` looks at the same database as `upgrade()`."""
+    import os
+
+    return os.environ.get("DATABASE_URL") or "sqlite:///incidentbot.db"

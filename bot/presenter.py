@@ -1,0 +1,136 @@
+"""Render incident messages from Jinja templates, escaping every value for Slack mrkdwn."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+
+from bot.mrkdwn import Mrkdwn, channel_link, escape, mention
+from commands.ports import Clock, Message
+from commands.views import IncidentView
+
+log = logging.getLogger(__name__)
+
+SECTION_LIMIT = 3000  # Slack's limit on a section block's text
+
+
+def shipped_templates_dir() -> Path:
+    """Where the templates installed with the package live, whatever the working directory."""
+    return Path(str(files("templates")))
+
+
+def format_duration(delta: timedelta) -> str:
+    """Say a duration the way people do in an incident: 2d 3h, 1h 5m, 4m, 30s."""
+    seconds = max(int(delta.total_seconds()), 0)
+    days, rem = divmod(seconds, 86400)
+    hours, rem = divmod(rem, 3600)
+    minutes, secs = divmod(rem, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    if minutes:
+        return f"{minutes}m"
+    return f"{secs}s"
+
+
+class TemplateRenderer:
+    """A Jinja environment per template source; operator templates fall back to shipped ones on error."""
+
+    def __init__(self, *, zone: ZoneInfo, clock: Clock, override_dir: Path | None = None) -> None:
+        self.zone = zone
+        self.clock = clock
+        self.shipped = self._env([shipped_templates_dir()])
+        self.custom = self._env([override_dir, shipped_templates_dir()]) if override_dir else None
+
+    def _env(self, dirs: Sequence[Path]) -> jinja2.Environment:
+        # autoescape is HTML-only (it would turn "We've" into We&#39;ve); finalize applies mrkdwn escaping.
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
+            autoescape=False,
+            finalize=escape,
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=False,
+            trim_blocks=False,
+        )
+        env.filters["mention"] = mention
+        env.filters["channel"] = channel_link
+        env.filters["when"] = self.when
+        env.filters["duration"] = format_duration
+        env.filters["open_for"] = self.open_for
+        env.filters["escape_mrkdwn"] = lambda v: Mrkdwn(escape(v))
+        return env
+
+    def when(self, moment: datetime | None) -> str:
+        """Show a time with its date in the configured zone: incidents can span days."""
+        if moment is None:
+            return "—"
+        local = moment.astimezone(self.zone)
+        return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or "")
+
+    def open_for(self, incident: IncidentView) -> str:
+        end = incident.resolved_at or self.clock.now()
+        return format_duration(end - incident.declared_at)
+
+    def render(self, name: str, **context: Any) -> str:
+        """Render a template; a broken operator template is reported and the shipped one used instead."""
+        if self.custom is not None:
+            try:
+                return self.custom.get_template(name).render(**context).strip()
+            except jinja2.TemplateSyntaxError as exc:
+                log.error(
+                    "template %s line %s is broken (%s); using the shipped one",
+                    exc.filename,
+                    exc.lineno,
+                    exc.message,
+                )
+            except jinja2.TemplateError as exc:
+                log.error("template %s failed to render (%s); using the shipped one", name, exc)
+        return self.shipped.get_template(name).render(**context).strip()
+
+
+class SlackPresenter:
+    """The domain's Presenter: templates for the words, Block Kit models for the layout."""
+
+    def __init__(self, renderer: TemplateRenderer) -> None:
+        self.renderer = renderer
+
+    def _message(self, template: str, event_type: str, incident: IncidentView) -> Message:
+        text = self.renderer.render(template, incident=incident)
+        block = SectionBlock(text=MarkdownTextObject(text=_clip(text, SECTION_LIMIT)))
+        payload: dict[str, Any] = {"incident_id": incident.id, "incident": incident.ref}
+        payload.update({"severity": incident.severity, "status": incident.status})
+        return Message(text=text, event_type=event_type, event_payload=payload, blocks=[block.to_dict()])
+
+    def topic(self, incident: IncidentView) -> str:
+        return _clip(self.renderer.render("topic.mrkdwn.j2", incident=incident), 250)
+
+    def summary(self, incident: IncidentView) -> Message:
+        return self._message("summary.mrkdwn.j2", "incident_declared", incident)
+
+    def announcement(self, incident: IncidentView) -> Message:
+        return self._message("announcement.mrkdwn.j2", "incident_declared", incident)
+
+    def resolution(self, incident: IncidentView) -> Message:
+        return self._message("resolution.mrkdwn.j2", "incident_resolved", incident)
+
+    def resolution_announcement(self, incident: IncidentView) -> Message:
+        return self._message("resolution_announcement.mrkdwn.j2", "incident_resolved", incident)
+
+    def status_reply(self, incident: IncidentView) -> str:
+        return self.renderer.render("status.mrkdwn.j2", incident=incident)
+
+    def list_reply(self, incidents: Sequence[IncidentView]) -> str:
+        return self.renderer.render("list.mrkdwn.j2", incidents=incidents)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,79 @@
+"""Database fixtures shared by the whole suite: every schema comes from Alembic, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, make_url, pool
+
+from bot.migrate import upgrade
+from store.db import make_engine, make_session_factory
+from store.uow import UnitOfWorkFactory
+
+SERVER_ENV = "INCIDENTBOT_TEST_DATABASE_URL"
+REQUIRE_ENV = "INCIDENTBOT_REQUIRE_POSTGRES"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tag every test that asks for postgres_url directly, so `-m "not postgres"` deselects it."""
+    for item in items:
+        if "postgres_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A file (not in-memory) SQLite database, so several connections and threads see the same data."""
+    return f"sqlite:///{tmp_path / 'incidentbot.db'}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test alone, dropped afterwards."""
+    server = os.environ.get(SERVER_ENV)
+    if not server:
+        reason = (
+            f"PostgreSQL tests need {SERVER_ENV} (e.g. postgresql+psycopg://user:pw@127.0.0.1:5433/postgres)"
+        )
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"{REQUIRE_ENV}=1 but {SERVER_ENV} is unset: {reason}")
+        pytest.skip(reason)
+    name = f"incidentbot_test_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=pool.NullPool)
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            yield make_url(server).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+def db_url(request: pytest.FixtureRequest) -> str:
+    """The URL of a database migrated to head, once per backend."""
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def uow_factory(db_url: str) -> Iterator[UnitOfWorkFactory]:
+    """Units of work on the migrated database, through the same engine settings the bot uses."""
+    engine = make_engine(db_url)
+    try:
+        yield UnitOfWorkFactory(make_session_factory(engine))
+    finally:
+        engine.dispose()

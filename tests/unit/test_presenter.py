@@ -1,0 +1,92 @@
+"""Messages people read: user text is shown as typed, never pings, and times carry date and zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.mrkdwn import escape
+from bot.presenter import SlackPresenter, TemplateRenderer, format_duration
+from commands.views import IncidentView
+
+NOW = datetime(2026, 11, 26, 20, 0, tzinfo=UTC)
+
+
+class FixedClock:
+    def now(self) -> datetime:
+        return NOW
+
+
+def incident(**kw: object) -> IncidentView:
+    base: dict[str, object] = dict(
+        id=7,
+        title="Checkout <!channel> & @here <b>",
+        description="",
+        severity="sev2",
+        status="investigating",
+        private=False,
+        declared_by="U1",
+        declared_at=NOW - timedelta(hours=1, minutes=5),
+        channel_id="C9",
+        channel_name="inc-7-checkout",
+    )
+    base.update(kw)
+    return IncidentView(**base)  # type: ignore[arg-type]
+
+
+def presenter(zone: str = "UTC", override: Path | None = None) -> SlackPresenter:
+    return SlackPresenter(TemplateRenderer(zone=ZoneInfo(zone), clock=FixedClock(), override_dir=override))
+
+
+def test_escape_neutralises_mentions_and_control_characters() -> None:
+    out = escape("<!channel> @channel @HERE @everyone a&b <@U1>")
+    assert "<" not in out and ">" not in out
+    assert "@channel" not in out and "@HERE" not in out and "@everyone" not in out
+    assert "a&amp;b" in out and "&lt;!channel&gt;" in out
+
+
+def test_summary_escapes_title_but_keeps_bot_mentions() -> None:
+    msg = presenter().summary(incident())
+    assert "<!channel>" not in msg.text and "@here" not in msg.text
+    assert "<@U1>" in msg.text  # the declarer is a real mention the bot made
+    assert msg.event_type == "incident_declared"
+    assert msg.event_payload["incident_id"] == 7
+    assert msg.blocks and msg.blocks[0]["type"] == "section"
+
+
+def test_private_announcement_reveals_no_title() -> None:
+    msg = presenter().announcement(incident(private=True, title="Payroll leak"))
+    assert "Payroll" not in msg.text and "INC-7" in msg.text
+    assert "Payroll" not in str(msg.event_payload) and "Payroll" not in str(msg.blocks)
+
+
+def test_times_show_date_in_configured_zone() -> None:
+    text = presenter("Europe/Paris").status_reply(incident())
+    assert "2026-11-26 19:55 CET" in text
+    assert "1h 5m ago" in text
+
+
+def test_jinja_syntax_in_user_text_is_printed_not_evaluated() -> None:
+    msg = presenter().summary(incident(title="{{ 7*7 }} {% if true %}x{% endif %}"))
+    assert "{{ 7*7 }}" in msg.text and "49" not in msg.text
+
+
+def test_broken_override_falls_back_to_shipped_template(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "summary.mrkdwn.j2").write_text("line one\n{% if %}\n")
+    msg = presenter(override=tmp_path).summary(incident())
+    assert "INC-7" in msg.text
+    assert "summary.mrkdwn.j2" in caplog.text and "line 2" in caplog.text
+
+
+def test_override_template_is_used(tmp_path: Path) -> None:
+    (tmp_path / "topic.mrkdwn.j2").write_text("{{ incident.ref }} custom")
+    assert presenter(override=tmp_path).topic(incident()) == "INC-7 custom"
+
+
+def test_format_duration() -> None:
+    assert format_duration(timedelta(seconds=42)) == "42s"
+    assert format_duration(timedelta(minutes=4, seconds=3)) == "4m"
+    assert format_duration(timedelta(hours=26)) == "1d 2h"
