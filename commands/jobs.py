@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -52,10 +52,13 @@ class StepContext:
         return self.attempts > 1
 
     def after(self, outcome: Outcome) -> StepContext:
-        incident = replace(self.incident, **outcome.incident) if outcome.incident else self.incident
+        shown = {k: v for k, v in outcome.incident.items() if k in _VIEW_FIELDS}
+        incident = replace(self.incident, **shown) if shown else self.incident
         posts = {**self.posts, outcome.post[0]: outcome.post[1]} if outcome.post else self.posts
         return replace(self, incident=incident, posts=posts)
 
+
+_VIEW_FIELDS = {f.name for f in fields(IncidentView)}
 
 Step = Callable[[StepContext], Outcome]
 Plan = list[tuple[str, Step]]

@@ -56,7 +56,9 @@ def test_severity_word_later_in_title_is_title_text() -> None:
 
 
 def test_plain_text_unwraps_slack_escaping() -> None:
-    escaped = "<!channel> &lt;b&gt; &amp; <@U123|alice> in <#C1|ops> <https://x.io|docs> <!subteam^S1|@oncall>"
+    escaped = (
+        "<!channel> &lt;b&gt; &amp; <@U123|alice> in <#C1|ops> <https://x.io|docs> <!subteam^S1|@oncall>"
+    )
     assert plain_text(escaped) == "@channel <b> & @alice in #ops docs (https://x.io) @oncall"
 
 

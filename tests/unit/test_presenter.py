@@ -74,7 +74,9 @@ def test_jinja_syntax_in_user_text_is_printed_not_evaluated() -> None:
     assert "{{ 7*7 }}" in msg.text and "49" not in msg.text
 
 
-def test_broken_override_falls_back_to_shipped_template(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_broken_override_falls_back_to_shipped_template(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     (tmp_path / "summary.mrkdwn.j2").write_text("line one\n{% if %}\n")
     msg = presenter(override=tmp_path).summary(incident())
     assert "INC-7" in msg.text

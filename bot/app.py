@@ -1,0 +1,114 @@
+"""The composition root: build the database, Slack client, presenter, runner and Bolt app, and wire them."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_bolt import App
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk import WebClient
+from sqlalchemy import Engine
+
+from bot.config import IncidentConfig
+from bot.http import IncidentBotWsgi
+from bot.listeners import register_listeners
+from bot.presenter import SlackPresenter, TemplateRenderer
+from bot.runtime import Runtime
+from bot.scheduler import start_ticker
+from bot.settings import Settings
+from bot.slack_chat import SlackChat, make_web_client
+from commands.jobs import JobRunner
+from commands.ports import Clock, SystemClock
+from commands.provisioning import PLANS
+from store.db import make_engine, make_session_factory, ping
+from store.uow import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IncidentBot:
+    """A running bot's parts, so servers, the demo and tests can start and stop it the same way."""
+
+    bolt: App
+    runtime: Runtime
+    wsgi: IncidentBotWsgi
+    engine: Engine
+    tick_seconds: float
+    scheduler: BackgroundScheduler | None = field(default=None)
+
+    def start_ticker(self) -> None:
+        if self.scheduler is None:
+            self.scheduler = start_ticker(self.runtime.tick, self.tick_seconds)
+
+    def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=True)
+            self.scheduler = None
+        self.runtime.executor.shutdown(wait=True)
+        self.engine.dispose()
+
+
+def create_app(
+    settings: Settings,
+    config: IncidentConfig,
+    *,
+    clock: Clock | None = None,
+    client: WebClient | None = None,
+    lease: timedelta = timedelta(seconds=60),
+    tick_seconds: float = 1.0,
+    workers: int = 16,
+) -> IncidentBot:
+    """Wire the real adapters; nothing starts running until the caller starts the ticker or a server."""
+    clock = clock or SystemClock()
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    client = client or make_web_client(token, settings.slack_api_url)
+    engine = make_engine(settings.database_url)
+    uow = UnitOfWorkFactory(make_session_factory(engine))
+    chat = SlackChat(client)
+    presenter = SlackPresenter(
+        TemplateRenderer(zone=config.zone, clock=clock, override_dir=config.templates_dir)
+    )
+    runner = JobRunner(
+        uow=uow, chat=chat, presenter=presenter, settings=config, clock=clock, plans=PLANS, lease=lease
+    )
+    runtime = Runtime(
+        uow=uow,
+        chat=chat,
+        presenter=presenter,
+        clock=clock,
+        config=config,
+        runner=runner,
+        executor=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="incidentbot"),
+        lease=lease,
+    )
+
+    def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+        # A single-workspace bot already knows its token; Bolt's default would call auth.test on the
+        # first request, i.e. on the acknowledgement path.
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
+
+    bolt = App(
+        # Bolt's own client only serves its context; ours carries the token and the retry policy.
+        client=WebClient(base_url=settings.slack_api_url),
+        authorize=authorize,
+        signing_secret=secret,
+        # Listeners ack then hand off to our own pool, so processing before the response stays short and
+        # behaves the same over HTTP and Socket Mode.
+        process_before_response=True,
+        request_verification_enabled=secret is not None,
+        logger=logging.getLogger("incidentbot.bolt"),
+    )
+    register_listeners(bolt, runtime)
+    return IncidentBot(
+        bolt=bolt,
+        runtime=runtime,
+        wsgi=IncidentBotWsgi(bolt, healthy=lambda: ping(engine)),
+        engine=engine,
+        tick_seconds=tick_seconds,
+    )

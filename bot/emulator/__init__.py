@@ -1,0 +1,18 @@
+"""Slack Web API emulator: a local fake Slack for demos and tests (no network access to Slack needed)."""
+
+from .delivery import DeliveryResult, SlackEmulator
+from .signing import sign_request, verify_signature
+from .state import Call, Channel, Message, ResponseCall, UploadedFile, User
+
+__all__ = [
+    "Call",
+    "Channel",
+    "DeliveryResult",
+    "Message",
+    "ResponseCall",
+    "SlackEmulator",
+    "UploadedFile",
+    "User",
+    "sign_request",
+    "verify_signature",
+]

@@ -1,0 +1,384 @@
+"""SlackEmulator: the server plus setup helpers and signed deliveries of Slack traffic to a bot."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from .server import EmulatorServer
+from .signing import sign_request
+from .state import (
+    APP_ID,
+    TEAM_DOMAIN,
+    VERIFICATION_TOKEN,
+    Channel,
+    Message,
+    ResponseTarget,
+    UploadedFile,
+    User,
+)
+from .transcript import render_transcript
+
+
+@dataclass
+class DeliveryResult:
+    """What the bot answered to a delivered request (status, body, headers)."""
+
+    status: int
+    body: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        """Decode the body as JSON (None when empty), for asserting on acks and response_actions."""
+        return json.loads(self.body) if self.body.strip() else None
+
+
+class SlackEmulator(EmulatorServer):
+    """A local stand-in for Slack: serves the Web API and delivers signed requests to the bot."""
+
+    # -- state -----------------------------------------------------------------------------------------
+    @property
+    def channels(self) -> dict[str, Channel]:
+        """Channels by id (a snapshot dict of live Channel objects)."""
+        with self.state.lock:
+            return dict(self.state.channels)
+
+    @property
+    def users(self) -> dict[str, User]:
+        """Users by id."""
+        with self.state.lock:
+            return dict(self.state.users)
+
+    @property
+    def files(self) -> dict[str, UploadedFile]:
+        """Uploaded files by id."""
+        with self.state.lock:
+            return dict(self.state.files)
+
+    @property
+    def views(self) -> dict[str, dict[str, Any]]:
+        """Opened/updated views by id, each with the opener's "user_id"."""
+        with self.state.lock:
+            return dict(self.state.views)
+
+    @property
+    def trigger_ttl(self) -> float:
+        """Seconds a trigger_id stays exchangeable (Slack: 3)."""
+        return self.state.trigger_ttl
+
+    @trigger_ttl.setter
+    def trigger_ttl(self, seconds: float) -> None:
+        self.state.trigger_ttl = seconds
+
+    def add_user(
+        self, user_id: str, name: str, real_name: str | None = None, email: str | None = None
+    ) -> None:
+        """Make a user known to users.info (and invitable)."""
+        with self.state.lock:
+            self.state.users[user_id] = User(user_id, name, real_name or name, email=email)
+
+    def add_channel(
+        self, name: str, private: bool = False, members: set[str] | None = None, *, bot_member: bool = True
+    ) -> str:
+        """Create a channel (the bot is a member unless bot_member=False) and return its id."""
+        if self.state.channel_by_name(name) is not None:
+            raise ValueError(f"channel #{name} already exists")
+        wanted = set(members or ()) | ({self.bot_user_id} if bot_member else set())
+        return self.state.add_channel(name, private=private, members=wanted, creator="U1").id
+
+    def add_usergroup(self, group_id: str, handle: str, users: list[str]) -> None:
+        """Define a user group for usergroups.users.list."""
+        with self.state.lock:
+            self.state.usergroups[group_id] = (handle, list(users))
+
+    def channel_by_name(self, name: str) -> Channel | None:
+        """Find a channel by name (with or without '#')."""
+        return self.state.channel_by_name(name)
+
+    def post_as_user(self, channel_id: str, user_id: str, text: str, thread_ts: str | None = None) -> str:
+        """Put a human's message in a channel (no event is delivered) and return its ts."""
+        with self.state.lock:
+            return self.state.post(self.state.channels[channel_id], user_id, text, thread_ts=thread_ts).ts
+
+    def new_trigger_id(self, user_id: str = "U1") -> str:
+        """Issue a fresh trigger_id that views.open will accept once within trigger_ttl."""
+        return self.state.new_trigger(user_id)
+
+    def new_response_url(
+        self, channel_id: str | None = None, user_id: str | None = None, message_ts: str | None = None
+    ) -> str:
+        """Mint a response_url on this server; posts to it are recorded and shown in the channel."""
+        url_id = self.state.next_id("R").lower()
+        with self.state.lock:
+            self.state.response_targets[url_id] = ResponseTarget(channel_id, user_id, message_ts)
+        return f"{self.base_url}response/{url_id}"
+
+    def transcript(self, channel_ids: list[str] | None = None) -> str:
+        """Readable text of what each channel shows."""
+        return render_transcript(self.state, channel_ids)
+
+    # -- deliveries to the bot -------------------------------------------------------------------------
+    def _deliver(
+        self, url: str, body: bytes, content_type: str, retry_num: int | None, retry_reason: str | None
+    ) -> DeliveryResult:
+        """POST a signed request to the bot and capture its answer (HTTP errors included)."""
+        headers = {"Content-Type": content_type, **sign_request(self.signing_secret, body)}
+        if retry_num is not None:
+            headers["X-Slack-Retry-Num"] = str(retry_num)
+            headers["X-Slack-Retry-Reason"] = retry_reason or "http_timeout"
+        req = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=self.delivery_timeout) as resp:  # noqa: S310 - local URL
+                return DeliveryResult(resp.status, resp.read().decode("utf-8", "replace"), dict(resp.headers))
+        except urllib.error.HTTPError as exc:
+            return DeliveryResult(exc.code, exc.read().decode("utf-8", "replace"), dict(exc.headers))
+
+    def _user(self, user_id: str) -> dict[str, Any]:
+        """The `user` object interaction payloads carry."""
+        user = self.state.users.get(user_id)
+        name = user.name if user else user_id.lower()
+        return {"id": user_id, "username": name, "name": name, "team_id": self.team_id}
+
+    def _team(self) -> dict[str, Any]:
+        """The `team` object interaction payloads carry."""
+        return {"id": self.team_id, "domain": TEAM_DOMAIN}
+
+    def _channel_name(self, channel_id: str) -> str:
+        """Channel name as slash commands report it ("directmessage" for IMs)."""
+        chan = self.state.channels.get(channel_id)
+        if chan is None:
+            return "unknown"
+        return "directmessage" if chan.is_im else chan.name
+
+    def _message(self, channel_id: str, ts: str) -> Message:
+        """A stored message, or a clear error for a test that references a missing one."""
+        with self.state.lock:
+            chan = self.state.channels.get(channel_id)
+            msg = chan.find(ts) if chan else None
+        if msg is None:
+            raise ValueError(f"no message {ts} in channel {channel_id}")
+        return msg
+
+    def send_command(
+        self,
+        bot_url: str,
+        text: str,
+        *,
+        user_id: str = "U1",
+        channel_id: str | None = None,
+        command: str = "/incident",
+        trigger_id: str | None = None,
+        retry_num: int | None = None,
+    ) -> DeliveryResult:
+        """Deliver a slash command (form-encoded, signed) as Slack does; defaults to #general."""
+        channel_id = channel_id or self.general_channel_id
+        form = {
+            "token": VERIFICATION_TOKEN,
+            "team_id": self.team_id,
+            "team_domain": TEAM_DOMAIN,
+            "channel_id": channel_id,
+            "channel_name": self._channel_name(channel_id),
+            "user_id": user_id,
+            "user_name": self._user(user_id)["name"],
+            "command": command,
+            "text": text,
+            "api_app_id": APP_ID,
+            "is_enterprise_install": "false",
+            "response_url": self.new_response_url(channel_id, user_id),
+            "trigger_id": trigger_id or self.new_trigger_id(user_id),
+        }
+        body = urlencode(form).encode()
+        return self._deliver(bot_url, body, "application/x-www-form-urlencoded", retry_num, "http_timeout")
+
+    def send_event(
+        self,
+        bot_url: str,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        retry_reason: str = "http_timeout",
+    ) -> DeliveryResult:
+        """Deliver an Events API callback (JSON, signed), with retry headers when retry_num is given."""
+        now = time.time()
+        wrapper = {
+            "token": VERIFICATION_TOKEN,
+            "team_id": self.team_id,
+            "api_app_id": APP_ID,
+            "event": {"event_ts": f"{now:.6f}", **event},
+            "type": "event_callback",
+            "event_id": event_id or self.state.next_id("Ev"),
+            "event_time": int(now),
+            "authed_users": [self.bot_user_id],
+            "authorizations": [
+                {
+                    "team_id": self.team_id,
+                    "user_id": self.bot_user_id,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+        }
+        body = json.dumps(wrapper).encode()
+        return self._deliver(bot_url, body, "application/json", retry_num, retry_reason)
+
+    def send_interaction(
+        self, bot_url: str, payload: dict[str, Any], *, retry_num: int | None = None
+    ) -> DeliveryResult:
+        """Deliver an interactivity payload as the form field `payload=<json>`."""
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return self._deliver(bot_url, body, "application/x-www-form-urlencoded", retry_num, "http_timeout")
+
+    def click_button(
+        self,
+        bot_url: str,
+        *,
+        user_id: str,
+        channel_id: str,
+        message_ts: str,
+        action_id: str,
+        value: str,
+        block_id: str = "b",
+    ) -> DeliveryResult:
+        """Deliver a block_actions payload for a button on a message."""
+        with self.state.lock:
+            chan = self.state.channels.get(channel_id)
+            msg = chan.find(message_ts) if chan else None
+            message = msg.to_api(include_metadata=True) if msg else None
+        label = _button_label(message, action_id) if message else action_id
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "user": self._user(user_id),
+            "api_app_id": APP_ID,
+            "token": VERIFICATION_TOKEN,
+            "container": {
+                "type": "message",
+                "message_ts": message_ts,
+                "channel_id": channel_id,
+                "is_ephemeral": False,
+            },
+            "trigger_id": self.new_trigger_id(user_id),
+            "team": self._team(),
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "channel": {"id": channel_id, "name": self._channel_name(channel_id)},
+            "state": {"values": {}},
+            "response_url": self.new_response_url(channel_id, user_id, message_ts),
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": block_id,
+                    "text": {"type": "plain_text", "text": label, "emoji": True},
+                    "value": value,
+                    "type": "button",
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        if message is not None:
+            payload["message"] = message
+        return self.send_interaction(bot_url, payload)
+
+    def submit_view(
+        self, bot_url: str, view_id: str, values: dict[str, dict[str, Any]], *, user_id: str
+    ) -> DeliveryResult:
+        """Deliver a view_submission built from a stored view and the given state values."""
+        with self.state.lock:
+            stored = self.state.views.get(view_id)
+            if stored is None:
+                raise ValueError(f"unknown view {view_id}")
+            stored["state"] = {"values": values}
+            view = {k: v for k, v in stored.items() if k != "user_id"}
+        payload = {
+            "type": "view_submission",
+            "team": self._team(),
+            "user": self._user(user_id),
+            "api_app_id": APP_ID,
+            "token": VERIFICATION_TOKEN,
+            "trigger_id": self.new_trigger_id(user_id),
+            "view": json.loads(json.dumps(view)),
+            "response_urls": [],
+            "is_enterprise_install": False,
+        }
+        result = self.send_interaction(bot_url, payload)
+        answer = result.json() if result.status == 200 and result.body.lstrip().startswith("{") else None
+        if isinstance(answer, dict) and answer.get("response_action") == "update" and answer.get("view"):
+            with self.state.lock:  # the modal now shows the bot's replacement view
+                self.state.views[view_id].update({**answer["view"], "state": {"values": {}}})
+        return result
+
+    def message_shortcut(
+        self, bot_url: str, *, callback_id: str, user_id: str, channel_id: str, message_ts: str
+    ) -> DeliveryResult:
+        """Deliver a message_action (message shortcut) for a stored message."""
+        msg = self._message(channel_id, message_ts)
+        payload = {
+            "type": "message_action",
+            "token": VERIFICATION_TOKEN,
+            "action_ts": f"{time.time():.6f}",
+            "team": self._team(),
+            "user": {"id": user_id, "name": self._user(user_id)["name"]},
+            "channel": {"id": channel_id, "name": self._channel_name(channel_id)},
+            "callback_id": callback_id,
+            "trigger_id": self.new_trigger_id(user_id),
+            "message_ts": message_ts,
+            "message": {**msg.to_api(include_metadata=True), "team": self.team_id},
+            "response_url": self.new_response_url(channel_id, user_id, message_ts),
+        }
+        return self.send_interaction(bot_url, payload)
+
+    def react(
+        self,
+        bot_url: str,
+        *,
+        user_id: str,
+        channel_id: str,
+        ts: str,
+        reaction: str = "pushpin",
+        removed: bool = False,
+    ) -> DeliveryResult:
+        """Record a user's reaction on a stored message and deliver reaction_added/removed."""
+        msg = self._message(channel_id, ts)
+        with self.state.lock:
+            users = msg.reactions.setdefault(reaction, [])
+            if removed and user_id in users:
+                users.remove(user_id)
+            elif not removed and user_id not in users:
+                users.append(user_id)
+            chan = self.state.channels[channel_id]
+        event = {
+            "type": "reaction_removed" if removed else "reaction_added",
+            "user": user_id,
+            "reaction": reaction,
+            "item_user": msg.user,
+            "item": {"type": "message", "channel": channel_id, "ts": ts, "channel_type": _channel_type(chan)},
+        }
+        return self.send_event(bot_url, event)
+
+
+def _channel_type(chan: Channel) -> str:
+    """Slack's channel_type field for events."""
+    if chan.is_im:
+        return "im"
+    return "group" if chan.is_private else "channel"
+
+
+def _button_label(message: dict[str, Any], action_id: str) -> str:
+    """Find a button's label in a message's blocks so block_actions carries the real text."""
+
+    def walk(node: Any) -> str | None:
+        if isinstance(node, list):
+            return next((r for r in map(walk, node) if r), None)
+        if isinstance(node, dict):
+            if node.get("type") == "button" and node.get("action_id") == action_id:
+                return str((node.get("text") or {}).get("text", action_id))
+            return next((r for r in map(walk, node.values()) if r), None)
+        return None
+
+    return walk(message.get("blocks") or []) or action_id

@@ -1,0 +1,404 @@
+"""HTTP transport of the emulator: Web API routing, auth, fault knobs, upload and response_url endpoints."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from email import policy
+from email.parser import BytesParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+from urllib.parse import parse_qsl, urlsplit
+
+from .methods import METHODS, Args, Handler, _int, _writable
+from .state import Call, EmulatorState, Fault, Knobs, Message, ResponseCall, SlackError, UploadedFile
+
+# Required arguments per method (from Slack's method reference); missing ones -> missing_argument.
+REQUIRED_ARGS: dict[str, tuple[str, ...]] = {
+    "conversations.create": ("name",),
+    "conversations.invite": ("channel", "users"),
+    "conversations.join": ("channel",),
+    "conversations.info": ("channel",),
+    "conversations.setTopic": ("channel", "topic"),
+    "conversations.setPurpose": ("channel", "purpose"),
+    "conversations.members": ("channel",),
+    "conversations.history": ("channel",),
+    "conversations.replies": ("channel", "ts"),
+    "conversations.archive": ("channel",),
+    "chat.postMessage": ("channel",),
+    "chat.update": ("channel", "ts"),
+    "chat.postEphemeral": ("channel", "user"),
+    "chat.getPermalink": ("channel", "message_ts"),
+    "pins.add": ("channel",),
+    "reactions.add": ("channel", "name", "timestamp"),
+    "users.info": ("user",),
+    "usergroups.users.list": ("usergroup",),
+    "views.open": ("view",),
+    "views.push": ("view",),
+    "views.update": ("view",),
+    "views.publish": ("user_id", "view"),
+    "files.getUploadURLExternal": ("filename", "length"),
+    "files.completeUploadExternal": ("files",),
+}
+# Arguments Slack clients send as JSON-encoded strings inside form bodies.
+JSON_ARGS = frozenset({"blocks", "attachments", "metadata", "files", "view"})
+SERVER_ERROR = "fatal_error"
+DELIVERY_TIMEOUT = 10.0
+
+
+def files_get_upload_url_external(st: EmulatorState, a: Args) -> dict[str, Any]:
+    """Reserve a file id and hand out this server's upload URL for its bytes."""
+    length = _int(a, "length", -1)
+    if length < 0:
+        raise SlackError("invalid_arguments", ["[ERROR] length must be a non-negative integer"])
+    file_id = st.next_id("F")
+    name = str(a["filename"])
+    st.files[file_id] = UploadedFile(id=file_id, filename=name, title=name, content=b"", length=length)
+    return {"upload_url": f"{st.base_url}upload/{file_id}", "file_id": file_id}
+
+
+def files_complete_upload_external(st: EmulatorState, a: Args) -> dict[str, Any]:
+    """Finish uploads and share them to a channel as one message carrying the files."""
+    entries = a["files"]
+    if not isinstance(entries, list) or not all(isinstance(e, dict) and e.get("id") for e in entries):
+        raise SlackError("invalid_arguments", ["[ERROR] files must be a JSON array of {id, title}"])
+    files: list[UploadedFile] = []
+    for entry in entries:
+        f = st.files.get(str(entry["id"]))
+        if f is None:
+            raise SlackError("file_not_found")
+        if not f.uploaded or len(f.content) != f.length:
+            msg = f"[ERROR] uploaded {len(f.content)} bytes for {f.id}, but {f.length} were announced"
+            raise SlackError("file_update_failed", [msg])
+        files.append(f)
+    chans = [
+        st.resolve_channel(c) for c in str(a.get("channels") or a.get("channel_id") or "").split(",") if c
+    ]
+    for chan in chans:
+        _writable(st, chan)
+    for f, entry in zip(files, entries, strict=True):
+        f.title = str(entry.get("title") or f.filename)
+        f.completed = True
+    thread_ts = str(a["thread_ts"]) if a.get("thread_ts") else None
+    for chan in chans:
+        for f in files:
+            f.channel_ids.append(chan.id)
+        shared = [f.to_api(st.base_url) for f in files]
+        st.post(chan, st.bot_user_id, str(a.get("initial_comment") or ""), thread_ts=thread_ts, files=shared)
+    return {"files": [f.to_api(st.base_url) for f in files]}
+
+
+# Everything the emulator serves under /api/.
+API_METHODS: dict[str, Handler] = {
+    **METHODS,
+    "files.getUploadURLExternal": files_get_upload_url_external,
+    "files.completeUploadExternal": files_complete_upload_external,
+}
+
+
+def dispatch(st: EmulatorState, method: str, args: Args) -> dict[str, Any]:
+    """Run one method under the state lock; raise SlackError for unknown methods or missing arguments."""
+    handler = API_METHODS.get(method)
+    if handler is None:
+        raise SlackError("unknown_method")
+    missing = [k for k in REQUIRED_ARGS.get(method, ()) if args.get(k) in (None, "")]
+    if missing:
+        raise SlackError("missing_argument", [f"[ERROR] missing required field: {k}" for k in missing])
+    with st.lock:
+        return handler(st, args)
+
+
+def parse_body(content_type: str, body: bytes, query: str) -> Args:
+    """Merge query, form, multipart or JSON arguments, decoding the JSON-string args Slack uses."""
+    args: Args = dict(parse_qsl(query, keep_blank_values=True))
+    ctype = content_type.split(";")[0].strip().lower()
+    if ctype == "application/json" and body:
+        decoded = json.loads(body)
+        if not isinstance(decoded, dict):
+            raise ValueError("JSON body must be an object")
+        args.update(decoded)
+    elif ctype == "multipart/form-data":
+        msg = BytesParser(policy=policy.default).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + body
+        )
+        for part in msg.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True)
+            if isinstance(name, str) and isinstance(payload, bytes):
+                args[name] = payload if part.get_filename() else payload.decode("utf-8")
+    elif body:
+        args.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+    for key in JSON_ARGS & args.keys():
+        if isinstance(args[key], str) and args[key]:
+            # A malformed value stays a string so the handler reports Slack's error for it.
+            with contextlib.suppress(ValueError):
+                args[key] = json.loads(args[key])
+    return args
+
+
+def apply_response(st: EmulatorState, url_id: str, body: dict[str, Any]) -> bool:
+    """Give a response_url post Slack's visible effect (ephemeral, in-channel, replace/delete original)."""
+    with st.lock:
+        target = st.response_targets.get(url_id)
+        if target is None:
+            return False
+        chan = st.channels.get(target.channel_id or "")
+        if chan is None:
+            return True
+        original = chan.find(target.message_ts) if target.message_ts else None
+        text, blocks = str(body.get("text") or ""), body.get("blocks")
+        if body.get("delete_original") and original is not None:
+            chan.messages.remove(original)
+        elif body.get("replace_original") and original is not None:
+            original.history.append(
+                {"text": original.text, "blocks": original.blocks, "edited_ts": st.next_ts()}
+            )
+            original.text, original.blocks = text, blocks
+        elif body.get("response_type") == "in_channel":
+            st.post(chan, st.bot_user_id, text, blocks=blocks, thread_ts=body.get("thread_ts"))
+        else:
+            eph = Message(ts=st.next_ts(), user=st.bot_user_id, text=text, blocks=blocks)
+            eph.ephemeral_to = target.user_id
+            chan.ephemerals.append(eph)
+        return True
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    """ThreadingHTTPServer that knows its emulator."""
+
+    daemon_threads = True
+
+    def __init__(self, addr: tuple[str, int], st: EmulatorState, knobs: Knobs, token: str) -> None:
+        super().__init__(addr, _Handler)
+        self.st, self.knobs, self.token = st, knobs, token
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Routes /api/<method>, /upload/<file_id> and /response/<id>."""
+
+    server: _HTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Silence per-request logging: request lines can carry query-string tokens."""
+
+    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        """Write a JSON (or plain text) response with explicit length."""
+        raw = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
+        self.send_response(status)
+        ctype = "text/plain; charset=utf-8" if isinstance(payload, str) else "application/json; charset=utf-8"
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(raw)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def _read(self) -> bytes:
+        """Read the request body according to Content-Length."""
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        """Serve GET /api/<method>?... like Slack (arguments from the query string)."""
+        self.do_POST()
+
+    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+        """Dispatch by path prefix."""
+        parts = urlsplit(self.path)
+        body = self._read()
+        if parts.path.startswith("/api/"):
+            self._api(parts.path[5:], body, parts.query)
+        elif parts.path.startswith("/upload/"):
+            self._upload(parts.path[8:], body)
+        elif parts.path.startswith("/response/"):
+            self._response(parts.path[10:], body)
+        else:
+            self._send(404, "not found")
+
+    def _api(self, method: str, body: bytes, query: str) -> None:
+        """Handle one Web API call: knobs, parsing, auth, dispatch, recording."""
+        at = time.monotonic()
+        st = self.server.st
+        delay, fault = self.server.knobs.take(method)
+        if delay:
+            time.sleep(delay)  # per-request thread, no lock held
+        headers: dict[str, str] = {}
+        status = 200
+        result: dict[str, Any] = {"ok": True}
+        args: Args = {}
+        try:
+            args = parse_body(self.headers.get("Content-Type", ""), body, query)
+            supplied = args.pop("token", None)
+            auth = self.headers.get("Authorization", "")
+            token = auth[7:].strip() if auth.lower().startswith("bearer ") else supplied
+            if fault is not None:
+                status, result = fault.status, {"ok": False, "error": fault.error}
+                if fault.retry_after is not None:
+                    headers["Retry-After"] = str(fault.retry_after)
+            elif not token:
+                raise SlackError("not_authed")
+            elif token != self.server.token:
+                raise SlackError("invalid_auth")
+            else:
+                result = {"ok": True, **dispatch(st, method, args)}
+        except SlackError as exc:
+            result = {"ok": False, "error": exc.error}
+            if exc.messages:
+                result["response_metadata"] = {"messages": exc.messages}
+        except (ValueError, UnicodeDecodeError):
+            result = {"ok": False, "error": "invalid_form_data"}
+        safe_args = {k: v for k, v in args.items() if not isinstance(v, bytes)}
+        st.record_call(Call(method, safe_args, status, bool(result["ok"]), result.get("error"), at))
+        self._send(status, result, headers)
+
+    def _upload(self, file_id: str, body: bytes) -> None:
+        """Store the raw bytes (or a multipart file part) posted to an upload URL."""
+        st = self.server.st
+        content = body
+        ctype = self.headers.get("Content-Type", "")
+        if ctype.lower().startswith("multipart/form-data"):
+            parts = [v for v in parse_body(ctype, body, "").values() if isinstance(v, bytes)]
+            content = parts[0] if parts else b""
+        with st.lock:
+            f = st.files.get(file_id)
+            if f is None or f.completed:
+                self._send(404, "file_not_found")
+                return
+            f.content, f.uploaded = content, True
+        self._send(200, f"OK - {len(content)}")
+
+    def _response(self, url_id: str, body: bytes) -> None:
+        """Record a response_url post and apply its effect."""
+        st = self.server.st
+        try:
+            ctype = self.headers.get("Content-Type", "")
+            decoded = parse_body(ctype, body, "")
+            payload = json.loads(decoded["payload"]) if "payload" in decoded else decoded
+        except (ValueError, UnicodeDecodeError):
+            self._send(400, {"ok": False, "error": "invalid_payload"})
+            return
+        with st.lock:
+            st.responses.append(ResponseCall(f"{st.base_url}response/{url_id}", payload, time.monotonic()))
+        if apply_response(st, url_id, payload):
+            self._send(200, {"ok": True})
+        else:
+            self._send(404, {"ok": False, "error": "no_active_hooks"})
+
+
+class EmulatorServer:
+    """The emulator's server side: lifecycle, recordings and fault knobs (SlackEmulator adds the rest)."""
+
+    def __init__(
+        self,
+        bot_token: str = "xoxb-emulator",
+        signing_secret: str = "emulator-secret",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        bot_user_id: str = "UBOT",
+        team_id: str = "T0EMU",
+    ) -> None:
+        self.bot_token = bot_token
+        self.signing_secret = signing_secret
+        self.host, self.port = host, port
+        self.bot_user_id, self.team_id = bot_user_id, team_id
+        self.delivery_timeout = DELIVERY_TIMEOUT
+        self.state = EmulatorState(bot_user_id=bot_user_id, team_id=team_id)
+        self._knobs = Knobs(self.state.lock)
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        general = self.state.add_channel("general", members={*self.state.users})
+        self.general_channel_id = general.id
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+    def start(self) -> Self:
+        """Bind the HTTP server (port 0 = any free port) and serve it from a daemon thread."""
+        if self._httpd is not None:
+            return self
+        self._httpd = _HTTPServer((self.host, self.port), self.state, self._knobs, self.bot_token)
+        self.port = int(self._httpd.server_address[1])
+        self.state.base_url = f"http://{self.host}:{self.port}/"
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="slack-emulator",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        if self._httpd is None:
+            return
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._httpd, self._thread = None, None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """Root URL of the running server (trailing slash)."""
+        if not self.state.base_url:
+            raise RuntimeError("SlackEmulator is not started")
+        return self.state.base_url
+
+    @property
+    def api_url(self) -> str:
+        """Web API base URL, for slack_sdk.WebClient(base_url=...)."""
+        return f"{self.base_url}api/"
+
+    # -- recordings ------------------------------------------------------------------------------------
+    @property
+    def calls(self) -> list[Call]:
+        """Snapshot of Web API calls in arrival order."""
+        return self.state.calls_snapshot()
+
+    def calls_to(self, method: str) -> list[Call]:
+        """Calls to one method, in arrival order."""
+        return [c for c in self.calls if c.method == method]
+
+    def reset_calls(self) -> None:
+        """Forget recorded Web API calls (response_url posts are kept; see reset_responses)."""
+        with self.state.lock:
+            self.state.calls.clear()
+
+    def reset_responses(self) -> None:
+        """Forget recorded response_url posts."""
+        with self.state.lock:
+            self.state.responses.clear()
+
+    @property
+    def responses(self) -> list[ResponseCall]:
+        """Snapshot of response_url posts in arrival order."""
+        with self.state.lock:
+            return list(self.state.responses)
+
+    # -- knobs -----------------------------------------------------------------------------------------
+    def set_latency(self, seconds: float, method: str | None = None) -> None:
+        """Delay answers (to one method, or all when None) without blocking other requests."""
+        self._knobs.set_latency(seconds, method)
+
+    def fail(self, method: str, status: int = 500, times: int | None = 1) -> None:
+        """Answer the next `times` calls with an HTTP 5xx (None = until cleared)."""
+        self._knobs.add(Fault(method, times, status, SERVER_ERROR))
+
+    def rate_limit(self, method: str, retry_after: int = 1, times: int | None = 1) -> None:
+        """Answer the next `times` calls with HTTP 429 and a Retry-After header."""
+        self._knobs.add(Fault(method, times, 429, "ratelimited", retry_after))
+
+    def error(self, method: str, error: str = "channel_not_found", times: int | None = 1) -> None:
+        """Answer the next `times` calls with HTTP 200 {"ok": false, "error": error}."""
+        self._knobs.add(Fault(method, times, 200, error))
+
+    def clear_faults(self) -> None:
+        """Remove all latency and fault settings."""
+        self._knobs.clear()

@@ -1,0 +1,45 @@
+"""The /incident slash command: parse, acknowledge at once, act on a worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, Respond
+
+from bot.actions import Caller, perform
+from bot.listeners.shortcuts import open_declare_modal
+from bot.mrkdwn import escape
+from bot.runtime import Runtime
+from commands.errors import UsageError
+from commands.parsing import Declare, Help, OpenDeclareForm, help_text, parse
+
+
+def handle_incident_command(
+    ack: Ack, command: dict[str, Any], respond: Respond, context: dict[str, Any]
+) -> None:
+    rt: Runtime = context["runtime"]
+    try:
+        cmd = parse(command.get("text") or "", severities=rt.config.severity_names())
+    except UsageError as exc:
+        ack(response_type="ephemeral", text=exc.message)
+        return
+    if isinstance(cmd, Help):
+        ack(response_type="ephemeral", text=help_text())
+        return
+    if isinstance(cmd, OpenDeclareForm):
+        ack()
+        # views.open must use the trigger within 3 s: it goes first in the worker queue.
+        rt.submit(
+            open_declare_modal, rt, command["trigger_id"], command.get("channel_id"), command["user_id"]
+        )
+        return
+    if isinstance(cmd, Declare):
+        ack(response_type="ephemeral", text=f"Declaring *{escape(cmd.title)}*…")
+    else:
+        ack()
+
+    def reply(text: str) -> None:
+        respond(text=text, response_type="ephemeral", replace_original=False)
+
+    caller = Caller(user_id=command["user_id"], channel_id=command.get("channel_id"), reply=reply)
+    rt.submit(perform, rt, cmd, caller)

@@ -1,0 +1,103 @@
+"""Block Kit for the declaration modal, built with slack_sdk's models so Slack's limits are checked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from slack_sdk.models.blocks import (
+    CheckboxesElement,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.config import IncidentConfig
+from bot.ids import ActionId, BlockId, ViewId
+from commands.parsing import MAX_TITLE
+
+
+class DeclareModalState(BaseModel):
+    """What travels in the modal's private_metadata: where the form was opened."""
+
+    channel_id: str | None = None
+
+
+def declare_modal(config: IncidentConfig, origin_channel: str | None) -> View:
+    severities = config.severity_names()
+    options = [
+        Option(value=name, text=f"{name}: {config.severities[name].description}"[:75]) for name in severities
+    ]
+    initial = options[-1]
+    return View(
+        type="modal",
+        callback_id=ViewId.DECLARE,
+        title=PlainTextObject(text="Declare incident"),
+        submit=PlainTextObject(text="Declare"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=DeclareModalState(channel_id=origin_channel).model_dump_json(),
+        blocks=[
+            InputBlock(
+                block_id=BlockId.TITLE,
+                label="Title",
+                element=PlainTextInputElement(action_id=ActionId.TITLE, max_length=MAX_TITLE),
+            ),
+            InputBlock(
+                block_id=BlockId.SEVERITY,
+                label="Severity",
+                element=StaticSelectElement(
+                    action_id=ActionId.SEVERITY, options=options, initial_option=initial
+                ),
+            ),
+            InputBlock(
+                block_id=BlockId.DESCRIPTION,
+                label="Description",
+                optional=True,
+                element=PlainTextInputElement(
+                    action_id=ActionId.DESCRIPTION, multiline=True, max_length=3000
+                ),
+            ),
+            InputBlock(
+                block_id=BlockId.PRIVATE,
+                label="Visibility",
+                optional=True,
+                element=CheckboxesElement(
+                    action_id=ActionId.PRIVATE,
+                    options=[Option(value="private", text="Private: only invited people see the room")],
+                ),
+            ),
+        ],
+    )
+
+
+class DeclareSubmission(BaseModel):
+    title: str
+    severity: str
+    description: str
+    private: bool
+    origin: DeclareModalState
+
+
+def read_declare_submission(view: dict[str, Any]) -> DeclareSubmission:
+    """Pull typed values out of Slack's view state; missing optional fields become defaults."""
+    values = view.get("state", {}).get("values", {})
+
+    def field(block: str, action: str) -> dict[str, Any]:
+        return dict(values.get(block, {}).get(action, {}) or {})
+
+    severity = (field(BlockId.SEVERITY, ActionId.SEVERITY).get("selected_option") or {}).get("value", "")
+    private = bool(field(BlockId.PRIVATE, ActionId.PRIVATE).get("selected_options"))
+    try:
+        origin = DeclareModalState.model_validate_json(view.get("private_metadata") or "{}")
+    except ValidationError:
+        origin = DeclareModalState()
+    return DeclareSubmission(
+        title=" ".join(str(field(BlockId.TITLE, ActionId.TITLE).get("value") or "").split()),
+        severity=str(severity),
+        description=str(field(BlockId.DESCRIPTION, ActionId.DESCRIPTION).get("value") or "").strip(),
+        private=private,
+        origin=origin,
+    )

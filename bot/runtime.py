@@ -1,0 +1,64 @@
+"""Everything a listener needs after the ack, built once by the composition root and put on Bolt's context."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from bot.config import IncidentConfig
+from bot.presenter import SlackPresenter
+from bot.slack_chat import SlackChat
+from commands.jobs import JobRunner
+from commands.ports import Clock
+from store.uow import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """The wired adapters plus the worker pool that runs actions after Slack has its acknowledgement."""
+
+    uow: UnitOfWorkFactory
+    chat: SlackChat
+    presenter: SlackPresenter
+    clock: Clock
+    config: IncidentConfig
+    runner: JobRunner
+    executor: ThreadPoolExecutor
+    lease: timedelta
+    _pending: set[Future[Any]] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
+        """Run work off the ack path; tracked so tests and the demo can wait for quiet."""
+        future = self.executor.submit(fn, *args, **kwargs)
+        with self._lock:
+            self._pending.add(future)
+        future.add_done_callback(self._forget)
+        return future
+
+    def _forget(self, future: Future[Any]) -> None:
+        with self._lock:
+            self._pending.discard(future)
+        if not future.cancelled() and future.exception() is not None:
+            log.error("background work failed: %s", type(future.exception()).__name__)
+
+    def drain(self, timeout: float = 30.0) -> None:
+        """Wait until every submitted piece of work has finished."""
+        while True:
+            with self._lock:
+                pending = list(self._pending)
+            if not pending:
+                return
+            for future in pending:
+                future.result(timeout=timeout)
+
+    def tick(self) -> int:
+        """The periodic tick: resume owed Slack work (reminders join here later)."""
+        return self.runner.sweep()

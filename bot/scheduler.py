@@ -1,0 +1,33 @@
+"""One short periodic tick per process; due work lives in the database, never in APScheduler's job store."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+log = logging.getLogger(__name__)
+
+
+def start_ticker(tick: Callable[[], object], interval_seconds: float) -> BackgroundScheduler:
+    """Run `tick` every interval; a slow tick is skipped rather than stacked."""
+    scheduler = BackgroundScheduler(timezone="UTC")
+
+    def safe_tick() -> None:
+        try:
+            tick()
+        except Exception:  # a failed tick must not kill the scheduler; the next one retries
+            log.exception("tick failed")
+
+    scheduler.add_job(
+        safe_tick,
+        "interval",
+        seconds=interval_seconds,
+        id="tick",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+    )
+    scheduler.start()
+    return scheduler

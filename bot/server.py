@@ -1,0 +1,36 @@
+"""`incidentbot serve`: migrations, then HTTP under waitress (or Socket Mode with an app token)."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.app import create_app
+from bot.config import IncidentConfig
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def serve(settings: Settings, config: IncidentConfig) -> int:
+    """Run until interrupted; returns the process exit code."""
+    if settings.incidentbot_migrate_on_start:
+        from bot.migrate import upgrade
+
+        upgrade(settings.database_url)
+    bot = create_app(settings, config)
+    bot.start_ticker()
+    try:
+        if settings.slack_app_token is not None:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            log.info("starting in Socket Mode")
+            SocketModeHandler(bot.bolt, settings.slack_app_token.get_secret_value()).start()
+        else:
+            import waitress
+
+            log.info("listening on port %s", settings.port)
+            # waitress: a production WSGI server with a thread pool; Bolt's dev server is single-threaded.
+            waitress.serve(bot.wsgi, host="0.0.0.0", port=settings.port, threads=16, ident="incidentbot")
+    finally:
+        bot.close()
+    return 0

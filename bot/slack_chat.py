@@ -1,0 +1,170 @@
+"""The Slack implementation of the chat port: one Web API client, Slack errors mapped to their meaning."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.web import SlackResponse
+
+from commands.errors import ChannelNotFound, ChatUnavailable, NameTaken
+from commands.ports import Message, PostRef
+
+log = logging.getLogger(__name__)
+
+# Errors that mean "the thing is already as we want it": treat the step as done.
+_ALREADY_DONE = {"already_in_channel", "cant_invite_self", "already_pinned"}
+
+
+def make_web_client(token: str, base_url: str, *, timeout: int = 10) -> WebClient:
+    """The process's one Web API client: retries connection errors, 5xx and 429 (honouring Retry-After)."""
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=timeout,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+class SlackChat:
+    """Chat port over slack_sdk; every method is safe to call again after a failure."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+        self._bot_user_id: str | None = None
+
+    def _call(self, method: str, **kwargs: Any) -> SlackResponse:
+        try:
+            return (
+                self.client.api_call(method, json=kwargs)
+                if _needs_json(method)
+                else self.client.api_call(method, params=kwargs)
+            )
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "")) if exc.response is not None else ""
+            status = exc.response.status_code if exc.response is not None else 0
+            if error in _ALREADY_DONE:
+                return exc.response
+            if error == "name_taken":
+                raise NameTaken(kwargs.get("name", "")) from None
+            if error in ("channel_not_found", "is_archived"):
+                raise ChannelNotFound(error) from None
+            raise ChatUnavailable(f"{method}: {error or status}") from None
+        except (SlackRequestError, URLError, TimeoutError, OSError) as exc:
+            raise ChatUnavailable(f"{method}: {type(exc).__name__}") from None
+
+    def bot_user_id(self) -> str:
+        if self._bot_user_id is None:
+            self._bot_user_id = str(self._call("auth.test")["user_id"])
+        return self._bot_user_id
+
+    def create_channel(self, name: str, *, private: bool) -> str:
+        return str(self._call("conversations.create", name=name, is_private=private)["channel"]["id"])
+
+    def find_own_channel(self, name: str) -> str | None:
+        me = self.bot_user_id()
+        for page in self._pages(
+            "conversations.list",
+            "channels",
+            types="public_channel,private_channel",
+            exclude_archived=True,
+            limit=1000,
+        ):
+            for channel in page:
+                if channel.get("name") == name and channel.get("creator") == me:
+                    return str(channel["id"])
+        return None
+
+    def invite(self, channel: str, users: Sequence[str]) -> None:
+        self._call("conversations.invite", channel=channel, users=",".join(users))
+
+    def set_topic(self, channel: str, topic: str) -> None:
+        self._call("conversations.setTopic", channel=channel, topic=topic)
+
+    def post(self, channel: str, message: Message) -> PostRef:
+        args = _message_args(message)
+        try:
+            response = self._call("chat.postMessage", channel=channel, **args)
+        except ChatUnavailable as exc:
+            if "not_in_channel" not in str(exc):
+                raise
+            # A public channel the bot has not joined yet: join once, then post.
+            self._call("conversations.join", channel=channel)
+            response = self._call("chat.postMessage", channel=channel, **args)
+        return PostRef(channel=str(response["channel"]), ts=str(response["ts"]))
+
+    def find_post(self, channel: str, event_type: str, incident_id: int, oldest: datetime) -> str | None:
+        me = self.bot_user_id()
+        for page in self._pages(
+            "conversations.history",
+            "messages",
+            channel=channel,
+            limit=200,
+            oldest=f"{oldest.timestamp() - 1:.6f}",
+            include_all_metadata=True,
+        ):
+            for msg in page:
+                meta = msg.get("metadata") or {}
+                if (
+                    msg.get("user") == me
+                    and meta.get("event_type") == event_type
+                    and (meta.get("event_payload") or {}).get("incident_id") == incident_id
+                ):
+                    return str(msg["ts"])
+        return None
+
+    def update(self, channel: str, ts: str, message: Message) -> None:
+        self._call("chat.update", channel=channel, ts=ts, **_message_args(message))
+
+    def pin(self, channel: str, ts: str) -> None:
+        self._call("pins.add", channel=channel, timestamp=ts)
+
+    def notify(self, channel: str, user: str, text: str) -> None:
+        self._call("chat.postEphemeral", channel=channel, user=user, text=text)
+
+    def direct_message(self, user: str, text: str) -> None:
+        """Write to a person directly (used where Slack gives no response_url)."""
+        self._call("chat.postMessage", channel=user, text=text)
+
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
+        self._call("views.open", trigger_id=trigger_id, view=view)
+
+    def _pages(self, method: str, key: str, **kwargs: Any) -> Iterator[list[dict[str, Any]]]:
+        cursor = None
+        while True:
+            response = self._call(method, **kwargs, **({"cursor": cursor} if cursor else {}))
+            yield list(response.get(key) or [])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return
+
+
+def _needs_json(method: str) -> bool:
+    """Methods whose arguments carry nested structures (blocks, metadata) go as JSON bodies."""
+    return method in ("chat.postMessage", "chat.update", "views.open")
+
+
+def _message_args(message: Message) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "text": message.text,
+        "metadata": {"event_type": message.event_type, "event_payload": message.event_payload},
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
+    if message.blocks is not None:
+        args["blocks"] = message.blocks
+    return args
