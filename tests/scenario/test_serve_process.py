@@ -1,0 +1,75 @@
+"""`incidentbot serve` as a real process: migrates at start, answers health checks, runs a declare."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.emulator import SlackEmulator
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(predicate: object, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if callable(predicate) and predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as resp:
+            return bool(resp.status == 200)
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def emulator() -> Iterator[SlackEmulator]:
+    with SlackEmulator() as emu:
+        emu.add_channel("incidents")
+        yield emu
+
+
+def start_serve(emu: SlackEmulator, database_url: str, port: int, cwd: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": emu.bot_token,
+        "SLACK_SIGNING_SECRET": emu.signing_secret,
+        "SLACK_API_URL": emu.api_url,
+        "DATABASE_URL": database_url,
+        "PORT": str(port),
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("SLACK_APP_TOKEN", None)
+    return subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env, cwd=cwd)
+
+
+def test_serve_migrates_and_runs_a_declare(emulator: SlackEmulator, tmp_path: Path) -> None:
+    port = free_port()
+    proc = start_serve(emulator, f"sqlite:///{tmp_path / 'bot.db'}", port, Path.cwd())
+    try:
+        wait_until(lambda: healthy(f"http://127.0.0.1:{port}/healthz"))
+        result = emulator.send_command(f"http://127.0.0.1:{port}/slack/events", "declare sev1 API down")
+        assert result.status == 200
+        wait_until(lambda: emulator.channel_by_name("inc-1-api-down") is not None)
+        wait_until(lambda: len(emulator.channels[emulator.channel_by_name("incidents").id].messages) == 1)
+        assert proc.poll() is None
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
