@@ -78,6 +78,11 @@ class Incident(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(40))
     resolution_summary: Mapped[str | None] = mapped_column(Text)
     provisioned_at: Mapped[datetime | None]
+    last_update_at: Mapped[datetime | None]
+    # The reminder tick reads only these indexed columns, so its cost follows what is due.
+    next_update_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    reminders_since_update: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    commander_due_at: Mapped[datetime | None] = mapped_column(index=True)
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="incident", order_by="RoleAssignment.id", cascade="all, delete-orphan"
@@ -165,3 +170,17 @@ class ProcessedDelivery(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     received_at: Mapped[datetime]
+
+
+class ActionItem(Base):
+    """Follow-up work agreed during or after the incident, for the postmortem."""
+
+    __tablename__ = "action_items"
+    __table_args__ = (Index(None, "incident_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(40))
+    created_by: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]

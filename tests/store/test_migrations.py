@@ -20,7 +20,9 @@ APP_TABLES = {
     "bot_posts",
     "slack_jobs",
     "processed_deliveries",
+    "action_items",
 }
+HEAD = "0002"
 
 
 def _tables(url: str) -> set[str]:
@@ -37,7 +39,7 @@ def test_models_declare_exactly_the_migrated_tables() -> None:
 
 def test_upgrade_downgrade_upgrade_round_trip(db_url: str) -> None:
     assert _tables(db_url) == APP_TABLES | {"alembic_version"}
-    assert migrate.current(db_url) == "0001"
+    assert migrate.current(db_url) == HEAD
 
     migrate.downgrade(db_url, "base")
     assert _tables(db_url) - {"alembic_version"} == set()
@@ -45,7 +47,7 @@ def test_upgrade_downgrade_upgrade_round_trip(db_url: str) -> None:
 
     migrate.upgrade(db_url)
     assert _tables(db_url) == APP_TABLES | {"alembic_version"}
-    assert migrate.current(db_url) == "0001"
+    assert migrate.current(db_url) == HEAD
     migrate.check(db_url)
 
 
@@ -98,7 +100,7 @@ def test_database_url_env_is_the_fallback(
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
     monkeypatch.chdir(tmp_path)  # script_location must not depend on the working directory
     migrate.upgrade()
-    assert migrate.current(sqlite_url) == "0001"
+    assert migrate.current(sqlite_url) == HEAD
 
 
 def test_offline_mode_emits_sql(monkeypatch: pytest.MonkeyPatch) -> None:
