@@ -24,6 +24,7 @@ from bot.slack_chat import SlackChat, make_web_client
 from commands.jobs import JobRunner
 from commands.ports import Clock, SystemClock
 from commands.provisioning import PLANS
+from commands.response_steps import RESPONSE_PLANS
 from store.db import make_engine, make_session_factory, ping
 from store.uow import UnitOfWorkFactory
 
@@ -75,7 +76,13 @@ def create_app(
         TemplateRenderer(zone=config.zone, clock=clock, override_dir=config.templates_dir)
     )
     runner = JobRunner(
-        uow=uow, chat=chat, presenter=presenter, settings=config, clock=clock, plans=PLANS, lease=lease
+        uow=uow,
+        chat=chat,
+        presenter=presenter,
+        settings=config,
+        clock=clock,
+        plans={**PLANS, **RESPONSE_PLANS},
+        lease=lease,
     )
     runtime = Runtime(
         uow=uow,

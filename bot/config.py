@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "DEFAULT_ROLES",
@@ -95,8 +103,12 @@ class SeverityConfig(_Strict):
 
     description: str = Field(min_length=1)
     update_every: timedelta
+    # Reminders in a row without an update before the nudge escalates (DMs and an overdue line).
+    escalate_after: int = Field(default=2, ge=1, le=100)
+    # How long after declaring, with no commander, the room is asked for one.
+    commander_timeout: timedelta = timedelta(minutes=10)
 
-    @field_validator("update_every", mode="before")
+    @field_validator("update_every", "commander_timeout", mode="before")
     @classmethod
     def _parse_update_every(cls, value: Any) -> timedelta:
         """Accept only human duration strings so '900' is never silently read as seconds or minutes."""
@@ -113,6 +125,29 @@ class RoleConfig(_Strict):
     """A war-room role that people can be assigned to."""
 
     description: str = Field(min_length=1)
+
+
+PERMISSION_SUBJECTS = ("anyone", "commander", "admins")
+
+
+class PermissionsConfig(_Strict):
+    """Who may do the consequential things; each entry is "anyone", "commander", "admins" or a role name."""
+
+    resolve: list[str] = Field(default_factory=lambda: ["commander", "admins"])
+    lower_severity: list[str] = Field(default_factory=lambda: ["commander", "admins"])
+
+    @field_validator("resolve", "lower_severity")
+    @classmethod
+    def _subjects(cls, value: list[str]) -> list[str]:
+        """An empty list would lock everyone out of resolving, which no team wants by accident."""
+        if not value:
+            raise ValueError('must name at least one of "anyone", "commander", "admins" or a role')
+        for item in value:
+            _check_name(item)
+        return value
+
+
+TIMELINE_ACTIONS = ("pin", "action")
 
 
 DEFAULT_SEVERITIES: dict[str, SeverityConfig] = {
@@ -146,6 +181,9 @@ class IncidentConfig(_Strict):
     severities: dict[Name, SeverityConfig] = Field(default_factory=lambda: dict(DEFAULT_SEVERITIES))
     roles: dict[Name, RoleConfig] = Field(default_factory=lambda: dict(DEFAULT_ROLES))
     statuses: list[str] = Field(default_factory=lambda: list(DEFAULT_STATUSES))
+    permissions: PermissionsConfig = Field(default_factory=PermissionsConfig)
+    # Reaction name (without colons) -> what it does to the reacted message in a war room.
+    timeline_reactions: dict[str, str] = Field(default_factory=lambda: {"pushpin": "pin"})
 
     @field_validator("announce_channel")
     @classmethod
@@ -209,6 +247,29 @@ class IncidentConfig(_Strict):
             raise ValueError("a 'commander' role is required")
         return value
 
+    @field_validator("timeline_reactions")
+    @classmethod
+    def _timeline_reactions(cls, value: dict[str, str]) -> dict[str, str]:
+        """Only actions the bot knows can be mapped, so a typo fails at config check, not mid-incident."""
+        for emoji, action in value.items():
+            if action not in TIMELINE_ACTIONS:
+                raise ValueError(
+                    f"{emoji!r} maps to unknown action {action!r}; use one of {TIMELINE_ACTIONS}"
+                )
+        return {emoji.strip(":"): action for emoji, action in value.items()}
+
+    @model_validator(mode="after")
+    def _permission_roles_exist(self) -> IncidentConfig:
+        """A permission naming a role that does not exist would silently grant nothing."""
+        known = set(PERMISSION_SUBJECTS) | set(self.roles)
+        for name in ("resolve", "lower_severity"):
+            for subject in getattr(self.permissions, name):
+                if subject not in known:
+                    raise ValueError(
+                        f"permissions.{name}: {subject!r} is not anyone, commander, admins or a role"
+                    )
+        return self
+
     @field_validator("statuses")
     @classmethod
     def _statuses(cls, value: list[str]) -> list[str]:
@@ -236,6 +297,24 @@ class IncidentConfig(_Strict):
         """Description of a severity; empty for a name no longer configured, so old incidents still render."""
         severity = self.severities.get(name)
         return severity.description if severity is not None else ""
+
+    def update_every(self, severity: str) -> timedelta:
+        """Stakeholder-update cadence; an unconfigured (retired) severity uses the least severe one's."""
+        return self.severities.get(severity, self.severities[self.default_severity]).update_every
+
+    def commander_timeout(self, severity: str) -> timedelta:
+        return self.severities.get(severity, self.severities[self.default_severity]).commander_timeout
+
+    def escalate_after(self, severity: str) -> int:
+        return self.severities.get(severity, self.severities[self.default_severity]).escalate_after
+
+    def role_description(self, role: str) -> str:
+        found = self.roles.get(role)
+        return found.description if found is not None else ""
+
+    def allowed_to(self, action: str) -> list[str]:
+        """Who may perform a guarded action ("resolve", "lower_severity")."""
+        return list(getattr(self.permissions, action))
 
     @property
     def default_severity(self) -> str:
@@ -360,12 +439,19 @@ def effective_config_text(cfg: IncidentConfig) -> str:
     else:
         lines.append(f"admin_group = {_toml_str(cfg.admin_group)}")
     lines.append("statuses = [" + ", ".join(_toml_str(s) for s in cfg.statuses) + "]")
+    reactions = ", ".join(f"{_toml_str(k)} = {_toml_str(v)}" for k, v in cfg.timeline_reactions.items())
+    lines.append("timeline_reactions = { " + reactions + " }")
+    lines += ["", "[permissions]"]
+    for name in ("resolve", "lower_severity"):
+        lines.append(f"{name} = [" + ", ".join(_toml_str(x) for x in getattr(cfg.permissions, name)) + "]")
     for name, sev in cfg.severities.items():
         lines += [
             "",
             f"[severities.{name}]",
             f"description = {_toml_str(sev.description)}",
             f"update_every = {_toml_str(format_duration(sev.update_every))}",
+            f"escalate_after = {sev.escalate_after}",
+            f"commander_timeout = {_toml_str(format_duration(sev.commander_timeout))}",
         ]
     for name, role in cfg.roles.items():
         lines += ["", f"[roles.{name}]", f"description = {_toml_str(role.description)}"]

@@ -78,6 +78,8 @@ def run_demo(args: argparse.Namespace | None = None) -> int:
                 )
                 demo.say(f"Everyone gathers in #{room.name}. Alice checks the status.")
                 demo.command("status", user="U1", channel=room.id)
+                demo.say("Alice takes command.")
+                demo.command("assign commander <@U1|alice>", user="U1", channel=room.id)
                 demo.say("Bob asks which incidents are open.")
                 demo.command("list", user="U2", channel=general)
                 demo.say("The fix is deployed. Alice resolves the incident.")

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 class ViewId(StrEnum):
     DECLARE = "declare_incident_modal"
+    ASSIGN = "assign_role_modal"
+    UPDATE = "post_update_modal"
 
 
 class BlockId(StrEnum):
@@ -14,6 +16,12 @@ class BlockId(StrEnum):
     SEVERITY = "severity"
     DESCRIPTION = "description"
     PRIVATE = "private"
+    ROLE = "role"
+    ASSIGNEE = "assignee"
+    STATUS = "status"
+    MESSAGE = "message"
+    SUMMARY_ACTIONS = "summary_actions"
+    PAGE_ACTIONS = "page_actions"
 
 
 class ActionId(StrEnum):
@@ -21,3 +29,10 @@ class ActionId(StrEnum):
     SEVERITY = "severity_select"
     DESCRIPTION = "description_input"
     PRIVATE = "private_checkbox"
+    ROLE = "role_select"
+    ASSIGNEE = "assignee_select"
+    STATUS = "status_select"
+    MESSAGE = "message_input"
+    OPEN_ASSIGN = "open_assign_modal"
+    OPEN_UPDATE = "open_update_modal"
+    JOIN_ROOM = "join_war_room"

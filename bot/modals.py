@@ -12,12 +12,13 @@ from slack_sdk.models.blocks import (
     PlainTextInputElement,
     PlainTextObject,
     StaticSelectElement,
+    UserSelectElement,
 )
 from slack_sdk.models.views import View
 
 from bot.config import IncidentConfig
 from bot.ids import ActionId, BlockId, ViewId
-from commands.parsing import MAX_TITLE
+from commands.parsing import MAX_MESSAGE, MAX_TITLE
 
 
 class DeclareModalState(BaseModel):
@@ -71,6 +72,87 @@ def declare_modal(config: IncidentConfig, origin_channel: str | None) -> View:
             ),
         ],
     )
+
+
+class RoomModalState(BaseModel):
+    """private_metadata of modals opened for one war room."""
+
+    channel_id: str
+
+
+def assign_modal(config: IncidentConfig, channel_id: str) -> View:
+    options = [Option(value=r, text=f"{r}: {c.description}"[:75]) for r, c in config.roles.items()]
+    return View(
+        type="modal",
+        callback_id=ViewId.ASSIGN,
+        title=PlainTextObject(text="Assign role"),
+        submit=PlainTextObject(text="Assign"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=RoomModalState(channel_id=channel_id).model_dump_json(),
+        blocks=[
+            InputBlock(
+                block_id=BlockId.ROLE,
+                label="Role",
+                element=StaticSelectElement(
+                    action_id=ActionId.ROLE, options=options, initial_option=options[0]
+                ),
+            ),
+            InputBlock(
+                block_id=BlockId.ASSIGNEE,
+                label="Person",
+                element=UserSelectElement(action_id=ActionId.ASSIGNEE),
+            ),
+        ],
+    )
+
+
+def update_modal(config: IncidentConfig, channel_id: str, last_message: str, status: str) -> View:
+    statuses = [s for s in config.statuses if s != "resolved"]
+    options = [Option(value=s, text=s) for s in statuses]
+    initial = next((o for o in options if o.value == status), options[0])
+    return View(
+        type="modal",
+        callback_id=ViewId.UPDATE,
+        title=PlainTextObject(text="Post update"),
+        submit=PlainTextObject(text="Post"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=RoomModalState(channel_id=channel_id).model_dump_json(),
+        blocks=[
+            InputBlock(
+                block_id=BlockId.STATUS,
+                label="Status",
+                element=StaticSelectElement(
+                    action_id=ActionId.STATUS, options=options, initial_option=initial
+                ),
+            ),
+            InputBlock(
+                block_id=BlockId.MESSAGE,
+                label="What stakeholders should know",
+                element=PlainTextInputElement(
+                    action_id=ActionId.MESSAGE,
+                    multiline=True,
+                    max_length=MAX_MESSAGE,
+                    initial_value=last_message[:MAX_MESSAGE] or None,
+                ),
+            ),
+        ],
+    )
+
+
+def state_values(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Slack's view state, block id -> action id -> value dict."""
+    return dict(view.get("state", {}).get("values", {}))
+
+
+def field_value(view: dict[str, Any], block: str, action: str) -> dict[str, Any]:
+    return dict(state_values(view).get(block, {}).get(action, {}) or {})
+
+
+def room_of(view: dict[str, Any]) -> str | None:
+    try:
+        return RoomModalState.model_validate_json(view.get("private_metadata") or "").channel_id
+    except ValidationError:
+        return None
 
 
 class DeclareSubmission(BaseModel):

@@ -36,3 +36,8 @@ def channel_link(channel_id: str | None, name: str | None = None) -> Mrkdwn:
     if not channel_id:
         return Mrkdwn(escape(f"#{name}") if name else "(room not ready yet)")
     return Mrkdwn(f"<#{escape(channel_id)}>")
+
+
+def group_mention(group_id: str) -> Mrkdwn:
+    """Ping a user group named explicitly to `escalate` (the only way a group is ever pinged)."""
+    return Mrkdwn(f"<!subteam^{escape(group_id)}>")

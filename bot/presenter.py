@@ -11,9 +11,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
-from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, MarkdownTextObject, SectionBlock
 
-from bot.mrkdwn import Mrkdwn, channel_link, escape, mention
+from bot.ids import ActionId, BlockId
+from bot.mrkdwn import Mrkdwn, channel_link, escape, group_mention, mention
 from commands.ports import Clock, Message
 from commands.views import IncidentView
 
@@ -62,6 +63,7 @@ class TemplateRenderer:
             trim_blocks=False,
         )
         env.filters["mention"] = mention
+        env.filters["group_mention"] = group_mention
         env.filters["channel"] = channel_link
         env.filters["when"] = self.when
         env.filters["duration"] = format_duration
@@ -103,18 +105,49 @@ class SlackPresenter:
     def __init__(self, renderer: TemplateRenderer) -> None:
         self.renderer = renderer
 
-    def _message(self, template: str, event_type: str, incident: IncidentView) -> Message:
-        text = self.renderer.render(template, incident=incident)
-        block = SectionBlock(text=MarkdownTextObject(text=_clip(text, SECTION_LIMIT)))
+    def _message(
+        self,
+        template: str,
+        event_type: str,
+        incident: IncidentView,
+        *,
+        key: object = None,
+        buttons: list[ButtonElement] | None = None,
+        block_id: str | None = None,
+        **context: Any,
+    ) -> Message:
+        text = self.renderer.render(template, incident=incident, **context)
+        blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=_clip(text, SECTION_LIMIT)))]
+        if buttons:
+            blocks.append(ActionsBlock(block_id=block_id, elements=list(buttons)))
         payload: dict[str, Any] = {"incident_id": incident.id, "incident": incident.ref}
         payload.update({"severity": incident.severity, "status": incident.status})
-        return Message(text=text, event_type=event_type, event_payload=payload, blocks=[block.to_dict()])
+        if key is not None:
+            payload["key"] = key
+        return Message(
+            text=text, event_type=event_type, event_payload=payload, blocks=[b.to_dict() for b in blocks]
+        )
 
     def topic(self, incident: IncidentView) -> str:
         return _clip(self.renderer.render("topic.mrkdwn.j2", incident=incident), 250)
 
     def summary(self, incident: IncidentView) -> Message:
-        return self._message("summary.mrkdwn.j2", "incident_declared", incident)
+        buttons = None
+        if not incident.is_resolved:
+            value = str(incident.id)
+            buttons = [
+                ButtonElement(text="Assign role", action_id=ActionId.OPEN_ASSIGN, value=value),
+                ButtonElement(
+                    text="Post update", action_id=ActionId.OPEN_UPDATE, value=value, style="primary"
+                ),
+            ]
+        return self._message(
+            "summary.mrkdwn.j2",
+            "incident_declared",
+            incident,
+            buttons=buttons,
+            block_id=BlockId.SUMMARY_ACTIONS,
+        )
 
     def announcement(self, incident: IncidentView) -> Message:
         return self._message("announcement.mrkdwn.j2", "incident_declared", incident)
@@ -124,6 +157,56 @@ class SlackPresenter:
 
     def resolution_announcement(self, incident: IncidentView) -> Message:
         return self._message("resolution_announcement.mrkdwn.j2", "incident_resolved", incident)
+
+    def update(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
+        return self._message(
+            "update.mrkdwn.j2", "incident_update", incident, key=payload["event_id"], update=payload
+        )
+
+    def update_announcement(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
+        return self._message(
+            "update_announcement.mrkdwn.j2",
+            "incident_update",
+            incident,
+            key=payload["event_id"],
+            update=payload,
+        )
+
+    def escalation(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
+        return self._message(
+            "escalation.mrkdwn.j2",
+            "incident_escalated",
+            incident,
+            key=payload["event_id"],
+            escalation=payload,
+        )
+
+    def escalation_announcement(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
+        return self._message(
+            "escalation_announcement.mrkdwn.j2",
+            "incident_escalated",
+            incident,
+            key=payload["event_id"],
+            escalation=payload,
+        )
+
+    def briefing(self, incident: IncidentView, role: str, description: str) -> Message:
+        return self._message(
+            "briefing.mrkdwn.j2", "incident_role_assigned", incident, role=role, description=description
+        )
+
+    def page(self, incident: IncidentView, paged_by: str) -> Message:
+        join = ButtonElement(
+            text="Join war room", action_id=ActionId.JOIN_ROOM, value=str(incident.id), style="danger"
+        )
+        return self._message(
+            "page.mrkdwn.j2",
+            "incident_paged",
+            incident,
+            buttons=[join],
+            block_id=BlockId.PAGE_ACTIONS,
+            paged_by=paged_by,
+        )
 
     def status_reply(self, incident: IncidentView) -> str:
         return self.renderer.render("status.mrkdwn.j2", incident=incident)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from commands.ports import Clock
 from store.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
+
+ADMIN_CACHE_SECONDS = 60.0
 
 
 @dataclass
@@ -34,6 +37,7 @@ class Runtime:
     lease: timedelta
     _pending: set[Future[Any]] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _admin_cache: tuple[float, frozenset[str]] | None = None
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
         """Run work off the ack path; tracked so tests and the demo can wait for quiet."""
@@ -58,6 +62,26 @@ class Runtime:
                 return
             for future in pending:
                 future.result(timeout=timeout)
+
+    def run_job(self, job_id: int | None) -> bool:
+        """Run a job this process recorded and pre-claimed; True when all its steps are done."""
+        return True if job_id is None else self.runner.run(job_id, claimed=True)
+
+    def is_admin(self, user_id: str) -> bool:
+        """Configured admins, or members of the admin user group (cached briefly: one lookup per minute)."""
+        if user_id in self.config.admins:
+            return True
+        group = self.config.admin_group
+        if not group:
+            return False
+        now = time.monotonic()
+        with self._lock:
+            cached = self._admin_cache
+        if cached is None or now - cached[0] > ADMIN_CACHE_SECONDS:
+            cached = (now, frozenset(self.chat.group_members(group)))
+            with self._lock:
+                self._admin_cache = cached
+        return user_id in cached[1]
 
     def tick(self) -> int:
         """The periodic tick: resume owed Slack work (reminders join here later)."""

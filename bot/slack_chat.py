@@ -17,7 +17,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.web import SlackResponse
 
-from commands.errors import ChannelNotFound, ChatUnavailable, NameTaken
+from commands.errors import ChannelNotFound, ChatUnavailable, NameTaken, UnknownTarget
 from commands.ports import Message, PostRef
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,9 @@ class SlackChat:
             response = self._call("chat.postMessage", channel=channel, **args)
         return PostRef(channel=str(response["channel"]), ts=str(response["ts"]))
 
-    def find_post(self, channel: str, event_type: str, incident_id: int, oldest: datetime) -> str | None:
+    def find_post(
+        self, channel: str, event_type: str, incident_id: int, oldest: datetime, key: object = None
+    ) -> str | None:
         me = self.bot_user_id()
         for page in self._pages(
             "conversations.history",
@@ -123,6 +125,7 @@ class SlackChat:
                     msg.get("user") == me
                     and meta.get("event_type") == event_type
                     and (meta.get("event_payload") or {}).get("incident_id") == incident_id
+                    and (meta.get("event_payload") or {}).get("key") == key
                 ):
                     return str(msg["ts"])
         return None
@@ -136,9 +139,49 @@ class SlackChat:
     def notify(self, channel: str, user: str, text: str) -> None:
         self._call("chat.postEphemeral", channel=channel, user=user, text=text)
 
-    def direct_message(self, user: str, text: str) -> None:
-        """Write to a person directly (used where Slack gives no response_url)."""
-        self._call("chat.postMessage", channel=user, text=text)
+    def direct_message(self, user: str, message: Message) -> PostRef:
+        """Write to a person in their DM with the bot (posting to a user id opens it)."""
+        return self.post(user, message)
+
+    def tell(self, user: str, text: str) -> None:
+        """A plain DM reply, where Slack gives no response_url (modal submissions)."""
+        self.direct_message(user, Message(text=text, event_type="incident_notice"))
+
+    def group_members(self, group_id: str) -> list[str]:
+        try:
+            return [str(u) for u in self._call("usergroups.users.list", usergroup=group_id)["users"]]
+        except ChatUnavailable as exc:
+            if "no_such_subteam" in str(exc) or "invalid" in str(exc):
+                raise UnknownTarget(f"I can't find the user group `{group_id}`.") from None
+            raise
+
+    def user_exists(self, user_id: str) -> bool:
+        try:
+            user = self._call("users.info", user=user_id)["user"]
+        except ChatUnavailable as exc:
+            if "user_not_found" in str(exc):
+                return False
+            raise
+        return not user.get("deleted", False)
+
+    def message(self, channel: str, ts: str) -> tuple[str | None, str] | None:
+        """Author and text of one message (top-level or in a thread), or None when it is gone."""
+        response = self._call(
+            "conversations.history", channel=channel, latest=ts, oldest=ts, inclusive=True, limit=1
+        )
+        found = [m for m in response.get("messages") or [] if m.get("ts") == ts]
+        if not found:
+            replies = self._call("conversations.replies", channel=channel, ts=ts, inclusive=True, limit=1)
+            found = [m for m in replies.get("messages") or [] if m.get("ts") == ts]
+        if not found:
+            return None
+        return (found[0].get("user") or found[0].get("bot_id"), str(found[0].get("text") or ""))
+
+    def permalink(self, channel: str, ts: str) -> str | None:
+        try:
+            return str(self._call("chat.getPermalink", channel=channel, message_ts=ts)["permalink"])
+        except ChatUnavailable:
+            return None  # a timeline entry without a link is better than none at all
 
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         self._call("views.open", trigger_id=trigger_id, view=view)

@@ -37,3 +37,11 @@ class ChannelNotFound(Exception):
 
 class ChatUnavailable(Exception):
     """Slack failed in a way worth retrying later (5xx, timeouts, rate limits after retries)."""
+
+
+class PermissionDenied(IncidentError):
+    """The person may not do this to this incident; the message says who may."""
+
+
+class UnknownTarget(IncidentError):
+    """A person or user group named in a command does not exist in the workspace."""

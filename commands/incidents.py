@@ -9,6 +9,7 @@ from datetime import timedelta
 from commands.errors import AlreadyResolved, NotInWarRoom
 from commands.jobs import UnitOfWorkFactory, new_job
 from commands.parsing import Declare, Resolve
+from commands.permissions import require
 from commands.ports import Clock, IncidentSettings
 from commands.views import IncidentView, view_of
 from store.models import Incident, TimelineEvent
@@ -23,7 +24,7 @@ class Scheduled:
     """An incident snapshot and the job that will carry its Slack side effects."""
 
     incident: IncidentView
-    job_id: int
+    job_id: int | None
 
 
 def declare_incident(
@@ -52,6 +53,8 @@ def declare_incident(
                 declared_by=user_id,
                 declared_at=now,
                 declared_in=channel_id,
+                next_update_due_at=now + settings.update_every(severity),
+                commander_due_at=now + settings.commander_timeout(severity),
             )
         )
         tx.timeline.add(
@@ -69,7 +72,7 @@ def declare_incident(
         return Scheduled(view_of(incident, settings.severity_description(severity)), job.id)
 
 
-def _incident_in_room(tx: SqlUnitOfWork, channel_id: str, *, for_update: bool = False) -> Incident:
+def incident_in_room(tx: SqlUnitOfWork, channel_id: str, *, for_update: bool = False) -> Incident:
     incident = tx.incidents.get_by_channel(channel_id, for_update=for_update)
     if incident is None:
         raise NotInWarRoom(
@@ -87,13 +90,28 @@ def resolve_incident(
     clock: Clock,
     settings: IncidentSettings,
     lease: timedelta,
+    is_admin: bool = False,
 ) -> Scheduled:
-    """Mark the room's incident resolved and schedule the resolution posts."""
+    """Mark the room's incident resolved and schedule the resolution posts.
+
+    Raises NotInWarRoom, AlreadyResolved, PermissionDenied.
+    """
     now = clock.now()
     with uow() as tx:
-        incident = _incident_in_room(tx, channel_id, for_update=True)
+        incident = incident_in_room(tx, channel_id, for_update=True)
         if incident.status == RESOLVED:
             raise AlreadyResolved(f"{incident.ref} is already resolved.")
+        roles = current_roles(incident)
+        require(
+            "resolve",
+            settings.allowed_to("resolve"),
+            user=user_id,
+            roles=roles,
+            is_admin=is_admin,
+            ref=incident.ref,
+        )
+        incident.next_update_due_at = None
+        incident.commander_due_at = None
         incident.status = RESOLVED
         incident.resolved_at = now
         incident.resolved_by = user_id
@@ -107,10 +125,15 @@ def resolve_incident(
         return Scheduled(view_of(incident, settings.severity_description(incident.severity)), job.id)
 
 
+def current_roles(incident: Incident) -> dict[str, str]:
+    """Role -> user for the assignments still in force."""
+    return {r.role: r.user_id for r in incident.roles if r.ended_at is None}
+
+
 def incident_status(*, channel_id: str, uow: UnitOfWorkFactory, settings: IncidentSettings) -> IncidentView:
     """Return the room's incident for a status reply."""
     with uow() as tx:
-        incident = _incident_in_room(tx, channel_id)
+        incident = incident_in_room(tx, channel_id)
         return view_of(incident, settings.severity_description(incident.severity))
 
 

@@ -25,11 +25,24 @@ class UnitOfWorkFactory(Protocol):
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a finished step changed: incident columns, a post to remember, timeline lines."""
+    """What a finished step changed: incident columns, posts to remember, timeline lines."""
 
     incident: dict[str, Any] = field(default_factory=dict)
     post: tuple[str, PostRef] | None = None
     events: list[tuple[str, str]] = field(default_factory=list)
+    more_posts: tuple[tuple[str, PostRef], ...] = ()
+
+    def all_posts(self) -> list[tuple[str, PostRef]]:
+        return ([self.post] if self.post else []) + list(self.more_posts)
+
+
+class PartialProgress(Exception):
+    """A fan-out step failed part-way: record what it did so the retry skips those, then retry."""
+
+    def __init__(self, outcome: Outcome, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.outcome = outcome
+        self.cause = cause
 
 
 @dataclass(frozen=True)
@@ -54,7 +67,7 @@ class StepContext:
     def after(self, outcome: Outcome) -> StepContext:
         shown = {k: v for k, v in outcome.incident.items() if k in _VIEW_FIELDS}
         incident = replace(self.incident, **shown) if shown else self.incident
-        posts = {**self.posts, outcome.post[0]: outcome.post[1]} if outcome.post else self.posts
+        posts = {**self.posts, **dict(outcome.all_posts())}
         return replace(self, incident=incident, posts=posts)
 
 
@@ -121,6 +134,10 @@ class JobRunner:
                 ctx = ctx.after(outcome)
             self._finish(job_id)
             return True
+        except PartialProgress as partial:
+            self._record(job_id, None, partial.outcome)
+            self._retry_later(job_id, ctx.attempts, partial.cause)
+            return False
         except Exception as exc:  # the job's durable retry is the handler: nothing may be lost
             self._retry_later(job_id, ctx.attempts, exc)
             return False
@@ -165,19 +182,19 @@ class JobRunner:
             uow.commit()
             return ctx
 
-    def _record(self, job_id: int, name: str, outcome: Outcome) -> None:
+    def _record(self, job_id: int, name: str | None, outcome: Outcome) -> None:
         now = self.clock.now()
         with self.uow() as uow:
             job = uow.jobs.get(job_id)
             assert job is not None
-            job.done_steps = [*job.done_steps, name]
+            if name is not None:
+                job.done_steps = [*job.done_steps, name]
             if outcome.incident:
                 incident = uow.incidents.get(job.incident_id)
                 assert incident is not None
                 for column, value in outcome.incident.items():
                     setattr(incident, column, value)
-            if outcome.post:
-                purpose, ref = outcome.post
+            for purpose, ref in outcome.all_posts():
                 uow.posts.add(
                     BotPost(
                         incident_id=job.incident_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -11,13 +12,25 @@ from commands.text import plain_text
 MAX_TITLE = 200
 MAX_SUMMARY = 2000
 
+MAX_MESSAGE = 2900  # leaves room in Slack's 3,000-character section for the update's header
+MAX_NOTE = 2000
+
 USAGE: dict[str, str] = {
     "declare": "/incident declare [severity] [--private] <title>  (no text opens a form)",
     "status": "/incident status  (in a war room)",
     "list": "/incident list",
+    "assign": "/incident assign <role> <@user>  (in a war room)",
+    "update": "/incident update [status] <message>  (in a war room; no text opens a form)",
+    "escalate": "/incident escalate [severity] [@user | @group]...  (in a war room)",
+    "note": "/incident note <text>  (in a war room)",
+    "action": "/incident action <text> [@owner]  (in a war room)",
     "resolve": "/incident resolve [summary]  (in a war room)",
     "help": "/incident help",
 }
+
+# What Slack sends for mentions when the command has should_escape on.
+_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_GROUP = re.compile(r"^<!subteam\^([A-Z0-9]+)(?:\|[^>]*)?>$")
 
 
 @dataclass(frozen=True)
@@ -52,7 +65,55 @@ class Help:
     pass
 
 
-Command = Declare | OpenDeclareForm | Status | ListOpen | Resolve | Help
+@dataclass(frozen=True)
+class Assign:
+    role: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class PostUpdate:
+    message: str
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class OpenUpdateForm:
+    pass
+
+
+@dataclass(frozen=True)
+class Escalate:
+    severity: str | None = None
+    users: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Note:
+    text: str
+
+
+@dataclass(frozen=True)
+class AddActionItem:
+    text: str
+    owner: str | None = None
+
+
+Command = (
+    Declare
+    | OpenDeclareForm
+    | Status
+    | ListOpen
+    | Resolve
+    | Help
+    | Assign
+    | PostUpdate
+    | OpenUpdateForm
+    | Escalate
+    | Note
+    | AddActionItem
+)
 
 
 def help_text() -> str:
@@ -96,7 +157,85 @@ def validate_severity(name: str, severities: Sequence[str]) -> str:
     return name
 
 
-def parse(text: str, *, severities: Sequence[str]) -> Command:
+def user_mention(word: str) -> str | None:
+    """The user id in an escaped mention `<@U123|name>`, else None."""
+    match = _USER.match(word)
+    return match.group(1) if match else None
+
+
+def _check_length(verb: str, what: str, text: str, limit: int) -> str:
+    if len(text) > limit:
+        raise _usage(verb, f"The {what} is {len(text)} characters long; the limit is {limit}.")
+    return text
+
+
+def parse_assign(words: list[str], roles: Sequence[str]) -> Assign:
+    if len(words) != 2:
+        raise _usage("assign", "Name one role and one person.")
+    role, who = words[0].lower(), words[1]
+    if role not in roles:
+        raise _usage("assign", f"Unknown role `{plain_text(words[0])[:40]}`. Roles: {', '.join(roles)}.")
+    user = user_mention(who)
+    if user is None:
+        raise _usage("assign", f"`{plain_text(who)[:40]}` is not a person: mention them, like @alice.")
+    return Assign(role=role, user_id=user)
+
+
+def parse_update(words: list[str], statuses: Sequence[str]) -> PostUpdate | OpenUpdateForm:
+    if not words:
+        return OpenUpdateForm()
+    status = None
+    allowed = [s for s in statuses if s != "resolved"]
+    if words[0].lower() in allowed:
+        status, words = words[0].lower(), words[1:]
+    elif words[0].lower() == "resolved":
+        raise _usage("update", "To resolve the incident use `/incident resolve [summary]`.")
+    message = plain_text(" ".join(words))
+    if not message:
+        raise _usage("update", "An update needs a message for stakeholders.")
+    return PostUpdate(message=_check_length("update", "update", message, MAX_MESSAGE), status=status)
+
+
+def parse_escalate(words: list[str], severities: Sequence[str]) -> Escalate:
+    severity: str | None = None
+    users: list[str] = []
+    groups: list[str] = []
+    for word in words:
+        group = _GROUP.match(word)
+        if word.lower() in severities and severity is None:
+            severity = word.lower()
+        elif (user := user_mention(word)) is not None:
+            users.append(user)
+        elif group:
+            groups.append(group.group(1))
+        else:
+            shown = plain_text(word)[:40]
+            raise _usage(
+                "escalate",
+                f"`{shown}` is not a severity ({', '.join(severities)}), a person or a user group.",
+            )
+    if severity is None and not users and not groups:
+        raise _usage("escalate", "Give a severity, people or user groups to page.")
+    return Escalate(severity=severity, users=tuple(dict.fromkeys(users)), groups=tuple(dict.fromkeys(groups)))
+
+
+def parse_action(words: list[str]) -> AddActionItem:
+    owner = user_mention(words[-1]) if words else None
+    if owner is not None:
+        words = words[:-1]
+    text = plain_text(" ".join(words))
+    if not text:
+        raise _usage("action", "An action item needs a description.")
+    return AddActionItem(text=_check_length("action", "action item", text, MAX_NOTE), owner=owner)
+
+
+def parse(
+    text: str,
+    *,
+    severities: Sequence[str],
+    roles: Sequence[str] = ("commander", "comms", "scribe", "ops"),
+    statuses: Sequence[str] = ("investigating", "identified", "monitoring", "resolved"),
+) -> Command:
     """Parse the text after `/incident`."""
     words = text.split()
     if not words:
@@ -119,4 +258,18 @@ def parse(text: str, *, severities: Sequence[str]) -> Command:
         return Resolve(summary=summary)
     if verb in ("help", "-h", "--help"):
         return Help()
+    if verb == "assign":
+        return parse_assign(rest, roles)
+    if verb == "update":
+        return parse_update(rest, statuses)
+    if verb == "escalate":
+        return parse_escalate(rest, severities)
+    if verb == "note":
+        note = plain_text(" ".join(rest))
+        if not note:
+            raise _usage("note", "A note needs some text.")
+        return Note(text=_check_length("note", "note", note, MAX_NOTE))
+    if verb == "action":
+        return parse_action(rest)
+
     raise UsageError(f"Unknown command `{plain_text(words[0])[:40]}`.\n{help_text()}")

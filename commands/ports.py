@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from commands.views import IncidentView
@@ -58,7 +58,9 @@ class Chat(Protocol):
         """Post and return where it landed; raise ChannelNotFound for an unknown channel."""
         ...
 
-    def find_post(self, channel: str, event_type: str, incident_id: int, oldest: datetime) -> str | None:
+    def find_post(
+        self, channel: str, event_type: str, incident_id: int, oldest: datetime, key: object = None
+    ) -> str | None:
         """Return the ts of a bot post carrying this metadata (crash recovery), else None."""
         ...
 
@@ -69,6 +71,16 @@ class Chat(Protocol):
     def notify(self, channel: str, user: str, text: str) -> None:
         """Show one person a message only they can see (ephemeral)."""
         ...
+
+    def direct_message(self, user: str, message: Message) -> PostRef:
+        """Write to one person in their direct-message channel with the bot."""
+        ...
+
+    def group_members(self, group_id: str) -> list[str]:
+        """The members of a user group; raise UnknownTarget when it does not exist."""
+        ...
+
+    def user_exists(self, user_id: str) -> bool: ...
 
 
 class Presenter(Protocol):
@@ -88,6 +100,18 @@ class Presenter(Protocol):
 
     def list_reply(self, incidents: Sequence[IncidentView]) -> str: ...
 
+    def update(self, incident: IncidentView, payload: dict[str, Any]) -> Message: ...
+
+    def update_announcement(self, incident: IncidentView, payload: dict[str, Any]) -> Message: ...
+
+    def escalation(self, incident: IncidentView, payload: dict[str, Any]) -> Message: ...
+
+    def escalation_announcement(self, incident: IncidentView, payload: dict[str, Any]) -> Message: ...
+
+    def briefing(self, incident: IncidentView, role: str, description: str) -> Message: ...
+
+    def page(self, incident: IncidentView, paged_by: str) -> Message: ...
+
 
 class IncidentSettings(Protocol):
     """The parts of the operator's config the actions read."""
@@ -98,3 +122,11 @@ class IncidentSettings(Protocol):
     def severity_names(self) -> list[str]: ...
 
     def severity_description(self, name: str) -> str: ...
+
+    def update_every(self, severity: str) -> timedelta: ...
+
+    def commander_timeout(self, severity: str) -> timedelta: ...
+
+    def role_description(self, role: str) -> str: ...
+
+    def allowed_to(self, action: str) -> list[str]: ...

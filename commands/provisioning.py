@@ -6,7 +6,7 @@ import logging
 
 from commands.errors import ChannelNotFound, ChatUnavailable, NameTaken
 from commands.jobs import Outcome, Plan, StepContext
-from commands.ports import PostRef
+from commands.ports import Message, PostRef
 from commands.text import channel_name
 
 log = logging.getLogger(__name__)
@@ -50,14 +50,20 @@ def set_topic(ctx: StepContext) -> Outcome:
     return Outcome()
 
 
-def _post_once(ctx: StepContext, purpose: str, channel: str, event_type: str, make: str) -> Outcome:
+def post_once(ctx: StepContext, purpose: str, channel: str, message: Message) -> Outcome:
     """Post unless an earlier, unrecorded attempt already did (looked up by metadata only when recovering)."""
-    message = getattr(ctx.presenter, make)(ctx.incident)
+    if purpose in ctx.posts:
+        return Outcome()
     if ctx.recovering:
-        ts = ctx.chat.find_post(channel, event_type, ctx.incident.id, ctx.incident.declared_at)
+        key = message.event_payload.get("key")
+        ts = ctx.chat.find_post(channel, message.event_type, ctx.incident.id, ctx.incident.declared_at, key)
         if ts is not None:
             return Outcome(post=(purpose, PostRef(channel, ts)))
     return Outcome(post=(purpose, ctx.chat.post(channel, message)))
+
+
+def _post_once(ctx: StepContext, purpose: str, channel: str, event_type: str, make: str) -> Outcome:
+    return post_once(ctx, purpose, channel, getattr(ctx.presenter, make)(ctx.incident))
 
 
 def post_summary(ctx: StepContext) -> Outcome:
@@ -72,8 +78,13 @@ def pin_summary(ctx: StepContext) -> Outcome:
 
 
 def _announce(ctx: StepContext, purpose: str, event_type: str, make: str, what: str) -> Outcome:
+    return announce_message(ctx, purpose, getattr(ctx.presenter, make)(ctx.incident), what)
+
+
+def announce_message(ctx: StepContext, purpose: str, message: Message, what: str) -> Outcome:
+    """Post in the announce channel; a missing channel is told to the declarer and does not block the room."""
     try:
-        outcome = _post_once(ctx, purpose, ctx.settings.announce_channel, event_type, make)
+        outcome = post_once(ctx, purpose, ctx.settings.announce_channel, message)
     except ChannelNotFound:
         # The war room still works; the declarer learns why stakeholders heard nothing.
         log.warning("announce channel not found; %s not announced", ctx.incident.ref)

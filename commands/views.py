@@ -27,6 +27,9 @@ class IncidentView:
     resolution_summary: str | None = None
     severity_description: str = ""
     roles: dict[str, str] = field(default_factory=dict)
+    # For each role that changed hands, who held it before the current holder.
+    handovers: dict[str, str] = field(default_factory=dict)
+    last_update_at: datetime | None = None
 
     @property
     def ref(self) -> str:
@@ -55,4 +58,15 @@ def view_of(incident: Incident, severity_description: str = "") -> IncidentView:
         resolution_summary=incident.resolution_summary,
         severity_description=severity_description,
         roles={r.role: r.user_id for r in incident.roles if r.ended_at is None},
+        handovers=_handovers(incident),
+        last_update_at=incident.last_update_at,
     )
+
+
+def _handovers(incident: Incident) -> dict[str, str]:
+    previous: dict[str, str] = {}
+    for assignment in incident.roles:  # ordered by id, i.e. by time of assignment
+        if assignment.ended_at is not None:
+            previous[assignment.role] = assignment.user_id
+    current = {r.role: r.user_id for r in incident.roles if r.ended_at is None}
+    return {role: user for role, user in previous.items() if role in current and current[role] != user}

@@ -9,7 +9,15 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from store.models import BotPost, Incident, ProcessedDelivery, RoleAssignment, SlackJob, TimelineEvent
+from store.models import (
+    ActionItem,
+    BotPost,
+    Incident,
+    ProcessedDelivery,
+    RoleAssignment,
+    SlackJob,
+    TimelineEvent,
+)
 
 RESOLVED = "resolved"
 
@@ -68,6 +76,35 @@ class TimelineRepository:
             .where(TimelineEvent.incident_id == incident_id)
             .order_by(TimelineEvent.occurred_at, TimelineEvent.id)
         )
+        return self.session.scalars(stmt).all()
+
+    def has_pin(self, incident_id: int, ts: str) -> bool:
+        stmt = select(TimelineEvent.id).where(
+            TimelineEvent.incident_id == incident_id,
+            TimelineEvent.kind == "pinned",
+            TimelineEvent.message_ts == ts,
+        )
+        return self.session.scalars(stmt).first() is not None
+
+    def remove_pin(self, incident_id: int, ts: str) -> int:
+        stmt = delete(TimelineEvent).where(
+            TimelineEvent.incident_id == incident_id,
+            TimelineEvent.kind == "pinned",
+            TimelineEvent.message_ts == ts,
+        )
+        return self.session.execute(stmt).rowcount  # type: ignore[attr-defined]
+
+
+class ActionItemRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, item: ActionItem) -> ActionItem:
+        self.session.add(item)
+        return item
+
+    def list_for(self, incident_id: int) -> Sequence[ActionItem]:
+        stmt = select(ActionItem).where(ActionItem.incident_id == incident_id).order_by(ActionItem.id)
         return self.session.scalars(stmt).all()
 
 

@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.repositories import (
+    ActionItemRepository,
     DeliveryRepository,
     IncidentRepository,
     JobRepository,
@@ -28,6 +29,7 @@ class SqlUnitOfWork:
         self.posts = PostRepository(self.session)
         self.jobs = JobRepository(self.session)
         self.deliveries = DeliveryRepository(self.session)
+        self.action_items = ActionItemRepository(self.session)
         return self
 
     def __exit__(

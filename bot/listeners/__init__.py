@@ -7,9 +7,21 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.ids import ViewId
+from bot.ids import ActionId, ViewId
 from bot.listeners.commands import handle_incident_command
+from bot.listeners.room_forms import (
+    handle_assign_submission,
+    handle_join_room_button,
+    handle_open_assign_button,
+    handle_open_update_button,
+    handle_update_submission,
+)
 from bot.listeners.shortcuts import handle_declare_shortcut
+from bot.listeners.timeline import (
+    handle_add_to_timeline_shortcut,
+    handle_reaction_added,
+    handle_reaction_removed,
+)
 from bot.listeners.views import handle_declare_submission
 from bot.manifest import CallbackId
 from bot.runtime import Runtime
@@ -26,3 +38,11 @@ def register_listeners(app: App, runtime: Runtime) -> None:
     app.command("/incident")(handle_incident_command)
     app.view(ViewId.DECLARE.value)(handle_declare_submission)
     app.shortcut(CallbackId.DECLARE_INCIDENT.value)(handle_declare_shortcut)
+    app.shortcut(CallbackId.ADD_TO_TIMELINE.value)(handle_add_to_timeline_shortcut)
+    app.action(ActionId.OPEN_ASSIGN.value)(handle_open_assign_button)
+    app.action(ActionId.OPEN_UPDATE.value)(handle_open_update_button)
+    app.action(ActionId.JOIN_ROOM.value)(handle_join_room_button)
+    app.view(ViewId.ASSIGN.value)(handle_assign_submission)
+    app.view(ViewId.UPDATE.value)(handle_update_submission)
+    app.event("reaction_added")(handle_reaction_added)
+    app.event("reaction_removed")(handle_reaction_removed)

@@ -7,11 +7,12 @@ from typing import Any
 from slack_bolt import Ack, Respond
 
 from bot.actions import Caller, perform
+from bot.listeners.room_forms import open_update_form
 from bot.listeners.shortcuts import open_declare_modal
 from bot.mrkdwn import escape
 from bot.runtime import Runtime
 from commands.errors import UsageError
-from commands.parsing import Declare, Help, OpenDeclareForm, help_text, parse
+from commands.parsing import Declare, Help, OpenDeclareForm, OpenUpdateForm, help_text, parse
 
 
 def handle_incident_command(
@@ -19,7 +20,12 @@ def handle_incident_command(
 ) -> None:
     rt: Runtime = context["runtime"]
     try:
-        cmd = parse(command.get("text") or "", severities=rt.config.severity_names())
+        cmd = parse(
+            command.get("text") or "",
+            severities=rt.config.severity_names(),
+            roles=list(rt.config.roles),
+            statuses=rt.config.statuses,
+        )
     except UsageError as exc:
         ack(response_type="ephemeral", text=exc.message)
         return
@@ -33,13 +39,25 @@ def handle_incident_command(
             open_declare_modal, rt, command["trigger_id"], command.get("channel_id"), command["user_id"]
         )
         return
+
+    def reply(text: str) -> None:
+        respond(text=text, response_type="ephemeral", replace_original=False)
+
+    if isinstance(cmd, OpenUpdateForm):
+        ack()
+        rt.submit(
+            open_update_form,
+            rt,
+            command["trigger_id"],
+            command.get("channel_id") or "",
+            command["user_id"],
+            reply,
+        )
+        return
     if isinstance(cmd, Declare):
         ack(response_type="ephemeral", text=f"Declaring *{escape(cmd.title)}*…")
     else:
         ack()
-
-    def reply(text: str) -> None:
-        respond(text=text, response_type="ephemeral", replace_original=False)
 
     caller = Caller(user_id=command["user_id"], channel_id=command.get("channel_id"), reply=reply)
     rt.submit(perform, rt, cmd, caller)

@@ -34,7 +34,7 @@ def handle_declare_submission(
 
     def reply(text: str) -> None:
         # A modal has no response_url: answer in a direct message.
-        rt.chat.direct_message(user_id, text)
+        rt.chat.tell(user_id, text)
 
     caller = Caller(user_id=user_id, channel_id=form.origin.channel_id, reply=reply)
     cmd = Declare(title=form.title, severity=form.severity, private=form.private)

@@ -1,0 +1,136 @@
+"""Buttons and modals of a war room: assign a role, post an update, join from a page."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, Respond
+
+from bot.actions import Caller, assign, update
+from bot.errors import reporting
+from bot.ids import ActionId, BlockId
+from bot.modals import assign_modal, field_value, room_of, update_modal
+from bot.mrkdwn import channel_link
+from bot.runtime import Runtime
+from commands.parsing import MAX_MESSAGE, Assign, PostUpdate
+from commands.updates import last_update
+
+log = logging.getLogger(__name__)
+
+
+def open_update_form(rt: Runtime, trigger_id: str, channel_id: str, user_id: str, reply: Any) -> None:
+    """Open the update modal pre-filled with the last update; outside a room, say so."""
+    with reporting(reply, "open update form"):
+        message, status = last_update(channel_id=channel_id, uow=rt.uow)
+        rt.chat.open_view(trigger_id, update_modal(rt.config, channel_id, message, status).to_dict())
+
+
+def open_assign_form(rt: Runtime, trigger_id: str, channel_id: str, reply: Any) -> None:
+    with reporting(reply, "open assign form"):
+        rt.chat.open_view(trigger_id, assign_modal(rt.config, channel_id).to_dict())
+
+
+def _button_context(body: dict[str, Any]) -> tuple[str, str, str]:
+    return body["trigger_id"], body["channel"]["id"], body["user"]["id"]
+
+
+def handle_open_assign_button(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: dict[str, Any]
+) -> None:
+    rt: Runtime = context["runtime"]
+    ack()
+    trigger, channel, _ = _button_context(body)
+    rt.submit(open_assign_form, rt, trigger, channel, _ephemeral(respond))
+
+
+def handle_open_update_button(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: dict[str, Any]
+) -> None:
+    rt: Runtime = context["runtime"]
+    ack()
+    trigger, channel, user = _button_context(body)
+    rt.submit(open_update_form, rt, trigger, channel, user, _ephemeral(respond))
+
+
+def handle_join_room_button(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: dict[str, Any]
+) -> None:
+    """From a page DM: invite the person into the room (again, if they left) and link it."""
+    rt: Runtime = context["runtime"]
+    ack()
+    user = body["user"]["id"]
+    incident_id = int(body["actions"][0]["value"])
+
+    def work() -> None:
+        reply = _ephemeral(respond)
+        with reporting(reply, "join war room"):
+            with rt.uow() as tx:
+                incident = tx.incidents.get(incident_id)
+                room = incident.channel_id if incident else None
+            if room is None:
+                reply("That incident has no war room yet; try again in a moment.")
+                return
+            rt.chat.invite(room, [user])
+            reply(f"You are in {channel_link(room)}.")
+
+    rt.submit(work)
+
+
+def _ephemeral(respond: Respond) -> Any:
+    def reply(text: str) -> None:
+        respond(text=text, response_type="ephemeral", replace_original=False)
+
+    return reply
+
+
+def handle_assign_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
+) -> None:
+    rt: Runtime = context["runtime"]
+    role = (field_value(view, BlockId.ROLE, ActionId.ROLE).get("selected_option") or {}).get("value", "")
+    person = field_value(view, BlockId.ASSIGNEE, ActionId.ASSIGNEE).get("selected_user") or ""
+    channel = room_of(view)
+    errors: dict[str, str] = {}
+    if role not in rt.config.roles:
+        errors[BlockId.ROLE] = "Choose one of the listed roles."
+    if not person:
+        errors[BlockId.ASSIGNEE] = "Choose a person."
+    if errors or channel is None:
+        ack(
+            response_action="errors",
+            errors=errors or {BlockId.ROLE: "This form lost its war room; reopen it."},
+        )
+        return
+    ack()
+    user = body["user"]["id"]
+    caller = Caller(user_id=user, channel_id=channel, reply=lambda text: rt.chat.notify(channel, user, text))
+    rt.submit(_guarded, caller, assign, rt, Assign(role=role, user_id=person))
+
+
+def handle_update_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
+) -> None:
+    rt: Runtime = context["runtime"]
+    status = (field_value(view, BlockId.STATUS, ActionId.STATUS).get("selected_option") or {}).get("value")
+    # Modal text arrives raw (not Slack-escaped) and may span lines: keep it as typed.
+    message = str(field_value(view, BlockId.MESSAGE, ActionId.MESSAGE).get("value") or "").strip()
+    channel = room_of(view)
+    if not message:
+        ack(response_action="errors", errors={BlockId.MESSAGE: "An update needs a message for stakeholders."})
+        return
+    if len(message) > MAX_MESSAGE:
+        ack(response_action="errors", errors={BlockId.MESSAGE: f"Keep it under {MAX_MESSAGE} characters."})
+        return
+    if status not in rt.config.statuses or status == "resolved" or channel is None:
+        ack(response_action="errors", errors={BlockId.STATUS: "Choose one of the listed statuses."})
+        return
+    ack()
+    user = body["user"]["id"]
+    caller = Caller(user_id=user, channel_id=channel, reply=lambda text: rt.chat.notify(channel, user, text))
+    rt.submit(_guarded, caller, update, rt, PostUpdate(message=message, status=status))
+
+
+def _guarded(caller: Caller, action: Any, rt: Runtime, cmd: Any) -> None:
+    with reporting(caller.reply, type(cmd).__name__):
+        action(rt, cmd, caller)

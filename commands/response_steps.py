@@ -1,0 +1,109 @@
+"""The Slack steps of assigning, updating and escalating; each idempotent, each recorded once."""
+
+from __future__ import annotations
+
+from commands.jobs import Outcome, PartialProgress, Plan, Step, StepContext
+from commands.ports import PostRef
+from commands.provisioning import announce_message, post_once, refresh_summary, set_topic
+
+
+def _room(ctx: StepContext) -> str:
+    if not ctx.incident.channel_id:
+        # The room is still being provisioned by an earlier job; retry once it exists.
+        raise RuntimeError("war room not provisioned yet")
+    return ctx.incident.channel_id
+
+
+def invite_assignee(ctx: StepContext) -> Outcome:
+    ctx.chat.invite(_room(ctx), [ctx.payload["user"]])
+    return Outcome()
+
+
+def brief_assignee(ctx: StepContext) -> Outcome:
+    """A short DM: what the role means and where the room is."""
+    purpose = f"briefing:{ctx.job_id}"
+    if purpose in ctx.posts:
+        return Outcome()
+    role = ctx.payload["role"]
+    message = ctx.presenter.briefing(ctx.incident, role, ctx.settings.role_description(role))
+    return Outcome(post=(purpose, ctx.chat.direct_message(ctx.payload["user"], message)))
+
+
+def post_update_in_room(ctx: StepContext) -> Outcome:
+    message = ctx.presenter.update(ctx.incident, ctx.payload)
+    return post_once(ctx, f"update:{ctx.payload['event_id']}", _room(ctx), message)
+
+
+def announce_update(ctx: StepContext) -> Outcome:
+    if ctx.incident.private:
+        return Outcome()
+    message = ctx.presenter.update_announcement(ctx.incident, ctx.payload)
+    return announce_message(ctx, f"update_announce:{ctx.payload['event_id']}", message, "update")
+
+
+def topic_if(flag: str) -> Step:
+    """Reset the topic only when the payload says what it shows has changed."""
+
+    def step(ctx: StepContext) -> Outcome:
+        return set_topic(ctx) if ctx.payload.get(flag) else Outcome()
+
+    return step
+
+
+def invite_paged(ctx: StepContext) -> Outcome:
+    paged = list(ctx.payload.get("paged") or [])
+    if paged:
+        ctx.chat.invite(_room(ctx), paged)
+    return Outcome()
+
+
+def page_people(ctx: StepContext) -> Outcome:
+    """DM each paged person once; a failure part-way keeps the DMs already sent."""
+    _room(ctx)
+    event_id = ctx.payload["event_id"]
+    sent: list[tuple[str, PostRef]] = []
+    message = ctx.presenter.page(ctx.incident, ctx.payload["by"])
+    for user in ctx.payload.get("paged") or []:
+        purpose = f"page:{event_id}:{user}"
+        if purpose in ctx.posts:
+            continue
+        try:
+            sent.append((purpose, ctx.chat.direct_message(user, message)))
+        except Exception as exc:
+            raise PartialProgress(Outcome(more_posts=tuple(sent)), exc) from exc
+    return Outcome(more_posts=tuple(sent))
+
+
+def post_escalation_in_room(ctx: StepContext) -> Outcome:
+    message = ctx.presenter.escalation(ctx.incident, ctx.payload)
+    return post_once(ctx, f"escalation:{ctx.payload['event_id']}", _room(ctx), message)
+
+
+def announce_escalation(ctx: StepContext) -> Outcome:
+    if ctx.incident.private:
+        return Outcome()
+    message = ctx.presenter.escalation_announcement(ctx.incident, ctx.payload)
+    return announce_message(ctx, f"escalation_announce:{ctx.payload['event_id']}", message, "escalation")
+
+
+RESPONSE_PLANS: dict[str, Plan] = {
+    "assign": [
+        ("invite_assignee", invite_assignee),
+        ("brief_assignee", brief_assignee),
+        ("refresh_summary", refresh_summary),
+    ],
+    "update": [
+        ("post_update", post_update_in_room),
+        ("announce_update", announce_update),
+        ("refresh_summary", refresh_summary),
+        ("set_topic", topic_if("status_changed")),
+    ],
+    "escalate": [
+        ("invite_paged", invite_paged),
+        ("page_people", page_people),
+        ("post_escalation", post_escalation_in_room),
+        ("announce_escalation", announce_escalation),
+        ("refresh_summary", refresh_summary),
+        ("set_topic", topic_if("severity_changed")),
+    ],
+}

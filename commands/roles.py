@@ -1,0 +1,61 @@
+"""Assign war-room roles; assigning a held role hands it over and the history stays visible."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from commands.incidents import RESOLVED, Scheduled, incident_in_room
+from commands.jobs import UnitOfWorkFactory, new_job
+from commands.parsing import Assign
+from commands.ports import Clock, IncidentSettings
+from commands.views import view_of
+from store.models import RoleAssignment, TimelineEvent
+
+
+def assign_role(
+    cmd: Assign,
+    *,
+    user_id: str,
+    channel_id: str,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    settings: IncidentSettings,
+    lease: timedelta,
+) -> Scheduled:
+    """Give `cmd.role` to `cmd.user_id`, ending the previous holder's assignment, and schedule the briefing.
+
+    Raises NotInWarRoom.
+    """
+    now = clock.now()
+    with uow() as tx:
+        incident = incident_in_room(tx, channel_id, for_update=True)
+        previous = next((r for r in incident.roles if r.role == cmd.role and r.ended_at is None), None)
+        if previous is not None and previous.user_id == cmd.user_id:
+            return Scheduled(view_of(incident, settings.severity_description(incident.severity)), None)
+        if previous is not None:
+            previous.ended_at = now
+        incident.roles.append(
+            RoleAssignment(role=cmd.role, user_id=cmd.user_id, assigned_by=user_id, assigned_at=now)
+        )
+        if cmd.role == "commander":
+            incident.commander_due_at = None
+        was = f" (was <@{previous.user_id}>)" if previous is not None else ""
+        tx.timeline.add(
+            TimelineEvent(
+                incident_id=incident.id,
+                kind="role_assigned",
+                actor=user_id,
+                text=f"{cmd.role.title()}: <@{cmd.user_id}>{was}",
+                occurred_at=now,
+                data={
+                    "role": cmd.role,
+                    "user": cmd.user_id,
+                    "previous": previous.user_id if previous is not None else None,
+                },
+            )
+        )
+        payload = {"role": cmd.role, "user": cmd.user_id, "resolved": incident.status == RESOLVED}
+        job = tx.jobs.add(new_job("assign", incident.id, now, lease, payload))
+        tx.flush()
+        tx.commit()
+        return Scheduled(view_of(incident, settings.severity_description(incident.severity)), job.id)

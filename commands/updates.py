@@ -1,0 +1,88 @@
+"""Stakeholder updates: record the message and status, reset the reminder clock, schedule the posts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from commands.errors import AlreadyResolved, UsageError
+from commands.incidents import RESOLVED, Scheduled, current_roles, incident_in_room
+from commands.jobs import UnitOfWorkFactory, new_job
+from commands.parsing import PostUpdate
+from commands.ports import Clock, IncidentSettings
+from commands.views import view_of
+from store.models import TimelineEvent
+
+
+def post_update(
+    cmd: PostUpdate,
+    *,
+    user_id: str,
+    channel_id: str,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    settings: IncidentSettings,
+    lease: timedelta,
+) -> Scheduled:
+    """Record an update (and a status change) and schedule its posts.
+
+    Raises NotInWarRoom, AlreadyResolved, UsageError.
+    """
+    now = clock.now()
+    with uow() as tx:
+        incident = incident_in_room(tx, channel_id, for_update=True)
+        if incident.status == RESOLVED:
+            raise AlreadyResolved(f"{incident.ref} is resolved; updates have stopped.")
+        if not cmd.message.strip():
+            raise UsageError("An update needs a message for stakeholders.")
+        previous_status = incident.status
+        if cmd.status and cmd.status != previous_status:
+            incident.status = cmd.status
+            tx.timeline.add(
+                TimelineEvent(
+                    incident_id=incident.id,
+                    kind="status_changed",
+                    actor=user_id,
+                    text=f"Status: {previous_status} → {cmd.status}",
+                    occurred_at=now,
+                    data={"from": previous_status, "to": cmd.status},
+                )
+            )
+        due = incident.next_update_due_at
+        incident.last_update_at = now
+        incident.next_update_due_at = now + settings.update_every(incident.severity)
+        incident.reminders_since_update = 0
+        event = tx.timeline.add(
+            TimelineEvent(
+                incident_id=incident.id,
+                kind="update_posted",
+                actor=user_id,
+                text=cmd.message,
+                occurred_at=now,
+                data={
+                    "status": incident.status,
+                    "severity": incident.severity,
+                    "on_time": due is None or now <= due,
+                },
+            )
+        )
+        tx.flush()
+        payload = {
+            "event_id": event.id,
+            "message": cmd.message,
+            "by": user_id,
+            "status": incident.status,
+            "status_changed": incident.status != previous_status,
+            "commander": current_roles(incident).get("commander"),
+            "at": now.isoformat(),
+        }
+        job = tx.jobs.add(new_job("update", incident.id, now, lease, payload))
+        tx.commit()
+        return Scheduled(view_of(incident, settings.severity_description(incident.severity)), job.id)
+
+
+def last_update(*, channel_id: str, uow: UnitOfWorkFactory) -> tuple[str, str]:
+    """The room incident's latest update message and its current status, to pre-fill the update form."""
+    with uow() as tx:
+        incident = incident_in_room(tx, channel_id)
+        updates = [e for e in tx.timeline.list_for(incident.id) if e.kind == "update_posted"]
+        return (updates[-1].text if updates else "", incident.status)
