@@ -78,8 +78,25 @@ def run_demo(args: argparse.Namespace | None = None) -> int:
                 )
                 demo.say(f"Everyone gathers in #{room.name}. Alice checks the status.")
                 demo.command("status", user="U1", channel=room.id)
-                demo.say("Alice takes command.")
+                demo.say("Alice takes command and makes Bob the comms lead.")
                 demo.command("assign commander <@U1|alice>", user="U1", channel=room.id)
+                demo.command("assign comms <@U2|bob>", user="U1", channel=room.id)
+                demo.say("Carol finds the cause and writes it in the room; Alice pins it to the timeline.")
+                room.members.add("U3")
+                clue = emu.post_as_user(room.id, "U3", "The 14:02 deploy doubled the cart service's DB pool.")
+                emu.react(server.events_url, user_id="U1", channel_id=room.id, ts=clue)
+                demo.settle()
+                demo.say("Bob tells stakeholders.")
+                demo.command(
+                    "update identified A bad deploy exhausted DB connections; rolling back",
+                    user="U2",
+                    channel=room.id,
+                )
+                demo.say("Customers are affected: Alice raises the severity and pages the database on-call.")
+                demo.command("escalate sev1 <@U4|dave>", user="U1", channel=room.id)
+                demo.command(
+                    "update monitoring Rollback done; error rate back to normal", user="U2", channel=room.id
+                )
                 demo.say("Bob asks which incidents are open.")
                 demo.command("list", user="U2", channel=general)
                 demo.say("The fix is deployed. Alice resolves the incident.")

@@ -20,7 +20,7 @@ def serve(settings: Settings, config: IncidentConfig) -> int:
     bot = create_app(settings, config)
     bot.start_ticker()
     try:
-        if settings.slack_app_token is not None:
+        if settings.socket_mode and settings.slack_app_token is not None:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             log.info("starting in Socket Mode")

@@ -27,7 +27,8 @@ def require(
     """Raise PermissionDenied, naming who may, unless the user is covered."""
     if is_allowed(subjects, user=user, roles=roles, is_admin=is_admin):
         return
-    who = ", ".join("an admin" if s == "admins" else f"the {s}" for s in subjects if s != "anyone")
+    names = ["an admin" if s == "admins" else f"the {s}" for s in subjects if s != "anyone"]
+    who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
     holder = roles.get("commander")
     current = (
         f" The commander is <@{holder}>."

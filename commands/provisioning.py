@@ -81,7 +81,9 @@ def _announce(ctx: StepContext, purpose: str, event_type: str, make: str, what: 
     return announce_message(ctx, purpose, getattr(ctx.presenter, make)(ctx.incident), what)
 
 
-def announce_message(ctx: StepContext, purpose: str, message: Message, what: str) -> Outcome:
+def announce_message(
+    ctx: StepContext, purpose: str, message: Message, what: str, *, record: bool = True
+) -> Outcome:
     """Post in the announce channel; a missing channel is told to the declarer and does not block the room."""
     try:
         outcome = post_once(ctx, purpose, ctx.settings.announce_channel, message)
@@ -98,7 +100,8 @@ def announce_message(ctx: StepContext, purpose: str, message: Message, what: str
         return Outcome(
             events=[("announce_failed", f"Could not announce the {what}: announce channel not found")]
         )
-    return Outcome(post=outcome.post, events=[("announced", f"Announced the {what} to stakeholders")])
+    events = [("announced", f"Announced the {what} to stakeholders")] if record else []
+    return Outcome(post=outcome.post, events=events)
 
 
 def announce(ctx: StepContext) -> Outcome:

@@ -38,7 +38,9 @@ def announce_update(ctx: StepContext) -> Outcome:
     if ctx.incident.private:
         return Outcome()
     message = ctx.presenter.update_announcement(ctx.incident, ctx.payload)
-    return announce_message(ctx, f"update_announce:{ctx.payload['event_id']}", message, "update")
+    return announce_message(
+        ctx, f"update_announce:{ctx.payload['event_id']}", message, "update", record=False
+    )
 
 
 def topic_if(flag: str) -> Step:
@@ -83,7 +85,9 @@ def announce_escalation(ctx: StepContext) -> Outcome:
     if ctx.incident.private:
         return Outcome()
     message = ctx.presenter.escalation_announcement(ctx.incident, ctx.payload)
-    return announce_message(ctx, f"escalation_announce:{ctx.payload['event_id']}", message, "escalation")
+    return announce_message(
+        ctx, f"escalation_announce:{ctx.payload['event_id']}", message, "escalation", record=False
+    )
 
 
 RESPONSE_PLANS: dict[str, Plan] = {

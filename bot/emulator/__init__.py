@@ -2,6 +2,7 @@
 
 from .delivery import DeliveryResult, SlackEmulator
 from .signing import sign_request, verify_signature
+from .socket_mode import SocketAck, SocketEnvelope
 from .state import Call, Channel, Message, ResponseCall, UploadedFile, User
 
 __all__ = [
@@ -11,6 +12,8 @@ __all__ = [
     "Message",
     "ResponseCall",
     "SlackEmulator",
+    "SocketAck",
+    "SocketEnvelope",
     "UploadedFile",
     "User",
     "sign_request",

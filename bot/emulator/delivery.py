@@ -1,4 +1,4 @@
-"""SlackEmulator: the server plus setup helpers and signed deliveries of Slack traffic to a bot."""
+"""SlackEmulator: the workspace plus deliveries of Slack traffic to a bot (signed HTTP or Socket Mode)."""
 
 from __future__ import annotations
 
@@ -10,19 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from .server import EmulatorServer
 from .signing import sign_request
-from .state import (
-    APP_ID,
-    TEAM_DOMAIN,
-    VERIFICATION_TOKEN,
-    Channel,
-    Message,
-    ResponseTarget,
-    UploadedFile,
-    User,
-)
-from .transcript import render_transcript
+from .state import APP_ID, TEAM_DOMAIN, VERIFICATION_TOKEN, Channel, Message
+from .workspace import Workspace
 
 
 @dataclass
@@ -38,89 +28,8 @@ class DeliveryResult:
         return json.loads(self.body) if self.body.strip() else None
 
 
-class SlackEmulator(EmulatorServer):
+class SlackEmulator(Workspace):
     """A local stand-in for Slack: serves the Web API and delivers signed requests to the bot."""
-
-    # -- state -----------------------------------------------------------------------------------------
-    @property
-    def channels(self) -> dict[str, Channel]:
-        """Channels by id (a snapshot dict of live Channel objects)."""
-        with self.state.lock:
-            return dict(self.state.channels)
-
-    @property
-    def users(self) -> dict[str, User]:
-        """Users by id."""
-        with self.state.lock:
-            return dict(self.state.users)
-
-    @property
-    def files(self) -> dict[str, UploadedFile]:
-        """Uploaded files by id."""
-        with self.state.lock:
-            return dict(self.state.files)
-
-    @property
-    def views(self) -> dict[str, dict[str, Any]]:
-        """Opened/updated views by id, each with the opener's "user_id"."""
-        with self.state.lock:
-            return dict(self.state.views)
-
-    @property
-    def trigger_ttl(self) -> float:
-        """Seconds a trigger_id stays exchangeable (Slack: 3)."""
-        return self.state.trigger_ttl
-
-    @trigger_ttl.setter
-    def trigger_ttl(self, seconds: float) -> None:
-        self.state.trigger_ttl = seconds
-
-    def add_user(
-        self, user_id: str, name: str, real_name: str | None = None, email: str | None = None
-    ) -> None:
-        """Make a user known to users.info (and invitable)."""
-        with self.state.lock:
-            self.state.users[user_id] = User(user_id, name, real_name or name, email=email)
-
-    def add_channel(
-        self, name: str, private: bool = False, members: set[str] | None = None, *, bot_member: bool = True
-    ) -> str:
-        """Create a channel (the bot is a member unless bot_member=False) and return its id."""
-        if self.state.channel_by_name(name) is not None:
-            raise ValueError(f"channel #{name} already exists")
-        wanted = set(members or ()) | ({self.bot_user_id} if bot_member else set())
-        return self.state.add_channel(name, private=private, members=wanted, creator="U1").id
-
-    def add_usergroup(self, group_id: str, handle: str, users: list[str]) -> None:
-        """Define a user group for usergroups.users.list."""
-        with self.state.lock:
-            self.state.usergroups[group_id] = (handle, list(users))
-
-    def channel_by_name(self, name: str) -> Channel | None:
-        """Find a channel by name (with or without '#')."""
-        return self.state.channel_by_name(name)
-
-    def post_as_user(self, channel_id: str, user_id: str, text: str, thread_ts: str | None = None) -> str:
-        """Put a human's message in a channel (no event is delivered) and return its ts."""
-        with self.state.lock:
-            return self.state.post(self.state.channels[channel_id], user_id, text, thread_ts=thread_ts).ts
-
-    def new_trigger_id(self, user_id: str = "U1") -> str:
-        """Issue a fresh trigger_id that views.open will accept once within trigger_ttl."""
-        return self.state.new_trigger(user_id)
-
-    def new_response_url(
-        self, channel_id: str | None = None, user_id: str | None = None, message_ts: str | None = None
-    ) -> str:
-        """Mint a response_url on this server; posts to it are recorded and shown in the channel."""
-        url_id = self.state.next_id("R").lower()
-        with self.state.lock:
-            self.state.response_targets[url_id] = ResponseTarget(channel_id, user_id, message_ts)
-        return f"{self.base_url}response/{url_id}"
-
-    def transcript(self, channel_ids: list[str] | None = None) -> str:
-        """Readable text of what each channel shows."""
-        return render_transcript(self.state, channel_ids)
 
     # -- deliveries to the bot -------------------------------------------------------------------------
     def _deliver(
@@ -176,8 +85,16 @@ class SlackEmulator(EmulatorServer):
         retry_num: int | None = None,
     ) -> DeliveryResult:
         """Deliver a slash command (form-encoded, signed) as Slack does; defaults to #general."""
+        form = self._command(text, user_id, channel_id, command, trigger_id)
+        body = urlencode(form).encode()
+        return self._deliver(bot_url, body, "application/x-www-form-urlencoded", retry_num, "http_timeout")
+
+    def _command(
+        self, text: str, user_id: str, channel_id: str | None, command: str, trigger_id: str | None
+    ) -> dict[str, str]:
+        """A slash command's fields (form fields over HTTP, the envelope payload in Socket Mode)."""
         channel_id = channel_id or self.general_channel_id
-        form = {
+        return {
             "token": VERIFICATION_TOKEN,
             "team_id": self.team_id,
             "team_domain": TEAM_DOMAIN,
@@ -192,8 +109,6 @@ class SlackEmulator(EmulatorServer):
             "response_url": self.new_response_url(channel_id, user_id),
             "trigger_id": trigger_id or self.new_trigger_id(user_id),
         }
-        body = urlencode(form).encode()
-        return self._deliver(bot_url, body, "application/x-www-form-urlencoded", retry_num, "http_timeout")
 
     def send_event(
         self,
@@ -205,8 +120,13 @@ class SlackEmulator(EmulatorServer):
         retry_reason: str = "http_timeout",
     ) -> DeliveryResult:
         """Deliver an Events API callback (JSON, signed), with retry headers when retry_num is given."""
+        body = json.dumps(self._event_callback(event, event_id)).encode()
+        return self._deliver(bot_url, body, "application/json", retry_num, retry_reason)
+
+    def _event_callback(self, event: dict[str, Any], event_id: str | None) -> dict[str, Any]:
+        """The Events API wrapper around an event (the request body, or the events_api payload)."""
         now = time.time()
-        wrapper = {
+        return {
             "token": VERIFICATION_TOKEN,
             "team_id": self.team_id,
             "api_app_id": APP_ID,
@@ -225,8 +145,6 @@ class SlackEmulator(EmulatorServer):
             ],
             "is_ext_shared_channel": False,
         }
-        body = json.dumps(wrapper).encode()
-        return self._deliver(bot_url, body, "application/json", retry_num, retry_reason)
 
     def send_interaction(
         self, bot_url: str, payload: dict[str, Any], *, retry_num: int | None = None
@@ -360,6 +278,62 @@ class SlackEmulator(EmulatorServer):
             "item": {"type": "message", "channel": channel_id, "ts": ts, "channel_type": _channel_type(chan)},
         }
         return self.send_event(bot_url, event)
+
+    # -- Socket Mode deliveries (to an app connected with apps.connections.open) ----------------------
+    def socket_connected(self, timeout: float = 10.0) -> bool:
+        """Wait until an app holds an open Socket Mode connection (it has been sent `hello`)."""
+        return self.socket_mode.wait_connected(timeout)
+
+    def socket_send_command(
+        self,
+        text: str,
+        *,
+        user_id: str = "U1",
+        channel_id: str | None = None,
+        command: str = "/incident",
+        trigger_id: str | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Send a slash_commands envelope; return the ack's payload ({} for a bare ack)."""
+        payload = self._command(text, user_id, channel_id, command, trigger_id)
+        return self._socket_roundtrip("slash_commands", payload, True, timeout)
+
+    def socket_send_event(
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retry_attempt: int = 0,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Send an events_api envelope around an event callback; return the ack's payload."""
+        payload = self._event_callback(event, event_id)
+        reason = "timeout" if retry_attempt else ""
+        extra = {"retry_attempt": retry_attempt, "retry_reason": reason}
+        return self._socket_roundtrip("events_api", payload, False, timeout, extra)
+
+    def socket_send_interaction(
+        self, payload: dict[str, Any], *, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """Send an interactive envelope; return the ack's payload (e.g. a view_submission response_action)."""
+        accepts = payload.get("type") in ("view_submission", "block_suggestion")
+        return self._socket_roundtrip("interactive", payload, accepts, timeout)
+
+    def _socket_roundtrip(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        accepts: bool,
+        timeout: float | None,
+        extra: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Send one envelope and wait for its ack; TimeoutError when the app does not acknowledge it."""
+        envelope_id = self.socket_mode.send(kind, payload, accepts_response_payload=accepts, **(extra or {}))
+        wait = self.delivery_timeout if timeout is None else timeout
+        ack = self.socket_mode.wait_ack(envelope_id, wait)
+        if ack is None:
+            raise TimeoutError(f"no ack for {kind} envelope {envelope_id} within {wait}s")
+        return ack.payload or {}
 
 
 def _channel_type(chan: Channel) -> str:

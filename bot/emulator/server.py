@@ -12,8 +12,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
-from .methods import METHODS, Args, Handler, _int, _writable
-from .state import Call, EmulatorState, Fault, Knobs, Message, ResponseCall, SlackError, UploadedFile
+from .files import FILE_METHODS
+from .methods import METHODS, Args, Handler
+from .socket_mode import PATH_PREFIX, SocketModeHub
+from .state import Call, EmulatorState, Fault, Knobs, Message, ResponseCall, SlackError
 
 # Required arguments per method (from Slack's method reference); missing ones -> missing_argument.
 REQUIRED_ARGS: dict[str, tuple[str, ...]] = {
@@ -45,57 +47,12 @@ REQUIRED_ARGS: dict[str, tuple[str, ...]] = {
 # Arguments Slack clients send as JSON-encoded strings inside form bodies.
 JSON_ARGS = frozenset({"blocks", "attachments", "metadata", "files", "view"})
 SERVER_ERROR = "fatal_error"
+CONNECTIONS_OPEN = "apps.connections.open"  # the one method that takes the app-level token
 DELIVERY_TIMEOUT = 10.0
 
 
-def files_get_upload_url_external(st: EmulatorState, a: Args) -> dict[str, Any]:
-    """Reserve a file id and hand out this server's upload URL for its bytes."""
-    length = _int(a, "length", -1)
-    if length < 0:
-        raise SlackError("invalid_arguments", ["[ERROR] length must be a non-negative integer"])
-    file_id = st.next_id("F")
-    name = str(a["filename"])
-    st.files[file_id] = UploadedFile(id=file_id, filename=name, title=name, content=b"", length=length)
-    return {"upload_url": f"{st.base_url}upload/{file_id}", "file_id": file_id}
-
-
-def files_complete_upload_external(st: EmulatorState, a: Args) -> dict[str, Any]:
-    """Finish uploads and share them to a channel as one message carrying the files."""
-    entries = a["files"]
-    if not isinstance(entries, list) or not all(isinstance(e, dict) and e.get("id") for e in entries):
-        raise SlackError("invalid_arguments", ["[ERROR] files must be a JSON array of {id, title}"])
-    files: list[UploadedFile] = []
-    for entry in entries:
-        f = st.files.get(str(entry["id"]))
-        if f is None:
-            raise SlackError("file_not_found")
-        if not f.uploaded or len(f.content) != f.length:
-            msg = f"[ERROR] uploaded {len(f.content)} bytes for {f.id}, but {f.length} were announced"
-            raise SlackError("file_update_failed", [msg])
-        files.append(f)
-    chans = [
-        st.resolve_channel(c) for c in str(a.get("channels") or a.get("channel_id") or "").split(",") if c
-    ]
-    for chan in chans:
-        _writable(st, chan)
-    for f, entry in zip(files, entries, strict=True):
-        f.title = str(entry.get("title") or f.filename)
-        f.completed = True
-    thread_ts = str(a["thread_ts"]) if a.get("thread_ts") else None
-    for chan in chans:
-        for f in files:
-            f.channel_ids.append(chan.id)
-        shared = [f.to_api(st.base_url) for f in files]
-        st.post(chan, st.bot_user_id, str(a.get("initial_comment") or ""), thread_ts=thread_ts, files=shared)
-    return {"files": [f.to_api(st.base_url) for f in files]}
-
-
 # Everything the emulator serves under /api/.
-API_METHODS: dict[str, Handler] = {
-    **METHODS,
-    "files.getUploadURLExternal": files_get_upload_url_external,
-    "files.completeUploadExternal": files_complete_upload_external,
-}
+API_METHODS: dict[str, Handler] = {**METHODS, **FILE_METHODS}
 
 
 def dispatch(st: EmulatorState, method: str, args: Args) -> dict[str, Any]:
@@ -170,13 +127,15 @@ class _HTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, addr: tuple[str, int], st: EmulatorState, knobs: Knobs, token: str) -> None:
+    def __init__(
+        self, addr: tuple[str, int], st: EmulatorState, knobs: Knobs, token: str, hub: SocketModeHub
+    ) -> None:
         super().__init__(addr, _Handler)
-        self.st, self.knobs, self.token = st, knobs, token
+        self.st, self.knobs, self.token, self.hub = st, knobs, token, hub
 
 
 class _Handler(BaseHTTPRequestHandler):
-    """Routes /api/<method>, /upload/<file_id> and /response/<id>."""
+    """Routes /api/<method>, /upload/<file_id>, /response/<id> and Socket Mode upgrades."""
 
     server: _HTTPServer
 
@@ -201,8 +160,11 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
-        """Serve GET /api/<method>?... like Slack (arguments from the query string)."""
-        self.do_POST()
+        """Serve GET /api/<method>?... like Slack (arguments from the query string), or a WebSocket."""
+        if urlsplit(self.path).path.startswith(PATH_PREFIX):
+            self.server.hub.serve(self)  # this thread now runs the WebSocket until it closes
+        else:
+            self.do_POST()
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib naming
         """Dispatch by path prefix."""
@@ -239,8 +201,12 @@ class _Handler(BaseHTTPRequestHandler):
                     headers["Retry-After"] = str(fault.retry_after)
             elif not token:
                 raise SlackError("not_authed")
+            elif method == CONNECTIONS_OPEN:
+                result = {"ok": True, "url": self.server.hub.open_url(str(token), st.base_url)}
             elif token != self.server.token:
-                raise SlackError("invalid_auth")
+                raise SlackError(
+                    "not_allowed_token_type" if token == self.server.hub.app_token else "invalid_auth"
+                )
             else:
                 result = {"ok": True, **dispatch(st, method, args)}
         except SlackError as exc:
@@ -294,6 +260,7 @@ class EmulatorServer:
         self,
         bot_token: str = "xoxb-emulator",
         signing_secret: str = "emulator-secret",
+        app_token: str = "xapp-emulator",
         host: str = "127.0.0.1",
         port: int = 0,
         bot_user_id: str = "UBOT",
@@ -306,6 +273,7 @@ class EmulatorServer:
         self.delivery_timeout = DELIVERY_TIMEOUT
         self.state = EmulatorState(bot_user_id=bot_user_id, team_id=team_id)
         self._knobs = Knobs(self.state.lock)
+        self.socket_mode = SocketModeHub(app_token)  # Socket Mode tickets, connections and envelopes
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         general = self.state.add_channel("general", members={*self.state.users})
@@ -316,7 +284,10 @@ class EmulatorServer:
         """Bind the HTTP server (port 0 = any free port) and serve it from a daemon thread."""
         if self._httpd is not None:
             return self
-        self._httpd = _HTTPServer((self.host, self.port), self.state, self._knobs, self.bot_token)
+        self.socket_mode.reopen()
+        self._httpd = _HTTPServer(
+            (self.host, self.port), self.state, self._knobs, self.bot_token, self.socket_mode
+        )
         self.port = int(self._httpd.server_address[1])
         self.state.base_url = f"http://{self.host}:{self.port}/"
         self._thread = threading.Thread(
@@ -332,6 +303,7 @@ class EmulatorServer:
         """Stop serving and release the port."""
         if self._httpd is None:
             return
+        self.socket_mode.close_all()  # server_close() waits for request threads, WebSockets included
         self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread is not None:
@@ -343,6 +315,15 @@ class EmulatorServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    @property
+    def app_token(self) -> str:
+        """The app-level token (xapp-...) apps.connections.open accepts."""
+        return self.socket_mode.app_token
+
+    @app_token.setter
+    def app_token(self, token: str) -> None:
+        self.socket_mode.app_token = token
 
     @property
     def base_url(self) -> str:

@@ -13,6 +13,7 @@ from bot.ids import ActionId, BlockId
 from bot.modals import assign_modal, field_value, room_of, update_modal
 from bot.mrkdwn import channel_link
 from bot.runtime import Runtime
+from commands.errors import ChatUnavailable
 from commands.parsing import MAX_MESSAGE, Assign, PostUpdate
 from commands.updates import last_update
 
@@ -104,7 +105,7 @@ def handle_assign_submission(
         return
     ack()
     user = body["user"]["id"]
-    caller = Caller(user_id=user, channel_id=channel, reply=lambda text: rt.chat.notify(channel, user, text))
+    caller = Caller(user_id=user, channel_id=channel, reply=_room_reply(rt, channel, user))
     rt.submit(_guarded, caller, assign, rt, Assign(role=role, user_id=person))
 
 
@@ -127,8 +128,20 @@ def handle_update_submission(
         return
     ack()
     user = body["user"]["id"]
-    caller = Caller(user_id=user, channel_id=channel, reply=lambda text: rt.chat.notify(channel, user, text))
+    caller = Caller(user_id=user, channel_id=channel, reply=_room_reply(rt, channel, user))
     rt.submit(_guarded, caller, update, rt, PostUpdate(message=message, status=status))
+
+
+def _room_reply(rt: Runtime, channel: str, user: str) -> Any:
+    """Answer a modal in its room, only to the submitter; by DM when they have left the room."""
+
+    def reply(text: str) -> None:
+        try:
+            rt.chat.notify(channel, user, text)
+        except ChatUnavailable:
+            rt.chat.tell(user, text)
+
+    return reply
 
 
 def _guarded(caller: Caller, action: Any, rt: Runtime, cmd: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -55,6 +56,16 @@ class Harness:
         assert channel_id is not None, "war room not created"
         return self.emu.channels[channel_id]
 
+    def timeline(self, number: int) -> list[Any]:
+        with self.bot.runtime.uow() as tx:
+            events = list(tx.timeline.list_for(number))
+            for event in events:
+                tx.session.expunge(event)
+            return events
+
+    def dms_to(self, user: str) -> list[Any]:
+        return [c for c in self.emu.calls_to("chat.postMessage") if c.args.get("channel") == user]
+
     def timeline_kinds(self, number: int) -> list[str]:
         with self.bot.runtime.uow() as tx:
             return [e.kind for e in tx.timeline.list_for(number)]
@@ -63,8 +74,9 @@ class Harness:
 def start_harness(database_url: str, config: IncidentConfig | None = None) -> Iterator[Harness]:
     upgrade(database_url)
     with SlackEmulator() as emu:
-        for user, name in {"U1": "alice", "U2": "bob", "U3": "carol"}.items():
+        for user, name in {"U1": "alice", "U2": "bob", "U3": "carol", "U4": "dave"}.items():
             emu.add_user(user, name=name)
+        emu.add_usergroup("S1", handle="db-oncall", users=["U3", "U4"])
         existing = emu.channel_by_name("general")
         general = existing.id if existing else emu.add_channel("general", members={"U1", "U2", "U3"})
         cfg = config or IncidentConfig()
@@ -81,6 +93,22 @@ def start_harness(database_url: str, config: IncidentConfig | None = None) -> It
                 yield Harness(emu=emu, bot=bot, server=server, general=general, announce=announce)
         finally:
             bot.close()
+
+
+@pytest.fixture
+def configured_harness(sqlite_url: str) -> Iterator[Any]:
+    """Build a harness with a specific config: `h = configured_harness(IncidentConfig(...))`."""
+    started: list[Iterator[Harness]] = []
+
+    def make(config: IncidentConfig) -> Harness:
+        gen = start_harness(sqlite_url, config)
+        started.append(gen)
+        return next(gen)
+
+    yield make
+    for gen in started:
+        with contextlib.suppress(StopIteration):
+            next(gen)
 
 
 @pytest.fixture
