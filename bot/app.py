@@ -24,6 +24,7 @@ from bot.slack_chat import SlackChat, make_web_client
 from commands.jobs import JobRunner
 from commands.ports import Clock, SystemClock
 from commands.provisioning import PLANS
+from commands.reminder_steps import REMINDER_PLANS
 from commands.response_steps import RESPONSE_PLANS
 from store.db import make_engine, make_session_factory, ping
 from store.uow import UnitOfWorkFactory
@@ -81,7 +82,7 @@ def create_app(
         presenter=presenter,
         settings=config,
         clock=clock,
-        plans={**PLANS, **RESPONSE_PLANS},
+        plans={**PLANS, **RESPONSE_PLANS, **REMINDER_PLANS},
         lease=lease,
     )
     runtime = Runtime(

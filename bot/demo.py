@@ -6,6 +6,7 @@ import argparse
 import logging
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -18,6 +19,16 @@ from bot.migrate import upgrade
 from bot.settings import Settings
 
 PEOPLE = {"U1": "alice", "U2": "bob", "U3": "carol", "U4": "dave"}
+
+
+class DemoClock:
+    """Real time, plus however much the script fast-forwards: reminders without waiting half an hour."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
 
 
 class Demo:
@@ -64,7 +75,8 @@ def run_demo(args: argparse.Namespace | None = None) -> int:
             slack_api_url=emu.api_url,
             database_url=database_url,
         )
-        bot = create_app(settings, config)
+        clock = DemoClock()
+        bot = create_app(settings, config, clock=clock)
         try:
             with LocalServer(bot.wsgi) as server:
                 demo = Demo(emu, bot, server, pause)
@@ -94,6 +106,10 @@ def run_demo(args: argparse.Namespace | None = None) -> int:
                 )
                 demo.say("Customers are affected: Alice raises the severity and pages the database on-call.")
                 demo.command("escalate sev1 <@U4|dave>", user="U1", channel=room.id)
+                demo.say("Everyone is heads-down: 16 minutes pass with no update (the demo fast-forwards).")
+                clock.offset += timedelta(minutes=16)
+                bot.runtime.tick()
+                demo.settle()
                 demo.command(
                     "update monitoring Rollback done; error rate back to normal", user="U2", channel=room.id
                 )

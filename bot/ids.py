@@ -21,6 +21,7 @@ class BlockId(StrEnum):
     STATUS = "status"
     MESSAGE = "message"
     SUMMARY_ACTIONS = "summary_actions"
+    REMINDER_ACTIONS = "reminder_actions"
     PAGE_ACTIONS = "page_actions"
 
 
@@ -36,3 +37,6 @@ class ActionId(StrEnum):
     OPEN_ASSIGN = "open_assign_modal"
     OPEN_UPDATE = "open_update_modal"
     JOIN_ROOM = "join_war_room"
+    REMINDER_UPDATE = "reminder_post_update"
+    SNOOZE = "reminder_snooze"
+    TAKE_COMMAND = "take_command"

@@ -17,7 +17,8 @@ class LocalServer:
     def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, threads: int = 16) -> None:
         self._server = create_server(app, host=host, port=port, threads=threads, ident="incidentbot")
         self.base_url = f"http://{host}:{self._server.effective_port}"  # type: ignore[union-attr]
-        self._thread = threading.Thread(target=self._server.run, name="incidentbot-http", daemon=True)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="incidentbot-http", daemon=True)
 
     @property
     def events_url(self) -> str:
@@ -27,8 +28,16 @@ class LocalServer:
         self._thread.start()
         return self
 
+    def _serve(self) -> None:
+        """Run waitress's loop in short slices so stop() can end it; the loop's own thread closes sockets."""
+        server: Any = self._server
+        while not self._stopping.is_set():
+            server.asyncore.loop(timeout=0.05, map=server._map, use_poll=True, count=1)
+        server.task_dispatcher.shutdown()
+        server.asyncore.close_all(server._map)
+
     def stop(self) -> None:
-        self._server.close()
+        self._stopping.set()
         self._thread.join(timeout=5)
 
     def __enter__(self) -> LocalServer:

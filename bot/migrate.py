@@ -23,11 +23,36 @@ def alembic_config(url: str | None = None, connection: Any = None) -> Config:
     return config
 
 
-def upgrade(url: str | None = None, revision: str = "head") -> None:
-    """Bring the schema forward; the only supported way to create or change tables."""
-    from alembic import command
+# Any fixed number: replicas starting together take this PostgreSQL advisory lock in turn.
+_MIGRATION_LOCK = 0x1BC1D3B07
 
-    command.upgrade(alembic_config(url), revision)
+
+def upgrade(url: str | None = None, revision: str = "head") -> None:
+    """Bring the schema forward; the only supported way to create or change tables.
+
+    On PostgreSQL, concurrent upgrades (several replicas starting at once) are serialised by an
+    advisory lock, so each finds the schema either untouched or complete.
+    """
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    target = url or _default_url()
+    if not target.startswith("postgresql"):
+        command.upgrade(alembic_config(url), revision)
+        return
+    engine = create_engine(target)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
+            conn.commit()
+            try:
+                command.upgrade(alembic_config(target, connection=conn), revision)
+                conn.commit()
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK})
+                conn.commit()
+    finally:
+        engine.dispose()
 
 
 def downgrade(url: str | None, revision: str) -> None:

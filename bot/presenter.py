@@ -208,6 +208,63 @@ class SlackPresenter:
             paged_by=paged_by,
         )
 
+    def _since(self, incident: IncidentView, payload: dict[str, Any]) -> timedelta:
+        last = payload.get("last_update_at")
+        start = datetime.fromisoformat(last) if last else incident.declared_at
+        return self.renderer.clock.now() - start
+
+    def update_reminder(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
+        value = str(incident.id)
+        buttons = [
+            ButtonElement(
+                text="Post update", action_id=ActionId.REMINDER_UPDATE, value=value, style="primary"
+            ),
+            *(
+                ButtonElement(text=f"Snooze {choice}", action_id=f"{ActionId.SNOOZE}_{choice}", value=choice)
+                for choice in ("15m", "30m", "1h")
+            ),
+        ]
+        return self._message(
+            "reminder.mrkdwn.j2",
+            "incident_update_reminder",
+            incident,
+            key=f"reminder:{payload['due']}",
+            buttons=buttons,
+            block_id=BlockId.REMINDER_ACTIONS,
+            reminder=payload,
+            since=self._since(incident, payload),
+        )
+
+    def overdue_reminder_dm(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
+        return self._message(
+            "reminder_overdue_dm.mrkdwn.j2",
+            "incident_update_overdue",
+            incident,
+            reminder=payload,
+            since=self._since(incident, payload),
+        )
+
+    def overdue_announcement(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
+        return self._message(
+            "reminder_overdue_announcement.mrkdwn.j2",
+            "incident_update_overdue",
+            incident,
+            key=f"overdue:{payload['due']}",
+            reminder=payload,
+            since=self._since(incident, payload),
+        )
+
+    def commander_reminder(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
+        take = ButtonElement(text="I'll take it", action_id=ActionId.TAKE_COMMAND, value=str(incident.id))
+        return self._message(
+            "commander_reminder.mrkdwn.j2",
+            "incident_commander_reminder",
+            incident,
+            key=f"commander_reminder:{payload['due']}",
+            buttons=[take],
+            block_id=BlockId.REMINDER_ACTIONS,
+        )
+
     def status_reply(self, incident: IncidentView) -> str:
         return self.renderer.render("status.mrkdwn.j2", incident=incident)
 

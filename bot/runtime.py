@@ -14,6 +14,7 @@ from typing import Any
 from bot.config import IncidentConfig
 from bot.presenter import SlackPresenter
 from bot.slack_chat import SlackChat
+from commands import reminders
 from commands.jobs import JobRunner
 from commands.ports import Clock
 from store.uow import UnitOfWorkFactory
@@ -84,5 +85,7 @@ class Runtime:
         return user_id in cached[1]
 
     def tick(self) -> int:
-        """The periodic tick: resume owed Slack work (reminders join here later)."""
-        return self.runner.sweep()
+        """The periodic tick: claim due reminders, then resume owed Slack work; returns jobs completed."""
+        claimed = reminders.tick(uow=self.uow, clock=self.clock, settings=self.config, lease=self.lease)
+        done = sum(1 for job_id in claimed.job_ids if self.runner.run(job_id, claimed=True))
+        return done + self.runner.sweep()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -9,6 +10,11 @@ from slack_bolt import App
 
 from bot.ids import ActionId, ViewId
 from bot.listeners.commands import handle_incident_command
+from bot.listeners.reminders import (
+    handle_reminder_update_button,
+    handle_snooze_button,
+    handle_take_command_button,
+)
 from bot.listeners.room_forms import (
     handle_assign_submission,
     handle_join_room_button,
@@ -44,5 +50,8 @@ def register_listeners(app: App, runtime: Runtime) -> None:
     app.action(ActionId.JOIN_ROOM.value)(handle_join_room_button)
     app.view(ViewId.ASSIGN.value)(handle_assign_submission)
     app.view(ViewId.UPDATE.value)(handle_update_submission)
+    app.action(ActionId.REMINDER_UPDATE.value)(handle_reminder_update_button)
+    app.action(re.compile(f"^{ActionId.SNOOZE.value}_"))(handle_snooze_button)
+    app.action(ActionId.TAKE_COMMAND.value)(handle_take_command_button)
     app.event("reaction_added")(handle_reaction_added)
     app.event("reaction_removed")(handle_reaction_removed)

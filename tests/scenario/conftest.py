@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +19,22 @@ from bot.local import LocalServer
 from bot.migrate import upgrade
 from bot.settings import Settings
 from store.models import Incident
+
+
+class FakeClock:
+    """A clock the test moves by hand, starting at the real time (the emulator's ts are real)."""
+
+    def __init__(self) -> None:
+        self._now = datetime.now(UTC)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def advance(self, **delta: float) -> None:
+        with self._lock:
+            self._now += timedelta(**delta)
 
 
 @dataclass
@@ -71,7 +88,9 @@ class Harness:
             return [e.kind for e in tx.timeline.list_for(number)]
 
 
-def start_harness(database_url: str, config: IncidentConfig | None = None) -> Iterator[Harness]:
+def start_harness(
+    database_url: str, config: IncidentConfig | None = None, clock: FakeClock | None = None
+) -> Iterator[Harness]:
     upgrade(database_url)
     with SlackEmulator() as emu:
         for user, name in {"U1": "alice", "U2": "bob", "U3": "carol", "U4": "dave"}.items():
@@ -87,7 +106,7 @@ def start_harness(database_url: str, config: IncidentConfig | None = None) -> It
             slack_api_url=emu.api_url,
             database_url=database_url,
         )
-        bot = create_app(settings, cfg, lease=timedelta(seconds=30))
+        bot = create_app(settings, cfg, lease=timedelta(seconds=30), clock=clock)
         try:
             with LocalServer(bot.wsgi) as server:
                 yield Harness(emu=emu, bot=bot, server=server, general=general, announce=announce)
@@ -100,8 +119,8 @@ def configured_harness(sqlite_url: str) -> Iterator[Any]:
     """Build a harness with a specific config: `h = configured_harness(IncidentConfig(...))`."""
     started: list[Iterator[Harness]] = []
 
-    def make(config: IncidentConfig) -> Harness:
-        gen = start_harness(sqlite_url, config)
+    def make(config: IncidentConfig, clock: FakeClock | None = None) -> Harness:
+        gen = start_harness(sqlite_url, config, clock)
         started.append(gen)
         return next(gen)
 

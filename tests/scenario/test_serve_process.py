@@ -46,7 +46,9 @@ def emulator() -> Iterator[SlackEmulator]:
         yield emu
 
 
-def start_serve(emu: SlackEmulator, database_url: str, port: int, cwd: Path) -> subprocess.Popen[bytes]:
+def start_serve(
+    emu: SlackEmulator, database_url: str, port: int, cwd: Path, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": emu.bot_token,
@@ -55,6 +57,7 @@ def start_serve(emu: SlackEmulator, database_url: str, port: int, cwd: Path) -> 
         "DATABASE_URL": database_url,
         "PORT": str(port),
         "LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
     }
     env.pop("SLACK_APP_TOKEN", None)
     return subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env, cwd=cwd)

@@ -1,0 +1,63 @@
+"""The Slack steps of reminders: the room nudge, and when overdue, DMs and an announce-channel line."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from commands.jobs import Outcome, PartialProgress, Plan, StepContext
+from commands.ports import PostRef
+from commands.provisioning import announce_message, post_once
+from commands.reminders import ReminderPresenter
+
+
+def _presenter(ctx: StepContext) -> ReminderPresenter:
+    return cast(ReminderPresenter, ctx.presenter)
+
+
+def post_reminder(ctx: StepContext) -> Outcome:
+    """Remind the room; an incident resolved since the claim gets no reminder."""
+    if ctx.incident.is_resolved or not ctx.incident.channel_id:
+        return Outcome()
+    message = _presenter(ctx).update_reminder(ctx.incident, ctx.payload)
+    return post_once(ctx, f"reminder:{ctx.payload['due']}", ctx.incident.channel_id, message)
+
+
+def dm_leads(ctx: StepContext) -> Outcome:
+    if ctx.incident.is_resolved or not ctx.payload.get("escalate"):
+        return Outcome()
+    leads = dict.fromkeys(u for u in (ctx.payload.get("commander"), ctx.payload.get("comms")) if u)
+    message = _presenter(ctx).overdue_reminder_dm(ctx.incident, ctx.payload)
+    sent: list[tuple[str, PostRef]] = []
+    for user in leads:
+        purpose = f"overdue_dm:{ctx.payload['due']}:{user}"
+        if purpose in ctx.posts:
+            continue
+        try:
+            sent.append((purpose, ctx.chat.direct_message(user, message)))
+        except Exception as exc:
+            raise PartialProgress(Outcome(more_posts=tuple(sent)), exc) from exc
+    return Outcome(more_posts=tuple(sent))
+
+
+def announce_overdue(ctx: StepContext) -> Outcome:
+    if ctx.incident.is_resolved or ctx.incident.private or not ctx.payload.get("escalate"):
+        return Outcome()
+    message = _presenter(ctx).overdue_announcement(ctx.incident, ctx.payload)
+    return announce_message(ctx, f"overdue:{ctx.payload['due']}", message, "overdue update", record=False)
+
+
+def post_commander_reminder(ctx: StepContext) -> Outcome:
+    if ctx.incident.is_resolved or not ctx.incident.channel_id or "commander" in ctx.incident.roles:
+        return Outcome()
+    message = _presenter(ctx).commander_reminder(ctx.incident, ctx.payload)
+    return post_once(ctx, f"commander_reminder:{ctx.payload['due']}", ctx.incident.channel_id, message)
+
+
+REMINDER_PLANS: dict[str, Plan] = {
+    "reminder": [
+        ("post_reminder", post_reminder),
+        ("dm_leads", dm_leads),
+        ("announce_overdue", announce_overdue),
+    ],
+    "commander_reminder": [("post_commander_reminder", post_commander_reminder)],
+}
