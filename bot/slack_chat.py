@@ -17,6 +17,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.web import SlackResponse
 
+from bot.keepalive import KeepAliveWebClient
 from commands.errors import ChannelNotFound, ChatUnavailable, NameTaken, UnknownTarget
 from commands.ports import Message, PostRef
 
@@ -28,7 +29,7 @@ _ALREADY_DONE = {"already_in_channel", "cant_invite_self", "already_pinned"}
 
 def make_web_client(token: str, base_url: str, *, timeout: int = 10) -> WebClient:
     """The process's one Web API client: retries connection errors, 5xx and 429 (honouring Retry-After)."""
-    return WebClient(
+    return KeepAliveWebClient(
         token=token,
         base_url=base_url,
         timeout=timeout,

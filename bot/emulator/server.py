@@ -138,6 +138,8 @@ class _Handler(BaseHTTPRequestHandler):
     """Routes /api/<method>, /upload/<file_id>, /response/<id> and Socket Mode upgrades."""
 
     server: _HTTPServer
+    # Slack keeps HTTP/1.1 connections alive; so does the emulator, so clients that reuse them are exercised.
+    protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         """Silence per-request logging: request lines can carry query-string tokens."""
