@@ -1,0 +1,84 @@
+"""Web API calls per action, by method and Slack rate tier: rate limits bite per method tier, not in total."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from benchmarks.actions import PENDING_ACTIONS, ActionRecord
+from benchmarks.report import PENDING, Finding, Section, table, verdict
+
+# Slack's published rate tiers for the methods the bot calls (chat.postMessage has its own per-channel limit).
+TIERS: dict[str, str] = {
+    "conversations.create": "Tier 2",
+    "conversations.setTopic": "Tier 2",
+    "pins.add": "Tier 2",
+    "conversations.list": "Tier 2",
+    "conversations.invite": "Tier 3",
+    "chat.update": "Tier 3",
+    "conversations.join": "Tier 3",
+    "conversations.history": "Tier 3",
+    "chat.postEphemeral": "Tier 4",
+    "users.info": "Tier 4",
+    "chat.postMessage": "special",
+}
+# action -> (most calls, most Tier 2 calls or None)
+BUDGETS: dict[str, tuple[int, int | None]] = {"declare": (6, 2), "update": (3, None)}
+
+
+def tier(method: str) -> str:
+    """The method's rate tier, or 'unlisted' for one this table does not know yet."""
+    return TIERS.get(method, "unlisted")
+
+
+def section(records: dict[str, list[ActionRecord]]) -> Section:
+    """Count calls per action (the worst of its repeats) by method and tier, and judge the budgets."""
+    rows, findings = [], []
+    for name, runs in records.items():
+        worst = max(runs, key=lambda r: len(r.calls))
+        by_method = Counter(c.method for c in worst.calls)
+        by_tier = Counter(tier(c.method) for c in worst.calls)
+        methods = ", ".join(f"{m} ×{n}" if n > 1 else m for m, n in by_method.items()) or "none"
+        tiers = ", ".join(f"{t}: {n}" for t, n in sorted(by_tier.items())) or "-"
+        rows.append([name, str(len(worst.calls)), tiers, methods])
+        if name in BUDGETS:
+            findings.append(_judge(name, len(worst.calls), by_tier["Tier 2"], by_method))
+    for name in PENDING_ACTIONS:
+        rows.append([name, "-", "-", "not yet measurable (command not built)"])
+        if name in BUDGETS:
+            most, _ = BUDGETS[name]
+            findings.append(
+                Finding(f"Web API calls per {name}", f"≤ {most} calls", "-", PENDING, "command not built yet")
+            )
+    method = (
+        "Each action is delivered as a signed slash command to the app over HTTP, then the worker pool is "
+        "drained; the calls are those the emulator received (HTTP requests, so client retries would count). "
+        "Actions run sequentially, twice each; the table shows the run with more calls. Replies through "
+        "`response_url` are not Web API calls and are not counted."
+    )
+    return Section(
+        "Web API calls per action",
+        method,
+        tables=[table(["action", "calls", "by tier", "methods in order"], rows)],
+        findings=findings,
+    )
+
+
+def _judge(name: str, calls: int, tier2: int, by_method: Counter[str]) -> Finding:
+    most, most_tier2 = BUDGETS[name]
+    ok = calls <= most and (most_tier2 is None or tier2 <= most_tier2)
+    target = f"≤ {most} calls" + (f", ≤ {most_tier2} Tier 2" if most_tier2 is not None else "")
+    measured = f"{calls} calls, {tier2} Tier 2"
+    if ok:
+        return Finding(f"Web API calls per {name}", target, measured, verdict(True))
+    tier2_methods = [m for m in by_method if tier(m) == "Tier 2"]
+    why = (
+        f"the plan calls {', '.join(tier2_methods)}, each Tier 2 (about 20 calls a minute per method per "
+        "workspace), so a burst of declares hits a 429 on every one of them at about 20 declares a minute, "
+        "and each 429 costs a Retry-After wait on the critical path."
+    )
+    close = (
+        "drop `conversations.setTopic` from declare (create the channel with its purpose/topic in the "
+        "summary instead, or set the topic lazily on the first status change), or replace `pins.add` with a "
+        "bookmark or a canvas set by the Tier 2-free path; either brings declare to ≤ 2 Tier 2 calls."
+    )
+    return Finding(f"Web API calls per {name}", target, measured, verdict(False), why, close)

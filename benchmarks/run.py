@@ -1,0 +1,161 @@
+"""Run every measurement and write docs/performance.md: `python -m benchmarks [--quick]`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks import ack_latency, api_calls, client_overhead, db_work, end_to_end, memory
+from benchmarks.actions import ACTIONS, record_action
+from benchmarks.harness import bench_config, database, in_process_app, start_emulator, workdir
+from benchmarks.report import PENDING, Finding, Section, render, write
+from benchmarks.served import served_app
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_ENV = "INCIDENTBOT_BENCH_DATABASE_URL"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much each measurement does; --quick and the smoke test shrink it."""
+
+    action_repeats: int
+    e2e_runs: int
+    ack_samples: int
+    client_rounds: int
+    client_block: int
+    memory_total: int
+    memory_rounds: int
+    ack_concurrency: tuple[int, ...] = ack_latency.CONCURRENCY
+    ack_latencies: tuple[float, ...] = ack_latency.LATENCIES
+
+
+FULL = Sizes(
+    action_repeats=2,
+    e2e_runs=7,
+    ack_samples=100,
+    client_rounds=20,
+    client_block=25,
+    memory_total=10_000,
+    memory_rounds=5,
+)
+QUICK = Sizes(
+    action_repeats=2,
+    e2e_runs=3,
+    ack_samples=30,
+    client_rounds=8,
+    client_block=10,
+    memory_total=1_000,
+    memory_rounds=4,
+)
+
+
+def pending_section() -> Section:
+    """Rows for what the issue asks for but the product cannot do yet, so the gap stays visible."""
+    rows = [
+        ("scheduler tick", "tick cost with many incidents owing reminders", "reminders are being built"),
+        ("postmortem render", "render time of a long timeline", "postmortems are not built"),
+        ("update / assign / escalate", "calls, statements, end to end", "commands are being built"),
+    ]
+    return Section(
+        "Not yet measurable",
+        "Each becomes one function: an action in `benchmarks/actions.py::ACTIONS` (its budgets in "
+        "`api_calls.BUDGETS` / `db_work.STATEMENT_BUDGETS`), or one measurement module called from "
+        "`benchmarks/run.py::MEASUREMENTS` (the scheduler tick: declare N incidents with due reminders, "
+        "then time `bot.runtime.tick()` and count its statements with the same recorder).",
+        findings=[Finding(what, target, "-", PENDING, why) for what, target, why in rows],
+    )
+
+
+def per_action(db_url: str, sizes: Sizes, backend: str) -> list[Section]:
+    """Web API calls and database work per action, then declare end to end, on one in-process app."""
+    with in_process_app(db_url) as app:
+        records = {name: record_action(app, name, sizes.action_repeats) for name in ACTIONS}
+        sections = [api_calls.section(records), db_work.section(records, backend)]
+        sections.append(end_to_end.measure(app, sizes.e2e_runs))
+    return sections
+
+
+def served(db_url: str, sizes: Sizes, backend: str) -> list[Section]:
+    """Ack latency and memory against the app alone in a child process."""
+    emu, _general, announce = start_emulator(bench_config())
+    try:
+        with served_app(emu, db_url) as app:
+            section, _ = ack_latency.measure(
+                emu, app, announce, sizes.ack_samples, sizes.ack_concurrency, sizes.ack_latencies
+            )
+            sections = [section]
+        # A fresh process for memory, so the ack bursts do not count towards its RSS.
+        with served_app(emu, db_url) as app:
+            sections.append(
+                memory.measure(emu, app, announce, sizes.memory_total, sizes.memory_rounds, backend)
+            )
+        return sections
+    finally:
+        emu.stop()
+
+
+def overhead(sizes: Sizes) -> list[Section]:
+    """Client overhead needs only the emulator."""
+    emu, _, _ = start_emulator(bench_config())
+    try:
+        return [client_overhead.measure(emu, sizes.client_rounds, sizes.client_block)]
+    finally:
+        emu.stop()
+
+
+Measurement = Callable[[str, Sizes, str], list[Section]]
+MEASUREMENTS: dict[str, Measurement] = {
+    "per action": per_action,
+    "client overhead": lambda _url, sizes, _backend: overhead(sizes),
+    "served": served,
+}
+
+
+def run(sizes: Sizes, postgres: str | None, mode: str, only: list[str] | None = None) -> str:
+    """Run the chosen measurements on a throwaway database and return the report text."""
+    started = time.perf_counter()
+    backend = "PostgreSQL" if postgres else "SQLite"
+    sections: list[Section] = []
+    with workdir() as wd:
+        for name, fn in MEASUREMENTS.items():
+            if only and name not in only:
+                continue
+            t0 = time.perf_counter()
+            with database(postgres, wd) as url:
+                sections += fn(url, sizes, backend)
+            print(f"{name}: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    sections.append(pending_section())
+    return render(sections, mode=mode, database=backend, elapsed=time.perf_counter() - started)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: run, print where the report went, and exit 0 (unmet targets are findings, not errors)."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller counts (about a minute)")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get(POSTGRES_ENV),
+        help=f"PostgreSQL server URL to create a throwaway database on (default ${POSTGRES_ENV}; "
+        "without it SQLite)",
+    )
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "performance.md")
+    parser.add_argument("--only", action="append", choices=list(MEASUREMENTS), help="run only these")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)
+    sizes = QUICK if args.quick else FULL
+    text = run(sizes, args.postgres, "quick" if args.quick else "full", args.only)
+    write(args.output, text)
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    raise SystemExit(main())

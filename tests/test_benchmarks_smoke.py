@@ -1,0 +1,68 @@
+"""The benchmark suite at toy sizes, so it cannot rot between runs: structure only, never timings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks import run
+from benchmarks.actions import ACTIONS, PENDING_ACTIONS
+from benchmarks.report import MET, NOT_MET, PENDING
+
+TINY = run.Sizes(
+    action_repeats=1,
+    e2e_runs=1,
+    ack_samples=2,
+    client_rounds=2,
+    client_block=2,
+    memory_total=4,
+    memory_rounds=2,
+    ack_concurrency=(1, 2),
+    ack_latencies=(0.0,),
+)
+
+
+def test_suite_runs_at_tiny_sizes_and_writes_every_section(tmp_path: Path) -> None:
+    out = tmp_path / "performance.md"
+    text = run.run(TINY, None, "smoke")
+    out.write_text(text)
+
+    assert text.startswith("# Performance\n")
+    for heading in (
+        "## Summary",
+        "## Web API calls per action",
+        "## Database work per action",
+        "## Declare end to end",
+        "## Web API client overhead",
+        "## Acknowledgement latency",
+        "## Memory",
+        "## Not yet measurable",
+    ):
+        assert heading in text, heading
+    for fact in ("- date: ", "- cores: ", "- memory: ", "- Python: ", "- CPU: "):
+        assert fact in text, fact
+    summary = text.split("## Summary", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in summary.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert rows, "the summary lists the targets"
+    for row in rows:
+        assert any(f"**{v}**" in row for v in (MET, NOT_MET, PENDING)), row
+    for name in ("Web API calls per declare", "statements per declare", "declare end to end", "RSS after"):
+        assert name in summary, name
+    for name in (*ACTIONS, *PENDING_ACTIONS):
+        assert f"| {name} |" in text, name
+    # Every unmet target says why and what would close it.
+    if NOT_MET in summary:
+        assert "### Gaps and what would close them" in text
+        gaps = text.split("### Gaps and what would close them", 1)[1].split("\n## ", 1)[0]
+        assert all("Why: " in g and "Fix: " in g for g in gaps.splitlines() if g.startswith("- "))
+
+
+def test_declare_is_recorded_with_calls_statements_and_transactions(tmp_path: Path) -> None:
+    from benchmarks.actions import record_action
+    from benchmarks.harness import database, in_process_app
+
+    with database(None, tmp_path) as url, in_process_app(url) as app:
+        (record,) = record_action(app, "declare", repeats=1)
+    assert record.calls and record.client_calls, "Web API calls seen by the emulator and by the client"
+    assert len(record.calls) == len(record.client_calls)
+    assert record.statements and record.transactions
+    assert sum(t.statements for t in record.transactions) <= len(record.statements)
