@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import cast
 
-from commands.jobs import Outcome, PartialProgress, Plan, StepContext
-from commands.ports import PostRef
+from commands.jobs import Outcome, Plan, StepContext
 from commands.provisioning import announce_message, post_once
 from commands.reminders import ReminderPresenter
+from commands.response_steps import direct_message_each
 
 
 def _presenter(ctx: StepContext) -> ReminderPresenter:
@@ -25,18 +25,9 @@ def post_reminder(ctx: StepContext) -> Outcome:
 def dm_leads(ctx: StepContext) -> Outcome:
     if ctx.incident.is_resolved or not ctx.payload.get("escalate"):
         return Outcome()
-    leads = dict.fromkeys(u for u in (ctx.payload.get("commander"), ctx.payload.get("comms")) if u)
+    leads = [u for u in (ctx.payload.get("commander"), ctx.payload.get("comms")) if u]
     message = _presenter(ctx).overdue_reminder_dm(ctx.incident, ctx.payload)
-    sent: list[tuple[str, PostRef]] = []
-    for user in leads:
-        purpose = f"overdue_dm:{ctx.payload['due']}:{user}"
-        if purpose in ctx.posts:
-            continue
-        try:
-            sent.append((purpose, ctx.chat.direct_message(user, message)))
-        except Exception as exc:
-            raise PartialProgress(Outcome(more_posts=tuple(sent)), exc) from exc
-    return Outcome(more_posts=tuple(sent))
+    return direct_message_each(ctx, leads, f"overdue_dm:{ctx.payload['due']}", message)
 
 
 def announce_overdue(ctx: StepContext) -> Outcome:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from commands.jobs import Outcome, PartialProgress, Plan, Step, StepContext
-from commands.ports import PostRef
+from commands.ports import Message, PostRef
 from commands.provisioning import announce_message, post_once, refresh_summary, set_topic
 
 
@@ -59,14 +61,11 @@ def invite_paged(ctx: StepContext) -> Outcome:
     return Outcome()
 
 
-def page_people(ctx: StepContext) -> Outcome:
-    """DM each paged person once; a failure part-way keeps the DMs already sent."""
-    _room(ctx)
-    event_id = ctx.payload["event_id"]
+def direct_message_each(ctx: StepContext, users: Iterable[str], prefix: str, message: Message) -> Outcome:
+    """DM each person once; a failure part-way records the DMs already sent so the retry skips them."""
     sent: list[tuple[str, PostRef]] = []
-    message = ctx.presenter.page(ctx.incident, ctx.payload["by"])
-    for user in ctx.payload.get("paged") or []:
-        purpose = f"page:{event_id}:{user}"
+    for user in dict.fromkeys(users):
+        purpose = f"{prefix}:{user}"
         if purpose in ctx.posts:
             continue
         try:
@@ -74,6 +73,14 @@ def page_people(ctx: StepContext) -> Outcome:
         except Exception as exc:
             raise PartialProgress(Outcome(more_posts=tuple(sent)), exc) from exc
     return Outcome(more_posts=tuple(sent))
+
+
+def page_people(ctx: StepContext) -> Outcome:
+    _room(ctx)
+    message = ctx.presenter.page(ctx.incident, ctx.payload["by"])
+    return direct_message_each(
+        ctx, ctx.payload.get("paged") or [], f"page:{ctx.payload['event_id']}", message
+    )
 
 
 def post_escalation_in_room(ctx: StepContext) -> Outcome:
