@@ -21,11 +21,13 @@ from commands.parsing import (
     Note,
     OpenDeclareForm,
     OpenUpdateForm,
+    Postmortem,
     PostUpdate,
     Resolve,
     Status,
     help_text,
 )
+from commands.postmortem import request_postmortem
 from commands.roles import assign_role
 from commands.timeline import add_action_item, add_note
 from commands.updates import post_update
@@ -70,6 +72,8 @@ def perform(rt: Runtime, cmd: Command, caller: Caller) -> None:
                 cmd, user_id=caller.user_id, channel_id=caller.room, uow=rt.uow, clock=rt.clock
             )
             caller.reply(f":white_check_mark: Action item recorded for {ref}.")
+        elif isinstance(cmd, Postmortem):
+            share_postmortem(rt, caller)
         elif isinstance(cmd, Help | OpenDeclareForm | OpenUpdateForm):
             caller.reply(help_text())
 
@@ -112,6 +116,8 @@ def resolve(rt: Runtime, cmd: Resolve, caller: Caller) -> None:
         is_admin=rt.is_admin(caller.user_id),
     )
     rt.run_job(scheduled.job_id)
+    for job_id in scheduled.then:
+        rt.run_job(job_id)
 
 
 def assign(rt: Runtime, cmd: Assign, caller: Caller) -> None:
@@ -173,3 +179,22 @@ def escalate_incident(rt: Runtime, cmd: Escalate, caller: Caller) -> None:
     )
     rt.run_job(scheduled.job_id)
     caller.reply(f":rotating_light: {scheduled.incident.ref} escalated.")
+
+
+def share_postmortem(rt: Runtime, caller: Caller) -> None:
+    """Upload a fresh postmortem draft of the room's incident, open or resolved."""
+    scheduled = request_postmortem(
+        user_id=caller.user_id,
+        channel_id=caller.room,
+        uow=rt.uow,
+        clock=rt.clock,
+        settings=rt.config,
+        lease=rt.lease,
+    )
+    ref = scheduled.incident.ref
+    if rt.run_job(scheduled.job_id):
+        caller.reply(f":memo: The postmortem draft for {ref} is in the war room.")
+    else:
+        caller.reply(
+            f":hourglass: Slack is slow; I will post the postmortem draft for {ref} here as soon as I can."
+        )

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from bot.config import IncidentConfig
 from bot.http import IncidentBotWsgi
 from bot.listeners import register_listeners
+from bot.postmortem import PostmortemDrafts
 from bot.presenter import SlackPresenter, TemplateRenderer
 from bot.runtime import Runtime
 from bot.scheduler import start_ticker
@@ -23,6 +24,7 @@ from bot.settings import Settings
 from bot.slack_chat import SlackChat, make_web_client
 from commands.jobs import JobRunner
 from commands.ports import Clock, SystemClock
+from commands.postmortem_steps import postmortem_plans
 from commands.provisioning import PLANS
 from commands.reminder_steps import REMINDER_PLANS
 from commands.response_steps import RESPONSE_PLANS
@@ -82,7 +84,12 @@ def create_app(
         presenter=presenter,
         settings=config,
         clock=clock,
-        plans={**PLANS, **RESPONSE_PLANS, **REMINDER_PLANS},
+        plans={
+            **PLANS,
+            **RESPONSE_PLANS,
+            **REMINDER_PLANS,
+            **postmortem_plans(PostmortemDrafts.for_config(uow, config)),
+        },
         lease=lease,
     )
     runtime = Runtime(

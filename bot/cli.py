@@ -134,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="play a scripted incident without Slack")
     demo.add_argument("--slow", action="store_true", help="pause between steps so people can follow along")
+    demo.add_argument(
+        "--postmortem-dir", type=Path, default=None, help="also write the postmortem draft here"
+    )
     demo.set_defaults(handler=_cmd_demo)
 
     db = sub.add_parser("db", help="database maintenance")

@@ -19,6 +19,7 @@ from bot.migrate import upgrade
 from bot.settings import Settings
 
 PEOPLE = {"U1": "alice", "U2": "bob", "U3": "carol", "U4": "dave"}
+POSTMORTEM_PREVIEW_LINES = 40
 
 
 class DemoClock:
@@ -53,6 +54,24 @@ class Demo:
 
     def settle(self) -> None:
         self.bot.runtime.drain()
+
+
+def show_postmortem(emu: SlackEmulator, room: str, directory: Path | None) -> None:
+    """Print the start of the uploaded draft, or write it into `directory` when asked to keep it."""
+    uploaded = [f for f in emu.files.values() if f.completed and room in f.channel_ids]
+    if not uploaded:
+        raise SystemExit("the postmortem draft was not uploaded")
+    draft = uploaded[-1]
+    print("=" * 72 + f"\nThe postmortem draft uploaded to the war room ({draft.filename}):\n" + "=" * 72)
+    if directory is not None:
+        path = Path(directory) / draft.filename
+        path.write_bytes(draft.content)
+        print(f"Written to {path}")
+        return
+    lines = draft.content.decode("utf-8").splitlines()
+    print("\n".join(lines[:POSTMORTEM_PREVIEW_LINES]))
+    if len(lines) > POSTMORTEM_PREVIEW_LINES:
+        print(f"… ({len(lines) - POSTMORTEM_PREVIEW_LINES} more lines)")
 
 
 def run_demo(args: argparse.Namespace | None = None) -> int:
@@ -119,8 +138,11 @@ def run_demo(args: argparse.Namespace | None = None) -> int:
                 demo.command(
                     "resolve Rolled back the bad deploy; latency is normal", user="U1", channel=room.id
                 )
+                demo.say("Dave adds a follow-up; the bot uploaded the postmortem draft when Alice resolved.")
+                demo.command("action Alert on DB pool saturation <@U4|dave>", user="U4", channel=room.id)
                 print("\n" + "=" * 72 + "\nWhat each channel shows now:\n" + "=" * 72)
                 print(emu.transcript())
+                show_postmortem(emu, room.id, getattr(args, "postmortem_dir", None))
                 calls = len(emu.calls)
         finally:
             bot.close()

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from commands.errors import IncidentError
+from commands.errors import ChannelNotFound, ChatUnavailable, IncidentError
 
 log = logging.getLogger(__name__)
 
@@ -17,9 +17,15 @@ TRY_AGAIN = (
     ":warning: The incident database is not answering right now, so nothing was changed. "
     "Please try again in a minute."
 )
+SLACK_DOWN = (
+    ":warning: Slack is not answering me right now, so nothing was changed. Please try again in a minute."
+)
+GONE = ":warning: Slack says that channel no longer exists or is archived, so nothing was changed."
 INTERNAL = ":warning: Something went wrong on my side and nothing was changed. Please try again."
 
 Reply = Callable[[str], None]
+# What a database that is down or overloaded raises through SQLAlchemy.
+DATABASE_ERRORS = (OperationalError, PoolTimeout, DBAPIError)
 
 
 @contextmanager
@@ -29,7 +35,14 @@ def reporting(reply: Reply, action: str) -> Iterator[None]:
         yield
     except IncidentError as exc:
         reply(exc.message)
-    except (OperationalError, PoolTimeout, DBAPIError) as exc:
+    except ChatUnavailable as exc:
+        # Raised only by look-ups that run before anything is recorded (users, groups, forms).
+        log.warning("%s: Slack unavailable (%s)", action, type(exc).__name__)
+        reply(SLACK_DOWN)
+    except ChannelNotFound:
+        log.warning("%s: channel not found or archived", action)
+        reply(GONE)
+    except DATABASE_ERRORS as exc:
         log.warning("%s: database unavailable (%s)", action, type(exc).__name__)
         reply(TRY_AGAIN)
     except Exception:

@@ -1,62 +1,165 @@
-"""`incidentbot export`: an incident's summary for now; the postmortem issue turns this into full exports."""
+"""`incidentbot export`: the postmortem draft (byte for byte what the war room got) or a JSON record."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.config import IncidentConfig
-from bot.presenter import TemplateRenderer, format_duration
+from bot.postmortem import PostmortemDrafts
 from bot.settings import Settings
-from commands.ports import SystemClock
-from commands.views import IncidentView, view_of
+from commands.postmortem import PostmortemData, incident_ids
 from store.db import make_engine, make_session_factory
 from store.uow import UnitOfWorkFactory
 
+EXTENSIONS = {"markdown": "md", "json": "json"}
 
-def summary_text(incident: IncidentView, renderer: TemplateRenderer) -> str:
-    """Plain-text summary: what a person pasting into a ticket would want."""
-    lines = [
-        f"{incident.ref}: {incident.title}",
-        f"severity: {incident.severity}",
-        f"status: {incident.status}",
-        f"private: {'yes' if incident.private else 'no'}",
-        f"declared: {renderer.when(incident.declared_at)} by {incident.declared_by}",
-        f"war room: #{incident.channel_name}" if incident.channel_name else "war room: (not created yet)",
-    ]
-    if incident.resolved_at:
-        lines.append(f"resolved: {renderer.when(incident.resolved_at)} by {incident.resolved_by}")
-        lines.append(f"duration: {format_duration(incident.resolved_at - incident.declared_at)}")
-    if incident.resolution_summary:
-        lines.append(f"resolution: {incident.resolution_summary}")
-    lines.extend(f"{role}: {user}" for role, user in incident.roles.items())
-    return "\n".join(lines) + "\n"
+
+def _utc(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _seconds(value: timedelta | None) -> int | None:
+    return None if value is None else int(value.total_seconds())
+
+
+def export_record(pm: PostmortemData) -> dict[str, Any]:
+    """The incident with its roles, timeline, updates and action items; times in ISO-8601 UTC."""
+    m, d = pm.milestones, pm.durations
+    return {
+        "id": pm.ref,
+        "number": pm.id,
+        "title": pm.title,
+        "description": pm.description,
+        "severity": pm.severity,
+        "severity_history": [
+            {"severity": p.severity, "since": _utc(p.since), "by": p.by} for p in pm.severity_history
+        ],
+        "status": pm.status,
+        "private": pm.private,
+        "declared_by": pm.declared_by,
+        "declared_at": _utc(m.declared),
+        "acknowledged_at": _utc(m.acknowledged),
+        "mitigated_at": _utc(m.mitigated),
+        "resolved_at": _utc(m.resolved),
+        "resolved_by": pm.resolved_by,
+        "resolution_summary": pm.resolution_summary,
+        "channel": {"id": pm.channel_id, "name": pm.channel_name},
+        "durations_seconds": {
+            "to_acknowledge": _seconds(d.to_acknowledge),
+            "to_mitigate": _seconds(d.to_mitigate),
+            "to_resolve": _seconds(d.to_resolve),
+            "mitigated_to_resolved": _seconds(d.mitigated_to_resolved),
+        },
+        "participants": list(pm.participants),
+        "roles": [
+            {
+                "role": r.role,
+                "user": r.user,
+                "assigned_by": r.assigned_by,
+                "assigned_at": _utc(r.assigned_at),
+                "ended_at": _utc(r.ended_at),
+            }
+            for r in pm.roles
+        ],
+        "updates_within_cadence": pm.updates_within_cadence,
+        "updates": [
+            {
+                "posted_at": _utc(u.occurred_at),
+                "by": u.by,
+                "text": u.text,
+                "status": u.status,
+                "severity": u.severity,
+                "cadence_seconds": _seconds(u.cadence),
+                "due_by": _utc(u.due_by),
+                "within_cadence": u.within_cadence,
+            }
+            for u in pm.updates
+        ],
+        "action_items": [
+            {
+                "id": a.id,
+                "text": a.text,
+                "owner": a.owner,
+                "created_by": a.created_by,
+                "created_at": _utc(a.created_at),
+            }
+            for a in pm.action_items
+        ],
+        "timeline": [
+            {
+                "id": e.id,
+                "kind": e.kind,
+                "occurred_at": _utc(e.occurred_at),
+                "actor": e.actor,
+                "text": e.text,
+                "permalink": e.permalink,
+                "message_channel": e.message_channel,
+                "message_ts": e.message_ts,
+                "data": dict(e.data),
+            }
+            for e in pm.timeline
+        ],
+    }
+
+
+def render(pm: PostmortemData, fmt: str, drafts: PostmortemDrafts) -> bytes:
+    """The bytes of one export; the markdown is exactly what the war room's upload carries."""
+    if fmt == "json":
+        return (json.dumps(export_record(pm), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return drafts.markdown(pm)
+
+
+def _since(day: Any, config: IncidentConfig) -> datetime | None:
+    """Midnight at the start of DATE in the configured zone, the day people mean."""
+    return None if day is None else datetime.combine(day, time(), tzinfo=config.zone)
+
+
+def export_all(drafts: PostmortemDrafts, fmt: str, directory: Path, since: datetime | None) -> int:
+    """Write INC-<n>.md (or .json) per incident into `directory`; returns how many were written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for number in incident_ids(uow=drafts.uow, since=since):
+        pm = drafts.data(number)
+        if pm is not None:
+            (directory / f"{pm.ref}.{EXTENSIONS[fmt]}").write_bytes(render(pm, fmt, drafts))
+            written += 1
+    return written
 
 
 def run_export(args: argparse.Namespace, settings: Settings, config: IncidentConfig) -> int:
-    """Write one incident's summary to stdout or -o FILE; exit 1 when it does not exist."""
+    """Export one incident to stdout or -o FILE, or all (since a date) into -o DIR; 1 when none exists."""
     engine = make_engine(settings.database_url)
+    fmt = getattr(args, "format", None) or "markdown"
+    output: Path | None = getattr(args, "output", None)
     try:
-        uow = UnitOfWorkFactory(make_session_factory(engine))
-        renderer = TemplateRenderer(zone=config.zone, clock=SystemClock())
+        drafts = PostmortemDrafts.for_config(UnitOfWorkFactory(make_session_factory(engine)), config)
         if getattr(args, "all", False):
-            print(
-                "export --all arrives with postmortem exports; export one incident with INC-N.",
-                file=sys.stderr,
-            )
-            return 2
-        with uow() as tx:
-            incident = tx.incidents.get(int(args.incident_number))
-            if incident is None:
-                print(f"{args.incident} does not exist.", file=sys.stderr)
-                return 1
-            text = summary_text(view_of(incident, config.severity_description(incident.severity)), renderer)
-        output: Path | None = getattr(args, "output", None)
+            assert output is not None, "the CLI requires -o DIR with --all"
+            written = export_all(drafts, fmt, output, _since(getattr(args, "since", None), config))
+            print(f"Exported {written} incident(s) to {output}.", file=sys.stderr)
+            return 0
+        pm = drafts.data(int(args.incident_number))
+        if pm is None:
+            print(f"INC-{args.incident_number} does not exist.", file=sys.stderr)
+            return 1
+        content = render(pm, fmt, drafts)
         if output is not None:
-            output.write_text(text, encoding="utf-8")
+            output.write_bytes(content)
+        elif hasattr(sys.stdout, "buffer"):
+            # Bytes, not text: no newline translation, so the export stays identical to the upload.
+            sys.stdout.flush()
+            sys.stdout.buffer.write(content)
+            sys.stdout.buffer.flush()
         else:
-            sys.stdout.write(text)
+            sys.stdout.write(content.decode("utf-8"))
         return 0
+    except OSError as exc:
+        print(f"incidentbot: cannot write the export: {exc}", file=sys.stderr)
+        return 1
     finally:
         engine.dispose()

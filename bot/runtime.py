@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.config import IncidentConfig
+from bot.maintenance import expire_deliveries
 from bot.presenter import SlackPresenter
 from bot.slack_chat import SlackChat
 from commands import reminders
@@ -88,4 +89,5 @@ class Runtime:
         """The periodic tick: claim due reminders, then resume owed Slack work; returns jobs completed."""
         claimed = reminders.tick(uow=self.uow, clock=self.clock, settings=self.config, lease=self.lease)
         done = sum(1 for job_id in claimed.job_ids if self.runner.run(job_id, claimed=True))
+        expire_deliveries(self.uow, self.clock)
         return done + self.runner.sweep()

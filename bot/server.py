@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from bot.app import create_app
 from bot.config import IncidentConfig
@@ -17,7 +18,12 @@ def serve(settings: Settings, config: IncidentConfig) -> int:
         from bot.migrate import upgrade
 
         upgrade(settings.database_url)
-    bot = create_app(settings, config)
+    bot = create_app(
+        settings,
+        config,
+        lease=timedelta(seconds=settings.incidentbot_job_lease_seconds),
+        tick_seconds=settings.incidentbot_tick_seconds,
+    )
     bot.start_ticker()
     try:
         if settings.socket_mode and settings.slack_app_token is not None:

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     port: int = 3000
     incidentbot_migrate_on_start: bool = True
     log_level: str = "INFO"
+    # How long a process owns a Slack job it started; a crashed process's jobs are resumed after this.
+    incidentbot_job_lease_seconds: float = 60.0
+    # How often the periodic tick resumes owed Slack work (and later, reminders).
+    incidentbot_tick_seconds: float = 1.0
 
     @field_validator("slack_api_url")
     @classmethod
@@ -66,6 +70,14 @@ class Settings(BaseSettings):
         """Catch a mistyped PORT at start-up rather than at bind time."""
         if not 1 <= value <= 65535:
             raise ValueError(f"must be between 1 and 65535, got {value}")
+        return value
+
+    @field_validator("incidentbot_job_lease_seconds", "incidentbot_tick_seconds")
+    @classmethod
+    def _positive_seconds(cls, value: float) -> float:
+        """A zero or negative interval would spin the tick or let every worker steal every job."""
+        if value <= 0:
+            raise ValueError(f"must be a positive number of seconds, got {value}")
         return value
 
     @field_validator("log_level")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import urllib.request
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -10,6 +12,7 @@ from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryState
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -19,12 +22,39 @@ from slack_sdk.web import SlackResponse
 
 from bot.keepalive import KeepAliveWebClient
 from commands.errors import ChannelNotFound, ChatUnavailable, NameTaken, UnknownTarget
-from commands.ports import Message, PostRef
+from commands.ports import FileRef, Message, PostRef
 
 log = logging.getLogger(__name__)
 
 # Errors that mean "the thing is already as we want it": treat the step as done.
 _ALREADY_DONE = {"already_in_channel", "cant_invite_self", "already_pinned"}
+# Invite errors no retry can fix (the person left the workspace since being named): skip them.
+_CANNOT_INVITE = ("user_not_found", "user_is_deactivated", "user_is_restricted", "cant_invite")
+
+
+def _timed_out(error: Exception | None) -> bool:
+    """A read timeout, bare or wrapped in URLError by the transport."""
+    reason = error.reason if isinstance(error, URLError) else error
+    return isinstance(reason, TimeoutError) or "timed out" in str(reason)
+
+
+class ConnectionFailureRetryHandler(ConnectionErrorRetryHandler):
+    """Retry refused or dropped connections, never timeouts: a timed-out post may have landed.
+
+    Resending it here would post twice; the job's own retry looks the post up by metadata first.
+    """
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if _timed_out(error):
+            return False
+        return super()._can_retry(state=state, request=request, response=response, error=error)
 
 
 def make_web_client(token: str, base_url: str, *, timeout: int = 10) -> WebClient:
@@ -34,7 +64,7 @@ def make_web_client(token: str, base_url: str, *, timeout: int = 10) -> WebClien
         base_url=base_url,
         timeout=timeout,
         retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
+            ConnectionFailureRetryHandler(max_retry_count=2),
             RateLimitErrorRetryHandler(max_retry_count=3),
             ServerErrorRetryHandler(max_retry_count=2),
         ],
@@ -91,7 +121,17 @@ class SlackChat:
         return None
 
     def invite(self, channel: str, users: Sequence[str]) -> None:
-        self._call("conversations.invite", channel=channel, users=",".join(users))
+        try:
+            self._call("conversations.invite", channel=channel, users=",".join(users))
+        except ChatUnavailable as exc:
+            if not any(code in str(exc) for code in _CANNOT_INVITE):
+                raise
+            if len(users) > 1:
+                # Slack refuses the whole batch for one bad member: invite the others one by one.
+                for user in users:
+                    self.invite(channel, [user])
+                return
+            log.warning("could not invite into %s (%s); carrying on", channel, exc)
 
     def set_topic(self, channel: str, topic: str) -> None:
         self._call("conversations.setTopic", channel=channel, topic=topic)
@@ -164,6 +204,59 @@ class SlackChat:
                 return False
             raise
         return not user.get("deleted", False)
+
+    def upload_file(
+        self, channel: str, filename: str, content: bytes, title: str, message: Message
+    ) -> FileRef:
+        """Slack's external upload: reserve a URL, send the bytes there, then share the file."""
+        ticket = self._call("files.getUploadURLExternal", filename=filename, length=len(content))
+        file_id = str(ticket["file_id"])
+        self._send_bytes(str(ticket["upload_url"]), content)
+        done = self._call(
+            "files.completeUploadExternal",
+            files=json.dumps([{"id": file_id, "title": title}]),
+            channel_id=channel,
+            initial_comment=message.text,
+        )
+        shared: dict[str, Any] = next((f for f in done.get("files") or [] if f.get("id") == file_id), {})
+        return FileRef(channel=channel, file_id=file_id, permalink=str(shared.get("permalink") or ""))
+
+    def _send_bytes(self, url: str, content: bytes) -> None:
+        """POST the raw bytes with the client's own timeout, proxy and TLS settings."""
+        request = urllib.request.Request(url, data=content, method="POST")
+        handlers: list[urllib.request.BaseHandler] = [urllib.request.HTTPSHandler(context=self.client.ssl)]
+        if self.client.proxy:
+            handlers.append(
+                urllib.request.ProxyHandler({"http": self.client.proxy, "https": self.client.proxy})
+            )
+        try:
+            with urllib.request.build_opener(*handlers).open(
+                request, timeout=self.client.timeout
+            ) as response:
+                status = response.status
+        except (URLError, TimeoutError, OSError) as exc:
+            raise ChatUnavailable(f"file upload: {type(exc).__name__}") from None
+        if status != 200:
+            raise ChatUnavailable(f"file upload: HTTP {status}")
+
+    def find_file(self, channel: str, filename: str, size: int, oldest: datetime) -> FileRef | None:
+        me = self.bot_user_id()
+        for page in self._pages(
+            "conversations.history",
+            "messages",
+            channel=channel,
+            limit=200,
+            oldest=f"{oldest.timestamp() - 1:.6f}",
+        ):
+            for msg in page:
+                if msg.get("user") != me:
+                    continue
+                for f in msg.get("files") or []:
+                    if f.get("name") == filename and f.get("size") == size:
+                        return FileRef(
+                            channel=channel, file_id=str(f["id"]), permalink=str(f.get("permalink") or "")
+                        )
+        return None
 
     def message(self, channel: str, ts: str) -> tuple[str | None, str] | None:
         """Author and text of one message (top-level or in a thread), or None when it is gone."""

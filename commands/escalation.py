@@ -31,9 +31,9 @@ def escalate(
 
     Raises NotInWarRoom, AlreadyResolved, PermissionDenied, UsageError.
     """
-    now = clock.now()
     with uow() as tx:
         incident = incident_in_room(tx, channel_id, for_update=True)
+        now = clock.now()  # after the lock: events commit in the order their times say
         if incident.status == RESOLVED:
             raise AlreadyResolved(f"{incident.ref} is resolved; reopen by declaring a new incident.")
         previous = incident.severity

@@ -11,6 +11,7 @@ from commands.jobs import UnitOfWorkFactory, new_job
 from commands.parsing import Declare, Resolve
 from commands.permissions import require
 from commands.ports import Clock, IncidentSettings
+from commands.postmortem_steps import postmortem_job
 from commands.views import IncidentView, view_of
 from store.models import Incident, TimelineEvent
 from store.uow import SqlUnitOfWork
@@ -25,6 +26,7 @@ class Scheduled:
 
     incident: IncidentView
     job_id: int | None
+    then: tuple[int, ...] = ()  # further jobs this process recorded and claimed, to run after job_id
 
 
 def declare_incident(
@@ -96,9 +98,9 @@ def resolve_incident(
 
     Raises NotInWarRoom, AlreadyResolved, PermissionDenied.
     """
-    now = clock.now()
     with uow() as tx:
         incident = incident_in_room(tx, channel_id, for_update=True)
+        now = clock.now()  # after the lock: events commit in the order their times say
         if incident.status == RESOLVED:
             raise AlreadyResolved(f"{incident.ref} is already resolved.")
         roles = current_roles(incident)
@@ -121,8 +123,12 @@ def resolve_incident(
             TimelineEvent(incident_id=incident.id, kind="resolved", actor=user_id, text=text, occurred_at=now)
         )
         job = tx.jobs.add(new_job("resolve", incident.id, now, lease))
+        # Recorded with the resolution so the draft cannot be lost; it runs after the resolve job.
+        draft = tx.jobs.add(postmortem_job(incident.id, now, lease, requested_by=user_id))
         tx.commit()
-        return Scheduled(view_of(incident, settings.severity_description(incident.severity)), job.id)
+        return Scheduled(
+            view_of(incident, settings.severity_description(incident.severity)), job.id, (draft.id,)
+        )
 
 
 def current_roles(incident: Incident) -> dict[str, str]:

@@ -189,6 +189,10 @@ class JobRunner:
             assert job is not None
             if name is not None:
                 job.done_steps = [*job.done_steps, name]
+            if job.finished_at is None and job.claimed_until is not None:
+                # Each recorded step renews the lease, so only a single step outlasting it lets a
+                # restarted replica's tick take the job over.
+                job.claimed_until = now + self.lease
             if outcome.incident:
                 incident = uow.incidents.get(job.incident_id)
                 assert incident is not None

@@ -25,6 +25,7 @@ USAGE: dict[str, str] = {
     "note": "/incident note <text>  (in a war room)",
     "action": "/incident action <text> [@owner]  (in a war room)",
     "resolve": "/incident resolve [summary]  (in a war room)",
+    "postmortem": "/incident postmortem  (in a war room)",
     "help": "/incident help",
 }
 
@@ -100,6 +101,11 @@ class AddActionItem:
     owner: str | None = None
 
 
+@dataclass(frozen=True)
+class Postmortem:
+    pass
+
+
 Command = (
     Declare
     | OpenDeclareForm
@@ -113,6 +119,7 @@ Command = (
     | Escalate
     | Note
     | AddActionItem
+    | Postmortem
 )
 
 
@@ -271,5 +278,9 @@ def parse(
         return Note(text=_check_length("note", "note", note, MAX_NOTE))
     if verb == "action":
         return parse_action(rest)
+    if verb == "postmortem":
+        if rest:
+            raise _usage("postmortem", "`postmortem` takes no arguments.")
+        return Postmortem()
 
     raise UsageError(f"Unknown command `{plain_text(words[0])[:40]}`.\n{help_text()}")

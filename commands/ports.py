@@ -39,6 +39,15 @@ class PostRef:
     ts: str
 
 
+@dataclass(frozen=True)
+class FileRef:
+    """A file the bot shared: the channel it went to, Slack's file id, and the link people open."""
+
+    channel: str
+    file_id: str
+    permalink: str
+
+
 class Chat(Protocol):
     """What the bot needs from Slack, as verbs."""
 
@@ -81,6 +90,16 @@ class Chat(Protocol):
         ...
 
     def user_exists(self, user_id: str) -> bool: ...
+
+    def upload_file(
+        self, channel: str, filename: str, content: bytes, title: str, message: Message
+    ) -> FileRef:
+        """Share a file in a channel with `message.text` as its comment (Slack's external upload flow)."""
+        ...
+
+    def find_file(self, channel: str, filename: str, size: int, oldest: datetime) -> FileRef | None:
+        """Return a file of this name and size the bot shared here since `oldest` (crash recovery)."""
+        ...
 
 
 class Presenter(Protocol):

@@ -26,9 +26,9 @@ def assign_role(
 
     Raises NotInWarRoom.
     """
-    now = clock.now()
     with uow() as tx:
         incident = incident_in_room(tx, channel_id, for_update=True)
+        now = clock.now()  # after the lock: events commit in the order their times say
         previous = next((r for r in incident.roles if r.role == cmd.role and r.ended_at is None), None)
         if previous is not None and previous.user_id == cmd.user_id:
             return Scheduled(view_of(incident, settings.severity_description(incident.severity)), None)

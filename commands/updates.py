@@ -27,9 +27,9 @@ def post_update(
 
     Raises NotInWarRoom, AlreadyResolved, UsageError.
     """
-    now = clock.now()
     with uow() as tx:
         incident = incident_in_room(tx, channel_id, for_update=True)
+        now = clock.now()  # after the lock: events commit in the order their times say
         if incident.status == RESOLVED:
             raise AlreadyResolved(f"{incident.ref} is resolved; updates have stopped.")
         if not cmd.message.strip():

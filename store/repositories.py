@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -34,14 +34,22 @@ class IncidentRepository:
     def get(self, incident_id: int, *, for_update: bool = False) -> Incident | None:
         stmt = select(Incident).where(Incident.id == incident_id).options(selectinload(Incident.roles))
         if for_update:
+            self._lock_on_sqlite(Incident.id == incident_id)
             stmt = stmt.with_for_update(of=Incident)
         return self.session.scalars(stmt).first()
 
     def get_by_channel(self, channel_id: str, *, for_update: bool = False) -> Incident | None:
         stmt = select(Incident).where(Incident.channel_id == channel_id).options(selectinload(Incident.roles))
         if for_update:
+            self._lock_on_sqlite(Incident.channel_id == channel_id)
             stmt = stmt.with_for_update(of=Incident)
         return self.session.scalars(stmt).first()
+
+    def _lock_on_sqlite(self, where: ColumnElement[bool]) -> None:
+        """SQLite ignores FOR UPDATE: take its write lock before reading, so read-modify-write serialises."""
+        if self.session.get_bind().dialect.name == "sqlite":
+            stmt = update(Incident).where(where).values(id=Incident.id)
+            self.session.execute(stmt, execution_options={"synchronize_session": False})
 
     def list_open(self, limit: int = 50) -> Sequence[Incident]:
         stmt = (
@@ -141,7 +149,8 @@ class JobRepository:
             select(SlackJob.id)
             .where(SlackJob.due_at <= now)
             .where(or_(SlackJob.claimed_until.is_(None), SlackJob.claimed_until < now))
-            .order_by(SlackJob.due_at)
+            # Ties (jobs deferred together) go oldest first, so one incident's jobs run in one sweep.
+            .order_by(SlackJob.due_at, SlackJob.id)
             .limit(limit)
         )
         return list(self.session.scalars(stmt).all())

@@ -140,6 +140,9 @@ class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
     # Slack keeps HTTP/1.1 connections alive; so does the emulator, so clients that reuse them are exercised.
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; without this, Nagle's algorithm holds the body until the
+    # client's delayed ACK (~40 ms) on a kept-alive connection.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         """Silence per-request logging: request lines can carry query-string tokens."""

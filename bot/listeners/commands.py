@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 
 from bot.actions import Caller, perform
+from bot.inputs import clean
 from bot.listeners.room_forms import open_update_form
 from bot.listeners.shortcuts import open_declare_modal
 from bot.mrkdwn import escape
@@ -19,25 +20,28 @@ def handle_incident_command(
     ack: Ack, command: dict[str, Any], respond: Respond, context: dict[str, Any]
 ) -> None:
     rt: Runtime = context["runtime"]
+    # Slack always sends these; a payload without them still gets an answer rather than a KeyError.
+    user = str(command.get("user_id") or "")
+    trigger = str(command.get("trigger_id") or "")
     try:
         cmd = parse(
-            command.get("text") or "",
+            clean(str(command.get("text") or "")),
             severities=rt.config.severity_names(),
             roles=list(rt.config.roles),
             statuses=rt.config.statuses,
         )
     except UsageError as exc:
-        ack(response_type="ephemeral", text=exc.message)
+        # The message quotes what was typed and shows `<title>`-style grammar: escape it, so neither
+        # pings anyone nor turns into a broken link.
+        ack(response_type="ephemeral", text=escape(exc.message))
         return
     if isinstance(cmd, Help):
-        ack(response_type="ephemeral", text=help_text())
+        ack(response_type="ephemeral", text=escape(help_text()))
         return
     if isinstance(cmd, OpenDeclareForm):
         ack()
         # views.open must use the trigger within 3 s: it goes first in the worker queue.
-        rt.submit(
-            open_declare_modal, rt, command["trigger_id"], command.get("channel_id"), command["user_id"]
-        )
+        rt.submit(open_declare_modal, rt, trigger, command.get("channel_id"), user)
         return
 
     def reply(text: str) -> None:
@@ -48,9 +52,9 @@ def handle_incident_command(
         rt.submit(
             open_update_form,
             rt,
-            command["trigger_id"],
+            trigger,
             command.get("channel_id") or "",
-            command["user_id"],
+            user,
             reply,
         )
         return
@@ -59,5 +63,5 @@ def handle_incident_command(
     else:
         ack()
 
-    caller = Caller(user_id=command["user_id"], channel_id=command.get("channel_id"), reply=reply)
+    caller = Caller(user_id=user, channel_id=command.get("channel_id"), reply=reply)
     rt.submit(perform, rt, cmd, caller)

@@ -8,8 +8,10 @@ from typing import Any
 from slack_bolt import Ack, Respond
 
 from bot.actions import Caller, assign, update
+from bot.dedup import first_delivery, interaction_key
 from bot.errors import reporting
 from bot.ids import ActionId, BlockId
+from bot.inputs import clean
 from bot.modals import assign_modal, field_value, room_of, update_modal
 from bot.mrkdwn import channel_link
 from bot.runtime import Runtime
@@ -20,20 +22,33 @@ from commands.updates import last_update
 log = logging.getLogger(__name__)
 
 
-def open_update_form(rt: Runtime, trigger_id: str, channel_id: str, user_id: str, reply: Any) -> None:
+def open_update_form(
+    rt: Runtime, trigger_id: str, channel_id: str, user_id: str, reply: Any, delivery: str | None = None
+) -> None:
     """Open the update modal pre-filled with the last update; outside a room, say so."""
     with reporting(reply, "open update form"):
+        if not first_delivery(rt.uow, rt.clock, delivery):
+            return
         message, status = last_update(channel_id=channel_id, uow=rt.uow)
         rt.chat.open_view(trigger_id, update_modal(rt.config, channel_id, message, status).to_dict())
 
 
-def open_assign_form(rt: Runtime, trigger_id: str, channel_id: str, reply: Any) -> None:
+def open_assign_form(
+    rt: Runtime, trigger_id: str, channel_id: str, reply: Any, delivery: str | None = None
+) -> None:
     with reporting(reply, "open assign form"):
+        if not first_delivery(rt.uow, rt.clock, delivery):
+            return
         rt.chat.open_view(trigger_id, assign_modal(rt.config, channel_id).to_dict())
 
 
 def _button_context(body: dict[str, Any]) -> tuple[str, str, str]:
-    return body["trigger_id"], body["channel"]["id"], body["user"]["id"]
+    """Trigger, channel and user of a click; missing parts become "" and fail later with a clear reply."""
+    return (
+        str(body.get("trigger_id") or ""),
+        str((body.get("channel") or {}).get("id") or ""),
+        str((body.get("user") or {}).get("id") or ""),
+    )
 
 
 def handle_open_assign_button(
@@ -42,7 +57,7 @@ def handle_open_assign_button(
     rt: Runtime = context["runtime"]
     ack()
     trigger, channel, _ = _button_context(body)
-    rt.submit(open_assign_form, rt, trigger, channel, _ephemeral(respond))
+    rt.submit(open_assign_form, rt, trigger, channel, _ephemeral(respond), interaction_key(body))
 
 
 def handle_open_update_button(
@@ -51,7 +66,7 @@ def handle_open_update_button(
     rt: Runtime = context["runtime"]
     ack()
     trigger, channel, user = _button_context(body)
-    rt.submit(open_update_form, rt, trigger, channel, user, _ephemeral(respond))
+    rt.submit(open_update_form, rt, trigger, channel, user, _ephemeral(respond), interaction_key(body))
 
 
 def handle_join_room_button(
@@ -60,14 +75,21 @@ def handle_join_room_button(
     """From a page DM: invite the person into the room (again, if they left) and link it."""
     rt: Runtime = context["runtime"]
     ack()
-    user = body["user"]["id"]
-    incident_id = int(body["actions"][0]["value"])
+    _, _, user = _button_context(body)
+    actions = body.get("actions") or [{}]
+    value = str((actions[0] if isinstance(actions[0], dict) else {}).get("value") or "")
+    key = interaction_key(body)
 
     def work() -> None:
         reply = _ephemeral(respond)
         with reporting(reply, "join war room"):
+            if not value.isdigit() or not user:
+                reply("That button does not point at an incident I know; nothing was changed.")
+                return
+            if not first_delivery(rt.uow, rt.clock, key):
+                return
             with rt.uow() as tx:
-                incident = tx.incidents.get(incident_id)
+                incident = tx.incidents.get(int(value))
                 room = incident.channel_id if incident else None
             if room is None:
                 reply("That incident has no war room yet; try again in a moment.")
@@ -104,9 +126,12 @@ def handle_assign_submission(
         )
         return
     ack()
-    user = body["user"]["id"]
+    _, _, user = _button_context(body)
+    if not user:
+        log.warning("form submitted without a user; ignored")
+        return
     caller = Caller(user_id=user, channel_id=channel, reply=_room_reply(rt, channel, user))
-    rt.submit(_guarded, caller, assign, rt, Assign(role=role, user_id=person))
+    rt.submit(_guarded, caller, assign, rt, Assign(role=role, user_id=person), interaction_key(body))
 
 
 def handle_update_submission(
@@ -115,7 +140,7 @@ def handle_update_submission(
     rt: Runtime = context["runtime"]
     status = (field_value(view, BlockId.STATUS, ActionId.STATUS).get("selected_option") or {}).get("value")
     # Modal text arrives raw (not Slack-escaped) and may span lines: keep it as typed.
-    message = str(field_value(view, BlockId.MESSAGE, ActionId.MESSAGE).get("value") or "").strip()
+    message = clean(str(field_value(view, BlockId.MESSAGE, ActionId.MESSAGE).get("value") or "")).strip()
     channel = room_of(view)
     if not message:
         ack(response_action="errors", errors={BlockId.MESSAGE: "An update needs a message for stakeholders."})
@@ -127,9 +152,12 @@ def handle_update_submission(
         ack(response_action="errors", errors={BlockId.STATUS: "Choose one of the listed statuses."})
         return
     ack()
-    user = body["user"]["id"]
+    _, _, user = _button_context(body)
+    if not user:
+        log.warning("form submitted without a user; ignored")
+        return
     caller = Caller(user_id=user, channel_id=channel, reply=_room_reply(rt, channel, user))
-    rt.submit(_guarded, caller, update, rt, PostUpdate(message=message, status=status))
+    rt.submit(_guarded, caller, update, rt, PostUpdate(message=message, status=status), interaction_key(body))
 
 
 def _room_reply(rt: Runtime, channel: str, user: str) -> Any:
@@ -144,6 +172,7 @@ def _room_reply(rt: Runtime, channel: str, user: str) -> Any:
     return reply
 
 
-def _guarded(caller: Caller, action: Any, rt: Runtime, cmd: Any) -> None:
+def _guarded(caller: Caller, action: Any, rt: Runtime, cmd: Any, delivery: str | None = None) -> None:
     with reporting(caller.reply, type(cmd).__name__):
-        action(rt, cmd, caller)
+        if first_delivery(rt.uow, rt.clock, delivery):
+            action(rt, cmd, caller)

@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack
 
+from bot.dedup import first_delivery, interaction_key
 from bot.modals import declare_modal
 from bot.runtime import Runtime
 from commands.errors import ChatUnavailable
@@ -14,8 +15,12 @@ from commands.errors import ChatUnavailable
 log = logging.getLogger(__name__)
 
 
-def open_declare_modal(rt: Runtime, trigger_id: str, channel_id: str | None, user_id: str) -> None:
+def open_declare_modal(
+    rt: Runtime, trigger_id: str, channel_id: str | None, user_id: str, delivery: str | None = None
+) -> None:
     """Open the declaration form; if Slack refuses the trigger, say so to the person who asked."""
+    if not first_delivery(rt.uow, rt.clock, delivery):
+        return
     view = declare_modal(rt.config, channel_id)
     try:
         rt.chat.open_view(trigger_id, view.to_dict())
@@ -33,4 +38,6 @@ def open_declare_modal(rt: Runtime, trigger_id: str, channel_id: str | None, use
 def handle_declare_shortcut(ack: Ack, shortcut: dict[str, Any], context: dict[str, Any]) -> None:
     rt: Runtime = context["runtime"]
     ack()
-    rt.submit(open_declare_modal, rt, shortcut["trigger_id"], None, shortcut["user"]["id"])
+    trigger = str(shortcut.get("trigger_id") or "")
+    user = str((shortcut.get("user") or {}).get("id") or "")
+    rt.submit(open_declare_modal, rt, trigger, None, user, interaction_key(shortcut))

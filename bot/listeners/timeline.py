@@ -7,7 +7,9 @@ from typing import Any
 
 from slack_bolt import Ack, Respond
 
-from bot.errors import reporting
+from bot.dedup import event_key, first_delivery, interaction_key
+from bot.errors import DATABASE_ERRORS, reporting
+from bot.inputs import clean
 from bot.runtime import Runtime
 from commands.parsing import AddActionItem
 from commands.timeline import PinnedMessage, add_action_item, pin_message, unpin_message
@@ -26,12 +28,25 @@ def _fetch(rt: Runtime, channel_id: str, ts: str) -> PinnedMessage | None:
         return None
     author, text = found
     return PinnedMessage(
-        channel_id=channel_id, ts=ts, author=author, text=text, permalink=rt.chat.permalink(channel_id, ts)
+        channel_id=channel_id,
+        ts=ts,
+        author=author,
+        text=clean(text),
+        permalink=rt.chat.permalink(channel_id, ts),
     )
 
 
-def on_reaction(rt: Runtime, event: dict[str, Any], delivery: str, removed: bool) -> None:
-    """Apply the configured action of a reaction; reactions outside war rooms are none of our business."""
+def on_reaction(rt: Runtime, event: dict[str, Any], delivery: str | None, removed: bool) -> None:
+    """Apply the configured action of a reaction; there is nobody to answer, so failures are logged."""
+    try:
+        _apply_reaction(rt, event, delivery, removed)
+    except DATABASE_ERRORS as exc:
+        # Slack has its 200 already and will not redeliver: say plainly what was dropped.
+        log.warning("reaction %s not recorded: database unavailable (%s)", delivery, type(exc).__name__)
+
+
+def _apply_reaction(rt: Runtime, event: dict[str, Any], delivery: str | None, removed: bool) -> None:
+    """Reactions outside war rooms are none of our business."""
     action = rt.config.timeline_reactions.get(str(event.get("reaction", "")))
     item = event.get("item") or {}
     if action is None or item.get("type") != "message":
@@ -50,7 +65,7 @@ def on_reaction(rt: Runtime, event: dict[str, Any], delivery: str, removed: bool
         pin_message(
             message, pinned_by=str(event.get("user", "")), uow=rt.uow, clock=rt.clock, delivery=delivery
         )
-    elif action == "action":
+    elif action == "action" and first_delivery(rt.uow, rt.clock, delivery):
         add_action_item(
             AddActionItem(text=message.text[:2000] or "(empty message)"),
             user_id=str(event.get("user", "")),
@@ -62,12 +77,12 @@ def on_reaction(rt: Runtime, event: dict[str, Any], delivery: str, removed: bool
 
 def handle_reaction_added(body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]) -> None:
     rt: Runtime = context["runtime"]
-    rt.submit(on_reaction, rt, event, f"event:{body.get('event_id')}", False)
+    rt.submit(on_reaction, rt, event, event_key(body), False)
 
 
 def handle_reaction_removed(body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]) -> None:
     rt: Runtime = context["runtime"]
-    rt.submit(on_reaction, rt, event, f"event:{body.get('event_id')}", True)
+    rt.submit(on_reaction, rt, event, event_key(body), True)
 
 
 def handle_add_to_timeline_shortcut(
@@ -75,24 +90,27 @@ def handle_add_to_timeline_shortcut(
 ) -> None:
     rt: Runtime = context["runtime"]
     ack()
-    channel = shortcut["channel"]["id"]
-    ts = shortcut["message"]["ts"]
-    user = shortcut["user"]["id"]
-    raw = shortcut["message"]
+    channel = str((shortcut.get("channel") or {}).get("id") or "")
+    raw = shortcut.get("message") or {}
+    ts = str(raw.get("ts") or shortcut.get("message_ts") or "")
+    user = str((shortcut.get("user") or {}).get("id") or "")
+    key = interaction_key(shortcut)
 
     def reply(text: str) -> None:
         respond(text=text, response_type="ephemeral", replace_original=False)
 
     def work() -> None:
         with reporting(reply, "add to timeline"):
-            if not _is_war_room(rt, channel):
+            if not first_delivery(rt.uow, rt.clock, key):
+                return
+            if not ts or not _is_war_room(rt, channel):
                 reply("Messages can be added to an incident's timeline only from its war room.")
                 return
             message = PinnedMessage(
                 channel_id=channel,
                 ts=ts,
                 author=raw.get("user") or raw.get("bot_id"),
-                text=str(raw.get("text") or ""),
+                text=clean(str(raw.get("text") or "")),
                 permalink=rt.chat.permalink(channel, ts),
             )
             added = pin_message(message, pinned_by=user, uow=rt.uow, clock=rt.clock)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import Ack
 
 from bot.actions import Caller, declare
+from bot.dedup import first_delivery, interaction_key
 from bot.errors import reporting
 from bot.ids import BlockId
+from bot.inputs import clean
 from bot.modals import read_declare_submission
 from bot.runtime import Runtime
 from commands.parsing import MAX_TITLE, Declare
+
+log = logging.getLogger(__name__)
 
 
 def handle_declare_submission(
@@ -19,6 +24,7 @@ def handle_declare_submission(
 ) -> None:
     rt: Runtime = context["runtime"]
     form = read_declare_submission(view)
+    form = form.model_copy(update={"title": clean(form.title), "description": clean(form.description)})
     errors: dict[str, str] = {}
     if not form.title:
         errors[BlockId.TITLE] = "An incident needs a title."
@@ -30,7 +36,11 @@ def handle_declare_submission(
         ack(response_action="errors", errors=errors)
         return
     ack()
-    user_id = body["user"]["id"]
+    user_id = str((body.get("user") or {}).get("id") or "")
+    if not user_id:
+        log.warning("declare form submitted without a user; ignored")
+        return
+    key = interaction_key(body)
 
     def reply(text: str) -> None:
         # A modal has no response_url: answer in a direct message.
@@ -41,6 +51,8 @@ def handle_declare_submission(
 
     def work() -> None:
         with reporting(reply, "declare (modal)"):
+            if not first_delivery(rt.uow, rt.clock, key):
+                return
             declare(rt, cmd, caller, description=form.description)
 
     rt.submit(work)

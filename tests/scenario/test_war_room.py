@@ -93,7 +93,9 @@ def test_resolve_posts_everywhere_and_updates_pinned_summary_and_topic(any_db_ha
     assert incident.status == "resolved" and incident.resolved_by == "U2"
     assert incident.resolved_at is not None and incident.resolution_summary == "Rolled back the bad deploy"
     room = h.room(1)
-    resolution = room.messages[-1]
+    resolution = next(
+        m for m in reversed(room.messages) if (m.metadata or {}).get("event_type") == "incident_resolved"
+    )
     assert resolution.metadata["event_type"] == "incident_resolved"
     assert "Rolled back the bad deploy" in resolution.text
     assert "resolved" in room.topic

@@ -1,0 +1,267 @@
+"""Render postmortem drafts as CommonMark from a Jinja template, so user text can never change their shape."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import jinja2
+import yaml
+
+from bot.config import IncidentConfig, format_duration
+from bot.mrkdwn import escape as escape_mrkdwn
+from bot.presenter import shipped_templates_dir
+from commands.jobs import UnitOfWorkFactory
+from commands.ports import FileRef, Message
+from commands.postmortem import PostmortemData, load_postmortem
+from commands.postmortem_steps import EVENT_TYPE, Draft
+from commands.views import IncidentView
+
+log = logging.getLogger(__name__)
+
+TEMPLATE = "postmortem.md.j2"
+
+# Escaped wherever user text appears: inline code, emphasis, links, raw HTML, entities, headings, fences,
+# table pipes. A backslash before ASCII punctuation always means the literal character in CommonMark.
+_INLINE = re.compile(r"[\\`*_\[\]<>&#|~!]")
+_INLINE_CHARS = "\\`*_[]<>&#|~!"  # the backslash first, so the added ones are not escaped again
+# What else can open a block at the start of a line: list items, setext underlines, ordered lists.
+_ORDERED = re.compile(r"\d{1,9}(?=[.)])")
+# Only links made of these characters are written as they are; anything else is percent-encoded.
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9:/?#@!$&*+,;=%~._-]+")
+
+
+class Markdown(str):
+    """Markup the renderer wrote itself (links, mentions, the front matter), passed through unescaped."""
+
+
+def _lines(value: object) -> list[str]:
+    """User text as escaped, non-empty lines, each unable to open a block of its own."""
+    out = []
+    for raw in str(value).replace("\0", "\ufffd").splitlines():
+        line = raw.strip()
+        if _INLINE.search(line) is not None:
+            for c in _INLINE_CHARS:
+                line = line.replace(c, "\\" + c)
+        if not line:
+            continue
+        if line[0] in "-+=":
+            line = "\\" + line
+        elif (digits := _ORDERED.match(line)) is not None:
+            line = f"{digits.group()}\\{line[digits.end() :]}"
+        out.append(line)
+    return out
+
+
+def md(value: object) -> str:
+    """Escape any value for CommonMark on one line; trusted Markdown and None pass as they are."""
+    if isinstance(value, Markdown):
+        return value
+    if value is None:
+        return ""
+    return " ".join(_lines(value))
+
+
+def block(value: object, indent: int = 0) -> Markdown:
+    """Multi-line user text as one paragraph with hard line breaks, indented to stay inside a list item."""
+    if value is None:
+        return Markdown("")
+    return Markdown(("\\\n" + " " * indent).join(_lines(value)))
+
+
+@functools.lru_cache(maxsize=1024)
+def user(user_id: str | None) -> Markdown:
+    """A Slack user (or group) id as @id; the export has no Slack to look names up in."""
+    return Markdown("@" + md(user_id) if user_id else "—")
+
+
+def link(url: str | None, label: str = "link") -> Markdown:
+    """A link; anything but http(s) is dropped, and the URL is percent-encoded so it stays one token."""
+    if not url or not url.startswith(("http://", "https://")):
+        return Markdown("")
+    if _PLAIN_URL.fullmatch(url) is None:
+        url = quote(url, safe=":/?#@!$&*+,;=%~-._")
+    return Markdown(f"[{md(label)}]({url})")
+
+
+@functools.lru_cache(maxsize=64)
+def _zone_name(name: str) -> str:
+    return md(name)
+
+
+def duration(value: timedelta | None) -> Markdown:
+    return Markdown("—" if value is None else format_duration(value))
+
+
+class PostmortemRenderer:
+    """The draft template with an operator override; a broken override is logged and the shipped one used."""
+
+    def __init__(self, *, zone: ZoneInfo, override_dir: Path | None = None) -> None:
+        self.zone = zone
+        self.shipped = self._env([shipped_templates_dir()])
+        self.custom = self._env([override_dir, shipped_templates_dir()]) if override_dir else None
+
+    def _env(self, dirs: list[Path]) -> jinja2.Environment:
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
+            autoescape=False,
+            finalize=md,
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        env.filters.update(md=lambda v: Markdown(md(v)), block=block, user=user, link=link)
+        env.filters.update(when=self.when, iso=self.iso, duration=duration)
+        return env
+
+    def when(self, moment: datetime | None) -> Markdown:
+        """Date and time in the configured zone: incidents span midnights and readers span zones."""
+        if moment is None:
+            return Markdown("—")
+        local = moment.astimezone(self.zone)
+        return Markdown(f"{local:%Y-%m-%d %H:%M:%S} {_zone_name(local.tzname() or '')}".rstrip())
+
+    def iso(self, moment: datetime | None) -> str | None:
+        """ISO-8601 to the second, with the configured zone's offset."""
+        return None if moment is None else moment.astimezone(self.zone).replace(microsecond=0).isoformat()
+
+    def front_matter(self, pm: PostmortemData) -> Markdown:
+        """YAML between `---` lines, dumped by yaml.safe_dump so no value can add or end a key."""
+        d = pm.durations
+        data: dict[str, Any] = {
+            "id": pm.ref,
+            "title": pm.title,
+            "severity": pm.severity,
+            "severity_history": [
+                {"severity": p.severity, "since": self.iso(p.since)} for p in pm.severity_history
+            ],
+            "status": pm.status,
+            "declared": self.iso(pm.milestones.declared),
+            "acknowledged": self.iso(pm.milestones.acknowledged),
+            "mitigated": self.iso(pm.milestones.mitigated),
+            "resolved": self.iso(pm.milestones.resolved),
+            "time_to_acknowledge": _seconds(d.to_acknowledge),
+            "time_to_mitigate": _seconds(d.to_mitigate),
+            "time_to_resolve": _seconds(d.to_resolve),
+            "mitigated_to_resolved": _seconds(d.mitigated_to_resolved),
+            "updates": len(pm.updates),
+            "updates_within_cadence": pm.updates_within_cadence,
+            "participants": list(pm.participants),
+        }
+        dumped = yaml.safe_dump(
+            data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=2**16
+        )
+        return Markdown(f"---\n{dumped}---\n")
+
+    def render(self, pm: PostmortemData) -> str:
+        """The draft as text; the same incident state always gives the same bytes."""
+        context = {"pm": pm, "front_matter": self.front_matter(pm), "zone": self.zone.key}
+        if self.custom is not None:
+            try:
+                return _finish(self.custom.get_template(TEMPLATE).render(**context))
+            except jinja2.TemplateSyntaxError as exc:
+                log.error(
+                    "template %s line %s is broken (%s); using the shipped postmortem template",
+                    exc.filename,
+                    exc.lineno,
+                    exc.message,
+                )
+            except (jinja2.TemplateError, TypeError, ValueError, AttributeError) as exc:
+                where, line = _template_frame(exc.__traceback__)
+                log.error(
+                    "template %s line %s failed to render (%s: %s); using the shipped postmortem template",
+                    where or TEMPLATE,
+                    line,
+                    type(exc).__name__,
+                    exc,
+                )
+        return _finish(self.shipped.get_template(TEMPLATE).render(**context))
+
+
+def _seconds(value: timedelta | None) -> int | None:
+    """Durations in the front matter are whole seconds, which every tool can sum and compare."""
+    return None if value is None else int(value.total_seconds())
+
+
+def _finish(text: str) -> str:
+    """One trailing newline and no runs of blank lines, whatever the template's whitespace."""
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
+
+
+def _template_frame(tb: TracebackType | None) -> tuple[str | None, int | None]:
+    """The template file and line where rendering failed; Jinja maps template frames onto the .j2 file."""
+    found: tuple[str | None, int | None] = (None, None)
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith(".j2"):
+            found = (name, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def postmortem_filename(pm: PostmortemData) -> str:
+    """`<channel name>-postmortem.md`, or the incident's reference when the room was never created."""
+    return f"{pm.channel_name or pm.ref.lower()}-postmortem.md"
+
+
+class PostmortemDrafts:
+    """The Drafts port: load the incident, render it, and word the message that announces the file."""
+
+    def __init__(
+        self, *, uow: UnitOfWorkFactory, config: IncidentConfig, renderer: PostmortemRenderer
+    ) -> None:
+        self.uow = uow
+        self.config = config
+        self.renderer = renderer
+
+    @classmethod
+    def for_config(cls, uow: UnitOfWorkFactory, config: IncidentConfig) -> PostmortemDrafts:
+        return cls(
+            uow=uow,
+            config=config,
+            renderer=PostmortemRenderer(zone=config.zone, override_dir=config.templates_dir),
+        )
+
+    def data(self, incident_id: int) -> PostmortemData | None:
+        return load_postmortem(incident_id, uow=self.uow, settings=self.config)
+
+    def markdown(self, pm: PostmortemData) -> bytes:
+        return self.renderer.render(pm).encode("utf-8")
+
+    def draft(self, incident_id: int) -> Draft:
+        pm = self.data(incident_id)
+        if pm is None:
+            raise LookupError(f"INC-{incident_id} does not exist")
+        return Draft(
+            filename=postmortem_filename(pm),
+            title=f"{pm.ref} postmortem draft",
+            content=self.markdown(pm),
+            comment=f":page_facing_up: Postmortem draft for *{pm.ref}*: {escape_mrkdwn(pm.title)}",
+        )
+
+    def shared(self, incident: IncidentView, file: FileRef, payload: dict[str, Any], key: object) -> Message:
+        name = escape_mrkdwn(f"{incident.channel_name or incident.ref.lower()}-postmortem.md")
+        where = f"<{file.permalink}|{name}>" if file.permalink else name
+        text = (
+            f":memo: The postmortem draft for *{incident.ref}* is ready: {where}. "
+            "Fill in the root cause, what went well and poorly, and the lessons."
+        )
+        event_payload = {
+            "incident_id": incident.id,
+            "incident": incident.ref,
+            "severity": incident.severity,
+            "status": incident.status,
+            "key": key,
+            "file_id": file.file_id,
+            "permalink": file.permalink,
+            "requested_by": payload.get("requested_by"),
+        }
+        return Message(text=text, event_type=EVENT_TYPE, event_payload=event_payload)

@@ -1,0 +1,422 @@
+"""Postmortem data: what a draft says about an incident, assembled once from its records, immutable."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import MappingProxyType
+from typing import Any
+
+from commands.incidents import Scheduled, incident_in_room
+from commands.jobs import UnitOfWorkFactory
+from commands.ports import Clock, IncidentSettings
+from commands.postmortem_steps import postmortem_job
+from commands.views import view_of
+from store.models import ActionItem, Incident, RoleAssignment, TimelineEvent
+
+COMMANDER = "commander"
+MITIGATED = "monitoring"
+
+Cadence = Callable[[str], timedelta]
+
+# Mentions the bot itself writes into timeline text (`<@U1>`, `<!subteam^S1>`, `<#C1|name>`).
+_MENTION = re.compile(
+    r"<(@[UW][A-Z0-9]+|#C[A-Z0-9]+|!subteam\^[A-Z0-9]+|!here|!channel|!everyone)(?:\|([^<>]*))?>"
+)
+# Any Slack markup, found in pinned messages, which are stored as Slack sent them.
+_MARKUP = re.compile(r"<([^<>]*)>")
+
+
+def _mention(match: re.Match[str]) -> str:
+    target, label = match.group(1), match.group(2)
+    if target.startswith("#"):
+        return "#" + (label or target[1:])
+    if target.startswith("!subteam^"):
+        name = label or target[len("!subteam^") :]
+        return name if name.startswith("@") else "@" + name
+    if target.startswith("!"):
+        return "@" + target[1:]
+    return "@" + (label or target[1:])
+
+
+def _markup(match: re.Match[str]) -> str:
+    inner = match.group(1)
+    mention = _MENTION.fullmatch(f"<{inner}>")
+    if mention is not None:
+        return _mention(mention)
+    target, _, label = inner.partition("|")
+    if target.startswith("!"):
+        return "@" + (label or target[1:].split("^")[0])
+    return f"{label} ({target})" if label and label != target else target
+
+
+def readable(text: str, *, slack_markup: bool = False) -> str:
+    """Text as a person would read it: mentions become @id, and Slack's own markup is unwrapped."""
+    if not slack_markup:
+        return _MENTION.sub(_mention, text)
+    text = _MARKUP.sub(_markup, text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One timeline event as recorded; `readable` is its text for people."""
+
+    id: int
+    kind: str
+    occurred_at: datetime
+    actor: str | None
+    text: str
+    permalink: str | None
+    message_channel: str | None
+    message_ts: str | None
+    data: Mapping[str, Any]
+
+    @property
+    def readable(self) -> str:
+        return readable(self.text, slack_markup=self.kind == "pinned")
+
+
+@dataclass(frozen=True)
+class SeverityPeriod:
+    """A severity and from when (and on whose word) it was in force."""
+
+    severity: str
+    since: datetime
+    by: str | None
+
+
+@dataclass(frozen=True)
+class RoleSpan:
+    """Who held a role from when until when; a handover ends one span and starts the next."""
+
+    role: str
+    user: str
+    assigned_by: str
+    assigned_at: datetime
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Update:
+    """A stakeholder update as posted, and whether it went out within the cadence owed at the time."""
+
+    occurred_at: datetime
+    by: str | None
+    text: str
+    status: str
+    severity: str
+    cadence: timedelta
+    due_by: datetime
+
+    @property
+    def within_cadence(self) -> bool:
+        return self.occurred_at <= self.due_by
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A message somebody kept: its author, words, own time, link, and who pinned it."""
+
+    occurred_at: datetime
+    author: str | None
+    text: str
+    permalink: str | None
+    pinned_by: str | None
+
+
+@dataclass(frozen=True)
+class Escalation:
+    occurred_at: datetime
+    by: str | None
+    from_severity: str
+    to_severity: str
+    users: tuple[str, ...]
+    groups: tuple[str, ...]
+    paged: tuple[str, ...]
+
+    @property
+    def severity_changed(self) -> bool:
+        return self.from_severity != self.to_severity
+
+
+@dataclass(frozen=True)
+class ActionItemRow:
+    id: int
+    text: str
+    owner: str | None
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Milestones:
+    """Declared; acknowledged (first commander); mitigated (first `monitoring`); resolved."""
+
+    declared: datetime
+    acknowledged: datetime | None
+    mitigated: datetime | None
+    resolved: datetime | None
+
+
+def _between(start: datetime | None, end: datetime | None) -> timedelta | None:
+    return end - start if start is not None and end is not None else None
+
+
+@dataclass(frozen=True)
+class Durations:
+    """Time from declaration to each milestone, and from mitigation to resolution; None until both exist."""
+
+    to_acknowledge: timedelta | None
+    to_mitigate: timedelta | None
+    to_resolve: timedelta | None
+    mitigated_to_resolved: timedelta | None
+
+    @classmethod
+    def of(cls, m: Milestones) -> Durations:
+        return cls(
+            to_acknowledge=_between(m.declared, m.acknowledged),
+            to_mitigate=_between(m.declared, m.mitigated),
+            to_resolve=_between(m.declared, m.resolved),
+            mitigated_to_resolved=_between(m.mitigated, m.resolved),
+        )
+
+
+@dataclass(frozen=True)
+class PostmortemData:
+    """Everything the draft and the JSON export say; built only from the incident's own records."""
+
+    id: int
+    title: str
+    description: str
+    status: str
+    private: bool
+    declared_by: str
+    channel_id: str | None
+    channel_name: str | None
+    severity: str
+    severity_history: tuple[SeverityPeriod, ...]
+    resolved_by: str | None
+    resolution_summary: str | None
+    milestones: Milestones
+    durations: Durations
+    roles: tuple[RoleSpan, ...]
+    timeline: tuple[Entry, ...]
+    updates: tuple[Update, ...]
+    pins: tuple[Pin, ...]
+    escalations: tuple[Escalation, ...]
+    action_items: tuple[ActionItemRow, ...]
+    participants: tuple[str, ...]
+
+    @property
+    def ref(self) -> str:
+        return f"INC-{self.id}"
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.milestones.resolved is not None
+
+    @property
+    def updates_within_cadence(self) -> int:
+        return sum(1 for u in self.updates if u.within_cadence)
+
+    @property
+    def initial_severity(self) -> str:
+        return self.severity_history[0].severity if self.severity_history else self.severity
+
+
+def _entry(e: TimelineEvent) -> Entry:
+    return Entry(
+        id=e.id,
+        kind=e.kind,
+        occurred_at=e.occurred_at,
+        actor=e.actor,
+        text=e.text,
+        permalink=e.permalink,
+        message_channel=e.message_channel,
+        message_ts=e.message_ts,
+        data=MappingProxyType(dict(e.data or {})),
+    )
+
+
+def _severity_history(incident: Incident, timeline: Sequence[Entry]) -> tuple[SeverityPeriod, ...]:
+    changes = [e for e in timeline if e.kind == "severity_changed"]
+    declared = next((e for e in timeline if e.kind == "declared"), None)
+    first = (
+        (declared.data.get("severity") if declared else None)
+        or (changes[0].data.get("from") if changes else None)
+        or incident.severity
+    )
+    history = [SeverityPeriod(str(first), incident.declared_at, incident.declared_by)]
+    history += [SeverityPeriod(str(e.data.get("to")), e.occurred_at, e.actor) for e in changes]
+    return tuple(history)
+
+
+def _updates(
+    timeline: Sequence[Entry], initial: str, declared_at: datetime, cadence: Cadence
+) -> list[Update]:
+    """Each update is owed by the due time the reminders used: one cadence after the declaration or the
+    previous update, restarted from a severity change with the new severity's cadence (snoozes ignored)."""
+    severity = initial
+    due = declared_at + cadence(initial)
+    updates: list[Update] = []
+    for e in timeline:
+        if e.kind == "severity_changed":
+            severity = str(e.data.get("to") or severity)
+            due = e.occurred_at + cadence(severity)
+        elif e.kind == "update_posted":
+            updates.append(
+                Update(
+                    occurred_at=e.occurred_at,
+                    by=e.actor,
+                    text=e.text,
+                    status=str(e.data.get("status", "")),
+                    severity=str(e.data.get("severity") or severity),
+                    cadence=cadence(severity),
+                    due_by=due,
+                )
+            )
+            due = e.occurred_at + cadence(severity)
+    return updates
+
+
+def _participants(
+    incident: Incident, timeline: Sequence[Entry], roles: Sequence[RoleSpan], items: Sequence[ActionItemRow]
+) -> tuple[str, ...]:
+    """Who declared, acted, held a role, wrote or pinned a message, or owns an action item; in order seen."""
+    seen: dict[str, None] = {incident.declared_by: None}
+    for e in timeline:
+        also = e.data.get("user") if e.kind == "role_assigned" else e.data.get("pinned_by")
+        for user in (e.actor, also if e.kind in ("role_assigned", "pinned") else None):
+            if user:
+                seen.setdefault(str(user), None)
+    for role in roles:
+        seen.setdefault(role.user, None)
+    for item in items:
+        for user in (item.owner, item.created_by):
+            if user:
+                seen.setdefault(user, None)
+    return tuple(seen)
+
+
+def assemble(
+    incident: Incident,
+    events: Iterable[TimelineEvent],
+    action_items: Iterable[ActionItem],
+    cadence: Cadence,
+) -> PostmortemData:
+    """Build the postmortem data; `cadence` is the update interval configured for a severity."""
+    timeline = tuple(sorted((_entry(e) for e in events), key=lambda e: (e.occurred_at, e.id)))
+    roles = tuple(_role(r) for r in incident.roles)
+    items = tuple(
+        ActionItemRow(id=i.id, text=i.text, owner=i.owner, created_by=i.created_by, created_at=i.created_at)
+        for i in action_items
+    )
+    history = _severity_history(incident, timeline)
+    commanders = [r.assigned_at for r in roles if r.role == COMMANDER]
+    mitigated = next(
+        (e.occurred_at for e in timeline if e.kind == "status_changed" and e.data.get("to") == MITIGATED),
+        None,
+    )
+    milestones = Milestones(
+        declared=incident.declared_at,
+        acknowledged=min(commanders) if commanders else None,
+        mitigated=mitigated,
+        resolved=incident.resolved_at,
+    )
+    return PostmortemData(
+        id=incident.id,
+        title=incident.title,
+        description=incident.description or "",
+        status=incident.status,
+        private=incident.private,
+        declared_by=incident.declared_by,
+        channel_id=incident.channel_id,
+        channel_name=incident.channel_name,
+        severity=incident.severity,
+        severity_history=history,
+        resolved_by=incident.resolved_by,
+        resolution_summary=incident.resolution_summary,
+        milestones=milestones,
+        durations=Durations.of(milestones),
+        roles=roles,
+        timeline=timeline,
+        updates=tuple(_updates(timeline, history[0].severity, incident.declared_at, cadence)),
+        pins=tuple(
+            Pin(
+                occurred_at=e.occurred_at,
+                author=e.actor,
+                text=e.readable,
+                permalink=e.permalink,
+                pinned_by=e.data.get("pinned_by"),
+            )
+            for e in timeline
+            if e.kind == "pinned"
+        ),
+        escalations=tuple(
+            Escalation(
+                occurred_at=e.occurred_at,
+                by=e.actor,
+                from_severity=str(e.data.get("from", "")),
+                to_severity=str(e.data.get("to", "")),
+                users=tuple(e.data.get("users") or ()),
+                groups=tuple(e.data.get("groups") or ()),
+                paged=tuple(e.data.get("paged") or ()),
+            )
+            for e in timeline
+            if e.kind == "escalated"
+        ),
+        action_items=items,
+        participants=_participants(incident, timeline, roles, items),
+    )
+
+
+def _role(r: RoleAssignment) -> RoleSpan:
+    return RoleSpan(
+        role=r.role, user=r.user_id, assigned_by=r.assigned_by, assigned_at=r.assigned_at, ended_at=r.ended_at
+    )
+
+
+def load_postmortem(
+    incident_id: int, *, uow: UnitOfWorkFactory, settings: IncidentSettings
+) -> PostmortemData | None:
+    """Read one incident's records in one transaction; None when there is no such incident."""
+    with uow() as tx:
+        incident = tx.incidents.get(incident_id)
+        if incident is None:
+            return None
+        return assemble(
+            incident,
+            tx.timeline.list_for(incident.id),
+            tx.action_items.list_for(incident.id),
+            settings.update_every,
+        )
+
+
+def incident_ids(*, uow: UnitOfWorkFactory, since: datetime | None = None) -> list[int]:
+    """Numbers of the incidents declared at or after `since` (all when None), oldest first."""
+    with uow() as tx:
+        return [i.id for i in tx.incidents.list_since(since)]
+
+
+def request_postmortem(
+    *,
+    user_id: str,
+    channel_id: str,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    settings: IncidentSettings,
+    lease: timedelta,
+) -> Scheduled:
+    """Schedule a fresh draft upload for the room's incident, open or resolved.
+
+    Raises NotInWarRoom.
+    """
+    now = clock.now()
+    with uow() as tx:
+        incident = incident_in_room(tx, channel_id)
+        job = tx.jobs.add(postmortem_job(incident.id, now, lease, requested_by=user_id))
+        tx.commit()
+        return Scheduled(view_of(incident, settings.severity_description(incident.severity)), job.id)

@@ -1,0 +1,128 @@
+"""`kill -9` at random points during declares, many times over: afterwards every room exists exactly once."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.emulator import SlackEmulator
+from store.db import make_engine, make_session_factory
+from store.models import SlackJob
+from store.uow import UnitOfWorkFactory
+from tests.scenario.test_serve_process import free_port, healthy, wait_until
+
+ROUNDS = 6
+DECLARES_PER_ROUND = 3
+SEED = 20240611
+
+
+@pytest.fixture
+def emulator() -> Iterator[SlackEmulator]:
+    with SlackEmulator() as emu:
+        emu.add_user("U1", name="alice")
+        emu.add_channel("incidents", members={"U1"})
+        # Slow enough that a kill lands between Slack calls and between a call and its record.
+        emu.set_latency(0.03)
+        yield emu
+
+
+def start(emu: SlackEmulator, database_url: str, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": emu.bot_token,
+        "SLACK_SIGNING_SECRET": emu.signing_secret,
+        "SLACK_API_URL": emu.api_url,
+        "DATABASE_URL": database_url,
+        "PORT": str(port),
+        "LOG_LEVEL": "ERROR",
+        "INCIDENTBOT_JOB_LEASE_SECONDS": "1.5",
+        "INCIDENTBOT_TICK_SECONDS": "0.2",
+    }
+    env.pop("SLACK_APP_TOKEN", None)
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env, stderr=subprocess.DEVNULL)
+    wait_until(lambda: healthy(f"http://127.0.0.1:{port}/healthz"))
+    return proc
+
+
+def declare_in_background(emu: SlackEmulator, url: str, title: str) -> threading.Thread:
+    def send() -> None:
+        # Killed while answering: Slack would show the user a timeout.
+        with contextlib.suppress(OSError):
+            emu.send_command(url, f"declare sev2 {title}")
+
+    thread = threading.Thread(target=send, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_kill_minus_nine_during_declares_leaves_every_incident_provisioned_once(
+    emulator: SlackEmulator, tmp_path: Path
+) -> None:
+    rng = random.Random(SEED)
+    database_url = f"sqlite:///{tmp_path / 'bot.db'}"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/slack/events"
+    for round_ in range(ROUNDS):
+        proc = start(emulator, database_url, port)
+        senders = [
+            declare_in_background(emulator, url, f"Outage {round_}-{n}") for n in range(DECLARES_PER_ROUND)
+        ]
+        time.sleep(rng.uniform(0.0, 0.8))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        for sender in senders:
+            sender.join(timeout=10)
+
+    engine = make_engine(database_url)
+    uow = UnitOfWorkFactory(make_session_factory(engine))
+
+    def all_provisioned() -> bool:
+        with uow() as tx:
+            incidents = tx.incidents.list_since()
+            return bool(incidents) and all(i.provisioned_at is not None for i in incidents)
+
+    proc = start(emulator, database_url, port)
+    try:
+        wait_until(all_provisioned, seconds=60)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+    with uow() as tx:
+        incidents = list(tx.incidents.list_since())
+        for incident in incidents:
+            tx.session.expunge(incident)
+        timelines = {i.id: Counter(e.kind for e in tx.timeline.list_for(i.id)) for i in incidents}
+        pending = sum(len(tx.jobs.pending_for(i.id)) for i in incidents)
+        resumed = tx.session.scalars(select(SlackJob.done_steps).where(SlackJob.attempts > 1)).all()
+    engine.dispose()
+    assert pending == 0
+    assert any(len(steps) > 0 for steps in resumed), "some kills landed part-way through a provisioning"
+    assert len(incidents) >= ROUNDS, "most declares were recorded before their kill"
+    channels = emulator.channels
+    announce = emulator.channel_by_name("incidents")
+    assert announce is not None
+    announced = Counter(m.metadata["event_payload"]["incident_id"] for m in announce.messages if m.metadata)
+    for incident in incidents:
+        rooms = [c for c in channels.values() if c.name.startswith(f"inc-{incident.id}-")]
+        assert [c.id for c in rooms] == [incident.channel_id], f"INC-{incident.id}: {[c.name for c in rooms]}"
+        room = rooms[0]
+        summaries = [m for m in room.messages if m.metadata.get("event_type") == "incident_declared"]
+        assert len(summaries) == 1 and summaries[0].ts in room.pins, f"INC-{incident.id} summary"
+        assert "U1" in room.members
+        assert incident.title in room.topic
+        assert announced[incident.id] == 1, f"INC-{incident.id} announced {announced[incident.id]} times"
+        for kind in ("declared", "room_created", "summary_posted", "summary_pinned", "announced"):
+            assert timelines[incident.id][kind] == 1, f"INC-{incident.id} {kind}: {timelines[incident.id]}"

@@ -1,0 +1,74 @@
+"""PostgreSQL stops: commands say "try again", nothing is half written, /healthz is 503, and it recovers."""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from bot.errors import TRY_AGAIN
+from bot.ids import ActionId
+from tests.reliability import payloads
+from tests.reliability.conftest import Rig, open_rig
+from tests.reliability.throwaway_postgres import Cluster, throwaway_cluster
+
+
+def _health(r: Rig) -> int:
+    try:
+        with urllib.request.urlopen(r.base_url + "/healthz", timeout=5) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+@pytest.fixture
+def cluster_rig() -> Iterator[tuple[Cluster, Rig]]:
+    with throwaway_cluster() as cluster:
+        for r in open_rig(cluster.url):
+            yield cluster, r
+
+
+def test_database_outage_is_reported_changes_nothing_and_heals(cluster_rig: tuple[Cluster, Rig]) -> None:
+    cluster, r = cluster_rig
+    r.command("declare sev2 Before the outage")
+    room = str(r.room(1).id)
+    summary_ts = r.emu.channels[room].messages[0].ts
+    assert _health(r) == 200
+
+    cluster.stop()
+    try:
+        assert _health(r) == 503
+        started = time.monotonic()
+        ack = r.command("declare sev1 During the outage", settle=False)
+        assert ack.status == 200 and time.monotonic() - started < 1.0, "the ack never waits on the database"
+        r.settle()
+        assert r.replies()[-1] == TRY_AGAIN
+        for text, channel in (("list", None), ("update identified Still down", room), ("note hi", room)):
+            assert r.command(text, channel=channel).status == 200
+            assert r.replies()[-1] == TRY_AGAIN, text
+        click = payloads.block_action(
+            r.emu, user="U2", channel=room, message_ts=summary_ts, action_id=ActionId.OPEN_UPDATE, value="1"
+        )
+        assert r.emu.send_interaction(r.url, click).status == 200
+        r.settle()
+        assert r.replies()[-1] == TRY_AGAIN
+        event = {"type": "reaction_added", "user": "U1", "reaction": "pushpin"}
+        event["item"] = {"type": "message", "channel": room, "ts": summary_ts}  # type: ignore[assignment]
+        assert r.emu.send_event(r.url, event).status == 200
+        r.settle()
+    finally:
+        cluster.start()
+
+    deadline = time.monotonic() + 15
+    while _health(r) != 200:
+        assert time.monotonic() < deadline, "the bot did not recover by itself"
+        time.sleep(0.2)
+    r.command("declare sev2 After the outage")
+    titles = [i.title for i in r.incidents()]
+    assert titles == ["Before the outage", "After the outage"], "nothing half written"
+    assert r.incident(2).provisioned_at is not None
+    assert r.timeline_kinds(1).count("update_posted") == 0 and "note" not in r.timeline_kinds(1)
+    assert len([c for c in r.emu.channels.values() if c.name.startswith("inc-")]) == 2

@@ -1,0 +1,126 @@
+"""`incidentbot export`: the markdown draft or a JSON record of one incident, or of many into a directory."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.config import IncidentConfig
+from bot.migrate import upgrade
+from commands.incidents import declare_incident
+from commands.parsing import AddActionItem, Declare
+from commands.timeline import add_action_item
+from store.db import make_engine, make_session_factory
+from store.uow import UnitOfWorkFactory
+
+
+class Clock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+
+@pytest.fixture
+def database(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[UnitOfWorkFactory]:
+    """Two incidents, declared a week apart (the second with an action item), and the CLI pointed at them."""
+    upgrade(sqlite_url)
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.delenv("INCIDENTBOT_CONFIG", raising=False)
+    engine = make_engine(sqlite_url)
+    uow = UnitOfWorkFactory(make_session_factory(engine))
+    for number, when in (
+        (1, datetime(2026, 1, 1, 12, tzinfo=UTC)),
+        (2, datetime(2026, 1, 8, 12, tzinfo=UTC)),
+    ):
+        declare_incident(
+            Declare(title=f"Incident {number}", severity="sev2"),
+            user_id="U1",
+            channel_id=None,
+            uow=uow,
+            clock=Clock(when),
+            settings=IncidentConfig(),
+            lease=timedelta(seconds=30),
+        )
+    with uow() as tx:
+        incident = tx.incidents.get(2)
+        assert incident is not None
+        incident.channel_id, incident.channel_name = "C2", "inc-2-incident-2"
+        tx.commit()
+    add_action_item(
+        AddActionItem(text="Add a canary", owner="U4"),
+        user_id="U2",
+        channel_id="C2",
+        uow=uow,
+        clock=Clock(datetime(2026, 1, 8, 13, tzinfo=UTC)),
+    )
+    try:
+        yield uow
+    finally:
+        engine.dispose()
+
+
+def test_markdown_to_stdout_and_to_a_file_are_the_same_bytes(
+    database: UnitOfWorkFactory, tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    assert main(["export", "INC-2"]) == 0
+    printed = capsysbinary.readouterr().out
+    assert main(["export", "inc-2", "-o", str(tmp_path / "draft.md")]) == 0
+    assert (tmp_path / "draft.md").read_bytes() == printed
+    text = printed.decode()
+    assert text.startswith("---\nid: INC-2\ntitle: Incident 2\n")
+    assert "# INC-2: Incident 2" in text and "- Add a canary · owner @U4" in text
+
+
+def test_json_record_with_utc_timestamps(database: UnitOfWorkFactory, tmp_path: Path) -> None:
+    out = tmp_path / "inc-2.json"
+    assert main(["export", "INC-2", "--format", "json", "-o", str(out)]) == 0
+    record = json.loads(out.read_text())
+    assert record["id"] == "INC-2" and record["declared_at"] == "2026-01-08T12:00:00Z"
+    assert record["status"] == "investigating" and record["resolved_at"] is None
+    assert record["action_items"] == [
+        {
+            "id": 1,
+            "text": "Add a canary",
+            "owner": "U4",
+            "created_by": "U2",
+            "created_at": "2026-01-08T13:00:00Z",
+        }
+    ]
+    assert [e["kind"] for e in record["timeline"]] == ["declared", "action_item"]
+    assert record["timeline"][1]["data"] == {"owner": "U4", "item": "Add a canary"}
+
+
+def test_unknown_incident_exits_1(database: UnitOfWorkFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", "INC-99"]) == 1
+    assert "INC-99 does not exist" in capsys.readouterr().err
+
+
+def test_export_all_writes_one_file_per_incident_since_a_date(
+    database: UnitOfWorkFactory, tmp_path: Path
+) -> None:
+    assert main(["export", "--all", "-o", str(tmp_path / "md")]) == 0
+    assert sorted(p.name for p in (tmp_path / "md").iterdir()) == ["INC-1.md", "INC-2.md"]
+    assert main(["export", "INC-1", "-o", str(tmp_path / "one.md")]) == 0
+    assert (tmp_path / "md" / "INC-1.md").read_bytes() == (tmp_path / "one.md").read_bytes()
+
+    assert (
+        main(["export", "--all", "--since", "2026-01-05", "--format", "json", "-o", str(tmp_path / "js")])
+        == 0
+    )
+    (only,) = (tmp_path / "js").iterdir()
+    assert only.name == "INC-2.json" and json.loads(only.read_text())["id"] == "INC-2"
+
+
+def test_unwritable_output_is_reported(
+    database: UnitOfWorkFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "file").write_text("x")
+    assert main(["export", "--all", "-o", str(tmp_path / "file")]) == 1
+    assert "cannot write the export" in capsys.readouterr().err

@@ -1,0 +1,233 @@
+"""The draft is valid CommonMark whose shape no user text can change, and operators can bring their own."""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+
+from bot.postmortem import PostmortemRenderer
+from commands.postmortem import PostmortemData, assemble
+from store.models import ActionItem, Incident, RoleAssignment, TimelineEvent
+
+START = datetime(2026, 3, 1, 13, 0, tzinfo=UTC)
+CADENCE = {"sev1": timedelta(minutes=15), "sev2": timedelta(minutes=30)}
+FRONT_MATTER_KEYS = [
+    "id",
+    "title",
+    "severity",
+    "severity_history",
+    "status",
+    "declared",
+    "acknowledged",
+    "mitigated",
+    "resolved",
+    "time_to_acknowledge",
+    "time_to_mitigate",
+    "time_to_resolve",
+    "mitigated_to_resolved",
+    "updates",
+    "updates_within_cadence",
+    "participants",
+]
+SECTIONS = [
+    "Summary",
+    "Impact",
+    "Timeline",
+    "Roles and handovers",
+    "Stakeholder updates",
+    "Pinned messages",
+    "Escalations",
+    "Action items",
+    "Root cause and contributing factors",
+    "What went well",
+    "What went poorly",
+    "Lessons",
+]
+
+
+def at(minutes: float) -> datetime:
+    return START + timedelta(minutes=minutes)
+
+
+def incident(text: str = "Rolled back", title: str = "Checkout is timing out") -> PostmortemData:
+    """A resolved incident in which `text` is every piece of user-written text."""
+    inc = Incident(
+        id=3,
+        title=title,
+        description=text,
+        severity="sev1",
+        status="resolved",
+        private=False,
+        declared_by="U1",
+        declared_at=START,
+        channel_id="C1",
+        channel_name="inc-3-checkout",
+        resolved_at=at(90),
+        resolved_by="U1",
+        resolution_summary=text,
+    )
+    inc.roles = [
+        RoleAssignment(
+            id=1, role="commander", user_id="U1", assigned_by="U1", assigned_at=at(2), ended_at=None
+        )
+    ]
+
+    def event(i: int, kind: str, minutes: float, body: str, **data: object) -> TimelineEvent:
+        return TimelineEvent(
+            id=i, kind=kind, actor="U2", text=body, occurred_at=at(minutes), data=data, permalink=None
+        )
+
+    events = [
+        event(1, "declared", 0, f"Declared sev2: {title}", severity="sev2"),
+        event(2, "role_assigned", 2, "Commander: <@U1>", role="commander", user="U1", previous=None),
+        event(3, "note", 10, text),
+        event(4, "update_posted", 20, text, status="identified", severity="sev2"),
+        event(5, "severity_changed", 40, "Severity: sev2 → sev1", **{"from": "sev2", "to": "sev1"}),
+        event(6, "escalated", 40, "Severity sev2 → sev1", **{"from": "sev2", "to": "sev1", "paged": ["U4"]}),
+        event(
+            7,
+            "status_changed",
+            60,
+            "Status: identified → monitoring",
+            **{"from": "identified", "to": "monitoring"},
+        ),
+        event(8, "update_posted", 61, text, status="monitoring", severity="sev1"),
+        event(9, "resolved", 90, f"Resolved: {text}"),
+    ]
+    events.append(
+        TimelineEvent(
+            id=10,
+            kind="pinned",
+            actor="U3",
+            text=text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),  # as Slack stores it
+            occurred_at=at(25),
+            permalink="https://example.slack.com/archives/C1/p1772370300000100",
+            data={"pinned_by": "U1"},
+        )
+    )
+    items = [ActionItem(id=1, text=text, owner="U4", created_by="U1", created_at=at(95))]
+    return assemble(inc, events, items, CADENCE.__getitem__)
+
+
+def renderer(override: Path | None = None, zone: str = "Europe/Berlin") -> PostmortemRenderer:
+    return PostmortemRenderer(zone=ZoneInfo(zone), override_dir=override)
+
+
+def split(markdown: str) -> tuple[dict[str, object], str]:
+    assert markdown.startswith("---\n")
+    front, body = markdown[4:].split("\n---\n", 1)
+    return yaml.safe_load(front), body
+
+
+def blocks(body: str) -> list[str]:
+    return [t.type for t in MarkdownIt("commonmark").parse(body) if t.nesting != -1 and t.type != "inline"]
+
+
+def test_draft_layout_times_and_cadence() -> None:
+    text = renderer().render(incident())
+    front, body = split(text)
+    assert list(front) == FRONT_MATTER_KEYS
+    assert front["declared"] == "2026-03-01T14:00:00+01:00", "front matter times are in the configured zone"
+    assert front["time_to_acknowledge"] == 120 and front["time_to_resolve"] == 5400
+    assert front["updates"] == 2 and front["updates_within_cadence"] == 1
+    assert front["severity_history"] == [
+        {"severity": "sev2", "since": "2026-03-01T14:00:00+01:00"},
+        {"severity": "sev1", "since": "2026-03-01T14:40:00+01:00"},
+    ]
+    tokens = MarkdownIt("commonmark").parse(body)
+    titles = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
+    assert titles == ["INC-3: Checkout is timing out", *SECTIONS]
+    assert "- 2026-03-01 14:10:00 CET · @U2 · Rolled back" in body
+    assert "late (due by 2026-03-01 14:55:00 CET)" in body, (
+        "after the escalation to sev1 at 14:40 the next update was owed within 15 minutes"
+    )
+    assert "[message](https://example.slack.com/archives/C1/p1772370300000100)" in body
+    assert text == renderer().render(incident()), "the same state renders the same bytes"
+
+
+USER_TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from("\n\r\t #`~-=*_<>&[]|!+.)(:0123456789\\\"'{}aZ\u00a0"),
+        st.characters(blacklist_categories=("Cs", "Cc")),
+    ),
+    max_size=60,
+)
+
+
+def _has_words(text: str) -> bool:
+    return any(line.strip() for line in text.splitlines())
+
+
+SHIPPED = renderer()
+REFERENCE = blocks(split(SHIPPED.render(incident("plain words", "plain title")))[1])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=USER_TEXT.filter(_has_words), title=USER_TEXT.filter(_has_words))
+@example(text="# h\n```\n~~~\n---\n===\n> q\n<div>x</div>\n    code\n1) one", title="a\n---\nid: INC-9\n...")
+def test_user_text_cannot_change_the_structure(text: str, title: str) -> None:
+    markdown = SHIPPED.render(incident(text, title))
+    front, body = split(markdown)
+    assert list(front) == FRONT_MATTER_KEYS and front["id"] == "INC-3" and front["title"] == title
+    assert blocks(body) == REFERENCE, "no heading, fence, list, quote, rule or HTML came from user text"
+    rendered = MarkdownIt("commonmark").render(body)
+    h1 = re.search(r"<h1>(.*)</h1>", rendered)
+    assert h1 is not None and "<" not in h1.group(1), "the title is text, never markup"
+    assert html.unescape(h1.group(1)).split() == f"INC-3: {title}".replace("\0", "\ufffd").split()
+
+
+def test_multiline_text_stays_in_its_list_item() -> None:
+    text = "first line\n# heading?\n```\n---\n1. one\n<div>\n\n- item"
+    body = split(renderer().render(incident(text)))[1]
+    rendered = MarkdownIt("commonmark").render(body)
+    assert "<pre>" not in rendered and "<div>" not in rendered and "<hr" not in rendered
+    assert (
+        "first line<br />\n# heading?<br />\n```<br />\n---<br />\n1. one<br />\n&lt;div&gt;<br />\n- item"
+        in (rendered)
+    )
+
+
+def test_operator_template_overrides_the_shipped_one(tmp_path: Path) -> None:
+    (tmp_path / "postmortem.md.j2").write_text(
+        "{{ front_matter }}\n# {{ pm.ref }} ({{ pm.updates | length }} updates)\n"
+    )
+    text = renderer(tmp_path).render(incident("a *b*"))
+    assert text.endswith("\n# INC-3 (2 updates)\n")
+
+
+@pytest.mark.parametrize(
+    ("template", "line"),
+    [
+        ("# {{ pm.ref }}\n\n{% if pm.title %}\nno endif\n", 4),
+        ("# {{ pm.ref }}\n\n{{ pm.no_such_field }}\n", 3),
+        ("# {{ pm.ref }}\n{{ pm.title | no_such_filter }}\n", 2),
+    ],
+)
+def test_broken_operator_template_is_named_and_the_shipped_one_used(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, template: str, line: int
+) -> None:
+    broken = tmp_path / "postmortem.md.j2"
+    broken.write_text(template)
+    with caplog.at_level(logging.ERROR, logger="bot.postmortem"):
+        text = renderer(tmp_path).render(incident())
+    assert text == renderer().render(incident()), "no postmortem is lost: the shipped template is used"
+    (record,) = caplog.records
+    assert str(broken) in record.getMessage() and f"line {line}" in record.getMessage()
+
+
+def test_render_benchmark_runs_at_a_toy_size() -> None:
+    from benchmarks.postmortem_render import measure
+
+    (row,) = measure([20], repeats=1)
+    assert row["events"] == 20 and row["render_seconds"] > 0 and row["join_seconds"] > 0
+    assert row["ratio"] == row["render_seconds"] / row["join_seconds"] and row["target_ratio"] == 10.0
