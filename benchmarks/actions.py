@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from benchmarks.harness import ApiCall, InProcessApp, Transaction
 from bot.emulator.state import Call
@@ -34,14 +34,42 @@ def list_open(app: InProcessApp) -> Callable[[], None]:
     return lambda: _ok(app.command("list"))
 
 
+def assign(app: InProcessApp) -> Callable[[], None]:
+    """Assign a commander in a fresh room: invite, briefing DM and summary edit are all on this path."""
+    room = app.declare()
+    return lambda: _ok(app.command("assign commander <@U2|bob>", channel=room))
+
+
+def update(app: InProcessApp) -> Callable[[], None]:
+    """A plain update (no status change), the kind stakeholders get every cadence."""
+    room = app.declare()
+    return lambda: _ok(app.command("update Rollback at 50%, errors falling", channel=room))
+
+
+def update_status(app: InProcessApp) -> Callable[[], None]:
+    """An update that also changes the status, so the topic and summary follow: update's heaviest form."""
+    room = app.declare()
+    return lambda: _ok(app.command("update identified Bad deploy of the cart service", channel=room))
+
+
+def escalate(app: InProcessApp) -> Callable[[], None]:
+    """Raise sev2 to sev1 and page a person and a two-member group: every step of escalate runs."""
+    room = app.declare()
+    return lambda: _ok(app.command("escalate sev1 <@U2|bob> <!subteam^S1|@db-oncall>", channel=room))
+
+
 ACTIONS: dict[str, Prepare] = {
     "declare": declare,
     "resolve": resolve,
     "status": status,
     "list": list_open,
+    "assign": assign,
+    "update": update,
+    "update with status": update_status,
+    "escalate": escalate,
 }
-# Being built elsewhere; each becomes one function above once its command exists.
-PENDING_ACTIONS = ("assign", "update", "escalate")
+# Actions whose command is not built yet; each becomes one function above once it exists.
+PENDING_ACTIONS: tuple[str, ...] = ()
 
 
 def _ok(status_code: int) -> None:
@@ -59,6 +87,7 @@ class ActionRecord:
     statements: list[str]
     transactions: list[Transaction]
     overlaps: int
+    shapes: list[str] = field(default_factory=list)
 
 
 def record_action(app: InProcessApp, name: str, repeats: int = 2) -> list[ActionRecord]:
@@ -79,6 +108,7 @@ def record_action(app: InProcessApp, name: str, repeats: int = 2) -> list[Action
                 statements=[kind for _, kind in rec.statements],
                 transactions=list(rec.transactions),
                 overlaps=len(rec.overlaps()),
+                shapes=list(rec.shapes),
             )
         )
     return records

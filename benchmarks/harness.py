@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import re
 import statistics
 import tempfile
 import threading
@@ -30,7 +31,9 @@ from bot.migrate import upgrade
 from bot.settings import Settings
 from bot.slack_chat import make_web_client
 
-USERS = {"U1": "alice", "U2": "bob", "U3": "carol"}
+USERS = {"U1": "alice", "U2": "bob", "U3": "carol", "U4": "dave"}
+# The user group escalate pages: usergroups.users.list resolves it to these members.
+PAGED_GROUP = ("S1", "db-oncall", ["U3", "U4"])
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -90,6 +93,8 @@ def start_emulator(config: IncidentConfig) -> tuple[SlackEmulator, str, str]:
     emu = SlackEmulator().start()
     for user, name in USERS.items():
         emu.add_user(user, name=name)
+    group_id, handle, members = PAGED_GROUP
+    emu.add_usergroup(group_id, handle=handle, users=members)
     existing = emu.channel_by_name("general")
     general = existing.id if existing else emu.add_channel("general", members=set(USERS))
     announce = emu.add_channel(config.announce_channel, members=set(USERS))
@@ -145,6 +150,16 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float = 30.0) 
         conn.close()
 
 
+_TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE)\s+\"?(\w+)", re.IGNORECASE)
+
+
+def shape(statement: str) -> str:
+    """A statement's kind and first table ("SELECT incidents"): enough to see which reads repeat."""
+    kind = statement.split(None, 1)[0].upper()
+    found = _TABLE.search(statement)
+    return f"{kind} {found.group(1)}" if found else kind
+
+
 @dataclass(frozen=True)
 class ApiCall:
     """One Web API call as the bot's client made it (retries inside it included)."""
@@ -172,6 +187,8 @@ class Recorder:
     """Statements, transactions and Web API calls of the app, timestamped on one clock for overlap checks."""
 
     statements: list[tuple[float, str]] = field(default_factory=list)
+    # "SELECT slack_jobs", "INSERT timeline_events": kind plus table, so a finding can name what repeats.
+    shapes: list[str] = field(default_factory=list)
     transactions: list[Transaction] = field(default_factory=list)
     api_calls: list[ApiCall] = field(default_factory=list)
     _open: dict[int, tuple[float, int, int]] = field(default_factory=dict)
@@ -181,6 +198,7 @@ class Recorder:
         """Forget everything recorded so far (between measured actions)."""
         with self._lock:
             self.statements.clear()
+            self.shapes.clear()
             self.transactions.clear()
             self.api_calls.clear()
 
@@ -216,6 +234,7 @@ class Recorder:
     def _statement(self, conn: Any, cursor: Any, statement: str, *_: Any) -> None:
         with self._lock:
             self.statements.append((time.perf_counter(), statement.split(None, 1)[0].upper()))
+            self.shapes.append(shape(statement))
             key = id(conn)
             if key in self._open:
                 started, thread, count = self._open[key]

@@ -11,7 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import ack_latency, api_calls, client_overhead, db_work, end_to_end, memory
+from benchmarks import (
+    ack_latency,
+    api_calls,
+    client_overhead,
+    db_work,
+    end_to_end,
+    memory,
+    postmortem_render,
+    scheduler_tick,
+)
 from benchmarks.actions import ACTIONS, record_action
 from benchmarks.harness import bench_config, database, in_process_app, start_emulator, workdir
 from benchmarks.report import PENDING, Finding, Section, render, write
@@ -34,6 +43,10 @@ class Sizes:
     memory_rounds: int
     ack_concurrency: tuple[int, ...] = ack_latency.CONCURRENCY
     ack_latencies: tuple[float, ...] = ack_latency.LATENCIES
+    tick_open: tuple[int, ...] = scheduler_tick.OPEN_SIZES
+    tick_rounds: int = 5
+    postmortem_events: tuple[int, ...] = postmortem_render.DEFAULT_SIZES
+    postmortem_repeats: int = 7
 
 
 FULL = Sizes(
@@ -53,23 +66,25 @@ QUICK = Sizes(
     client_block=10,
     memory_total=1_000,
     memory_rounds=4,
+    tick_rounds=2,
+    postmortem_repeats=2,
 )
 
 
-def pending_section() -> Section:
-    """Rows for what the issue asks for but the product cannot do yet, so the gap stays visible."""
-    rows = [
-        ("scheduler tick", "tick cost with many incidents owing reminders", "reminders are being built"),
-        ("postmortem render", "render time of a long timeline", "postmortems are not built"),
-        ("update / assign / escalate", "calls, statements, end to end", "commands are being built"),
-    ]
+# What the issue asks for but the product cannot do yet, as (what, target, why): empty once all is built.
+PENDING_ROWS: list[tuple[str, str, str]] = []
+
+
+def pending_section() -> Section | None:
+    """Rows for what cannot be measured yet, so the gap stays visible; None when everything is measured."""
+    if not PENDING_ROWS:
+        return None
     return Section(
         "Not yet measurable",
         "Each becomes one function: an action in `benchmarks/actions.py::ACTIONS` (its budgets in "
         "`api_calls.BUDGETS` / `db_work.STATEMENT_BUDGETS`), or one measurement module called from "
-        "`benchmarks/run.py::MEASUREMENTS` (the scheduler tick: declare N incidents with due reminders, "
-        "then time `bot.runtime.tick()` and count its statements with the same recorder).",
-        findings=[Finding(what, target, "-", PENDING, why) for what, target, why in rows],
+        "`benchmarks/run.py::MEASUREMENTS`.",
+        findings=[Finding(what, target, "-", PENDING, why) for what, target, why in PENDING_ROWS],
     )
 
 
@@ -110,11 +125,27 @@ def overhead(sizes: Sizes) -> list[Section]:
         emu.stop()
 
 
+def scheduler(db_url: str, sizes: Sizes, backend: str) -> list[Section]:
+    """The reminder tick on SQLite always, and also on PostgreSQL when the run has a server."""
+    if backend == "SQLite":
+        return [scheduler_tick.measure([(backend, db_url)], sizes.tick_open, sizes.tick_rounds)]
+    with workdir() as wd, database(None, wd) as sqlite_url:
+        targets = [("SQLite", sqlite_url), (backend, db_url)]
+        return [scheduler_tick.measure(targets, sizes.tick_open, sizes.tick_rounds)]
+
+
+def postmortem(sizes: Sizes) -> list[Section]:
+    """Rendering needs no database or Slack: the timeline is built in memory."""
+    return [postmortem_render.section(sizes.postmortem_events, sizes.postmortem_repeats)]
+
+
 Measurement = Callable[[str, Sizes, str], list[Section]]
 MEASUREMENTS: dict[str, Measurement] = {
     "per action": per_action,
     "client overhead": lambda _url, sizes, _backend: overhead(sizes),
     "served": served,
+    "scheduler tick": scheduler,
+    "postmortem render": lambda _url, sizes, _backend: postmortem(sizes),
 }
 
 
@@ -131,7 +162,9 @@ def run(sizes: Sizes, postgres: str | None, mode: str, only: list[str] | None = 
             with database(postgres, wd) as url:
                 sections += fn(url, sizes, backend)
             print(f"{name}: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-    sections.append(pending_section())
+    pending = pending_section()
+    if pending is not None:
+        sections.append(pending)
     return render(sections, mode=mode, database=backend, elapsed=time.perf_counter() - started)
 
 

@@ -91,10 +91,11 @@ def declare(rt: Runtime, cmd: Declare, caller: Caller, description: str = "") ->
         description=description,
     )
     ref = scheduled.incident.ref
-    if rt.run_job(scheduled.job_id):
-        with rt.uow() as tx:
-            incident = tx.incidents.get(scheduled.incident.id)
-            room = channel_link(incident.channel_id if incident else None)
+    assert scheduled.job_id is not None, "a declaration always has a provisioning job"
+    # Freshly recorded and claimed by us: run it without reading it back.
+    provisioned = rt.runner.run_fresh(scheduled.job_id, "provision", scheduled.incident)
+    if provisioned is not None:
+        room = channel_link(provisioned.incident.channel_id)
         caller.reply(f":rotating_light: Declared *{ref}*: {escape(cmd.title)}. War room: {room}")
     else:
         caller.reply(

@@ -22,7 +22,7 @@ from bot.runtime import Runtime
 from bot.scheduler import start_ticker
 from bot.settings import Settings
 from bot.slack_chat import SlackChat, make_web_client
-from commands.jobs import JobRunner
+from commands.job_runner import JobRunner
 from commands.ports import Clock, SystemClock
 from commands.postmortem_steps import postmortem_plans
 from commands.provisioning import PLANS
@@ -54,6 +54,7 @@ class IncidentBot:
             self.scheduler.shutdown(wait=True)
             self.scheduler = None
         self.runtime.executor.shutdown(wait=True)
+        self.runtime.runner.close()
         self.engine.dispose()
 
 

@@ -16,7 +16,7 @@ from bot.maintenance import expire_deliveries
 from bot.presenter import SlackPresenter
 from bot.slack_chat import SlackChat
 from commands import reminders
-from commands.jobs import JobRunner
+from commands.job_runner import JobRunner
 from commands.ports import Clock
 from store.uow import UnitOfWorkFactory
 

@@ -57,6 +57,7 @@ def declare_incident(
                 declared_in=channel_id,
                 next_update_due_at=now + settings.update_every(severity),
                 commander_due_at=now + settings.commander_timeout(severity),
+                roles=[],  # known empty: no lazy load when the snapshot is taken
             )
         )
         tx.timeline.add(
@@ -70,8 +71,9 @@ def declare_incident(
             )
         )
         job = tx.jobs.add(new_job("provision", incident.id, now, lease))
+        scheduled = Scheduled(view_of(incident, settings.severity_description(severity)), job.id)
         tx.commit()
-        return Scheduled(view_of(incident, settings.severity_description(severity)), job.id)
+        return scheduled
 
 
 def incident_in_room(tx: SqlUnitOfWork, channel_id: str, *, for_update: bool = False) -> Incident:

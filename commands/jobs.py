@@ -1,4 +1,4 @@
-"""Durable Slack side effects: a job lists its steps, records each result once, and resumes after failures."""
+"""Durable Slack side effects: a job lists its steps, whose results are recorded once; see job_runner."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from commands.ports import Chat, Clock, IncidentSettings, PostRef, Presenter
-from commands.views import IncidentView, view_of
-from store.models import BotPost, SlackJob, TimelineEvent
+from commands.views import IncidentView
+from store.models import SlackJob
 from store.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,36 @@ class StepContext:
 _VIEW_FIELDS = {f.name for f in fields(IncidentView)}
 
 Step = Callable[[StepContext], Outcome]
-Plan = list[tuple[str, Step]]
+
+
+@dataclass(frozen=True)
+class Parallel:
+    """Steps that depend on nothing but what came before them: run concurrently, one Slack round trip."""
+
+    steps: tuple[tuple[str, Step], ...]
+
+    def __init__(self, *steps: tuple[str, Step]) -> None:
+        object.__setattr__(self, "steps", tuple(steps))
+
+
+Plan = list[tuple[str, Step] | Parallel]
+
+
+def stages(plan: Plan) -> list[tuple[tuple[str, Step], ...]]:
+    """The plan as a list of stages; a stage's steps may run at once."""
+    return [entry.steps if isinstance(entry, Parallel) else (entry,) for entry in plan]
+
+
+def merge(outcomes: list[Outcome]) -> Outcome:
+    """Fold step outcomes (in plan order) into one record."""
+    columns: dict[str, Any] = {}
+    posts: list[tuple[str, PostRef]] = []
+    events: list[tuple[str, str]] = []
+    for outcome in outcomes:
+        columns.update(outcome.incident)
+        posts += outcome.all_posts()
+        events += outcome.events
+    return Outcome(incident=columns, events=events, more_posts=tuple(posts))
 
 
 def backoff(attempts: int) -> timedelta:
@@ -96,159 +125,3 @@ def new_job(
         claimed_until=now + lease,
         created_at=now,
     )
-
-
-class JobRunner:
-    """Run jobs by plan: claim, skip recorded steps, record each new result in its own transaction."""
-
-    def __init__(
-        self,
-        *,
-        uow: UnitOfWorkFactory,
-        chat: Chat,
-        presenter: Presenter,
-        settings: IncidentSettings,
-        clock: Clock,
-        plans: dict[str, Plan],
-        lease: timedelta = timedelta(seconds=60),
-    ) -> None:
-        self.uow = uow
-        self.chat = chat
-        self.presenter = presenter
-        self.settings = settings
-        self.clock = clock
-        self.plans = plans
-        self.lease = lease
-
-    def run(self, job_id: int, *, claimed: bool = False) -> bool:
-        """Run one job to completion or schedule its retry; False when another worker holds it."""
-        ctx = self._load(job_id, claimed=claimed)
-        if ctx is None:
-            return False
-        try:
-            for name, step in self.plans[ctx.kind]:
-                if name in ctx.done:
-                    continue
-                outcome = step(ctx)
-                self._record(job_id, name, outcome)
-                ctx = ctx.after(outcome)
-            self._finish(job_id)
-            return True
-        except PartialProgress as partial:
-            self._record(job_id, None, partial.outcome)
-            self._retry_later(job_id, ctx.attempts, partial.cause)
-            return False
-        except Exception as exc:  # the job's durable retry is the handler: nothing may be lost
-            self._retry_later(job_id, ctx.attempts, exc)
-            return False
-
-    def sweep(self, limit: int = 100) -> int:
-        """Run the jobs that are due; the cost follows what is due, not what exists."""
-        with self.uow() as uow:
-            ids = uow.jobs.due_ids(self.clock.now(), limit)
-        return sum(1 for job_id in ids if self.run(job_id))
-
-    def _load(self, job_id: int, *, claimed: bool) -> StepContext | None:
-        now = self.clock.now()
-        with self.uow() as uow:
-            if not claimed and not uow.jobs.claim(job_id, now, self.lease):
-                return None
-            job = uow.jobs.get(job_id)
-            if job is None or job.finished_at is not None:
-                uow.commit()
-                return None
-            earlier = [j for j in uow.jobs.pending_for(job.incident_id) if j.id < job.id]
-            if earlier:
-                # Side effects of one incident happen in the order they were asked for.
-                job.due_at, job.claimed_until = now + timedelta(seconds=1), None
-                uow.commit()
-                return None
-            incident = uow.incidents.get(job.incident_id)
-            assert incident is not None, "jobs cascade with their incident"
-            posts = {p.purpose: PostRef(p.channel_id, p.ts) for p in uow.posts.list_for(incident.id)}
-            ctx = StepContext(
-                job_id=job.id,
-                kind=job.kind,
-                payload=dict(job.payload),
-                attempts=job.attempts,
-                done=tuple(job.done_steps),
-                incident=view_of(incident, self.settings.severity_description(incident.severity)),
-                posts=posts,
-                chat=self.chat,
-                presenter=self.presenter,
-                settings=self.settings,
-                clock=self.clock,
-            )
-            uow.commit()
-            return ctx
-
-    def _record(self, job_id: int, name: str | None, outcome: Outcome) -> None:
-        now = self.clock.now()
-        with self.uow() as uow:
-            job = uow.jobs.get(job_id)
-            assert job is not None
-            if name is not None:
-                job.done_steps = [*job.done_steps, name]
-            if job.finished_at is None and job.claimed_until is not None:
-                # Each recorded step renews the lease, so only a single step outlasting it lets a
-                # restarted replica's tick take the job over.
-                job.claimed_until = now + self.lease
-            if outcome.incident:
-                incident = uow.incidents.get(job.incident_id)
-                assert incident is not None
-                for column, value in outcome.incident.items():
-                    setattr(incident, column, value)
-            for purpose, ref in outcome.all_posts():
-                uow.posts.add(
-                    BotPost(
-                        incident_id=job.incident_id,
-                        purpose=purpose,
-                        channel_id=ref.channel,
-                        ts=ref.ts,
-                        posted_at=now,
-                    )
-                )
-            for kind, text in outcome.events:
-                uow.timeline.add(
-                    TimelineEvent(
-                        incident_id=job.incident_id, kind=kind, actor=None, text=text, occurred_at=now
-                    )
-                )
-            uow.commit()
-
-    def _finish(self, job_id: int) -> None:
-        with self.uow() as uow:
-            job = uow.jobs.get(job_id)
-            assert job is not None
-            job.due_at, job.claimed_until, job.finished_at, job.last_error = (
-                None,
-                None,
-                self.clock.now(),
-                None,
-            )
-            uow.commit()
-
-    def _retry_later(self, job_id: int, attempts: int, exc: Exception) -> None:
-        reason = f"{type(exc).__name__}: {exc}"[:500]
-        log.warning("job %s attempt %s failed (%s); will retry", job_id, attempts, type(exc).__name__)
-        if not _is_expected(exc):
-            log.exception("job %s failed unexpectedly", job_id)
-        now = self.clock.now()
-        with self.uow() as uow:
-            job = uow.jobs.get(job_id)
-            if job is None:
-                return
-            job.last_error = reason
-            job.claimed_until = None
-            if attempts >= MAX_ATTEMPTS:
-                log.error("job %s gave up after %s attempts", job_id, attempts)
-                job.due_at = None
-            else:
-                job.due_at = now + backoff(attempts)
-            uow.commit()
-
-
-def _is_expected(exc: Exception) -> bool:
-    from commands.errors import ChannelNotFound, ChatUnavailable
-
-    return isinstance(exc, ChatUnavailable | ChannelNotFound)

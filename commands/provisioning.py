@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from commands.errors import ChannelNotFound, ChatUnavailable, NameTaken
-from commands.jobs import Outcome, Plan, StepContext
+from commands.jobs import Outcome, Parallel, Plan, StepContext
 from commands.ports import Message, PostRef
 from commands.text import channel_name
 
@@ -130,19 +130,24 @@ def refresh_summary(ctx: StepContext) -> Outcome:
 
 
 PLANS: dict[str, Plan] = {
+    # Everything needs the room; then four independent calls at once; the pin needs the summary.
     "provision": [
         ("create_room", create_room),
-        ("invite_declarer", invite_declarer),
-        ("set_topic", set_topic),
-        ("post_summary", post_summary),
+        Parallel(
+            ("invite_declarer", invite_declarer),
+            ("set_topic", set_topic),
+            ("post_summary", post_summary),
+            ("announce", announce),
+        ),
         ("pin_summary", pin_summary),
-        ("announce", announce),
         ("mark_provisioned", mark_provisioned),
     ],
     "resolve": [
-        ("post_resolution", post_resolution),
-        ("announce_resolution", announce_resolution),
-        ("refresh_summary", refresh_summary),
-        ("set_topic", set_topic),
+        Parallel(
+            ("post_resolution", post_resolution),
+            ("announce_resolution", announce_resolution),
+            ("refresh_summary", refresh_summary),
+            ("set_topic", set_topic),
+        ),
     ],
 }

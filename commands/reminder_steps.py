@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from commands.jobs import Outcome, Plan, StepContext
+from commands.jobs import Outcome, Parallel, Plan, StepContext
 from commands.provisioning import announce_message, post_once
 from commands.reminders import ReminderPresenter
 from commands.response_steps import direct_message_each
@@ -46,9 +46,11 @@ def post_commander_reminder(ctx: StepContext) -> Outcome:
 
 REMINDER_PLANS: dict[str, Plan] = {
     "reminder": [
-        ("post_reminder", post_reminder),
-        ("dm_leads", dm_leads),
-        ("announce_overdue", announce_overdue),
+        Parallel(
+            ("post_reminder", post_reminder),
+            ("dm_leads", dm_leads),
+            ("announce_overdue", announce_overdue),
+        ),
     ],
     "commander_reminder": [("post_commander_reminder", post_commander_reminder)],
 }

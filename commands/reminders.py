@@ -21,8 +21,9 @@ from commands.incidents import RESOLVED, current_roles, incident_in_room
 from commands.jobs import UnitOfWorkFactory, new_job
 from commands.ports import Clock, IncidentSettings, Message
 from commands.views import IncidentView
-from store.models import TimelineEvent
+from store.models import Incident, SlackJob, TimelineEvent
 from store.reminder_queries import ReminderRepository
+from store.uow import SqlUnitOfWork
 
 SNOOZE_CHOICES = {"15m": timedelta(minutes=15), "30m": timedelta(minutes=30), "1h": timedelta(hours=1)}
 
@@ -62,84 +63,91 @@ class TickResult:
 def tick(
     *, uow: UnitOfWorkFactory, clock: Clock, settings: ReminderSettings, lease: timedelta, limit: int = 100
 ) -> TickResult:
-    """Claim each due reminder once (across replicas) and record its job; cost follows what is due."""
+    """Claim each due reminder once (across replicas) and record its job, all in one transaction.
+
+    The cost follows what is due: two indexed reads when nothing is, and per due incident one
+    conditional UPDATE plus its share of two multi-row INSERTs.
+    """
     now = clock.now()
     with uow() as tx:
         repo = ReminderRepository(tx.session)
         due_updates = repo.due_updates(now, limit)
         due_commanders = repo.due_commander_checks(now, limit)
-    jobs = [j for j in (_claim_update(uow, clock, settings, lease, i, seen) for i, seen in due_updates) if j]
-    jobs += [j for j in (_claim_commander(uow, clock, lease, i, seen) for i, seen in due_commanders) if j]
-    return TickResult(job_ids=jobs, due=len(due_updates) + len(due_commanders))
+        if not due_updates and not due_commanders:
+            return TickResult(job_ids=[], due=0)
+        incidents = {i.id: i for i in tx.incidents.get_many([i for i, _ in due_updates + due_commanders])}
+        jobs: list[SlackJob] = []
+        for incident_id, seen in due_updates:
+            job = _claim_update(tx, settings, lease, now, incidents.get(incident_id), seen)
+            if job is not None:
+                jobs.append(job)
+        for incident_id, seen in due_commanders:
+            job = _claim_commander(tx, lease, now, incidents.get(incident_id), seen)
+            if job is not None:
+                jobs.append(job)
+        tx.session.add_all(jobs)
+        tx.commit()
+        return TickResult(job_ids=[j.id for j in jobs], due=len(due_updates) + len(due_commanders))
 
 
 def _claim_update(
-    uow: UnitOfWorkFactory,
-    clock: Clock,
+    tx: SqlUnitOfWork,
     settings: ReminderSettings,
     lease: timedelta,
-    incident_id: int,
+    now: datetime,
+    incident: Incident | None,
     seen: datetime,
-) -> int | None:
-    now = clock.now()
-    with uow() as tx:
-        incident = tx.incidents.get(incident_id)
-        if incident is None or incident.status == RESOLVED:
-            return None
-        count = incident.reminders_since_update + 1  # read before the claim's UPDATE syncs the session
-        # However late we are (a restart, a slow tick), one reminder now and the next a full cadence later.
-        if not ReminderRepository(tx.session).claim_update(
-            incident_id, seen, now + settings.update_every(incident.severity)
-        ):
-            return None
-        roles = current_roles(incident)
-        payload = {
-            "due": seen.isoformat(),
-            "count": count,
-            "target": reminder_target(roles, incident.declared_by),
-            "escalate": escalates(count, settings.escalate_after(incident.severity)),
-            "commander": roles.get("commander"),
-            "comms": roles.get("comms"),
-            "last_update_at": incident.last_update_at.isoformat() if incident.last_update_at else None,
-        }
-        tx.timeline.add(
-            TimelineEvent(
-                incident_id=incident_id,
-                kind="reminder_sent",
-                actor=None,
-                text=f"Update reminder #{count}" + (" (escalated)" if payload["escalate"] else ""),
-                occurred_at=now,
-                data={"due": seen.isoformat(), "count": count},
-            )
+) -> SlackJob | None:
+    if incident is None:
+        return None
+    repo = ReminderRepository(tx.session)
+    if incident.status == RESOLVED:
+        repo.claim_update(incident.id, seen, None)  # a stale due time must not be read on every tick
+        return None
+    count = incident.reminders_since_update + 1  # read before the claim's UPDATE syncs the session
+    # However late we are (a restart, a slow tick), one reminder now and the next a full cadence later.
+    if not repo.claim_update(incident.id, seen, now + settings.update_every(incident.severity)):
+        return None
+    roles = current_roles(incident)
+    payload = {
+        "due": seen.isoformat(),
+        "count": count,
+        "target": reminder_target(roles, incident.declared_by),
+        "escalate": escalates(count, settings.escalate_after(incident.severity)),
+        "commander": roles.get("commander"),
+        "comms": roles.get("comms"),
+        "last_update_at": incident.last_update_at.isoformat() if incident.last_update_at else None,
+    }
+    tx.timeline.add(
+        TimelineEvent(
+            incident_id=incident.id,
+            kind="reminder_sent",
+            actor=None,
+            text=f"Update reminder #{count}" + (" (escalated)" if payload["escalate"] else ""),
+            occurred_at=now,
+            data={"due": seen.isoformat(), "count": count},
         )
-        job = tx.jobs.add(new_job("reminder", incident_id, now, lease, payload))
-        tx.commit()
-        return job.id
+    )
+    return new_job("reminder", incident.id, now, lease, payload)
 
 
 def _claim_commander(
-    uow: UnitOfWorkFactory, clock: Clock, lease: timedelta, incident_id: int, seen: datetime
-) -> int | None:
-    now = clock.now()
-    with uow() as tx:
-        if not ReminderRepository(tx.session).claim_commander_check(incident_id, seen):
-            return None
-        incident = tx.incidents.get(incident_id)
-        if incident is None or incident.status == RESOLVED or "commander" in current_roles(incident):
-            tx.commit()
-            return None
-        tx.timeline.add(
-            TimelineEvent(
-                incident_id=incident_id,
-                kind="commander_reminder",
-                actor=None,
-                text="Asked for a commander",
-                occurred_at=now,
-            )
+    tx: SqlUnitOfWork, lease: timedelta, now: datetime, incident: Incident | None, seen: datetime
+) -> SlackJob | None:
+    if incident is None or not ReminderRepository(tx.session).claim_commander_check(incident.id, seen):
+        return None
+    if incident.status == RESOLVED or "commander" in current_roles(incident):
+        return None
+    tx.timeline.add(
+        TimelineEvent(
+            incident_id=incident.id,
+            kind="commander_reminder",
+            actor=None,
+            text="Asked for a commander",
+            occurred_at=now,
         )
-        job = tx.jobs.add(new_job("commander_reminder", incident_id, now, lease, {"due": seen.isoformat()}))
-        tx.commit()
-        return job.id
+    )
+    return new_job("commander_reminder", incident.id, now, lease, {"due": seen.isoformat()})
 
 
 def snooze(

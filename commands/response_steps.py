@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from commands.jobs import Outcome, PartialProgress, Plan, Step, StepContext
+from commands.jobs import Outcome, Parallel, PartialProgress, Plan, Step, StepContext
 from commands.ports import Message, PostRef
 from commands.provisioning import announce_message, post_once, refresh_summary, set_topic
 
@@ -45,13 +45,13 @@ def announce_update(ctx: StepContext) -> Outcome:
     )
 
 
-def topic_if(flag: str) -> Step:
-    """Reset the topic only when the payload says what it shows has changed."""
+def only_if(flag: str, step: Step) -> Step:
+    """Run a step only when the payload says what it shows has changed."""
 
-    def step(ctx: StepContext) -> Outcome:
-        return set_topic(ctx) if ctx.payload.get(flag) else Outcome()
+    def conditional(ctx: StepContext) -> Outcome:
+        return step(ctx) if ctx.payload.get(flag) else Outcome()
 
-    return step
+    return conditional
 
 
 def invite_paged(ctx: StepContext) -> Outcome:
@@ -99,22 +99,29 @@ def announce_escalation(ctx: StepContext) -> Outcome:
 
 RESPONSE_PLANS: dict[str, Plan] = {
     "assign": [
-        ("invite_assignee", invite_assignee),
-        ("brief_assignee", brief_assignee),
-        ("refresh_summary", refresh_summary),
+        Parallel(
+            ("invite_assignee", invite_assignee),
+            ("brief_assignee", brief_assignee),
+            ("refresh_summary", refresh_summary),
+        ),
     ],
     "update": [
-        ("post_update", post_update_in_room),
-        ("announce_update", announce_update),
-        ("refresh_summary", refresh_summary),
-        ("set_topic", topic_if("status_changed")),
+        Parallel(
+            ("post_update", post_update_in_room),
+            ("announce_update", announce_update),
+            # The summary and topic show the status, not the update's words.
+            ("refresh_summary", only_if("status_changed", refresh_summary)),
+            ("set_topic", only_if("status_changed", set_topic)),
+        ),
     ],
     "escalate": [
         ("invite_paged", invite_paged),
-        ("page_people", page_people),
-        ("post_escalation", post_escalation_in_room),
-        ("announce_escalation", announce_escalation),
-        ("refresh_summary", refresh_summary),
-        ("set_topic", topic_if("severity_changed")),
+        Parallel(
+            ("page_people", page_people),
+            ("post_escalation", post_escalation_in_room),
+            ("announce_escalation", announce_escalation),
+            ("refresh_summary", only_if("severity_changed", refresh_summary)),
+            ("set_topic", only_if("severity_changed", set_topic)),
+        ),
     ],
 }

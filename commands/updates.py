@@ -84,5 +84,5 @@ def last_update(*, channel_id: str, uow: UnitOfWorkFactory) -> tuple[str, str]:
     """The room incident's latest update message and its current status, to pre-fill the update form."""
     with uow() as tx:
         incident = incident_in_room(tx, channel_id)
-        updates = [e for e in tx.timeline.list_for(incident.id) if e.kind == "update_posted"]
-        return (updates[-1].text if updates else "", incident.status)
+        latest = tx.timeline.latest(incident.id, "update_posted")
+        return (latest.text if latest is not None else "", incident.status)

@@ -25,7 +25,7 @@ class ReminderRepository:
         )
         return [(row[0], row[1]) for row in self.session.execute(stmt) if row[1] is not None]
 
-    def claim_update(self, incident_id: int, seen: datetime, next_due: datetime) -> bool:
+    def claim_update(self, incident_id: int, seen: datetime, next_due: datetime | None) -> bool:
         stmt = (
             update(Incident)
             .where(Incident.id == incident_id, Incident.next_update_due_at == seen)

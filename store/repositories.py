@@ -38,6 +38,13 @@ class IncidentRepository:
             stmt = stmt.with_for_update(of=Incident)
         return self.session.scalars(stmt).first()
 
+    def get_many(self, ids: Sequence[int]) -> Sequence[Incident]:
+        """Several incidents with their roles in two queries, whatever their number."""
+        if not ids:
+            return []
+        stmt = select(Incident).where(Incident.id.in_(set(ids))).options(selectinload(Incident.roles))
+        return self.session.scalars(stmt).all()
+
     def get_by_channel(self, channel_id: str, *, for_update: bool = False) -> Incident | None:
         stmt = select(Incident).where(Incident.channel_id == channel_id).options(selectinload(Incident.roles))
         if for_update:
@@ -85,6 +92,15 @@ class TimelineRepository:
             .order_by(TimelineEvent.occurred_at, TimelineEvent.id)
         )
         return self.session.scalars(stmt).all()
+
+    def latest(self, incident_id: int, kind: str) -> TimelineEvent | None:
+        stmt = (
+            select(TimelineEvent)
+            .where(TimelineEvent.incident_id == incident_id, TimelineEvent.kind == kind)
+            .order_by(TimelineEvent.occurred_at.desc(), TimelineEvent.id.desc())
+            .limit(1)
+        )
+        return self.session.scalars(stmt).first()
 
     def has_pin(self, incident_id: int, ts: str) -> bool:
         stmt = select(TimelineEvent.id).where(

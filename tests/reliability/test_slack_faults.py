@@ -99,7 +99,8 @@ def test_429_on_every_method_completes_everything_once_with_fast_acks(rig: Rig) 
 
 def test_429_beyond_the_clients_retries_is_finished_by_the_sweeper(rig: Rig) -> None:
     r = rig
-    r.emu.rate_limit("chat.postMessage", retry_after=0, times=4)  # the client gives up after 3 retries
+    # The summary and the announcement are posted at once; each gives up after the client's 3 retries.
+    r.emu.rate_limit("chat.postMessage", retry_after=0, times=8)
     r.command("declare sev3 Slow builds")
     assert "is recorded" in r.replies()[-1]
     r.tick_until(lambda: r.incident(1).provisioned_at is not None)

@@ -39,8 +39,8 @@ def test_declare_opens_a_complete_war_room(any_db_harness: Harness) -> None:
         "room_created",
         "member_invited",
         "summary_posted",
-        "summary_pinned",
         "announced",
+        "summary_pinned",
     ]
     assert len(h.emu.calls_to("conversations.create")) == 1
 
