@@ -78,19 +78,18 @@ _ADVICE: dict[str, tuple[str, str]] = {
         "the plan calls {tier2}, each Tier 2 (about 20 calls a minute per method per workspace), so a burst "
         "of declares hits a 429 on every one of them at about 20 declares a minute, and each 429 costs a "
         "Retry-After wait on the critical path.",
-        "drop `conversations.setTopic` from declare (create the channel with its purpose/topic in the "
-        "summary instead, or set the topic lazily on the first status change), or replace `pins.add` with a "
-        "bookmark or a canvas set by the Tier 2-free path; either brings declare to ≤ 2 Tier 2 calls.",
+        "the war-room issue requires both the topic (severity, status, title) and the pinned summary at "
+        "declaration, and Slack has no Tier 3 way to do either, so we keep them and take the third Tier 2 "
+        "call. Dropping `conversations.setTopic` from declare (setting the topic on the first change "
+        "instead), or a bookmark instead of `pins.add`, would bring declare to 2 Tier 2 calls at the "
+        "cost of that requirement. The three Tier 2 calls go out concurrently, so a 429 delays only its "
+        "own step and the job resumes it.",
     ),
     "update with status": (
-        "besides the room post and the announcement, the `update` plan always edits the pinned summary "
-        "(`chat.update`, in `commands/response_steps.py` even when only the message changed, although the "
-        "summary shows no update text) and a status change adds `conversations.setTopic` (Tier 2), because "
-        "the topic repeats the status.",
-        "keep the status out of the channel topic (the pinned summary already shows it; the topic then "
-        "changes only with the severity), so a status update is room post + announcement + summary edit = "
-        "3 calls; and make `refresh_summary` conditional on `status_changed` like `set_topic`, so a plain "
-        "update is 2 calls.",
+        "a plain update is 2 calls (room post and announcement); a status change also edits the pinned "
+        "summary and the topic, both of which the incident-actions issue requires to follow the status.",
+        "keep the status out of the channel topic (the pinned summary already shows it), which would make "
+        "a status update 3 calls at the cost of that requirement; the 4 calls go out concurrently.",
     ),
 }
 

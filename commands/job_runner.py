@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 
 from commands.errors import ChannelNotFound, ChatUnavailable
 from commands.jobs import (
@@ -226,16 +226,32 @@ class JobRunner:
                 tx.session.execute(
                     update(Incident).where(Incident.id == incident_id).values(**outcome.incident)
                 )
-            tx.session.add_all(
-                [
-                    BotPost(incident_id=incident_id, purpose=p, channel_id=r.channel, ts=r.ts, posted_at=now)
-                    for p, r in outcome.all_posts()
-                ]
-                + [
-                    TimelineEvent(incident_id=incident_id, kind=k, actor=None, text=t, occurred_at=now)
-                    for k, t in outcome.events
-                ]
-            )
+            # Core multi-row INSERTs: one statement per table however many rows (no ids needed back).
+            posts: list[dict[str, Any]] = [
+                {
+                    "incident_id": incident_id,
+                    "purpose": p,
+                    "channel_id": r.channel,
+                    "ts": r.ts,
+                    "posted_at": now,
+                }
+                for p, r in outcome.all_posts()
+            ]
+            events: list[dict[str, Any]] = [
+                {
+                    "incident_id": incident_id,
+                    "kind": k,
+                    "actor": None,
+                    "text": t,
+                    "occurred_at": now,
+                    "data": {},
+                }
+                for k, t in outcome.events
+            ]
+            if posts:
+                tx.session.execute(insert(BotPost), posts)
+            if events:
+                tx.session.execute(insert(TimelineEvent), events)
             tx.commit()
 
     def _retry_values(self, job_id: int, attempts: int, exc: Exception, now: Any) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from commands.ports import Clock, IncidentSettings, Message
 from commands.views import IncidentView
 from store.models import Incident, SlackJob, TimelineEvent
 from store.reminder_queries import ReminderRepository
-from store.uow import SqlUnitOfWork
 
 SNOOZE_CHOICES = {"15m": timedelta(minutes=15), "30m": timedelta(minutes=30), "1h": timedelta(hours=1)}
 
@@ -63,91 +62,88 @@ class TickResult:
 def tick(
     *, uow: UnitOfWorkFactory, clock: Clock, settings: ReminderSettings, lease: timedelta, limit: int = 100
 ) -> TickResult:
-    """Claim each due reminder once (across replicas) and record its job, all in one transaction.
+    """Claim what is due once (across replicas) and record its jobs, in one transaction.
 
-    The cost follows what is due: two indexed reads when nothing is, and per due incident one
-    conditional UPDATE plus its share of two multi-row INSERTs.
+    The cost follows what is due: two indexed reads when nothing is; otherwise one UPDATE per kind of
+    reminder, one read of the claimed incidents and one multi-row INSERT per table, whatever the number.
     """
     now = clock.now()
     with uow() as tx:
         repo = ReminderRepository(tx.session)
-        due_updates = repo.due_updates(now, limit)
-        due_commanders = repo.due_commander_checks(now, limit)
+        due_updates = dict(repo.due_updates(now, limit))
+        due_commanders = dict(repo.due_commander_checks(now, limit))
         if not due_updates and not due_commanders:
             return TickResult(job_ids=[], due=0)
-        incidents = {i.id: i for i in tx.incidents.get_many([i for i, _ in due_updates + due_commanders])}
+        # However late we are (a restart, a slow tick), one reminder now and the next a full cadence later.
+        next_due = {name: now + settings.update_every(name) for name in settings.severity_names()}
+        fallback = now + settings.update_every(settings.severity_names()[-1])
+        counts = repo.claim_updates(list(due_updates), now, next_due, fallback)
+        asks = repo.claim_commander_checks(list(due_commanders), now)
+        incidents = {i.id: i for i in tx.incidents.get_many([*counts, *asks])}
+        resolved = [i for i in counts if incidents[i].status == RESOLVED]
+        repo.clear_update_due(resolved)
         jobs: list[SlackJob] = []
-        for incident_id, seen in due_updates:
-            job = _claim_update(tx, settings, lease, now, incidents.get(incident_id), seen)
-            if job is not None:
+        events: list[TimelineEvent] = []
+        for incident_id, count in counts.items():
+            incident = incidents[incident_id]
+            if incident.status != RESOLVED:
+                job, event = _update_reminder(settings, lease, now, incident, due_updates[incident_id], count)
                 jobs.append(job)
-        for incident_id, seen in due_commanders:
-            job = _claim_commander(tx, lease, now, incidents.get(incident_id), seen)
-            if job is not None:
-                jobs.append(job)
-        tx.session.add_all(jobs)
+                events.append(event)
+        for incident_id in asks:
+            incident = incidents[incident_id]
+            if incident.status != RESOLVED and "commander" not in current_roles(incident):
+                jobs.append(
+                    new_job(
+                        "commander_reminder",
+                        incident_id,
+                        now,
+                        lease,
+                        {"due": due_commanders[incident_id].isoformat()},
+                    )
+                )
+                events.append(
+                    TimelineEvent(
+                        incident_id=incident_id,
+                        kind="commander_reminder",
+                        actor=None,
+                        text="Asked for a commander",
+                        occurred_at=now,
+                    )
+                )
+        tx.session.add_all([*events, *jobs])
         tx.commit()
         return TickResult(job_ids=[j.id for j in jobs], due=len(due_updates) + len(due_commanders))
 
 
-def _claim_update(
-    tx: SqlUnitOfWork,
+def _update_reminder(
     settings: ReminderSettings,
     lease: timedelta,
     now: datetime,
-    incident: Incident | None,
+    incident: Incident,
     seen: datetime,
-) -> SlackJob | None:
-    if incident is None:
-        return None
-    repo = ReminderRepository(tx.session)
-    if incident.status == RESOLVED:
-        repo.claim_update(incident.id, seen, None)  # a stale due time must not be read on every tick
-        return None
-    count = incident.reminders_since_update + 1  # read before the claim's UPDATE syncs the session
-    # However late we are (a restart, a slow tick), one reminder now and the next a full cadence later.
-    if not repo.claim_update(incident.id, seen, now + settings.update_every(incident.severity)):
-        return None
+    count: int,
+) -> tuple[SlackJob, TimelineEvent]:
     roles = current_roles(incident)
+    escalate = escalates(count, settings.escalate_after(incident.severity))
     payload = {
         "due": seen.isoformat(),
         "count": count,
         "target": reminder_target(roles, incident.declared_by),
-        "escalate": escalates(count, settings.escalate_after(incident.severity)),
+        "escalate": escalate,
         "commander": roles.get("commander"),
         "comms": roles.get("comms"),
         "last_update_at": incident.last_update_at.isoformat() if incident.last_update_at else None,
     }
-    tx.timeline.add(
-        TimelineEvent(
-            incident_id=incident.id,
-            kind="reminder_sent",
-            actor=None,
-            text=f"Update reminder #{count}" + (" (escalated)" if payload["escalate"] else ""),
-            occurred_at=now,
-            data={"due": seen.isoformat(), "count": count},
-        )
+    event = TimelineEvent(
+        incident_id=incident.id,
+        kind="reminder_sent",
+        actor=None,
+        text=f"Update reminder #{count}" + (" (escalated)" if escalate else ""),
+        occurred_at=now,
+        data={"due": seen.isoformat(), "count": count},
     )
-    return new_job("reminder", incident.id, now, lease, payload)
-
-
-def _claim_commander(
-    tx: SqlUnitOfWork, lease: timedelta, now: datetime, incident: Incident | None, seen: datetime
-) -> SlackJob | None:
-    if incident is None or not ReminderRepository(tx.session).claim_commander_check(incident.id, seen):
-        return None
-    if incident.status == RESOLVED or "commander" in current_roles(incident):
-        return None
-    tx.timeline.add(
-        TimelineEvent(
-            incident_id=incident.id,
-            kind="commander_reminder",
-            actor=None,
-            text="Asked for a commander",
-            occurred_at=now,
-        )
-    )
-    return new_job("commander_reminder", incident.id, now, lease, {"due": seen.isoformat()})
+    return new_job("reminder", incident.id, now, lease, payload), event
 
 
 def snooze(

@@ -1,17 +1,21 @@
-"""Reminder due-work queries: read only the indexed due columns and claim each due row atomically."""
+"""Reminder due-work queries: read only the indexed due columns and claim the due rows atomically."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, literal, select, update
 from sqlalchemy.orm import Session
 
 from store.models import Incident
 
 
 class ReminderRepository:
-    """Claims are `UPDATE ... WHERE due = :seen`: of any number of replicas, one wins each due time."""
+    """A claim is one `UPDATE ... WHERE due <= :now RETURNING`: a row is due until someone claims it, and
+    on PostgreSQL a second replica's UPDATE waits for the first and then finds it no longer due, so each
+    due time is claimed by exactly one process."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -20,32 +24,60 @@ class ReminderRepository:
         stmt = (
             select(Incident.id, Incident.next_update_due_at)
             .where(Incident.next_update_due_at <= now)
-            .order_by(Incident.next_update_due_at)
+            .order_by(Incident.next_update_due_at, Incident.id)
             .limit(limit)
         )
         return [(row[0], row[1]) for row in self.session.execute(stmt) if row[1] is not None]
 
-    def claim_update(self, incident_id: int, seen: datetime, next_due: datetime | None) -> bool:
+    def claim_updates(
+        self, ids: Sequence[int], now: datetime, next_due: Mapping[str, datetime], fallback: datetime
+    ) -> dict[int, int]:
+        """Claim the still-due rows among `ids`, moving each to its severity's next due time.
+
+        Returns incident id -> reminders in a row without an update, this one included.
+        """
+        if not ids:
+            return {}
+        as_due = Incident.__table__.c.next_update_due_at.type  # bind through the UTC-aware column type
+
+        def due(value: datetime) -> Any:
+            return literal(value, type_=as_due)
+
+        whens = {name: due(value) for name, value in next_due.items()}
+        due_at = case(whens, value=Incident.severity, else_=due(fallback)) if whens else due(fallback)
         stmt = (
             update(Incident)
-            .where(Incident.id == incident_id, Incident.next_update_due_at == seen)
-            .values(next_update_due_at=next_due, reminders_since_update=Incident.reminders_since_update + 1)
+            .where(Incident.id.in_(ids), Incident.next_update_due_at <= now)
+            .values(next_update_due_at=due_at, reminders_since_update=Incident.reminders_since_update + 1)
+            .returning(Incident.id, Incident.reminders_since_update)
+            .execution_options(synchronize_session=False)
         )
-        return self.session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+        return {row[0]: row[1] for row in self.session.execute(stmt)}
+
+    def clear_update_due(self, ids: Sequence[int]) -> None:
+        """Forget due times that must not fire (resolved incidents), so no tick reads them again."""
+        if ids:
+            stmt = update(Incident).where(Incident.id.in_(ids)).values(next_update_due_at=None)
+            self.session.execute(stmt.execution_options(synchronize_session=False))
 
     def due_commander_checks(self, now: datetime, limit: int) -> list[tuple[int, datetime]]:
         stmt = (
             select(Incident.id, Incident.commander_due_at)
             .where(Incident.commander_due_at <= now)
-            .order_by(Incident.commander_due_at)
+            .order_by(Incident.commander_due_at, Incident.id)
             .limit(limit)
         )
         return [(row[0], row[1]) for row in self.session.execute(stmt) if row[1] is not None]
 
-    def claim_commander_check(self, incident_id: int, seen: datetime) -> bool:
+    def claim_commander_checks(self, ids: Sequence[int], now: datetime) -> set[int]:
+        """Claim the commander checks still due among `ids` (each fires once)."""
+        if not ids:
+            return set()
         stmt = (
             update(Incident)
-            .where(Incident.id == incident_id, Incident.commander_due_at == seen)
+            .where(Incident.id.in_(ids), Incident.commander_due_at <= now)
             .values(commander_due_at=None)
+            .returning(Incident.id)
+            .execution_options(synchronize_session=False)
         )
-        return self.session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+        return {row[0] for row in self.session.execute(stmt)}
