@@ -7,7 +7,8 @@ from collections import Counter
 from benchmarks.actions import PENDING_ACTIONS, ActionRecord
 from benchmarks.report import PENDING, Finding, Section, table, verdict
 
-STATEMENT_BUDGETS: dict[str, int] = {"declare": 6, "update": 6, "update with status": 6}
+# The issue sets a statement budget for declare only; the other actions are measured and reported.
+STATEMENT_BUDGETS: dict[str, int] = {"declare": 6}
 
 
 def section(records: dict[str, list[ActionRecord]], backend: str) -> Section:

@@ -54,7 +54,6 @@ def test_suite_runs_at_tiny_sizes_and_writes_every_section(tmp_path: Path) -> No
         "Web API calls per declare",
         "Web API calls per update",
         "statements per declare",
-        "statements per update",
         "declare end to end",
         "RSS after",
         "scheduler tick, claim pass (SQLite)",
