@@ -89,7 +89,8 @@ def child_main(argv: list[str] | None = None) -> None:
     # A burst is the point of the benchmark: waitress's queue-depth warnings would only flood stderr.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     bot = create_app(Settings(), IncidentConfig(), lease=timedelta(seconds=30), workers=args.workers)
-    bot.start_ticker()  # as `incidentbot serve` does
+    bot.warm_up()  # as `incidentbot serve` does
+    bot.start_ticker()
     try:
         with LocalServer(bot.wsgi) as server:
             print(READY + json.dumps({"url": server.events_url}), flush=True)

@@ -12,6 +12,7 @@ from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 from sqlalchemy import Engine
+from sqlalchemy.orm import configure_mappers
 
 from bot.config import IncidentConfig
 from bot.http import IncidentBotWsgi
@@ -44,6 +45,12 @@ class IncidentBot:
     engine: Engine
     tick_seconds: float
     scheduler: BackgroundScheduler | None = field(default=None)
+
+    def warm_up(self) -> None:
+        """Do first-use work now rather than in the first incident's acknowledgement after a deploy."""
+        configure_mappers()
+        ping(self.engine)
+        self.runtime.presenter.renderer.compile_all()
 
     def start_ticker(self) -> None:
         if self.scheduler is None:

@@ -20,6 +20,7 @@ from commands.views import IncidentView
 
 log = logging.getLogger(__name__)
 
+MESSAGE_TEMPLATES = ".mrkdwn.j2"  # this renderer's templates; the postmortem has its own environment
 SECTION_LIMIT = 3000  # Slack's limit on a section block's text
 
 
@@ -70,6 +71,16 @@ class TemplateRenderer:
         env.filters["open_for"] = self.open_for
         env.filters["escape_mrkdwn"] = lambda v: Mrkdwn(escape(v))
         return env
+
+    def compile_all(self) -> None:
+        """Load and compile every message template up front (Jinja caches them)."""
+        for env in (self.shipped, self.custom):
+            if env is not None:
+                for name in env.list_templates(filter_func=lambda n: n.endswith(MESSAGE_TEMPLATES)):
+                    try:
+                        env.get_template(name)
+                    except jinja2.TemplateError as exc:
+                        log.error("template %s is broken (%s); the shipped one will be used", name, exc)
 
     def when(self, moment: datetime | None) -> str:
         """Show a time with its date in the configured zone: incidents can span days."""

@@ -24,6 +24,7 @@ def serve(settings: Settings, config: IncidentConfig) -> int:
         lease=timedelta(seconds=settings.incidentbot_job_lease_seconds),
         tick_seconds=settings.incidentbot_tick_seconds,
     )
+    bot.warm_up()
     bot.start_ticker()
     try:
         if settings.socket_mode and settings.slack_app_token is not None:

@@ -42,3 +42,13 @@ def test_healthz_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None
         assert status == 503 and "database" in body
     finally:
         bot.close()
+
+
+def test_warm_up_compiles_every_template_before_the_first_request(harness: Harness) -> None:
+    env = harness.bot.runtime.presenter.renderer.shipped
+    assert env.cache is not None
+    env.cache.clear()
+    harness.bot.warm_up()
+    names = env.list_templates(filter_func=lambda n: n.endswith(".mrkdwn.j2"))
+    assert "summary.mrkdwn.j2" in names and "reminder.mrkdwn.j2" in names
+    assert len(env.cache) == len(names)
