@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import urllib.request
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -25,6 +26,8 @@ from commands.errors import ChannelNotFound, ChatUnavailable, NameTaken, Unknown
 from commands.ports import FileRef, Message, PostRef
 
 log = logging.getLogger(__name__)
+
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 
 # Errors that mean "the thing is already as we want it": treat the step as done.
 _ALREADY_DONE = {"already_in_channel", "cant_invite_self", "already_pinned"}
@@ -77,6 +80,7 @@ class SlackChat:
     def __init__(self, client: WebClient) -> None:
         self.client = client
         self._bot_user_id: str | None = None
+        self._channel_ids: dict[str, str] = {}
 
     def _call(self, method: str, **kwargs: Any) -> SlackResponse:
         try:
@@ -143,14 +147,34 @@ class SlackChat:
         except ChatUnavailable as exc:
             if "not_in_channel" not in str(exc):
                 raise
-            # A public channel the bot has not joined yet: join once, then post.
+            # A public channel the bot has not joined yet: join once (by id: only posting takes a
+            # name), then post.
+            channel = self.channel_id(channel)
             self._call("conversations.join", channel=channel)
             response = self._call("chat.postMessage", channel=channel, **args)
         return PostRef(channel=str(response["channel"]), ts=str(response["ts"]))
 
+    def channel_id(self, ref: str) -> str:
+        """The id of a channel given by id or by (#)name; names are looked up once and remembered."""
+        if _CHANNEL_ID.match(ref):
+            return ref
+        name = ref.lstrip("#")
+        if name not in self._channel_ids:
+            for page in self._pages(
+                "conversations.list", "channels", types="public_channel", exclude_archived=True, limit=1000
+            ):
+                found = next((str(c["id"]) for c in page if c.get("name") == name), None)
+                if found is not None:
+                    self._channel_ids[name] = found
+                    break
+            else:
+                raise ChannelNotFound(f"no public channel named {name}")
+        return self._channel_ids[name]
+
     def find_post(
         self, channel: str, event_type: str, incident_id: int, oldest: datetime, key: object = None
     ) -> str | None:
+        channel = self.channel_id(channel)  # history takes ids only; the announce channel may be a name
         me = self.bot_user_id()
         for page in self._pages(
             "conversations.history",

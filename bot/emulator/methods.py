@@ -31,9 +31,12 @@ def _int(a: Args, key: str, default: int) -> int:
         return default
 
 
-def _channel(st: EmulatorState, a: Args, key: str = "channel") -> Channel:
-    """Resolve the channel argument or raise channel_not_found."""
-    return st.resolve_channel(str(a.get(key) or ""))
+def _channel(st: EmulatorState, a: Args, key: str = "channel", *, by_name: bool = False) -> Channel:
+    """Resolve the channel argument or raise channel_not_found.
+
+    Only the posting methods accept a channel *name* on real Slack; everything else wants an id.
+    """
+    return st.resolve_channel(str(a.get(key) or ""), by_name=by_name)
 
 
 def _writable(st: EmulatorState, chan: Channel) -> None:
@@ -249,7 +252,7 @@ def conversations_archive(st: EmulatorState, a: Args) -> dict[str, Any]:
 
 def chat_post_message(st: EmulatorState, a: Args) -> dict[str, Any]:
     """Post as the bot, enforcing membership, archive state, text/blocks/metadata rules."""
-    chan = _channel(st, a)
+    chan = _channel(st, a, by_name=True)
     content = validate_message_content(a)
     _writable(st, chan)
     thread_ts = str(a["thread_ts"]) if a.get("thread_ts") else None
@@ -279,7 +282,7 @@ def chat_update(st: EmulatorState, a: Args) -> dict[str, Any]:
 
 def chat_post_ephemeral(st: EmulatorState, a: Args) -> dict[str, Any]:
     """Record a message only one member can see."""
-    chan = _channel(st, a)
+    chan = _channel(st, a, by_name=True)
     content = validate_message_content(a)
     content.pop("metadata", None)
     _writable(st, chan)

@@ -378,14 +378,14 @@ class EmulatorState:
             self.channels[chan.id] = chan
             return chan
 
-    def resolve_channel(self, ref: str) -> Channel:
-        """Resolve a `channel` argument (id, name, #name or user id for a DM) or raise channel_not_found."""
+    def resolve_channel(self, ref: str, *, by_name: bool = False) -> Channel:
+        """Resolve a `channel` argument (id, user id for a DM, or with by_name a name or #name)."""
         with self.lock:
             if ref in self.channels:
                 return self.channels[ref]
             if ref[:1] in ("U", "W") and ref in self.users:
                 return self.open_im(ref)
-            chan = self.channel_by_name(ref)
+            chan = self.channel_by_name(ref) if by_name else None
             if chan is None:
                 raise SlackError("channel_not_found")
             return chan
