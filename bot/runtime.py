@@ -86,8 +86,12 @@ class Runtime:
         return user_id in cached[1]
 
     def tick(self) -> int:
-        """The periodic tick: claim due reminders, then resume owed Slack work; returns jobs completed."""
+        """The periodic tick: claim due reminders, resume owed Slack work; returns how many jobs it started.
+
+        Claimed reminders are posted on the worker pool, so a slow Slack never makes the next tick late.
+        """
         claimed = reminders.tick(uow=self.uow, clock=self.clock, settings=self.config, lease=self.lease)
-        done = sum(1 for job_id in claimed.job_ids if self.runner.run(job_id, claimed=True))
+        for job_id in claimed.job_ids:
+            self.submit(self.runner.run, job_id, claimed=True)
         expire_deliveries(self.uow, self.clock)
-        return done + self.runner.sweep()
+        return len(claimed.job_ids) + self.runner.sweep()
