@@ -65,6 +65,20 @@ class IncidentBot:
         self.engine.dispose()
 
 
+class _WithoutTokenNotice(logging.Filter):
+    """Drop Bolt's startup notice that SLACK_BOT_TOKEN is unused: our client carries the token on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+def _bolt_logger() -> logging.Logger:
+    bolt_logger = logging.getLogger("incidentbot.bolt")
+    if not any(isinstance(f, _WithoutTokenNotice) for f in bolt_logger.filters):
+        bolt_logger.addFilter(_WithoutTokenNotice())
+    return bolt_logger
+
+
 def create_app(
     settings: Settings,
     config: IncidentConfig,
@@ -125,7 +139,7 @@ def create_app(
         # behaves the same over HTTP and Socket Mode.
         process_before_response=True,
         request_verification_enabled=secret is not None,
-        logger=logging.getLogger("incidentbot.bolt"),
+        logger=_bolt_logger(),
     )
     register_listeners(bolt, runtime)
     return IncidentBot(

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+import pytest
 
 from bot.app import create_app
 from bot.config import IncidentConfig
@@ -52,3 +55,16 @@ def test_warm_up_compiles_every_template_before_the_first_request(harness: Harne
     names = env.list_templates(filter_func=lambda n: n.endswith(".mrkdwn.j2"))
     assert "summary.mrkdwn.j2" in names and "reminder.mrkdwn.j2" in names
     assert len(env.cache) == len(names)
+
+
+def test_startup_logs_no_misleading_token_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-env")
+    settings = Settings(
+        slack_api_url="http://127.0.0.1:9/api/", database_url=f"sqlite:///{tmp_path / 'x.db'}"
+    )
+    with caplog.at_level(logging.WARNING):
+        bot = create_app(settings, IncidentConfig())
+        bot.close()
+    assert "will be unused" not in caplog.text
