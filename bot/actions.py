@@ -137,7 +137,7 @@ def assign(rt: Runtime, cmd: Assign, caller: Caller) -> None:
     if scheduled.job_id is None:
         caller.reply(f"<@{cmd.user_id}> is already {cmd.role} for {scheduled.incident.ref}.")
         return
-    rt.run_job(scheduled.job_id)
+    rt.run_scheduled(scheduled)
     caller.reply(f":bust_in_silhouette: <@{cmd.user_id}> is now {cmd.role} for {scheduled.incident.ref}.")
 
 
@@ -152,7 +152,7 @@ def update(rt: Runtime, cmd: PostUpdate, caller: Caller) -> None:
         settings=rt.config,
         lease=rt.lease,
     )
-    rt.run_job(scheduled.job_id)
+    rt.run_scheduled(scheduled)
     where = (
         "the war room" if scheduled.incident.private else f"the war room and #{rt.config.announce_channel}"
     )
@@ -178,7 +178,7 @@ def escalate_incident(rt: Runtime, cmd: Escalate, caller: Caller) -> None:
         lease=rt.lease,
         is_admin=rt.is_admin(caller.user_id) if cmd.severity else False,
     )
-    rt.run_job(scheduled.job_id)
+    rt.run_scheduled(scheduled)
     caller.reply(f":rotating_light: {scheduled.incident.ref} escalated.")
 
 

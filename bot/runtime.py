@@ -16,6 +16,7 @@ from bot.maintenance import expire_deliveries
 from bot.presenter import SlackPresenter
 from bot.slack_chat import SlackChat
 from commands import reminders
+from commands.incidents import Scheduled
 from commands.job_runner import JobRunner
 from commands.ports import Clock
 from store.uow import UnitOfWorkFactory
@@ -68,6 +69,16 @@ class Runtime:
     def run_job(self, job_id: int | None) -> bool:
         """Run a job this process recorded and pre-claimed; True when all its steps are done."""
         return True if job_id is None else self.runner.run(job_id, claimed=True)
+
+    def run_scheduled(self, scheduled: Scheduled) -> bool:
+        """Run a command's job from the snapshot it returned when nothing earlier must go first."""
+        fresh = scheduled.fresh
+        if scheduled.job_id is None or fresh is None:
+            return self.run_job(scheduled.job_id)
+        done = self.runner.run_fresh(
+            scheduled.job_id, fresh.kind, scheduled.incident, fresh.payload, fresh.posts
+        )
+        return done is not None
 
     def is_admin(self, user_id: str) -> bool:
         """Configured admins, or members of the admin user group (cached briefly: one lookup per minute)."""

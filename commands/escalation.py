@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from commands.errors import AlreadyResolved, UsageError
 from commands.incidents import RESOLVED, Scheduled, current_roles, incident_in_room
-from commands.jobs import UnitOfWorkFactory, new_job
+from commands.jobs import UnitOfWorkFactory, fresh_job, new_job
 from commands.parsing import Escalate
 from commands.permissions import require
 from commands.ports import Clock, IncidentSettings
@@ -94,9 +94,13 @@ def escalate(
             "groups": list(cmd.groups),
             "paged": paged,
         }
+        fresh = fresh_job(tx, incident.id, "escalate", payload)
         job = tx.jobs.add(new_job("escalate", incident.id, now, lease, payload))
+        scheduled = Scheduled(
+            view_of(incident, settings.severity_description(incident.severity)), job.id, fresh=fresh
+        )
         tx.commit()
-        return Scheduled(view_of(incident, settings.severity_description(incident.severity)), job.id)
+        return scheduled
 
 
 def _describe(previous: str, new: str | None, users: Sequence[str], groups: Sequence[str]) -> str:

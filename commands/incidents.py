@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from commands.errors import AlreadyResolved, NotInWarRoom
-from commands.jobs import UnitOfWorkFactory, new_job
+from commands.jobs import FreshJob, UnitOfWorkFactory, new_job
 from commands.parsing import Declare, Resolve
 from commands.permissions import require
 from commands.ports import Clock, IncidentSettings
@@ -27,6 +27,7 @@ class Scheduled:
     incident: IncidentView
     job_id: int | None
     then: tuple[int, ...] = ()  # further jobs this process recorded and claimed, to run after job_id
+    fresh: FreshJob | None = None  # set when the job may run at once from memory, without a read-back
 
 
 def declare_incident(

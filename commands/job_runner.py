@@ -28,6 +28,7 @@ from commands.jobs import (
     backoff,
     merge,
     stages,
+    waits_for,
 )
 from commands.ports import Chat, Clock, IncidentSettings, PostRef, Presenter
 from commands.views import IncidentView, view_of
@@ -78,7 +79,12 @@ class JobRunner:
         return ctx is not None and self._execute(ctx) is not None
 
     def run_fresh(
-        self, job_id: int, kind: str, incident: IncidentView, payload: dict[str, Any] | None = None
+        self,
+        job_id: int,
+        kind: str,
+        incident: IncidentView,
+        payload: dict[str, Any] | None = None,
+        posts: dict[str, PostRef] | None = None,
     ) -> StepContext | None:
         """Run a job this process has just recorded and claimed, without reading it back.
 
@@ -91,7 +97,7 @@ class JobRunner:
             attempts=1,
             done=(),
             incident=incident,
-            posts={},
+            posts=dict(posts or {}),
             chat=self.chat,
             presenter=self.presenter,
             settings=self.settings,
@@ -173,7 +179,9 @@ class JobRunner:
                 uow.commit()
                 return None
             earlier = [
-                j for j in uow.jobs.pending_for(job.incident_id) if j.id < job.id and _waits_for(job, j)
+                j
+                for j in uow.jobs.pending_for(job.incident_id)
+                if j.id < job.id and waits_for(job.kind, j.kind)
             ]
             if earlier:
                 # Side effects of one incident happen in the order they were asked for.
@@ -265,15 +273,3 @@ class JobRunner:
         else:
             values["due_at"] = now + backoff(attempts)
         return values
-
-
-# Reminder posts change nothing other jobs show, and nothing they show is changed by other jobs: they wait
-# only for the room to exist, so a reminder is never held up behind a crashed process's lease.
-_INDEPENDENT = frozenset({"reminder", "commander_reminder"})
-
-
-def _waits_for(job: SlackJob, earlier: SlackJob) -> bool:
-    """Whether `job` must wait until `earlier` (of the same incident) has finished."""
-    if earlier.kind == "provision":
-        return True
-    return job.kind not in _INDEPENDENT and earlier.kind not in _INDEPENDENT

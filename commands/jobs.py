@@ -125,3 +125,33 @@ def new_job(
         claimed_until=now + lease,
         created_at=now,
     )
+
+
+# Reminder posts change nothing other jobs show, and nothing they show is changed by other jobs: they wait
+# only for the room to exist, so a reminder is never held up behind a crashed process's lease.
+_INDEPENDENT = frozenset({"reminder", "commander_reminder"})
+
+
+def waits_for(kind: str, earlier_kind: str) -> bool:
+    """Whether a job of `kind` must wait until an earlier unfinished job of the same incident is done."""
+    if earlier_kind == "provision":
+        return True
+    return kind not in _INDEPENDENT and earlier_kind not in _INDEPENDENT
+
+
+@dataclass(frozen=True)
+class FreshJob:
+    """What a process needs to run a job it has just recorded without reading it back."""
+
+    kind: str
+    payload: dict[str, Any]
+    posts: dict[str, PostRef]
+
+
+def fresh_job(tx: SqlUnitOfWork, incident_id: int, kind: str, payload: dict[str, Any]) -> FreshJob | None:
+    """The job's context if nothing earlier must finish first (else the runner loads it in order later)."""
+    if any(waits_for(kind, j.kind) for j in tx.jobs.pending_for(incident_id)):
+        return None
+    summary = tx.posts.get(incident_id, "summary")
+    posts = {"summary": PostRef(summary.channel_id, summary.ts)} if summary is not None else {}
+    return FreshJob(kind=kind, payload=dict(payload), posts=posts)

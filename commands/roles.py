@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from commands.incidents import RESOLVED, Scheduled, incident_in_room
-from commands.jobs import UnitOfWorkFactory, new_job
+from commands.jobs import UnitOfWorkFactory, fresh_job, new_job
 from commands.parsing import Assign
 from commands.ports import Clock, IncidentSettings
 from commands.views import view_of
@@ -55,7 +55,10 @@ def assign_role(
             )
         )
         payload = {"role": cmd.role, "user": cmd.user_id, "resolved": incident.status == RESOLVED}
+        fresh = fresh_job(tx, incident.id, "assign", payload)
         job = tx.jobs.add(new_job("assign", incident.id, now, lease, payload))
-        tx.flush()
+        scheduled = Scheduled(
+            view_of(incident, settings.severity_description(incident.severity)), job.id, fresh=fresh
+        )
         tx.commit()
-        return Scheduled(view_of(incident, settings.severity_description(incident.severity)), job.id)
+        return scheduled

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from commands.errors import AlreadyResolved, UsageError
 from commands.incidents import RESOLVED, Scheduled, current_roles, incident_in_room
-from commands.jobs import UnitOfWorkFactory, new_job
+from commands.jobs import UnitOfWorkFactory, fresh_job, new_job
 from commands.parsing import PostUpdate
 from commands.ports import Clock, IncidentSettings
 from commands.views import view_of
@@ -75,9 +75,13 @@ def post_update(
             "commander": current_roles(incident).get("commander"),
             "at": now.isoformat(),
         }
+        fresh = fresh_job(tx, incident.id, "update", payload)
         job = tx.jobs.add(new_job("update", incident.id, now, lease, payload))
+        scheduled = Scheduled(
+            view_of(incident, settings.severity_description(incident.severity)), job.id, fresh=fresh
+        )
         tx.commit()
-        return Scheduled(view_of(incident, settings.severity_description(incident.severity)), job.id)
+        return scheduled
 
 
 def last_update(*, channel_id: str, uow: UnitOfWorkFactory) -> tuple[str, str]:
