@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import TypedDict
 
+from bot.config import IncidentConfig
 from bot.errors import Reply, reporting
 from bot.mrkdwn import channel_link, escape
 from bot.runtime import Runtime
 from commands import incidents
 from commands.errors import UnknownTarget
 from commands.escalation import escalate
+from commands.jobs import UnitOfWorkFactory
 from commands.parsing import (
     AddActionItem,
     Assign,
@@ -27,10 +31,24 @@ from commands.parsing import (
     Status,
     help_text,
 )
+from commands.ports import Clock
 from commands.postmortem import request_postmortem
 from commands.roles import assign_role
 from commands.timeline import add_action_item, add_note
 from commands.updates import post_update
+
+
+class ActionDeps(TypedDict):
+    """What every recording action takes from the runtime, passed as `**deps(rt)`."""
+
+    uow: UnitOfWorkFactory
+    clock: Clock
+    settings: IncidentConfig
+    lease: timedelta
+
+
+def deps(rt: Runtime) -> ActionDeps:
+    return ActionDeps(uow=rt.uow, clock=rt.clock, settings=rt.config, lease=rt.lease)
 
 
 @dataclass(frozen=True)
@@ -84,10 +102,7 @@ def declare(rt: Runtime, cmd: Declare, caller: Caller, description: str = "") ->
         cmd,
         user_id=caller.user_id,
         channel_id=caller.channel_id,
-        uow=rt.uow,
-        clock=rt.clock,
-        settings=rt.config,
-        lease=rt.lease,
+        **deps(rt),
         description=description,
     )
     ref = scheduled.incident.ref
@@ -110,10 +125,7 @@ def resolve(rt: Runtime, cmd: Resolve, caller: Caller) -> None:
         cmd,
         user_id=caller.user_id,
         channel_id=caller.room,
-        uow=rt.uow,
-        clock=rt.clock,
-        settings=rt.config,
-        lease=rt.lease,
+        **deps(rt),
         is_admin=rt.is_admin(caller.user_id),
     )
     rt.run_job(scheduled.job_id)
@@ -129,10 +141,7 @@ def assign(rt: Runtime, cmd: Assign, caller: Caller) -> None:
         cmd,
         user_id=caller.user_id,
         channel_id=caller.room,
-        uow=rt.uow,
-        clock=rt.clock,
-        settings=rt.config,
-        lease=rt.lease,
+        **deps(rt),
     )
     if scheduled.job_id is None:
         caller.reply(f"<@{cmd.user_id}> is already {cmd.role} for {scheduled.incident.ref}.")
@@ -147,10 +156,7 @@ def update(rt: Runtime, cmd: PostUpdate, caller: Caller) -> None:
         cmd,
         user_id=caller.user_id,
         channel_id=caller.room,
-        uow=rt.uow,
-        clock=rt.clock,
-        settings=rt.config,
-        lease=rt.lease,
+        **deps(rt),
     )
     rt.run_scheduled(scheduled)
     where = (
@@ -172,10 +178,7 @@ def escalate_incident(rt: Runtime, cmd: Escalate, caller: Caller) -> None:
         user_id=caller.user_id,
         channel_id=caller.room,
         paged_users=list(dict.fromkeys(paged)),
-        uow=rt.uow,
-        clock=rt.clock,
-        settings=rt.config,
-        lease=rt.lease,
+        **deps(rt),
         is_admin=rt.is_admin(caller.user_id) if cmd.severity else False,
     )
     rt.run_scheduled(scheduled)
@@ -187,10 +190,7 @@ def share_postmortem(rt: Runtime, caller: Caller) -> None:
     scheduled = request_postmortem(
         user_id=caller.user_id,
         channel_id=caller.room,
-        uow=rt.uow,
-        clock=rt.clock,
-        settings=rt.config,
-        lease=rt.lease,
+        **deps(rt),
     )
     ref = scheduled.incident.ref
     if rt.run_job(scheduled.job_id):
