@@ -24,6 +24,17 @@ GONE = ":warning: Slack says that channel no longer exists or is archived, so no
 INTERNAL = ":warning: Something went wrong on my side and nothing was changed. Please try again."
 
 Reply = Callable[[str], None]
+
+
+def ephemeral_reply(respond: Callable[..., object]) -> Reply:
+    """Answer only the person who asked, through the request's response_url, leaving their message be."""
+
+    def reply(text: str) -> None:
+        respond(text=text, response_type="ephemeral", replace_original=False)
+
+    return reply
+
+
 # What a database that is down or overloaded raises through SQLAlchemy.
 DATABASE_ERRORS = (OperationalError, PoolTimeout, DBAPIError)
 

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 
 from bot.actions import Caller, perform
+from bot.errors import ephemeral_reply
 from bot.inputs import clean
 from bot.listeners.room_forms import open_update_form
 from bot.listeners.shortcuts import open_declare_modal
@@ -44,8 +45,7 @@ def handle_incident_command(
         rt.submit(open_declare_modal, rt, trigger, command.get("channel_id"), user)
         return
 
-    def reply(text: str) -> None:
-        respond(text=text, response_type="ephemeral", replace_original=False)
+    reply = ephemeral_reply(respond)
 
     if isinstance(cmd, OpenUpdateForm):
         ack()

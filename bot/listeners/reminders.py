@@ -7,18 +7,11 @@ from typing import Any
 from slack_bolt import Ack, Respond
 
 from bot.actions import Caller, assign
-from bot.errors import reporting
+from bot.errors import ephemeral_reply, reporting
 from bot.listeners.room_forms import open_update_form
 from bot.runtime import Runtime
 from commands.parsing import Assign
 from commands.reminders import SNOOZE_CHOICES, snooze
-
-
-def _reply(respond: Respond) -> Any:
-    def reply(text: str) -> None:
-        respond(text=text, response_type="ephemeral", replace_original=False)
-
-    return reply
 
 
 def handle_reminder_update_button(
@@ -27,7 +20,12 @@ def handle_reminder_update_button(
     rt: Runtime = context["runtime"]
     ack()
     rt.submit(
-        open_update_form, rt, body["trigger_id"], body["channel"]["id"], body["user"]["id"], _reply(respond)
+        open_update_form,
+        rt,
+        body["trigger_id"],
+        body["channel"]["id"],
+        body["user"]["id"],
+        ephemeral_reply(respond),
     )
 
 
@@ -36,7 +34,7 @@ def handle_snooze_button(ack: Ack, body: dict[str, Any], respond: Respond, conte
     ack()
     choice = str(body["actions"][0].get("value", ""))
     channel, user = body["channel"]["id"], body["user"]["id"]
-    reply = _reply(respond)
+    reply = ephemeral_reply(respond)
 
     def work() -> None:
         with reporting(reply, "snooze"):
@@ -56,7 +54,7 @@ def handle_take_command_button(
     rt: Runtime = context["runtime"]
     ack()
     user = body["user"]["id"]
-    caller = Caller(user_id=user, channel_id=body["channel"]["id"], reply=_reply(respond))
+    caller = Caller(user_id=user, channel_id=body["channel"]["id"], reply=ephemeral_reply(respond))
 
     def work() -> None:
         with reporting(caller.reply, "take command"):

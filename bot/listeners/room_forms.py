@@ -9,7 +9,7 @@ from slack_bolt import Ack, Respond
 
 from bot.actions import Caller, assign, update
 from bot.dedup import first_delivery, interaction_key
-from bot.errors import reporting
+from bot.errors import ephemeral_reply, reporting
 from bot.ids import ActionId, BlockId
 from bot.inputs import clean
 from bot.modals import assign_modal, field_value, room_of, update_modal
@@ -57,7 +57,7 @@ def handle_open_assign_button(
     rt: Runtime = context["runtime"]
     ack()
     trigger, channel, _ = _button_context(body)
-    rt.submit(open_assign_form, rt, trigger, channel, _ephemeral(respond), interaction_key(body))
+    rt.submit(open_assign_form, rt, trigger, channel, ephemeral_reply(respond), interaction_key(body))
 
 
 def handle_open_update_button(
@@ -66,7 +66,7 @@ def handle_open_update_button(
     rt: Runtime = context["runtime"]
     ack()
     trigger, channel, user = _button_context(body)
-    rt.submit(open_update_form, rt, trigger, channel, user, _ephemeral(respond), interaction_key(body))
+    rt.submit(open_update_form, rt, trigger, channel, user, ephemeral_reply(respond), interaction_key(body))
 
 
 def handle_join_room_button(
@@ -81,7 +81,7 @@ def handle_join_room_button(
     key = interaction_key(body)
 
     def work() -> None:
-        reply = _ephemeral(respond)
+        reply = ephemeral_reply(respond)
         with reporting(reply, "join war room"):
             if not value.isdigit() or not user:
                 reply("That button does not point at an incident I know; nothing was changed.")
@@ -98,13 +98,6 @@ def handle_join_room_button(
             reply(f"You are in {channel_link(room)}.")
 
     rt.submit(work)
-
-
-def _ephemeral(respond: Respond) -> Any:
-    def reply(text: str) -> None:
-        respond(text=text, response_type="ephemeral", replace_original=False)
-
-    return reply
 
 
 def handle_assign_submission(
@@ -126,12 +119,7 @@ def handle_assign_submission(
         )
         return
     ack()
-    _, _, user = _button_context(body)
-    if not user:
-        log.warning("form submitted without a user; ignored")
-        return
-    caller = Caller(user_id=user, channel_id=channel, reply=_room_reply(rt, channel, user))
-    rt.submit(_guarded, caller, assign, rt, Assign(role=role, user_id=person), interaction_key(body))
+    _act_for_submitter(rt, body, channel, assign, Assign(role=role, user_id=person))
 
 
 def handle_update_submission(
@@ -152,12 +140,17 @@ def handle_update_submission(
         ack(response_action="errors", errors={BlockId.STATUS: "Choose one of the listed statuses."})
         return
     ack()
+    _act_for_submitter(rt, body, channel, update, PostUpdate(message=message, status=status))
+
+
+def _act_for_submitter(rt: Runtime, body: dict[str, Any], channel: str, action: Any, cmd: Any) -> None:
+    """Run a validated form's action on the worker pool, answering the submitter in the room."""
     _, _, user = _button_context(body)
     if not user:
         log.warning("form submitted without a user; ignored")
         return
     caller = Caller(user_id=user, channel_id=channel, reply=_room_reply(rt, channel, user))
-    rt.submit(_guarded, caller, update, rt, PostUpdate(message=message, status=status), interaction_key(body))
+    rt.submit(_guarded, caller, action, rt, cmd, interaction_key(body))
 
 
 def _room_reply(rt: Runtime, channel: str, user: str) -> Any:

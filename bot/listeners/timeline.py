@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 
 from bot.dedup import event_key, first_delivery, interaction_key
-from bot.errors import DATABASE_ERRORS, reporting
+from bot.errors import DATABASE_ERRORS, ephemeral_reply, reporting
 from bot.inputs import clean
 from bot.runtime import Runtime
 from commands.parsing import AddActionItem
@@ -96,8 +96,7 @@ def handle_add_to_timeline_shortcut(
     user = str((shortcut.get("user") or {}).get("id") or "")
     key = interaction_key(shortcut)
 
-    def reply(text: str) -> None:
-        respond(text=text, response_type="ephemeral", replace_original=False)
+    reply = ephemeral_reply(respond)
 
     def work() -> None:
         with reporting(reply, "add to timeline"):
