@@ -8,7 +8,6 @@ from typing import TypedDict
 
 from bot.config import IncidentConfig
 from bot.errors import Reply, reporting
-from bot.mrkdwn import channel_link, escape
 from bot.runtime import Runtime
 from commands import incidents
 from commands.errors import UnknownTarget
@@ -68,8 +67,8 @@ def perform(rt: Runtime, cmd: Command, caller: Caller) -> None:
     """Dispatch one command; every failure becomes a reply through the error-mapping place."""
     with reporting(caller.reply, type(cmd).__name__):
         if isinstance(cmd, Declare):
-            declare(rt, cmd, caller)
-        elif isinstance(cmd, Status):
+            raise TypeError("a declaration is committed before its ack: see bot.declaring")
+        if isinstance(cmd, Status):
             view = incidents.incident_status(channel_id=caller.room, uow=rt.uow, settings=rt.config)
             caller.reply(rt.presenter.status_reply(view))
         elif isinstance(cmd, ListOpen):
@@ -94,29 +93,6 @@ def perform(rt: Runtime, cmd: Command, caller: Caller) -> None:
             share_postmortem(rt, caller)
         elif isinstance(cmd, Help | OpenDeclareForm | OpenUpdateForm):
             caller.reply(help_text())
-
-
-def declare(rt: Runtime, cmd: Declare, caller: Caller, description: str = "") -> None:
-    """Record the incident, provision its room now, and tell the declarer where it is."""
-    scheduled = incidents.declare_incident(
-        cmd,
-        user_id=caller.user_id,
-        channel_id=caller.channel_id,
-        **deps(rt),
-        description=description,
-    )
-    ref = scheduled.incident.ref
-    assert scheduled.job_id is not None, "a declaration always has a provisioning job"
-    # Freshly recorded and claimed by us: run it without reading it back.
-    provisioned = rt.runner.run_fresh(scheduled.job_id, "provision", scheduled.incident)
-    if provisioned is not None:
-        room = channel_link(provisioned.incident.channel_id)
-        caller.reply(f":rotating_light: Declared *{ref}*: {escape(cmd.title)}. War room: {room}")
-    else:
-        caller.reply(
-            f":hourglass: *{ref}* is recorded. Slack is slow to set up its war room; "
-            "I will keep trying and invite you as soon as it exists."
-        )
 
 
 def resolve(rt: Runtime, cmd: Resolve, caller: Caller) -> None:

@@ -34,6 +34,9 @@ from store.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
+# Threads that write declarations before their ack: enough for a burst, well inside the connection pool.
+RECORDERS = 8
+
 
 @dataclass
 class IncidentBot:
@@ -60,7 +63,7 @@ class IncidentBot:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
             self.scheduler = None
-        self.runtime.executor.shutdown(wait=True)
+        self.runtime.close()
         self.runtime.runner.close()
         self.engine.dispose()
 
@@ -122,7 +125,9 @@ def create_app(
         config=config,
         runner=runner,
         executor=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="incidentbot"),
+        recorder=ThreadPoolExecutor(max_workers=RECORDERS, thread_name_prefix="incidentbot-record"),
         lease=lease,
+        record_budget=settings.incidentbot_record_budget_seconds,
     )
 
     def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:

@@ -44,18 +44,23 @@ def reporting(reply: Reply, action: str) -> Iterator[None]:
     """Tell the user what went wrong; domain errors verbatim, infrastructure errors as 'try again'."""
     try:
         yield
-    except IncidentError as exc:
-        reply(exc.message)
-    except ChatUnavailable as exc:
+    except Exception as exc:
+        reply(failure_message(exc, action))
+
+
+def failure_message(exc: Exception, action: str) -> str:
+    """The sentence for the person who asked, logged by kind only (never the payload or user text)."""
+    if isinstance(exc, IncidentError):
+        return exc.message
+    if isinstance(exc, ChatUnavailable):
         # Raised only by look-ups that run before anything is recorded (users, groups, forms).
         log.warning("%s: Slack unavailable (%s)", action, type(exc).__name__)
-        reply(SLACK_DOWN)
-    except ChannelNotFound:
+        return SLACK_DOWN
+    if isinstance(exc, ChannelNotFound):
         log.warning("%s: channel not found or archived", action)
-        reply(GONE)
-    except DATABASE_ERRORS as exc:
+        return GONE
+    if isinstance(exc, DATABASE_ERRORS):
         log.warning("%s: database unavailable (%s)", action, type(exc).__name__)
-        reply(TRY_AGAIN)
-    except Exception:
-        log.exception("%s failed", action)
-        reply(INTERNAL)
+        return TRY_AGAIN
+    log.error("%s failed", action, exc_info=exc)
+    return INTERNAL

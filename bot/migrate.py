@@ -39,6 +39,8 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
     target = url or _default_url()
     if not target.startswith("postgresql"):
         command.upgrade(alembic_config(url), revision)
+        if target.startswith("sqlite"):
+            _use_wal(target)
         return
     engine = create_engine(target)
     try:
@@ -51,6 +53,18 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
             finally:
                 conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK})
                 conn.commit()
+    finally:
+        engine.dispose()
+
+
+def _use_wal(url: str) -> None:
+    """Leave a SQLite file in WAL mode (it persists), so no later connection must switch it under a lock."""
+    from store.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect():
+            pass  # the engine's connect hook sets journal_mode=WAL
     finally:
         engine.dispose()
 

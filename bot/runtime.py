@@ -37,18 +37,32 @@ class Runtime:
     config: IncidentConfig
     runner: JobRunner
     executor: ThreadPoolExecutor
+    # Declarations are recorded here before their ack: never queued behind slow Slack work on `executor`.
+    recorder: ThreadPoolExecutor
     lease: timedelta
+    record_budget: float = 1.0  # seconds an ack may wait for its declaration's commit
     _pending: set[Future[Any]] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _admin_cache: tuple[float, frozenset[str]] | None = None
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
         """Run work off the ack path; tracked so tests and the demo can wait for quiet."""
-        future = self.executor.submit(fn, *args, **kwargs)
+        return self._track(self.executor.submit(fn, *args, **kwargs))
+
+    def record(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
+        """Run database work an ack waits for (within `record_budget`) on its own small pool."""
+        return self._track(self.recorder.submit(fn, *args, **kwargs))
+
+    def _track(self, future: Future[Any]) -> Future[Any]:
         with self._lock:
             self._pending.add(future)
         future.add_done_callback(self._forget)
         return future
+
+    def close(self) -> None:
+        """Finish recording what was acknowledged, then the work it started."""
+        self.recorder.shutdown(wait=True)
+        self.executor.shutdown(wait=True)
 
     def _forget(self, future: Future[Any]) -> None:
         with self._lock:

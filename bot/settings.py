@@ -20,6 +20,9 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+MAX_RECORD_BUDGET = 2.5
+
+
 class Settings(BaseSettings):
     """Environment settings; secrets are SecretStr so they never leak through repr, str or logs."""
 
@@ -45,6 +48,8 @@ class Settings(BaseSettings):
     incidentbot_job_lease_seconds: float = 60.0
     # How often the periodic tick resumes owed Slack work (and later, reminders).
     incidentbot_tick_seconds: float = 1.0
+    # How long a declare's acknowledgement waits for the incident's commit (Slack allows 3 s in all).
+    incidentbot_record_budget_seconds: float = 1.0
 
     @field_validator("slack_api_url")
     @classmethod
@@ -78,6 +83,14 @@ class Settings(BaseSettings):
         """A zero or negative interval would spin the tick or let every worker steal every job."""
         if value <= 0:
             raise ValueError(f"must be a positive number of seconds, got {value}")
+        return value
+
+    @field_validator("incidentbot_record_budget_seconds")
+    @classmethod
+    def _budget_inside_slacks_deadline(cls, value: float) -> float:
+        """Slack gives up on an unanswered command after 3 s; leave room for the network and Bolt."""
+        if not 0 < value <= MAX_RECORD_BUDGET:
+            raise ValueError(f"must be more than 0 and at most {MAX_RECORD_BUDGET} seconds, got {value}")
         return value
 
     @field_validator("log_level")

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from commands.errors import AlreadyResolved, NotInWarRoom
+from commands.errors import AlreadyResolved, NotInWarRoom, RepeatedDelivery
 from commands.jobs import FreshJob, UnitOfWorkFactory, new_job
 from commands.parsing import Declare, Resolve
 from commands.permissions import require
@@ -40,12 +40,20 @@ def declare_incident(
     settings: IncidentSettings,
     lease: timedelta,
     description: str = "",
+    delivery_key: str | None = None,
 ) -> Scheduled:
-    """Record a new incident and the intent to provision its war room."""
+    """Record a new incident and the intent to provision its war room.
+
+    With a `delivery_key` (a form submission Slack may deliver again) the delivery is recorded in the same
+    transaction, so a retry finds it and raises RepeatedDelivery, and a crash can never keep one without
+    the other.
+    """
     severities = settings.severity_names()
     severity = cmd.severity or severities[-1]
     now = clock.now()
     with uow() as tx:
+        if delivery_key is not None and not tx.deliveries.first_time(delivery_key, now):
+            raise RepeatedDelivery(delivery_key)
         incident = tx.incidents.add(
             Incident(
                 title=cmd.title,

@@ -64,6 +64,7 @@ def test_settings_defaults(clean_env: pytest.MonkeyPatch) -> None:
     assert s.incidentbot_migrate_on_start is True
     assert s.log_level == "INFO"
     assert s.socket_mode is False
+    assert s.incidentbot_record_budget_seconds == 1.0
 
 
 def test_settings_from_env(clean_env: pytest.MonkeyPatch) -> None:
@@ -115,7 +116,15 @@ def test_api_url_keeps_existing_slash(clean_env: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("PORT", "abc"), ("PORT", "70000"), ("LOG_LEVEL", "chatty"), ("SLACK_API_URL", "slack.com/api")],
+    [
+        ("PORT", "abc"),
+        ("PORT", "70000"),
+        ("LOG_LEVEL", "chatty"),
+        ("SLACK_API_URL", "slack.com/api"),
+        ("INCIDENTBOT_TICK_SECONDS", "0"),
+        ("INCIDENTBOT_RECORD_BUDGET_SECONDS", "0"),
+        ("INCIDENTBOT_RECORD_BUDGET_SECONDS", "3"),  # past Slack's 3 s, the ack would never arrive
+    ],
 )
 def test_bad_env_values_rejected(clean_env: pytest.MonkeyPatch, name: str, value: str) -> None:
     clean_env.setenv(name, value)

@@ -1,4 +1,4 @@
-"""The /incident slash command: parse, acknowledge at once, act on a worker."""
+"""The /incident slash command: parse, acknowledge at once (a declare once committed), act on a worker."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 
 from bot.actions import Caller, perform
+from bot.declaring import Declaration
 from bot.errors import ephemeral_reply
 from bot.inputs import clean
 from bot.listeners.room_forms import open_update_form
@@ -58,10 +59,13 @@ def handle_incident_command(
             reply,
         )
         return
-    if isinstance(cmd, Declare):
-        ack(response_type="ephemeral", text=f"Declaring *{escape(cmd.title)}*…")
-    else:
-        ack()
-
     caller = Caller(user_id=user, channel_id=command.get("channel_id"), reply=reply)
+    if isinstance(cmd, Declare):
+        # Committed before the ack, so what the person is told was declared survives a crash.
+        declaration = Declaration(rt, cmd, caller)
+        outcome = declaration.record()
+        ack(response_type="ephemeral", text=outcome.acknowledgement(cmd.title))
+        declaration.carry_on(outcome)
+        return
+    ack()
     rt.submit(perform, rt, cmd, caller)

@@ -1,4 +1,4 @@
-"""Modal submissions: validate while acknowledging, then act on a worker."""
+"""Modal submissions: validate (and commit a declaration) while acknowledging, then act on a worker."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 
 from slack_bolt import Ack
 
-from bot.actions import Caller, declare
-from bot.dedup import first_delivery, interaction_key
-from bot.errors import reporting
+from bot.actions import Caller
+from bot.declaring import Declaration
+from bot.dedup import interaction_key
 from bot.ids import BlockId
 from bot.inputs import clean
 from bot.modals import read_declare_submission
@@ -35,12 +35,11 @@ def handle_declare_submission(
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    ack()
     user_id = str((body.get("user") or {}).get("id") or "")
     if not user_id:
+        ack()
         log.warning("declare form submitted without a user; ignored")
         return
-    key = interaction_key(body)
 
     def reply(text: str) -> None:
         # A modal has no response_url: answer in a direct message.
@@ -48,11 +47,14 @@ def handle_declare_submission(
 
     caller = Caller(user_id=user_id, channel_id=form.origin.channel_id, reply=reply)
     cmd = Declare(title=form.title, severity=form.severity, private=form.private)
-
-    def work() -> None:
-        with reporting(reply, "declare (modal)"):
-            if not first_delivery(rt.uow, rt.clock, key):
-                return
-            declare(rt, cmd, caller, description=form.description)
-
-    rt.submit(work)
+    # Committed (with the delivery, so a retry is recognised) before the form closes.
+    declaration = Declaration(rt, cmd, caller)
+    outcome = declaration.record(description=form.description, delivery_key=interaction_key(body))
+    if outcome.failure is not None:
+        # Keep the form open with what they typed, and say why on it.
+        ack(response_action="errors", errors={BlockId.TITLE: outcome.failure.removeprefix(":warning: ")})
+        return
+    ack()
+    if outcome.pending:
+        rt.submit(reply, outcome.acknowledgement(cmd.title))
+    declaration.carry_on(outcome)

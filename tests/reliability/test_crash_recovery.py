@@ -56,11 +56,13 @@ def start(emu: SlackEmulator, database_url: str, port: int) -> subprocess.Popen[
     return proc
 
 
-def declare_in_background(emu: SlackEmulator, url: str, title: str) -> threading.Thread:
+def declare_in_background(emu: SlackEmulator, url: str, title: str, acked: list[str]) -> threading.Thread:
     def send() -> None:
         # Killed while answering: Slack would show the user a timeout.
         with contextlib.suppress(OSError):
-            emu.send_command(url, f"declare sev2 {title}")
+            ack = emu.send_command(url, f"declare sev2 {title}")
+            if ack.status == 200 and "Declared *INC-" in ack.json()["text"]:
+                acked.append(title)
 
     thread = threading.Thread(target=send, daemon=True)
     thread.start()
@@ -74,10 +76,12 @@ def test_kill_minus_nine_during_declares_leaves_every_incident_provisioned_once(
     database_url = f"sqlite:///{tmp_path / 'bot.db'}"
     port = free_port()
     url = f"http://127.0.0.1:{port}/slack/events"
+    acked: list[str] = []
     for round_ in range(ROUNDS):
         proc = start(emulator, database_url, port)
         senders = [
-            declare_in_background(emulator, url, f"Outage {round_}-{n}") for n in range(DECLARES_PER_ROUND)
+            declare_in_background(emulator, url, f"Outage {round_}-{n}", acked)
+            for n in range(DECLARES_PER_ROUND)
         ]
         time.sleep(rng.uniform(0.0, 0.8))
         proc.send_signal(signal.SIGKILL)
@@ -85,6 +89,15 @@ def test_kill_minus_nine_during_declares_leaves_every_incident_provisioned_once(
         for sender in senders:
             sender.join(timeout=10)
 
+    resumed = assert_every_incident_provisioned_once(emulator, database_url, port, acked)
+    assert any(len(steps) > 0 for steps in resumed), "some kills landed part-way through a provisioning"
+    assert len(set(acked)) >= ROUNDS, "most declares were acknowledged before their kill"
+
+
+def assert_every_incident_provisioned_once(
+    emulator: SlackEmulator, database_url: str, port: int, acked: list[str]
+) -> list[list[str]]:
+    """Restart the bot, let it finish, check every recorded (and acked) incident; return resumed steps."""
     engine = make_engine(database_url)
     uow = UnitOfWorkFactory(make_session_factory(engine))
 
@@ -109,8 +122,11 @@ def test_kill_minus_nine_during_declares_leaves_every_incident_provisioned_once(
         resumed = tx.session.scalars(select(SlackJob.done_steps).where(SlackJob.attempts > 1)).all()
     engine.dispose()
     assert pending == 0
-    assert any(len(steps) > 0 for steps in resumed), "some kills landed part-way through a provisioning"
-    assert len(incidents) >= ROUNDS, "most declares were recorded before their kill"
+    assert resumed, "some kills landed before a provisioning finished"
+    titles = Counter(i.title for i in incidents)
+    assert all(titles[title] == 1 for title in acked), (
+        f"acknowledged but lost or doubled: {acked} vs {titles}"
+    )
     channels = emulator.channels
     announce = emulator.channel_by_name("incidents")
     assert announce is not None
@@ -126,3 +142,23 @@ def test_kill_minus_nine_during_declares_leaves_every_incident_provisioned_once(
         assert announced[incident.id] == 1, f"INC-{incident.id} announced {announced[incident.id]} times"
         for kind in ("declared", "room_created", "summary_posted", "summary_pinned", "announced"):
             assert timelines[incident.id][kind] == 1, f"INC-{incident.id} {kind}: {timelines[incident.id]}"
+    return [list(steps) for steps in resumed]
+
+
+def test_kill_straight_after_the_acknowledgements_loses_no_declared_incident(
+    emulator: SlackEmulator, tmp_path: Path
+) -> None:
+    """Aimed at the window between telling the person "Declared" and provisioning the room."""
+    database_url = f"sqlite:///{tmp_path / 'bot.db'}"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/slack/events"
+    emulator.set_latency(1.0)  # Slack slow: no room can be finished before the kill
+    proc = start(emulator, database_url, port)
+    acks = [emulator.send_command(url, f"declare sev2 Acked {n}").json()["text"] for n in range(3)]
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert acks == [
+        f":rotating_light: Declared *INC-{n + 1}*: Acked {n}. Opening its war room…" for n in range(3)
+    ]
+    emulator.set_latency(0.0)
+    assert_every_incident_provisioned_once(emulator, database_url, port, [f"Acked {n}" for n in range(3)])

@@ -1,0 +1,122 @@
+"""Declare an incident: commit it before the acknowledgement, then provision its war room on a worker.
+
+An acknowledged declaration is already in the database, so a process killed after the ack loses nothing:
+the restarted process's tick resumes the provisioning job. The commit gets a time budget, so a slow
+database still gets the person an answer inside Slack's 3 s; past the budget the answer says the
+declaration is not confirmed yet, and the confirmation follows once the commit lands.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from bot.actions import Caller, deps
+from bot.errors import failure_message, reporting
+from bot.mrkdwn import channel_link, escape
+from bot.runtime import Runtime
+from commands import incidents
+from commands.errors import RepeatedDelivery
+from commands.incidents import Scheduled
+from commands.parsing import Declare
+
+ACTION = "declare"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a declaration by the time it has to be acknowledged."""
+
+    recorded: Scheduled | None = None  # committed within the budget
+    failure: str | None = None  # nothing was recorded; the sentence for the declarer
+    pending: bool = False  # the database is slow: still recording, the confirmation comes later
+    repeat: bool = False  # Slack delivered this form before, and it was recorded then
+
+    def acknowledgement(self, title: str) -> str:
+        """The ephemeral text a slash command is acknowledged with."""
+        if self.recorded is not None:
+            ref = self.recorded.incident.ref
+            return f":rotating_light: Declared *{ref}*: {escape(title)}. Opening its war room…"
+        if self.failure is not None:
+            return self.failure
+        return (
+            f":hourglass: Recording *{escape(title)}* is taking longer than usual. I will confirm here as "
+            "soon as it is recorded; until then, treat it as not declared."
+        )
+
+
+class Declaration:
+    """One declaration's hand-over between the listener that acknowledges and the thread that records.
+
+    Whoever finishes second starts the provisioning: the listener after its ack when the commit came in
+    time, the recording thread itself when the listener has already answered "taking longer".
+    """
+
+    def __init__(self, rt: Runtime, cmd: Declare, caller: Caller) -> None:
+        self.rt, self.cmd, self.caller = rt, cmd, caller
+        self._lock = threading.Lock()
+        self._finished = threading.Event()
+        self._result: Scheduled | Exception | None = None
+        self._late = False
+
+    def record(self, *, description: str = "", delivery_key: str | None = None) -> Outcome:
+        """Commit the incident on the recorder pool and wait for it, at most the runtime's budget."""
+        self.rt.record(self._commit, description, delivery_key)
+        self._finished.wait(self.rt.record_budget)
+        with self._lock:
+            if self._result is None:
+                self._late = True
+                return Outcome(pending=True)
+            result = self._result
+        if isinstance(result, RepeatedDelivery):
+            return Outcome(repeat=True)
+        if isinstance(result, Exception):
+            return Outcome(failure=failure_message(result, ACTION))
+        return Outcome(recorded=result)
+
+    def carry_on(self, outcome: Outcome) -> None:
+        """After the ack: provision what was recorded in time (the late case provisions itself)."""
+        if outcome.recorded is not None:
+            self.rt.submit(provision, self.rt, self.cmd, self.caller, outcome.recorded)
+
+    def _commit(self, description: str, delivery_key: str | None) -> None:
+        result: Scheduled | Exception
+        try:
+            result = incidents.declare_incident(
+                self.cmd,
+                user_id=self.caller.user_id,
+                channel_id=self.caller.channel_id,
+                **deps(self.rt),
+                description=description,
+                delivery_key=delivery_key,
+            )
+        except Exception as exc:  # handed to whoever answers the declarer
+            result = exc
+        with self._lock:
+            self._result = result
+            late = self._late
+        self._finished.set()
+        if not late or isinstance(result, RepeatedDelivery):
+            return
+        if isinstance(result, Exception):
+            self.caller.reply(failure_message(result, ACTION))
+        else:
+            # Submitted before this task ends, so Runtime.drain never sees a quiet gap in between.
+            self.rt.submit(provision, self.rt, self.cmd, self.caller, result)
+
+
+def provision(rt: Runtime, cmd: Declare, caller: Caller, scheduled: Scheduled) -> None:
+    """Provision the recorded incident's room now and tell the declarer where it is."""
+    with reporting(caller.reply, ACTION):
+        ref = scheduled.incident.ref
+        assert scheduled.job_id is not None, "a declaration always has a provisioning job"
+        # Freshly recorded and claimed by us: run it without reading it back.
+        provisioned = rt.runner.run_fresh(scheduled.job_id, "provision", scheduled.incident)
+        if provisioned is not None:
+            room = channel_link(provisioned.incident.channel_id)
+            caller.reply(f":rotating_light: Declared *{ref}*: {escape(cmd.title)}. War room: {room}")
+        else:
+            caller.reply(
+                f":hourglass: *{ref}* is recorded. Slack is slow to set up its war room; "
+                "I will keep trying and invite you as soon as it exists."
+            )
