@@ -114,10 +114,14 @@ def measure(
             f"≤ {P99_TARGET * 1000:.0f} ms",
             f"{p99 * 1000:.0f} ms",
             verdict(p99 <= P99_TARGET and worst.failures == 0),
-            f"one ack costs about {p50_single * 1000:.1f} ms of the bot's CPU (Bolt request parsing, "
-            "signature check, listener, WSGI under waitress) and acks of a burst are serialised by the GIL "
-            f"of the one process: 100 simultaneous arrivals need ≈ {100 * p50_single * 1000:.0f} ms before "
-            "the last is answered. Background work of earlier declares competes for the same interpreter.",
+            f"one declare's ack costs about {p50_single * 1000:.1f} ms (Bolt request parsing, signature "
+            "check, listener, WSGI under waitress, and the wait for the incident's commit: a declare is "
+            "committed before it is acknowledged so that a crash cannot lose an acknowledged incident; a "
+            "burst shares one transaction per batch, `bot/recorder.py`). Acks of a burst are serialised by "
+            f"the GIL of the one process: 100 simultaneous arrivals need ≈ {100 * p50_single * 1000:.0f} ms "
+            "before the last is answered, and background work of earlier declares competes for the same "
+            "interpreter (at 0 s Web API latency that work runs flat out, which is why those rows are "
+            "slower: the commit's thread waits for the GIL between its database round trips).",
             "answer slash commands before Bolt's full middleware chain (a thin WSGI pre-handler that "
             "verifies the signature, parses the form and enqueues, ≈0.3 ms), and/or run several worker "
             "processes (waitress behind a process manager) so a burst spreads across cores.",
@@ -127,7 +131,7 @@ def measure(
             f"≤ {MAX_TARGET:.0f} s",
             f"{slowest * 1000:.0f} ms",
             verdict(slowest <= MAX_TARGET and all(lv.failures == 0 for lv in levels)),
-            "a burst queues behind waitress's 16 threads and the GIL.",
+            "a burst queues behind waitress's 16 threads, the GIL and (for declares) the group commit.",
             "as above: cheaper acks or more processes.",
         ),
     ]

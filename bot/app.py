@@ -6,6 +6,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
@@ -19,10 +20,12 @@ from bot.http import IncidentBotWsgi
 from bot.listeners import register_listeners
 from bot.postmortem import PostmortemDrafts
 from bot.presenter import SlackPresenter, TemplateRenderer
+from bot.recorder import BatchRecorder
 from bot.runtime import Runtime
 from bot.scheduler import start_ticker
 from bot.settings import Settings
 from bot.slack_chat import SlackChat, make_web_client
+from commands.incidents import declare_incidents
 from commands.job_runner import JobRunner
 from commands.ports import Clock, SystemClock
 from commands.postmortem_steps import postmortem_plans
@@ -33,9 +36,6 @@ from store.db import make_engine, make_session_factory, ping
 from store.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
-
-# Threads that write declarations before their ack: enough for a burst, well inside the connection pool.
-RECORDERS = 8
 
 
 @dataclass
@@ -125,7 +125,10 @@ def create_app(
         config=config,
         runner=runner,
         executor=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="incidentbot"),
-        recorder=ThreadPoolExecutor(max_workers=RECORDERS, thread_name_prefix="incidentbot-record"),
+        recorder=BatchRecorder(
+            partial(declare_incidents, uow=uow, clock=clock, settings=config, lease=lease),
+            name="incidentbot-record",
+        ),
         lease=lease,
         record_budget=settings.incidentbot_record_budget_seconds,
     )

@@ -11,13 +11,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from bot.actions import Caller, deps
+from bot.actions import Caller
 from bot.errors import failure_message, reporting
 from bot.mrkdwn import channel_link, escape
 from bot.runtime import Runtime
-from commands import incidents
-from commands.errors import RepeatedDelivery
-from commands.incidents import Scheduled
+from commands.incidents import DeclareRequest, Scheduled
 from commands.parsing import Declare
 
 ACTION = "declare"
@@ -56,19 +54,22 @@ class Declaration:
         self.rt, self.cmd, self.caller = rt, cmd, caller
         self._lock = threading.Lock()
         self._finished = threading.Event()
-        self._result: Scheduled | Exception | None = None
+        self._result: Scheduled | None | Exception = None
         self._late = False
 
     def record(self, *, description: str = "", delivery_key: str | None = None) -> Outcome:
-        """Commit the incident on the recorder pool and wait for it, at most the runtime's budget."""
-        self.rt.record(self._commit, description, delivery_key)
+        """Queue the incident for the next group commit and wait for it, at most the runtime's budget."""
+        request = DeclareRequest(
+            self.cmd, self.caller.user_id, self.caller.channel_id, description, delivery_key
+        )
+        self.rt.record(request, self._recorded)
         self._finished.wait(self.rt.record_budget)
         with self._lock:
-            if self._result is None:
+            if not self._finished.is_set():
                 self._late = True
                 return Outcome(pending=True)
             result = self._result
-        if isinstance(result, RepeatedDelivery):
+        if result is None:
             return Outcome(repeat=True)
         if isinstance(result, Exception):
             return Outcome(failure=failure_message(result, ACTION))
@@ -79,29 +80,18 @@ class Declaration:
         if outcome.recorded is not None:
             self.rt.submit(provision, self.rt, self.cmd, self.caller, outcome.recorded)
 
-    def _commit(self, description: str, delivery_key: str | None) -> None:
-        result: Scheduled | Exception
-        try:
-            result = incidents.declare_incident(
-                self.cmd,
-                user_id=self.caller.user_id,
-                channel_id=self.caller.channel_id,
-                **deps(self.rt),
-                description=description,
-                delivery_key=delivery_key,
-            )
-        except Exception as exc:  # handed to whoever answers the declarer
-            result = exc
+    def _recorded(self, result: Scheduled | None | Exception) -> None:
+        """Called on the recording thread once the commit is over (None: a repeated form delivery)."""
         with self._lock:
             self._result = result
+            self._finished.set()
             late = self._late
-        self._finished.set()
-        if not late or isinstance(result, RepeatedDelivery):
+        if not late or result is None:
             return
         if isinstance(result, Exception):
             self.caller.reply(failure_message(result, ACTION))
         else:
-            # Submitted before this task ends, so Runtime.drain never sees a quiet gap in between.
+            # Submitted before the recorder marks this item done, so Runtime.drain never sees a quiet gap.
             self.rt.submit(provision, self.rt, self.cmd, self.caller, result)
 
 

@@ -14,9 +14,10 @@ from typing import Any
 from bot.config import IncidentConfig
 from bot.maintenance import expire_deliveries
 from bot.presenter import SlackPresenter
+from bot.recorder import BatchRecorder
 from bot.slack_chat import SlackChat
 from commands import reminders
-from commands.incidents import Scheduled
+from commands.incidents import DeclareRequest, Scheduled
 from commands.job_runner import JobRunner
 from commands.ports import Clock
 from store.uow import UnitOfWorkFactory
@@ -37,8 +38,8 @@ class Runtime:
     config: IncidentConfig
     runner: JobRunner
     executor: ThreadPoolExecutor
-    # Declarations are recorded here before their ack: never queued behind slow Slack work on `executor`.
-    recorder: ThreadPoolExecutor
+    # Declarations are committed here before their ack, batched, never behind slow Slack work on `executor`.
+    recorder: BatchRecorder[DeclareRequest, Scheduled | None]
     lease: timedelta
     record_budget: float = 1.0  # seconds an ack may wait for its declaration's commit
     _pending: set[Future[Any]] = field(default_factory=set)
@@ -49,9 +50,11 @@ class Runtime:
         """Run work off the ack path; tracked so tests and the demo can wait for quiet."""
         return self._track(self.executor.submit(fn, *args, **kwargs))
 
-    def record(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
-        """Run database work an ack waits for (within `record_budget`) on its own small pool."""
-        return self._track(self.recorder.submit(fn, *args, **kwargs))
+    def record(
+        self, request: DeclareRequest, done: Callable[[Scheduled | None | Exception], None]
+    ) -> Future[None]:
+        """Queue a declaration for the next group commit; `done` hears how it went (an ack waits on it)."""
+        return self._track(self.recorder.submit(request, done))
 
     def _track(self, future: Future[Any]) -> Future[Any]:
         with self._lock:
@@ -61,7 +64,7 @@ class Runtime:
 
     def close(self) -> None:
         """Finish recording what was acknowledged, then the work it started."""
-        self.recorder.shutdown(wait=True)
+        self.recorder.close()
         self.executor.shutdown(wait=True)
 
     def _forget(self, future: Future[Any]) -> None:

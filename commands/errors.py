@@ -27,10 +27,6 @@ class TryAgain(IncidentError):
     """A dependency (usually the database) is unavailable; nothing was changed."""
 
 
-class RepeatedDelivery(Exception):
-    """Slack delivered this request before and it was already acted on; nothing to do or say."""
-
-
 class NameTaken(Exception):
     """Slack refused a channel name because it is in use."""
 

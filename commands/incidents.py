@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from commands.errors import AlreadyResolved, NotInWarRoom, RepeatedDelivery
+from commands.errors import AlreadyResolved, NotInWarRoom
 from commands.jobs import FreshJob, UnitOfWorkFactory, new_job
 from commands.parsing import Declare, Resolve
 from commands.permissions import require
@@ -30,6 +30,53 @@ class Scheduled:
     fresh: FreshJob | None = None  # set when the job may run at once from memory, without a read-back
 
 
+@dataclass(frozen=True)
+class DeclareRequest:
+    """One declaration waiting to be recorded, with the Slack delivery it came in (forms may be retried)."""
+
+    cmd: Declare
+    user_id: str
+    channel_id: str | None
+    description: str = ""
+    delivery_key: str | None = None
+
+
+def declare_incidents(
+    requests: Sequence[DeclareRequest],
+    *,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    settings: IncidentSettings,
+    lease: timedelta,
+) -> list[Scheduled | None]:
+    """Record declarations, each with its declared event and provisioning job, in one transaction.
+
+    A burst of declares queued together commits once (one multi-row INSERT per table); each result is
+    the new incident and its job, or None for a delivery recorded before (a retried form), which changes
+    nothing. A delivery key is written in the same transaction, so a crash keeps both or neither.
+    """
+    now = clock.now()
+    with uow() as tx:
+        fresh: list[DeclareRequest] = []
+        seen: set[str] = set()
+        for request in requests:
+            key = request.delivery_key
+            if key is None or (key not in seen and tx.deliveries.first_time(key, now)):
+                fresh.append(request)
+            if key is not None:
+                seen.add(key)
+        incidents = [_new_incident(request, now, settings) for request in fresh]
+        tx.incidents.insert_many(incidents)
+        tx.timeline.insert_many([_declared_event(incident) for incident in incidents])
+        job_ids = tx.jobs.insert_many([new_job("provision", i.id, now, lease) for i in incidents])
+        tx.commit()
+    recorded = {
+        id(request): Scheduled(view_of(incident, settings.severity_description(incident.severity)), job_id)
+        for request, incident, job_id in zip(fresh, incidents, job_ids, strict=True)
+    }
+    return [recorded.get(id(request)) for request in requests]
+
+
 def declare_incident(
     cmd: Declare,
     *,
@@ -40,49 +87,42 @@ def declare_incident(
     settings: IncidentSettings,
     lease: timedelta,
     description: str = "",
-    delivery_key: str | None = None,
 ) -> Scheduled:
-    """Record a new incident and the intent to provision its war room.
+    """Record one new incident and the intent to provision its war room."""
+    request = DeclareRequest(cmd, user_id, channel_id, description)
+    [scheduled] = declare_incidents([request], uow=uow, clock=clock, settings=settings, lease=lease)
+    assert scheduled is not None, "a declaration without a delivery key is always new"
+    return scheduled
 
-    With a `delivery_key` (a form submission Slack may deliver again) the delivery is recorded in the same
-    transaction, so a retry finds it and raises RepeatedDelivery, and a crash can never keep one without
-    the other.
-    """
-    severities = settings.severity_names()
-    severity = cmd.severity or severities[-1]
-    now = clock.now()
-    with uow() as tx:
-        if delivery_key is not None and not tx.deliveries.first_time(delivery_key, now):
-            raise RepeatedDelivery(delivery_key)
-        incident = tx.incidents.add(
-            Incident(
-                title=cmd.title,
-                description=description,
-                severity=severity,
-                status=INITIAL_STATUS,
-                private=cmd.private,
-                declared_by=user_id,
-                declared_at=now,
-                declared_in=channel_id,
-                next_update_due_at=now + settings.update_every(severity),
-                commander_due_at=now + settings.commander_timeout(severity),
-                roles=[],  # known empty: no lazy load when the snapshot is taken
-            )
-        )
-        tx.timeline.add(
-            TimelineEvent(
-                incident_id=incident.id,
-                kind="declared",
-                actor=user_id,
-                text=f"Declared {severity}: {cmd.title}",
-                occurred_at=now,
-                data={"severity": severity, "private": cmd.private},
-            )
-        )
-        job = tx.jobs.add(new_job("provision", incident.id, now, lease))
-        scheduled = Scheduled(view_of(incident, settings.severity_description(severity)), job.id)
-        tx.commit()
-        return scheduled
+
+def _new_incident(request: DeclareRequest, now: datetime, settings: IncidentSettings) -> Incident:
+    severity = request.cmd.severity or settings.severity_names()[-1]
+    return Incident(
+        title=request.cmd.title,
+        description=request.description,
+        severity=severity,
+        status=INITIAL_STATUS,
+        private=request.cmd.private,
+        channel_id=None,
+        declared_by=request.user_id,
+        declared_at=now,
+        declared_in=request.channel_id,
+        next_update_due_at=now + settings.update_every(severity),
+        reminders_since_update=0,
+        commander_due_at=now + settings.commander_timeout(severity),
+        roles=[],  # known empty: the snapshot needs no query
+    )
+
+
+def _declared_event(incident: Incident) -> TimelineEvent:
+    return TimelineEvent(
+        incident_id=incident.id,
+        kind="declared",
+        actor=incident.declared_by,
+        text=f"Declared {incident.severity}: {incident.title}",
+        occurred_at=incident.declared_at,
+        data={"severity": incident.severity, "private": incident.private},
+    )
 
 
 def incident_in_room(tx: SqlUnitOfWork, channel_id: str, *, for_update: bool = False) -> Incident:

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import insert
-
 from commands.errors import AlreadyResolved
 from commands.incidents import RESOLVED, current_roles, incident_in_room
 from commands.jobs import UnitOfWorkFactory, new_job
@@ -114,27 +112,11 @@ def tick(
                         data={},
                     )
                 )
-        job_ids = _insert(tx, events, jobs)
+        # One multi-row INSERT per table on both backends.
+        tx.timeline.insert_many(events)
+        job_ids = tx.jobs.insert_many(jobs)
         tx.commit()
         return TickResult(job_ids=job_ids, due=len(due_updates) + len(due_commanders))
-
-
-def _insert(tx: Any, events: list[TimelineEvent], jobs: list[SlackJob]) -> list[int]:
-    """Multi-row INSERTs (one statement per table on both backends); returns the new job ids."""
-    if events:
-        tx.session.execute(insert(TimelineEvent), [_columns(e) for e in events])
-    if not jobs:
-        return []
-    rows = tx.session.execute(
-        insert(SlackJob).returning(SlackJob.id, sort_by_parameter_order=True), [_columns(j) for j in jobs]
-    )
-    return [row[0] for row in rows]
-
-
-def _columns(obj: TimelineEvent | SlackJob) -> dict[str, Any]:
-    """The column values of a not-yet-added model object, for a Core INSERT."""
-    table = obj.__table__
-    return {c.key: getattr(obj, c.key) for c in table.columns if c.key != "id"}
 
 
 def _update_reminder(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -22,6 +23,23 @@ from store.models import (
 RESOLVED = "resolved"
 
 
+def column_values(obj: Incident | TimelineEvent | SlackJob) -> dict[str, Any]:
+    """The column values of a not-yet-added model object, for a Core INSERT (every column, set or None)."""
+    return {c.key: getattr(obj, c.key) for c in obj.__table__.columns if c.key != "id"}
+
+
+def _insert_returning_ids(session: Session, rows: Sequence[Incident | SlackJob]) -> list[int]:
+    """One multi-row INSERT for rows of one table; the new ids in the order of `rows`, set on them too."""
+    if not rows:
+        return []
+    model = type(rows[0])
+    stmt = insert(model).returning(model.id, sort_by_parameter_order=True)
+    ids = [row[0] for row in session.execute(stmt, [column_values(r) for r in rows])]
+    for obj, new_id in zip(rows, ids, strict=True):
+        obj.id = new_id
+    return ids
+
+
 class IncidentRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -30,6 +48,10 @@ class IncidentRepository:
         self.session.add(incident)
         self.session.flush()
         return incident
+
+    def insert_many(self, incidents: Sequence[Incident]) -> list[int]:
+        """Insert transient incidents in one statement (a burst of declares); they stay out of the session."""
+        return _insert_returning_ids(self.session, incidents)
 
     def get(self, incident_id: int, *, for_update: bool = False) -> Incident | None:
         stmt = select(Incident).where(Incident.id == incident_id).options(selectinload(Incident.roles))
@@ -84,6 +106,11 @@ class TimelineRepository:
     def add(self, event: TimelineEvent) -> TimelineEvent:
         self.session.add(event)
         return event
+
+    def insert_many(self, events: Sequence[TimelineEvent]) -> None:
+        """Insert transient events in one statement, without the ORM's per-object bookkeeping."""
+        if events:
+            self.session.execute(insert(TimelineEvent), [column_values(e) for e in events])
 
     def list_for(self, incident_id: int) -> Sequence[TimelineEvent]:
         stmt = (
@@ -155,6 +182,10 @@ class JobRepository:
         self.session.add(job)
         self.session.flush()
         return job
+
+    def insert_many(self, jobs: Sequence[SlackJob]) -> list[int]:
+        """Insert transient jobs in one statement; returns their ids in order."""
+        return _insert_returning_ids(self.session, jobs)
 
     def get(self, job_id: int) -> SlackJob | None:
         return self.session.get(SlackJob, job_id)

@@ -295,3 +295,31 @@ def test_expire_removes_only_old_deliveries(uow_factory: UnitOfWorkFactory) -> N
     with uow_factory() as uow:
         assert uow.deliveries.first_time("old", NOW) is True
         assert uow.deliveries.first_time("recent", NOW) is False
+
+
+def test_declarations_recorded_together_get_their_own_rows_and_skip_repeated_deliveries(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    from bot.config import IncidentConfig
+    from commands.incidents import DeclareRequest, declare_incidents
+    from commands.parsing import Declare
+    from tests.scenario.conftest import FakeClock
+
+    def request(title: str, key: str | None = None) -> DeclareRequest:
+        return DeclareRequest(Declare(title=title, severity="sev1"), "U1", "C1", delivery_key=key)
+
+    deps = {"uow": uow_factory, "clock": FakeClock(), "settings": IncidentConfig(), "lease": LEASE}
+    first = declare_incidents([request("A"), request("B", "form:1"), request("B again", "form:1")], **deps)
+    again = declare_incidents([request("B retried", "form:1"), request("C")], **deps)
+
+    assert [s.incident.title if s else None for s in first] == ["A", "B", None]
+    assert [s.incident.title if s else None for s in again] == [None, "C"]
+    scheduled = [s for s in first + again if s is not None]
+    with uow_factory() as uow:
+        for s in scheduled:
+            incident = uow.incidents.get(s.incident.id)
+            assert incident is not None and incident.title == s.incident.title
+            assert [e.kind for e in uow.timeline.list_for(s.incident.id)] == ["declared"]
+            [job] = uow.jobs.pending_for(s.incident.id)
+            assert (job.id, job.kind, job.attempts) == (s.job_id, "provision", 1)
+    assert [s.incident.id for s in scheduled] == [1, 2, 3]
