@@ -89,7 +89,8 @@ class Declaration:
         if not late or result is None:
             return
         if isinstance(result, Exception):
-            self.caller.reply(failure_message(result, ACTION))
+            # Replies are Web API calls: never on the recording thread, which the next batch waits for.
+            self.rt.submit(self.caller.reply, failure_message(result, ACTION))
         else:
             # Submitted before the recorder marks this item done, so Runtime.drain never sees a quiet gap.
             self.rt.submit(provision, self.rt, self.cmd, self.caller, result)
