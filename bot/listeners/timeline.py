@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, Respond
@@ -36,39 +37,70 @@ def _fetch(rt: Runtime, channel_id: str, ts: str) -> PinnedMessage | None:
     )
 
 
-def on_reaction(rt: Runtime, event: dict[str, Any], delivery: str | None, removed: bool) -> None:
+class DatabaseDownRetryLater(Exception):
+    """Raised before answering an event the database cannot take now: Bolt answers 500, Slack redelivers."""
+
+
+def on_reaction(rt: Runtime, reaction: Reaction) -> None:
     """Apply the configured action of a reaction; there is nobody to answer, so failures are logged."""
     try:
-        _apply_reaction(rt, event, delivery, removed)
+        _apply_reaction(rt, reaction)
     except DATABASE_ERRORS as exc:
-        # Slack has its 200 already and will not redeliver: say plainly what was dropped.
-        log.warning("reaction %s not recorded: database unavailable (%s)", delivery, type(exc).__name__)
+        # Only when the database failed between the check before the ack and this write.
+        kind = type(exc).__name__
+        log.warning("reaction %s not recorded: database unavailable (%s)", reaction.delivery, kind)
 
 
-def _apply_reaction(rt: Runtime, event: dict[str, Any], delivery: str | None, removed: bool) -> None:
-    """Reactions outside war rooms are none of our business."""
+@dataclass(frozen=True)
+class Reaction:
+    """A configured reaction on a war-room message, accepted for processing."""
+
+    action: str
+    channel: str
+    ts: str
+    user: str
+    delivery: str | None
+    removed: bool
+
+
+def accept_reaction(
+    rt: Runtime, body: dict[str, Any], event: dict[str, Any], removed: bool
+) -> Reaction | None:
+    """Decide before answering Slack whether a reaction is ours; a database that is down gets a retry.
+
+    The war-room check is the one database read of the ack path. If it fails, the 500 makes Slack send
+    the event again (after about 1 and 5 minutes), so a reaction during a short outage is not lost.
+    """
     action = rt.config.timeline_reactions.get(str(event.get("reaction", "")))
     item = event.get("item") or {}
     if action is None or item.get("type") != "message":
-        return
+        return None  # reactions outside the configured map are none of our business
     channel, ts = str(item.get("channel", "")), str(item.get("ts", ""))
-    if not _is_war_room(rt, channel):
-        return
-    if removed:
-        if action == "pin":
+    try:
+        if not _is_war_room(rt, channel):
+            return None
+    except DATABASE_ERRORS as exc:
+        log.warning("reaction event: database unavailable (%s); asking Slack to retry", type(exc).__name__)
+        # `from None`: Bolt logs this error, and the database error's text would carry the SQL.
+        raise DatabaseDownRetryLater("database unavailable; Slack will deliver the event again") from None
+    return Reaction(action, channel, ts, str(event.get("user", "")), event_key(body), removed)
+
+
+def _apply_reaction(rt: Runtime, reaction: Reaction) -> None:
+    channel, ts, delivery = reaction.channel, reaction.ts, reaction.delivery
+    if reaction.removed:
+        if reaction.action == "pin":
             unpin_message(channel_id=channel, ts=ts, uow=rt.uow, clock=rt.clock, delivery=delivery)
         return
     message = _fetch(rt, channel, ts)
     if message is None:
         return
-    if action == "pin":
-        pin_message(
-            message, pinned_by=str(event.get("user", "")), uow=rt.uow, clock=rt.clock, delivery=delivery
-        )
-    elif action == "action" and first_delivery(rt.uow, rt.clock, delivery):
+    if reaction.action == "pin":
+        pin_message(message, pinned_by=reaction.user, uow=rt.uow, clock=rt.clock, delivery=delivery)
+    elif reaction.action == "action" and first_delivery(rt.uow, rt.clock, delivery):
         add_action_item(
             AddActionItem(text=message.text[:2000] or "(empty message)"),
-            user_id=str(event.get("user", "")),
+            user_id=reaction.user,
             channel_id=channel,
             uow=rt.uow,
             clock=rt.clock,
@@ -77,12 +109,16 @@ def _apply_reaction(rt: Runtime, event: dict[str, Any], delivery: str | None, re
 
 def handle_reaction_added(body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]) -> None:
     rt: Runtime = context["runtime"]
-    rt.submit(on_reaction, rt, event, event_key(body), False)
+    reaction = accept_reaction(rt, body, event, removed=False)
+    if reaction is not None:
+        rt.submit(on_reaction, rt, reaction)
 
 
 def handle_reaction_removed(body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]) -> None:
     rt: Runtime = context["runtime"]
-    rt.submit(on_reaction, rt, event, event_key(body), True)
+    reaction = accept_reaction(rt, body, event, removed=True)
+    if reaction is not None:
+        rt.submit(on_reaction, rt, reaction)
 
 
 def handle_add_to_timeline_shortcut(

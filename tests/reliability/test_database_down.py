@@ -79,7 +79,8 @@ def test_database_outage_is_reported_changes_nothing_and_heals(cluster_rig: tupl
         assert r.replies()[-1] == TRY_AGAIN
         event = {"type": "reaction_added", "user": "U1", "reaction": "pushpin"}
         event["item"] = {"type": "message", "channel": room, "ts": summary_ts}  # type: ignore[assignment]
-        assert r.emu.send_event(r.url, event).status == 200
+        # Not a 200: Slack will deliver the reaction again (after about 1 and 5 minutes).
+        assert r.emu.send_event(r.url, event, event_id="EvOutage").status == 500
         r.settle()
         # The promise is 30 s: keep asking (and the tick keeps running) until the outage is that old.
         while time.monotonic() - stopped < OUTAGE_SECONDS:
@@ -107,4 +108,10 @@ def test_database_outage_is_reported_changes_nothing_and_heals(cluster_rig: tupl
         [job] = tx.session.scalars(select(SlackJob).where(SlackJob.incident_id == 2)).all()
         assert job.attempts > 1, "the room was finished by the tick, not by the declare's own run"
     assert r.timeline_kinds(1).count("update_posted") == 0 and "note" not in r.timeline_kinds(1)
+    assert "pinned" not in r.timeline_kinds(1)
+    # Slack's retry of the reaction, once the database is back, records it; a further retry does not.
+    for retry in (1, 2):
+        assert r.emu.send_event(r.url, event, event_id="EvOutage", retry_num=retry).status == 200
+        r.settle()
+    assert r.timeline_kinds(1).count("pinned") == 1
     assert len([c for c in r.emu.channels.values() if c.name.startswith("inc-")]) == 2
