@@ -81,6 +81,7 @@ def measure(
     samples: int,
     concurrency_levels: tuple[int, ...] = CONCURRENCY,
     latencies: tuple[float, ...] = LATENCIES,
+    floor: Level | None = None,
 ) -> tuple[Section, int]:
     """All levels; between levels the latency is dropped until the backlog is done. Returns declares sent."""
     levels: list[Level] = []
@@ -104,6 +105,24 @@ def measure(
         ]
         for lv in levels
     ]
+    floor_note = ""
+    if floor is not None:
+        floor_p99 = percentile(floor.times, 99) * 1000
+        rows.append(
+            [
+                "floor: a do-nothing app",
+                str(floor.concurrency),
+                str(len(floor.times)),
+                *(f"{percentile(floor.times, p) * 1000:.1f}" for p in (50, 90, 99)),
+                f"{max(floor.times) * 1000:.1f}",
+                str(floor.failures),
+            ]
+        )
+        floor_note = (
+            f" On this machine a do-nothing WSGI app under the same waitress, hit by the same load "
+            f"generator, answers {floor.concurrency} concurrent requests with p99 {floor_p99:.0f} ms: the "
+            f"server and the load generator alone use {floor_p99 / (P99_TARGET * 1000):.0%} of the target."
+        )
     worst = levels[-1]  # highest concurrency at the highest latency
     # The cheapest single ack (no concurrent background work) estimates one ack's cost.
     p50_single = min(percentile(lv.times, 50) for lv in levels if lv.concurrency == 1)
@@ -121,7 +140,7 @@ def measure(
             f"the GIL of the one process: 100 simultaneous arrivals need ≈ {100 * p50_single * 1000:.0f} ms "
             "before the last is answered, and background work of earlier declares competes for the same "
             "interpreter (at 0 s Web API latency that work runs flat out, which is why those rows are "
-            "slower: the commit's thread waits for the GIL between its database round trips).",
+            "slower: the commit's thread waits for the GIL between its database round trips)." + floor_note,
             "answer slash commands before Bolt's full middleware chain (a thin WSGI pre-handler that "
             "verifies the signature, parses the form and enqueues, ≈0.3 ms), and/or run several worker "
             "processes (waitress behind a process manager) so a burst spreads across cores.",
@@ -142,7 +161,9 @@ def measure(
         "sends its share of signed `/incident declare` commands back to back, each on a fresh loopback "
         "connection (as Slack does); only the HTTP exchange is timed (the signed body is built before). "
         "After a level the latency is set to 0 and the run waits until every declare has been announced, so "
-        "levels do not share a backlog. Times in ms."
+        "levels do not share a backlog. The floor row is the busiest level sent to a do-nothing WSGI app "
+        "(reads the body, answers 200) under the same waitress settings in its own child process. "
+        "Times in ms."
     )
     section = Section(
         "Acknowledgement latency",

@@ -101,9 +101,12 @@ def served(db_url: str, sizes: Sizes, backend: str) -> list[Section]:
     """Ack latency and memory against the app alone in a child process."""
     emu, _general, announce = start_emulator(bench_config())
     try:
+        busiest = max(sizes.ack_concurrency)
+        with served_app(emu, db_url, floor=True) as floor_app:
+            floor = ack_latency.run_level(emu, floor_app, 0.0, busiest, max(sizes.ack_samples, busiest))
         with served_app(emu, db_url) as app:
             section, _ = ack_latency.measure(
-                emu, app, announce, sizes.ack_samples, sizes.ack_concurrency, sizes.ack_latencies
+                emu, app, announce, sizes.ack_samples, sizes.ack_concurrency, sizes.ack_latencies, floor
             )
             sections = [section]
         # A fresh process for memory, so the ack bursts do not count towards its RSS.

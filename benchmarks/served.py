@@ -7,11 +7,12 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.emulator import SlackEmulator
 
@@ -39,8 +40,14 @@ class ServedApp:
 
 
 @contextmanager
-def served_app(emu: SlackEmulator, database_url: str, *, workers: int = 16) -> Iterator[ServedApp]:
-    """Start `python -m benchmarks.served` against this emulator; stop it by closing its stdin."""
+def served_app(
+    emu: SlackEmulator, database_url: str, *, workers: int = 16, floor: bool = False
+) -> Iterator[ServedApp]:
+    """Start `python -m benchmarks.served` against this emulator; stop it by closing its stdin.
+
+    With `floor`, the child serves a do-nothing WSGI app under the same waitress: what the server and
+    the load generator cost on this machine before the bot does anything.
+    """
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": emu.bot_token,
@@ -51,7 +58,7 @@ def served_app(emu: SlackEmulator, database_url: str, *, workers: int = 16) -> I
     }
     env.pop("SLACK_APP_TOKEN", None)
     child = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.served", "--workers", str(workers)],
+        [sys.executable, "-m", "benchmarks.served", "--workers", str(workers), *(["--floor"] * floor)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         env=env,
@@ -84,7 +91,11 @@ def child_main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument("--floor", action="store_true")
     args = parser.parse_args(argv)
+    if args.floor:
+        serve_floor()
+        return
     logging.basicConfig(level=logging.WARNING)
     # A burst is the point of the benchmark: waitress's queue-depth warnings would only flood stderr.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
@@ -98,6 +109,22 @@ def child_main(argv: list[str] | None = None) -> None:
             bot.runtime.drain(timeout=20)
     finally:
         bot.close()
+
+
+def do_nothing(environ: dict[str, Any], start_response: Callable[..., object]) -> list[bytes]:
+    """Read the request and answer an empty 200: the least any Slack endpoint can do."""
+    environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "2")])
+    return [b"{}"]
+
+
+def serve_floor() -> None:
+    """Child side of `floor`: the do-nothing app under the bot's waitress settings."""
+    from bot.local import LocalServer
+
+    with LocalServer(do_nothing) as server:
+        print(READY + json.dumps({"url": server.events_url}), flush=True)
+        sys.stdin.read()
 
 
 if __name__ == "__main__":
