@@ -86,6 +86,8 @@ class BatchRecorder(Generic[In, Out]):
         results: Sequence[Out | Exception]
         try:
             results = self._write([queued.item for queued in batch])
+            if len(results) != len(batch):
+                raise RuntimeError(f"{self._name}: {len(results)} results for {len(batch)} items")
         except Exception as exc:  # every item of the batch shares its transaction's fate
             results = [exc] * len(batch)
         for queued, result in zip(batch, results, strict=True):

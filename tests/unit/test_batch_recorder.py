@@ -72,3 +72,12 @@ def test_close_records_what_is_queued_and_refuses_more() -> None:
     assert sorted(r for r in seen if isinstance(r, int)) == [0, 10, 20]
     with pytest.raises(RuntimeError):
         recorder.submit(9, seen.append)
+
+
+def test_a_writer_answering_the_wrong_number_of_results_fails_the_batch_not_the_thread() -> None:
+    recorder: BatchRecorder[int, int] = BatchRecorder(lambda items: [], name="test-recorder")
+    seen: list[int | Exception] = []
+    recorder.submit(1, seen.append).result(timeout=5)
+    recorder.submit(2, seen.append).result(timeout=5)  # the thread is still there to answer
+    recorder.close()
+    assert len(seen) == 2 and all(isinstance(r, RuntimeError) for r in seen)
