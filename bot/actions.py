@@ -104,7 +104,7 @@ def resolve(rt: Runtime, cmd: Resolve, caller: Caller) -> None:
         **deps(rt),
         is_admin=rt.is_admin(caller.user_id),
     )
-    rt.run_job(scheduled.job_id)
+    rt.run_scheduled(scheduled)
     for job_id in scheduled.then:
         rt.run_job(job_id)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from commands.errors import AlreadyResolved, NotInWarRoom
-from commands.jobs import FreshJob, UnitOfWorkFactory, new_job
+from commands.jobs import FreshJob, UnitOfWorkFactory, fresh_job, new_job
 from commands.parsing import Declare, Resolve
 from commands.permissions import require
 from commands.ports import Clock, IncidentSettings
@@ -173,12 +173,16 @@ def resolve_incident(
         tx.timeline.add(
             TimelineEvent(incident_id=incident.id, kind="resolved", actor=user_id, text=text, occurred_at=now)
         )
+        fresh = fresh_job(tx, incident.id, "resolve", {})
         job = tx.jobs.add(new_job("resolve", incident.id, now, lease))
         # Recorded with the resolution so the draft cannot be lost; it runs after the resolve job.
         draft = tx.jobs.add(postmortem_job(incident.id, now, lease, requested_by=user_id))
         tx.commit()
         return Scheduled(
-            view_of(incident, settings.severity_description(incident.severity)), job.id, (draft.id,)
+            view_of(incident, settings.severity_description(incident.severity)),
+            job.id,
+            (draft.id,),
+            fresh=fresh,
         )
 
 
