@@ -56,6 +56,8 @@ def export_record(pm: PostmortemData) -> dict[str, Any]:
             "mitigated_to_resolved": _seconds(d.mitigated_to_resolved),
         },
         "participants": list(pm.participants),
+        # Names Slack told the bot when a draft was shared (user id -> name); ids stay the keys everywhere.
+        "people": dict(pm.names),
         "roles": [
             {
                 "role": r.role,

@@ -20,7 +20,7 @@ from bot.mrkdwn import escape as escape_mrkdwn
 from bot.presenter import shipped_templates_dir
 from commands.jobs import UnitOfWorkFactory
 from commands.ports import FileRef, Message
-from commands.postmortem import PostmortemData, load_postmortem
+from commands.postmortem import PostmortemData, load_postmortem, remember_names, unnamed_people
 from commands.postmortem_steps import EVENT_TYPE, Draft
 from commands.views import IncidentView
 
@@ -77,9 +77,16 @@ def block(value: object, indent: int = 0) -> Markdown:
 
 
 @functools.lru_cache(maxsize=1024)
-def user(user_id: str | None) -> Markdown:
-    """A Slack user (or group) id as @id; the export has no Slack to look names up in."""
+def _bare_user(user_id: str | None) -> Markdown:
     return Markdown("@" + md(user_id) if user_id else "—")
+
+
+@jinja2.pass_context
+def user(context: jinja2.runtime.Context, user_id: str | None) -> Markdown:
+    """A Slack user as @name when Slack told us the name (`names` in the context), else as @id."""
+    names = context.get("names") or {}
+    name = names.get(user_id) if user_id else None
+    return Markdown("@" + md(name)) if name else _bare_user(user_id)
 
 
 def link(url: str | None, label: str = "link") -> Markdown:
@@ -163,7 +170,7 @@ class PostmortemRenderer:
 
     def render(self, pm: PostmortemData) -> str:
         """The draft as text; the same incident state always gives the same bytes."""
-        context = {"pm": pm, "front_matter": self.front_matter(pm), "zone": self.zone.key}
+        context = {"pm": pm, "front_matter": self.front_matter(pm), "zone": self.zone.key, "names": pm.names}
         if self.custom is not None:
             try:
                 return _finish(self.custom.get_template(TEMPLATE).render(**context))
@@ -235,6 +242,12 @@ class PostmortemDrafts:
 
     def markdown(self, pm: PostmortemData) -> bytes:
         return self.renderer.render(pm).encode("utf-8")
+
+    def unnamed(self, incident_id: int) -> list[str]:
+        return unnamed_people(incident_id, uow=self.uow, settings=self.config)
+
+    def remember(self, names: dict[str, str]) -> None:
+        remember_names(names, uow=self.uow)
 
     def draft(self, incident_id: int) -> Draft:
         pm = self.data(incident_id)

@@ -229,6 +229,19 @@ class SlackChat:
             raise
         return not user.get("deleted", False)
 
+    def user_name(self, user_id: str) -> str | None:
+        """Display name, else real name, else handle; a failed look-up only costs the name."""
+        try:
+            user = self._call("users.info", user=user_id)["user"]
+        except ChatUnavailable as exc:
+            log.warning("users.info failed (%s); the draft shows the user id", type(exc).__name__)
+            return None
+        profile = user.get("profile") or {}
+        for name in (profile.get("display_name"), profile.get("real_name"), user.get("name")):
+            if isinstance(name, str) and name.strip():
+                return name.strip()[:200]
+        return None
+
     def upload_file(
         self, channel: str, filename: str, content: bytes, title: str, message: Message
     ) -> FileRef:

@@ -91,6 +91,10 @@ class Chat(Protocol):
 
     def user_exists(self, user_id: str) -> bool: ...
 
+    def user_name(self, user_id: str) -> str | None:
+        """The name people know the user by; None when Slack cannot say (the caller shows the id)."""
+        ...
+
     def upload_file(
         self, channel: str, filename: str, content: bytes, title: str, message: Message
     ) -> FileRef:

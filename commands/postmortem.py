@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
@@ -29,8 +29,13 @@ _MENTION = re.compile(
 _MARKUP = re.compile(r"<([^<>]*)>")
 
 
-def _mention(match: re.Match[str]) -> str:
+_NO_NAMES: Mapping[str, str] = MappingProxyType({})
+
+
+def _mention(match: re.Match[str], names: Mapping[str, str] = _NO_NAMES) -> str:
     target, label = match.group(1), match.group(2)
+    if target.startswith("@") and not label and target[1:] in names:
+        return "@" + names[target[1:]]
     if target.startswith("#"):
         return "#" + (label or target[1:])
     if target.startswith("!subteam^"):
@@ -52,10 +57,10 @@ def _markup(match: re.Match[str]) -> str:
     return f"{label} ({target})" if label and label != target else target
 
 
-def readable(text: str, *, slack_markup: bool = False) -> str:
-    """Text as a person would read it: mentions become @id, and Slack's own markup is unwrapped."""
+def readable(text: str, *, slack_markup: bool = False, names: Mapping[str, str] = _NO_NAMES) -> str:
+    """Text as a person would read it: mentions become @name (or @id), and Slack's markup is unwrapped."""
     if not slack_markup:
-        return _MENTION.sub(_mention, text)
+        return _MENTION.sub(lambda m: _mention(m, names), text)
     text = _MARKUP.sub(_markup, text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
@@ -73,10 +78,12 @@ class Entry:
     message_channel: str | None
     message_ts: str | None
     data: Mapping[str, Any]
+    # Set once names are loaded, for the mentions in `text`.
+    names: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def readable(self) -> str:
-        return readable(self.text, slack_markup=self.kind == "pinned")
+        return readable(self.text, slack_markup=self.kind == "pinned", names=self.names)
 
 
 @dataclass(frozen=True)
@@ -209,6 +216,8 @@ class PostmortemData:
     escalations: tuple[Escalation, ...]
     action_items: tuple[ActionItemRow, ...]
     participants: tuple[str, ...]
+    # user id -> name, for the people the draft mentions whose names Slack has told us (see people_in).
+    names: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def ref(self) -> str:
@@ -387,12 +396,53 @@ def load_postmortem(
         incident = tx.incidents.get(incident_id)
         if incident is None:
             return None
-        return assemble(
+        pm = assemble(
             incident,
             tx.timeline.list_for(incident.id),
             tx.action_items.list_for(incident.id),
             settings.update_every,
         )
+        names = tx.people.names(people_in(pm))
+        return replace(pm, names=names, timeline=tuple(replace(e, names=names) for e in pm.timeline))
+
+
+def people_in(pm: PostmortemData) -> list[str]:
+    """Every user the draft names: participants, who assigned roles, who was paged; in order seen."""
+    seen = dict.fromkeys(pm.participants)
+    for role in pm.roles:
+        seen.setdefault(role.assigned_by, None)
+    for escalation in pm.escalations:
+        for user in (escalation.by, *escalation.paged):
+            if user:
+                seen.setdefault(user, None)
+    for pin in pm.pins:
+        for user in (pin.author, pin.pinned_by):
+            if user:
+                seen.setdefault(user, None)
+    if pm.resolved_by:
+        seen.setdefault(pm.resolved_by, None)
+    return list(seen)
+
+
+def unnamed_people(incident_id: int, *, uow: UnitOfWorkFactory, settings: IncidentSettings) -> list[str]:
+    """Users the incident's draft would show without a name: the ones worth asking Slack about."""
+    pm = load_postmortem(incident_id, uow=uow, settings=settings)
+    if pm is None:
+        return []
+    return [user for user in people_in(pm) if user not in pm.names and _looks_like_a_user(user)]
+
+
+def remember_names(names: Mapping[str, str], *, uow: UnitOfWorkFactory) -> None:
+    """Store names Slack told us, in one short transaction (never across the lookups)."""
+    if names:
+        with uow() as tx:
+            tx.people.remember(names)
+            tx.commit()
+
+
+def _looks_like_a_user(user_id: str) -> bool:
+    # Member ids start with U or W; anything else (a bot id, a group) is not for users.info.
+    return user_id[:1] in ("U", "W")
 
 
 def incident_ids(*, uow: UnitOfWorkFactory, since: datetime | None = None) -> list[int]:

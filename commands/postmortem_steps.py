@@ -30,6 +30,14 @@ class Drafts(Protocol):
 
     def draft(self, incident_id: int) -> Draft: ...
 
+    def unnamed(self, incident_id: int) -> list[str]:
+        """Users the draft would show as bare ids."""
+        ...
+
+    def remember(self, names: dict[str, str]) -> None:
+        """Keep names Slack told us, so this draft and later offline exports show them."""
+        ...
+
     def shared(self, incident: IncidentView, file: FileRef, payload: dict[str, Any], key: object) -> Message:
         """The message (with `incident_postmortem` metadata) that links to the uploaded file."""
         ...
@@ -60,6 +68,9 @@ def share_postmortem(drafts: Drafts) -> Step:
             ts = ctx.chat.find_post(room, EVENT_TYPE, ctx.incident.id, since, ctx.job_id)
             if ts is not None:
                 return Outcome(post=(purpose, PostRef(room, ts)))
+        # Names first: a file lists people, and bare member ids mean nothing to its readers.
+        names = {u: n for u in drafts.unnamed(ctx.incident.id) if (n := ctx.chat.user_name(u))}
+        drafts.remember(names)
         draft = drafts.draft(ctx.incident.id)
         # Slack cannot attach metadata to a file share, so the file goes first and a normal message
         # carrying the metadata and the file's link follows. A retry reuses an identical file it finds.

@@ -184,3 +184,12 @@ class ActionItem(Base):
     owner: Mapped[str | None] = mapped_column(String(40))
     created_by: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime]
+
+
+class Person(Base):
+    """A workspace member's name as Slack last told us, so drafts and offline exports can show names."""
+
+    __tablename__ = "people"
+
+    user_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))

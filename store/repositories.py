@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,6 +14,7 @@ from store.models import (
     ActionItem,
     BotPost,
     Incident,
+    Person,
     ProcessedDelivery,
     RoleAssignment,
     SlackJob,
@@ -233,3 +234,21 @@ class DeliveryRepository:
     def expire(self, before: datetime) -> int:
         stmt = delete(ProcessedDelivery).where(ProcessedDelivery.received_at < before)
         return self.session.execute(stmt).rowcount  # type: ignore[attr-defined]
+
+
+class PeopleRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def names(self, user_ids: Iterable[str]) -> dict[str, str]:
+        """The known names of these users (unknown ones are left out)."""
+        ids = sorted(set(user_ids))
+        if not ids:
+            return {}
+        rows = self.session.execute(select(Person.user_id, Person.name).where(Person.user_id.in_(ids)))
+        return {user_id: name for user_id, name in rows}
+
+    def remember(self, names: Mapping[str, str]) -> None:
+        """Store or refresh names (a handful per draft: one merge each)."""
+        for user_id, name in names.items():
+            self.session.merge(Person(user_id=user_id, name=name))

@@ -11,6 +11,7 @@ from store.repositories import (
     DeliveryRepository,
     IncidentRepository,
     JobRepository,
+    PeopleRepository,
     PostRepository,
     TimelineRepository,
 )
@@ -30,6 +31,7 @@ class SqlUnitOfWork:
         self.jobs = JobRepository(self.session)
         self.deliveries = DeliveryRepository(self.session)
         self.action_items = ActionItemRepository(self.session)
+        self.people = PeopleRepository(self.session)
         return self
 
     def __exit__(

@@ -110,19 +110,21 @@ def test_resolve_uploads_the_draft_that_the_cli_exports(
     timeline = body.split("## Timeline", 1)[1].split("## Roles", 1)[0]
     for seen in (
         "Declared sev2: Checkout is timing out",
-        "Commander: @U1",
-        "Comms: @U2",
+        # People by the names Slack gave when the draft was shared (users.info), in upload and export.
+        "Commander: @alice",
+        "Comms: @bob",
         "The 14:02 deploy doubled the cart DB pool",
         "Bad deploy exhausted DB connections; rolling back",
         "Severity: sev2 → sev1",
-        "paged @U4",
+        "paged @dave",
         "Rollback done; error rate normal",
         "Alert on DB pool saturation",
         "Resolved: Rolled back the bad deploy",
     ):
         assert seen in timeline, seen
     assert "/archives/" in body.split("## Pinned messages", 1)[1], "pinned messages link to Slack"
-    assert "Alert on DB pool saturation · owner @U4" in body.split("## Action items", 1)[1]
+    assert "Alert on DB pool saturation · owner @dave · added by @" in body.split("## Action items", 1)[1]
+    assert "@U1" not in body and "@U4" not in body
 
 
 def test_json_export_and_export_all(
@@ -138,6 +140,7 @@ def test_json_export_and_export_all(
     assert [r["role"] for r in record["roles"]] == ["commander", "comms"]
     assert [a["text"] for a in record["action_items"]] == ["Alert on DB pool saturation"]
     assert record["action_items"][0]["owner"] == "U4"
+    assert record["people"]["U4"] == "dave" and record["people"]["U1"] == "alice"
     assert [u["status"] for u in record["updates"]] == ["identified", "monitoring"]
     kinds = [e["kind"] for e in record["timeline"]]
     for kind in (
@@ -181,6 +184,25 @@ def test_postmortem_on_request_and_action_items_after_resolve(harness: Harness) 
 
     h.command("postmortem")
     assert "works inside an incident's war room" in h.replies()[-1]
+
+
+def test_names_are_looked_up_once_and_a_failed_look_up_shows_the_id(harness: Harness) -> None:
+    h = harness
+    h.command("declare sev2 Search is down")
+    room = str(h.room(1).id)
+    h.command("assign commander <@U2|bob>", channel=room)
+    h.emu.fail("users.info", status=500, times=None)  # Slack cannot tell names: the draft still goes up
+    h.command("postmortem", channel=room)
+    first = shared_files(h, room)[-1].content.decode()
+    assert "Commander: @U2" in first and "by @U1" in first
+    h.emu.clear_faults()
+    h.command("postmortem", channel=room)
+    second = shared_files(h, room)[-1].content.decode()
+    assert "Commander: @bob" in second and "by @alice" in second
+    looked_up = len(h.emu.calls_to("users.info"))
+    h.command("note Failing over", channel=room)
+    h.command("postmortem", channel=room)
+    assert len(h.emu.calls_to("users.info")) == looked_up, "names already known are not asked for again"
 
 
 def test_user_text_cannot_change_the_draft_structure(harness: Harness) -> None:

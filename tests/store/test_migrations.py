@@ -21,8 +21,9 @@ APP_TABLES = {
     "slack_jobs",
     "processed_deliveries",
     "action_items",
+    "people",
 }
-HEAD = "0002"
+HEAD = "0003"
 
 
 def _tables(url: str) -> set[str]:

@@ -231,3 +231,17 @@ def test_render_benchmark_runs_at_a_toy_size() -> None:
     (row,) = measure([20], repeats=1)
     assert row["events"] == 20 and row["render_seconds"] > 0 and row["join_seconds"] > 0
     assert row["ratio"] == row["render_seconds"] / row["join_seconds"] and row["target_ratio"] == 10.0
+
+
+def test_known_names_replace_ids_and_cannot_inject_markdown() -> None:
+    from dataclasses import replace
+
+    pm = incident()
+    names = {"U1": "alice", "U4": "dave *the* [admin](http://x)"}
+    named = replace(pm, names=names, timeline=tuple(replace(e, names=names) for e in pm.timeline))
+    _front, body = split(renderer().render(named))
+    assert "Commander: @alice" in body, "a mention in the timeline text"
+    assert "- Commander: @alice from" in body, "the roles section"
+    assert "owner @dave \\*the\\* \\[admin\\](http://x)" in body, "a name is user text: escaped"
+    assert "@U2" in body, "people without a known name keep their id"
+    assert "@U1" not in body and "@U4" not in body
