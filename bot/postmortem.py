@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -20,7 +21,7 @@ from bot.mrkdwn import escape as escape_mrkdwn
 from bot.presenter import shipped_templates_dir
 from commands.jobs import UnitOfWorkFactory
 from commands.ports import FileRef, Message
-from commands.postmortem import PostmortemData, load_postmortem, remember_names, unnamed_people
+from commands.postmortem import PostmortemData, load_postmortem, remember_names, unnamed, with_names
 from commands.postmortem_steps import EVENT_TYPE, Draft
 from commands.views import IncidentView
 
@@ -243,16 +244,15 @@ class PostmortemDrafts:
     def markdown(self, pm: PostmortemData) -> bytes:
         return self.renderer.render(pm).encode("utf-8")
 
-    def unnamed(self, incident_id: int) -> list[str]:
-        return unnamed_people(incident_id, uow=self.uow, settings=self.config)
-
-    def remember(self, names: dict[str, str]) -> None:
-        remember_names(names, uow=self.uow)
-
-    def draft(self, incident_id: int) -> Draft:
+    def draft(self, incident_id: int, name_of: Callable[[str], str | None] = lambda _user: None) -> Draft:
         pm = self.data(incident_id)
         if pm is None:
             raise LookupError(f"INC-{incident_id} does not exist")
+        # The look-ups run with no transaction open; what they find is kept for later drafts and exports.
+        found = {user: name for user in unnamed(pm) if (name := name_of(user))}
+        if found:
+            remember_names(found, uow=self.uow)
+            pm = with_names(pm, {**pm.names, **found})
         return Draft(
             filename=postmortem_filename(pm),
             title=f"{pm.ref} postmortem draft",

@@ -402,8 +402,12 @@ def load_postmortem(
             tx.action_items.list_for(incident.id),
             settings.update_every,
         )
-        names = tx.people.names(people_in(pm))
-        return replace(pm, names=names, timeline=tuple(replace(e, names=names) for e in pm.timeline))
+        return with_names(pm, tx.people.names(people_in(pm)))
+
+
+def with_names(pm: PostmortemData, names: Mapping[str, str]) -> PostmortemData:
+    """The same data, showing these names for the people (and the mentions in timeline text)."""
+    return replace(pm, names=names, timeline=tuple(replace(e, names=names) for e in pm.timeline))
 
 
 def people_in(pm: PostmortemData) -> list[str]:
@@ -424,11 +428,8 @@ def people_in(pm: PostmortemData) -> list[str]:
     return list(seen)
 
 
-def unnamed_people(incident_id: int, *, uow: UnitOfWorkFactory, settings: IncidentSettings) -> list[str]:
-    """Users the incident's draft would show without a name: the ones worth asking Slack about."""
-    pm = load_postmortem(incident_id, uow=uow, settings=settings)
-    if pm is None:
-        return []
+def unnamed(pm: PostmortemData) -> list[str]:
+    """People the draft would show as bare ids: the ones worth asking Slack about."""
     return [user for user in people_in(pm) if user not in pm.names and _looks_like_a_user(user)]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -28,14 +29,8 @@ class Draft:
 class Drafts(Protocol):
     """Renders drafts and the message announcing them; implemented with templates outside the domain."""
 
-    def draft(self, incident_id: int) -> Draft: ...
-
-    def unnamed(self, incident_id: int) -> list[str]:
-        """Users the draft would show as bare ids."""
-        ...
-
-    def remember(self, names: dict[str, str]) -> None:
-        """Keep names Slack told us, so this draft and later offline exports show them."""
+    def draft(self, incident_id: int, name_of: Callable[[str], str | None]) -> Draft:
+        """Render the draft; `name_of` (a Slack look-up) is asked about people with no known name yet."""
         ...
 
     def shared(self, incident: IncidentView, file: FileRef, payload: dict[str, Any], key: object) -> Message:
@@ -68,10 +63,8 @@ def share_postmortem(drafts: Drafts) -> Step:
             ts = ctx.chat.find_post(room, EVENT_TYPE, ctx.incident.id, since, ctx.job_id)
             if ts is not None:
                 return Outcome(post=(purpose, PostRef(room, ts)))
-        # Names first: a file lists people, and bare member ids mean nothing to its readers.
-        names = {u: n for u in drafts.unnamed(ctx.incident.id) if (n := ctx.chat.user_name(u))}
-        drafts.remember(names)
-        draft = drafts.draft(ctx.incident.id)
+        # A file read outside Slack lists people by name: bare member ids would mean nothing there.
+        draft = drafts.draft(ctx.incident.id, ctx.chat.user_name)
         # Slack cannot attach metadata to a file share, so the file goes first and a normal message
         # carrying the metadata and the file's link follows. A retry reuses an identical file it finds.
         found = (
