@@ -8,11 +8,11 @@ declaration is not confirmed yet, and the confirmation follows once the commit l
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 from bot.actions import Caller
 from bot.errors import failure_message, reporting
+from bot.handover import Handover
 from bot.mrkdwn import channel_link, escape
 from bot.runtime import Runtime
 from commands.incidents import DeclareRequest, Scheduled
@@ -44,31 +44,20 @@ class Outcome:
 
 
 class Declaration:
-    """One declaration's hand-over between the listener that acknowledges and the thread that records.
-
-    Whoever finishes second starts the provisioning: the listener after its ack when the commit came in
-    time, the recording thread itself when the listener has already answered "taking longer".
-    """
+    """One declaration, from its queueing for the group commit to the start of its provisioning."""
 
     def __init__(self, rt: Runtime, cmd: Declare, caller: Caller) -> None:
         self.rt, self.cmd, self.caller = rt, cmd, caller
-        self._lock = threading.Lock()
-        self._finished = threading.Event()
-        self._result: Scheduled | None | Exception = None
-        self._late = False
+        self._handover: Handover[Scheduled | None] = Handover()
 
     def record(self, *, description: str = "", delivery_key: str | None = None) -> Outcome:
         """Queue the incident for the next group commit and wait for it, at most the runtime's budget."""
-        request = DeclareRequest(
-            self.cmd, self.caller.user_id, self.caller.channel_id, description, delivery_key
-        )
+        caller = self.caller
+        request = DeclareRequest(self.cmd, caller.user_id, caller.channel_id, description, delivery_key)
         self.rt.record(request, self._recorded)
-        self._finished.wait(self.rt.record_budget)
-        with self._lock:
-            if not self._finished.is_set():
-                self._late = True
-                return Outcome(pending=True)
-            result = self._result
+        in_time, result = self._handover.wait(self.rt.record_budget)
+        if not in_time:
+            return Outcome(pending=True)
         if result is None:
             return Outcome(repeat=True)
         if isinstance(result, Exception):
@@ -82,10 +71,7 @@ class Declaration:
 
     def _recorded(self, result: Scheduled | None | Exception) -> None:
         """Called on the recording thread once the commit is over (None: a repeated form delivery)."""
-        with self._lock:
-            self._result = result
-            self._finished.set()
-            late = self._late
+        late = self._handover.finish(result)
         if not late or result is None:
             return
         if isinstance(result, Exception):
