@@ -7,6 +7,15 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+POSTGRES_CONNECT_ARGS: dict[str, Any] = {
+    "connect_timeout": 5,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 30_000,  # milliseconds
+}
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine tuned for the bot: SQLite gets WAL and a busy timeout, PostgreSQL a checked pool."""
@@ -32,7 +41,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("connect_args", {"connect_timeout": 5})
+    # A peer that vanishes without a reset (a partition, a dead host) is noticed within about a minute
+    # (TCP keepalives on idle connections, tcp_user_timeout on unanswered ones) instead of hours, so a
+    # request, the declare recorder or the tick is never held by a connection that will not answer.
+    kwargs.setdefault("connect_args", dict(POSTGRES_CONNECT_ARGS))
     return create_engine(url, **kwargs)
 
 

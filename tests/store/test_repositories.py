@@ -323,3 +323,18 @@ def test_declarations_recorded_together_get_their_own_rows_and_skip_repeated_del
             [job] = uow.jobs.pending_for(s.incident.id)
             assert (job.id, job.kind, job.attempts) == (s.job_id, "provision", 1)
     assert [s.incident.id for s in scheduled] == [1, 2, 3]
+
+
+def test_postgres_connections_detect_a_silent_peer(postgres_url: str) -> None:
+    from store.db import make_engine
+
+    engine = make_engine(postgres_url)
+    try:
+        with engine.connect() as conn:
+            dbapi = conn.connection.dbapi_connection
+            assert dbapi is not None
+            params = dbapi.info.get_parameters()  # what libpq was actually given
+    finally:
+        engine.dispose()
+    assert params["keepalives"] == "1" and int(params["keepalives_idle"]) <= 60
+    assert int(params["tcp_user_timeout"]) <= 60_000 and params["connect_timeout"] == "5"
