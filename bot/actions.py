@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import TypedDict
 
 from bot.config import IncidentConfig
@@ -73,30 +75,53 @@ def perform(rt: Runtime, cmd: Command, caller: Caller) -> None:
             caller.reply(rt.presenter.status_reply(view))
         elif isinstance(cmd, ListOpen):
             caller.reply(rt.presenter.list_reply(incidents.list_open_incidents(uow=rt.uow)))
-        elif isinstance(cmd, Resolve):
-            resolve(rt, cmd, caller)
+        elif (record := record_first(rt, cmd, caller)) is not None:
+            record().then()
         elif isinstance(cmd, Assign):
             assign(rt, cmd, caller)
-        elif isinstance(cmd, PostUpdate):
-            update(rt, cmd, caller)
         elif isinstance(cmd, Escalate):
             escalate_incident(rt, cmd, caller)
-        elif isinstance(cmd, Note):
-            ref = add_note(cmd, user_id=caller.user_id, channel_id=caller.room, uow=rt.uow, clock=rt.clock)
-            caller.reply(f":memo: Added to the {ref} timeline.")
-        elif isinstance(cmd, AddActionItem):
-            ref = add_action_item(
-                cmd, user_id=caller.user_id, channel_id=caller.room, uow=rt.uow, clock=rt.clock
-            )
-            caller.reply(f":white_check_mark: Action item recorded for {ref}.")
-        elif isinstance(cmd, Postmortem):
-            share_postmortem(rt, caller)
         elif isinstance(cmd, Help | OpenDeclareForm | OpenUpdateForm):
             caller.reply(help_text())
 
 
-def resolve(rt: Runtime, cmd: Resolve, caller: Caller) -> None:
-    """Resolve the room's incident (commander or admins by default) and post the resolution."""
+@dataclass(frozen=True)
+class Recorded:
+    """A committed change, and what follows it after the ack: its Slack work and the reply."""
+
+    then: Callable[[], None]
+
+
+def record_first(rt: Runtime, cmd: Command, caller: Caller) -> Callable[[], Recorded] | None:
+    """The commit of a command that needs nothing from Slack before it, to run before the ack; else None.
+
+    Assign and escalate look people up in Slack first, and reads change nothing: they run after the ack.
+    """
+    if isinstance(cmd, Note):
+        return partial(_record_note, rt, cmd, caller)
+    if isinstance(cmd, AddActionItem):
+        return partial(_record_action_item, rt, cmd, caller)
+    if isinstance(cmd, PostUpdate):
+        return partial(record_update, rt, cmd, caller)
+    if isinstance(cmd, Resolve):
+        return partial(_record_resolution, rt, cmd, caller)
+    if isinstance(cmd, Postmortem):
+        return partial(_record_postmortem_request, rt, caller)
+    return None
+
+
+def _record_note(rt: Runtime, cmd: Note, caller: Caller) -> Recorded:
+    ref = add_note(cmd, user_id=caller.user_id, channel_id=caller.room, uow=rt.uow, clock=rt.clock)
+    return Recorded(then=partial(caller.reply, f":memo: Added to the {ref} timeline."))
+
+
+def _record_action_item(rt: Runtime, cmd: AddActionItem, caller: Caller) -> Recorded:
+    ref = add_action_item(cmd, user_id=caller.user_id, channel_id=caller.room, uow=rt.uow, clock=rt.clock)
+    return Recorded(then=partial(caller.reply, f":white_check_mark: Action item recorded for {ref}."))
+
+
+def _record_resolution(rt: Runtime, cmd: Resolve, caller: Caller) -> Recorded:
+    """Resolve the room's incident (commander or admins by default); then post the resolution and draft."""
     scheduled = incidents.resolve_incident(
         cmd,
         user_id=caller.user_id,
@@ -104,9 +129,13 @@ def resolve(rt: Runtime, cmd: Resolve, caller: Caller) -> None:
         **deps(rt),
         is_admin=rt.is_admin(caller.user_id),
     )
-    rt.run_scheduled(scheduled)
-    for job_id in scheduled.then:
-        rt.run_job(job_id)
+
+    def post() -> None:
+        rt.run_scheduled(scheduled)
+        for job_id in scheduled.then:
+            rt.run_job(job_id)
+
+    return Recorded(then=post)
 
 
 def assign(rt: Runtime, cmd: Assign, caller: Caller) -> None:
@@ -126,19 +155,28 @@ def assign(rt: Runtime, cmd: Assign, caller: Caller) -> None:
     caller.reply(f":bust_in_silhouette: <@{cmd.user_id}> is now {cmd.role} for {scheduled.incident.ref}.")
 
 
-def update(rt: Runtime, cmd: PostUpdate, caller: Caller) -> None:
-    """Record and post a stakeholder update."""
+def record_update(rt: Runtime, cmd: PostUpdate, caller: Caller) -> Recorded:
+    """Record a stakeholder update; then post it to the room (and the announce channel) and confirm."""
     scheduled = post_update(
         cmd,
         user_id=caller.user_id,
         channel_id=caller.room,
         **deps(rt),
     )
-    rt.run_scheduled(scheduled)
     where = (
         "the war room" if scheduled.incident.private else f"the war room and #{rt.config.announce_channel}"
     )
-    caller.reply(f":mega: Update for {scheduled.incident.ref} posted to {where}.")
+
+    def post() -> None:
+        rt.run_scheduled(scheduled)
+        caller.reply(f":mega: Update for {scheduled.incident.ref} posted to {where}.")
+
+    return Recorded(then=post)
+
+
+def update(rt: Runtime, cmd: PostUpdate, caller: Caller) -> None:
+    """Record and post a stakeholder update (the update form, already acknowledged)."""
+    record_update(rt, cmd, caller).then()
 
 
 def escalate_incident(rt: Runtime, cmd: Escalate, caller: Caller) -> None:
@@ -161,17 +199,19 @@ def escalate_incident(rt: Runtime, cmd: Escalate, caller: Caller) -> None:
     caller.reply(f":rotating_light: {scheduled.incident.ref} escalated.")
 
 
-def share_postmortem(rt: Runtime, caller: Caller) -> None:
-    """Upload a fresh postmortem draft of the room's incident, open or resolved."""
+def _record_postmortem_request(rt: Runtime, caller: Caller) -> Recorded:
+    """Schedule a fresh postmortem draft of the room's incident, open or resolved; then upload it."""
     scheduled = request_postmortem(
         user_id=caller.user_id,
         channel_id=caller.room,
         **deps(rt),
     )
     ref = scheduled.incident.ref
-    if rt.run_job(scheduled.job_id):
-        caller.reply(f":memo: The postmortem draft for {ref} is in the war room.")
-    else:
-        caller.reply(
-            f":hourglass: Slack is slow; I will post the postmortem draft for {ref} here as soon as I can."
-        )
+
+    def upload() -> None:
+        if rt.run_job(scheduled.job_id):
+            caller.reply(f":memo: The postmortem draft for {ref} is in the war room.")
+        else:
+            caller.reply(f":hourglass: Slack is slow; I will post the postmortem draft for {ref} here soon.")
+
+    return Recorded(then=upload)

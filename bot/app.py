@@ -37,6 +37,10 @@ from store.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
+# Threads committing commands before their ack; commits are short, and updates to one incident queue
+# on its row lock anyway.
+RECORD_THREADS = 4
+
 
 @dataclass
 class IncidentBot:
@@ -129,6 +133,7 @@ def create_app(
             partial(declare_incidents, uow=uow, clock=clock, settings=config, lease=lease),
             name="incidentbot-record",
         ),
+        records=ThreadPoolExecutor(max_workers=RECORD_THREADS, thread_name_prefix="incidentbot-commit"),
         lease=lease,
         record_budget=settings.incidentbot_record_budget_seconds,
     )

@@ -40,6 +40,8 @@ class Runtime:
     executor: ThreadPoolExecutor
     # Declarations are committed here before their ack, batched, never behind slow Slack work on `executor`.
     recorder: BatchRecorder[DeclareRequest, Scheduled | None]
+    # Other commands' commits that an ack waits for (within `record_budget`), off the worker pool.
+    records: ThreadPoolExecutor
     lease: timedelta
     record_budget: float = 1.0  # seconds an ack may wait for its declaration's commit
     _pending: set[Future[Any]] = field(default_factory=set)
@@ -56,6 +58,10 @@ class Runtime:
         """Queue a declaration for the next group commit; `done` hears how it went (an ack waits on it)."""
         return self._track(self.recorder.submit(request, done))
 
+    def record_change(self, fn: Callable[[], None]) -> Future[Any]:
+        """Run a command's commit that its ack waits for, never queued behind slow Slack work."""
+        return self._track(self.records.submit(fn))
+
     def _track(self, future: Future[Any]) -> Future[Any]:
         with self._lock:
             self._pending.add(future)
@@ -65,6 +71,7 @@ class Runtime:
     def close(self) -> None:
         """Finish recording what was acknowledged, then the work it started."""
         self.recorder.close()
+        self.records.shutdown(wait=True)
         self.executor.shutdown(wait=True)
 
     def _forget(self, future: Future[Any]) -> None:

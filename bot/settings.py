@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     incidentbot_job_lease_seconds: float = 60.0
     # How often the periodic tick resumes owed Slack work (and later, reminders).
     incidentbot_tick_seconds: float = 1.0
-    # How long a declare's acknowledgement waits for the incident's commit (Slack allows 3 s in all).
+    # How long a command's acknowledgement waits for its change's commit (Slack allows 3 s in all).
     incidentbot_record_budget_seconds: float = 1.0
 
     @field_validator("slack_api_url")

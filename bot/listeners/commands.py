@@ -6,13 +6,14 @@ from typing import Any
 
 from slack_bolt import Ack, Respond
 
-from bot.actions import Caller, perform
+from bot.actions import Caller, perform, record_first
 from bot.declaring import Declaration
 from bot.errors import ephemeral_reply
 from bot.inputs import clean
 from bot.listeners.room_forms import open_update_form
 from bot.listeners.shortcuts import open_declare_modal
 from bot.mrkdwn import escape
+from bot.recording import record_then_ack
 from bot.runtime import Runtime
 from commands.errors import UsageError
 from commands.parsing import Declare, Help, OpenDeclareForm, OpenUpdateForm, help_text, parse
@@ -66,6 +67,10 @@ def handle_incident_command(
         outcome = declaration.record()
         ack(response_type="ephemeral", text=outcome.acknowledgement(cmd.title))
         declaration.carry_on(outcome)
+        return
+    record = record_first(rt, cmd, caller)
+    if record is not None:
+        record_then_ack(rt, ack, caller, type(cmd).__name__, record)
         return
     ack()
     rt.submit(perform, rt, cmd, caller)

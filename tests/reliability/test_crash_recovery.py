@@ -6,6 +6,7 @@ import contextlib
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -162,3 +163,57 @@ def test_kill_straight_after_the_acknowledgements_loses_no_declared_incident(
     ]
     emulator.set_latency(0.0)
     assert_every_incident_provisioned_once(emulator, database_url, port, [f"Acked {n}" for n in range(3)])
+
+
+def test_kill_straight_after_acknowledging_an_update_still_posts_it_once(
+    emulator: SlackEmulator, tmp_path: Path
+) -> None:
+    """The same window for a change to an existing incident: the update is committed before its ack."""
+    database_url = f"sqlite:///{tmp_path / 'bot.db'}"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/slack/events"
+    proc = start(emulator, database_url, port)
+    engine = make_engine(database_url)
+    uow = UnitOfWorkFactory(make_session_factory(engine))
+
+    def room() -> str | None:
+        with uow() as tx:
+            incident = tx.incidents.get(1)
+            return incident.channel_id if incident and incident.provisioned_at else None
+
+    try:
+        emulator.send_command(url, "declare sev2 Checkout is timing out")
+        wait_until(lambda: room() is not None, seconds=30)
+        war_room = room()
+        assert war_room is not None
+        emulator.set_latency(1.0)  # Slack slow: the update cannot be posted before the kill
+        # Another writer holds the database for 0.3 s, so the update's commit cannot happen at once: an
+        # ack sent before the commit would be followed by the kill with nothing recorded.
+        holder = sqlite3.connect(
+            tmp_path / "bot.db", timeout=0, isolation_level=None, check_same_thread=False
+        )
+        holder.execute("BEGIN IMMEDIATE")
+        release = threading.Timer(0.3, holder.execute, ("ROLLBACK",))
+        release.start()
+        ack = emulator.send_command(url, "update identified Rolling back the deploy", channel_id=war_room)
+        proc.send_signal(signal.SIGKILL)
+        release.join()
+        holder.close()
+        proc.wait(timeout=10)
+        assert ack.status == 200
+        emulator.set_latency(0.0)
+        proc = start(emulator, database_url, port)
+
+        def posted() -> list[str]:
+            return [m.text for m in emulator.channels[war_room].messages if "Rolling back" in m.text]
+
+        wait_until(lambda: bool(posted()), seconds=30)
+        time.sleep(1.0)  # a second post, if one were coming, would land by now
+        assert len(posted()) == 1
+        with uow() as tx:
+            kinds = [e.kind for e in tx.timeline.list_for(1)]
+        assert kinds.count("update_posted") == 1
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        engine.dispose()

@@ -1,4 +1,4 @@
-"""A declare is committed before its ack; a slow or failing database still gets a timely answer."""
+"""Declares and other changes are committed before their ack; a slow database is answered in time."""
 
 from __future__ import annotations
 
@@ -119,3 +119,34 @@ def test_declare_failing_after_the_budget_tells_the_declarer_and_records_nothing
     r.command("declare sev1 Lost connection")
     assert [i.title for i in r.incidents()] == ["Lost connection"]
     assert r.incident(1).provisioned_at is not None
+
+
+def test_note_slower_than_the_budget_is_answered_in_time_then_confirmed_once(
+    sqlite_rig: Rig, sqlite_url: str
+) -> None:
+    r = sqlite_rig
+    r.command("declare sev2 Checkout is timing out")
+    room = str(r.room(1).id)
+    holder = _write_lock(sqlite_url)
+    try:
+        ack = r.command("note Failing over the primary", channel=room, settle=False)
+        assert ack.status == 200 and "taking longer than usual" in ack.json()["text"]
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    r.settle()
+    assert r.replies()[-1] == ":memo: Added to the INC-1 timeline."
+    assert r.timeline_kinds(1).count("note") == 1
+
+
+def test_update_is_in_the_database_when_it_is_acknowledged(any_db_rig: Rig) -> None:
+    r = any_db_rig
+    r.command("declare sev2 Checkout is timing out")
+    room = str(r.room(1).id)
+    r.emu.set_latency(0.5)  # the posting is still under way when we look
+    ack = r.command("update identified Bad deploy; rolling back", channel=room, settle=False)
+    assert ack.status == 200 and ack.json() is None, "acknowledged in time, with nothing to show yet"
+    assert r.timeline_kinds(1).count("update_posted") == 1, "committed before the ack"
+    r.emu.set_latency(0)
+    r.settle()
+    assert "Update for INC-1 posted to the war room" in r.replies()[-1]
