@@ -155,13 +155,14 @@ def assign(rt: Runtime, cmd: Assign, caller: Caller) -> None:
     caller.reply(f":bust_in_silhouette: <@{cmd.user_id}> is now {cmd.role} for {scheduled.incident.ref}.")
 
 
-def record_update(rt: Runtime, cmd: PostUpdate, caller: Caller) -> Recorded:
+def record_update(rt: Runtime, cmd: PostUpdate, caller: Caller, delivery_key: str | None = None) -> Recorded:
     """Record a stakeholder update; then post it to the room (and the announce channel) and confirm."""
     scheduled = post_update(
         cmd,
         user_id=caller.user_id,
         channel_id=caller.room,
         **deps(rt),
+        delivery_key=delivery_key,
     )
     where = (
         "the war room" if scheduled.incident.private else f"the war room and #{rt.config.announce_channel}"
@@ -172,11 +173,6 @@ def record_update(rt: Runtime, cmd: PostUpdate, caller: Caller) -> Recorded:
         caller.reply(f":mega: Update for {scheduled.incident.ref} posted to {where}.")
 
     return Recorded(then=post)
-
-
-def update(rt: Runtime, cmd: PostUpdate, caller: Caller) -> None:
-    """Record and post a stakeholder update (the update form, already acknowledged)."""
-    record_update(rt, cmd, caller).then()
 
 
 def escalate_incident(rt: Runtime, cmd: Escalate, caller: Caller) -> None:

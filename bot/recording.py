@@ -10,6 +10,7 @@ the reply follows once the commit ends.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from slack_bolt import Ack
 
@@ -17,6 +18,7 @@ from bot.actions import Caller, Recorded
 from bot.errors import failure_message, reporting
 from bot.handover import Handover
 from bot.runtime import Runtime
+from commands.errors import RepeatedDelivery
 
 SLOW = (
     ":hourglass: Recording this is taking longer than usual. I will confirm here as soon as it is "
@@ -24,10 +26,16 @@ SLOW = (
 )
 
 
-def record_then_ack(
-    rt: Runtime, ack: Ack, caller: Caller, action: str, record: Callable[[], Recorded]
-) -> None:
-    """Commit on the records pool, acknowledge (empty when in time), then carry on on the worker pool."""
+@dataclass(frozen=True)
+class Commit:
+    """How a command's commit stood when its acknowledgement was due."""
+
+    in_time: bool
+    result: Recorded | Exception | None  # None while not in time
+
+
+def commit_within_budget(rt: Runtime, caller: Caller, action: str, record: Callable[[], Recorded]) -> Commit:
+    """Commit on the records pool and wait at most the record budget; a late commit carries on by itself."""
     handover: Handover[Recorded] = Handover()
 
     def commit() -> None:
@@ -39,20 +47,29 @@ def record_then_ack(
         if handover.finish(result):
             # The listener has answered "taking longer": carry on from here, before this task ends, so
             # Runtime.drain never sees a quiet gap.
-            rt.submit(_carry_on, caller, action, result)
+            rt.submit(carry_on, caller, action, result)
 
     rt.record_change(commit)
     in_time, result = handover.wait(rt.record_budget)
-    if not in_time:
+    return Commit(in_time, result)
+
+
+def record_then_ack(
+    rt: Runtime, ack: Ack, caller: Caller, action: str, record: Callable[[], Recorded]
+) -> None:
+    """A slash command: commit, acknowledge (empty when in time), then carry on on the worker pool."""
+    commit = commit_within_budget(rt, caller, action, record)
+    if not commit.in_time or commit.result is None:
         ack(response_type="ephemeral", text=SLOW)
         return
     ack()
-    assert result is not None
-    rt.submit(_carry_on, caller, action, result)
+    rt.submit(carry_on, caller, action, commit.result)
 
 
-def _carry_on(caller: Caller, action: str, result: Recorded | Exception) -> None:
+def carry_on(caller: Caller, action: str, result: Recorded | Exception) -> None:
     """The Slack work and the reply of a committed change, or the reason nothing was changed."""
+    if isinstance(result, RepeatedDelivery):
+        return  # Slack's retry of a form already recorded: done once, said once
     if isinstance(result, Exception):
         caller.reply(failure_message(result, action))
         return

@@ -27,6 +27,10 @@ class TryAgain(IncidentError):
     """A dependency (usually the database) is unavailable; nothing was changed."""
 
 
+class RepeatedDelivery(Exception):
+    """Slack delivered this form before and it was recorded then; nothing to do or say."""
+
+
 class NameTaken(Exception):
     """Slack refused a channel name because it is in use."""
 

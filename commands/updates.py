@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from commands.errors import AlreadyResolved, UsageError
+from commands.errors import AlreadyResolved, RepeatedDelivery, UsageError
 from commands.incidents import RESOLVED, Scheduled, current_roles, incident_in_room
 from commands.jobs import UnitOfWorkFactory, fresh_job, new_job
 from commands.parsing import PostUpdate
@@ -22,14 +22,18 @@ def post_update(
     clock: Clock,
     settings: IncidentSettings,
     lease: timedelta,
+    delivery_key: str | None = None,
 ) -> Scheduled:
     """Record an update (and a status change) and schedule its posts.
 
-    Raises NotInWarRoom, AlreadyResolved, UsageError.
+    With a `delivery_key` (the update form, which Slack may deliver again) the delivery is recorded in
+    the same transaction. Raises NotInWarRoom, AlreadyResolved, UsageError, RepeatedDelivery.
     """
     with uow() as tx:
         incident = incident_in_room(tx, channel_id, for_update=True)
         now = clock.now()  # after the lock: events commit in the order their times say
+        if delivery_key is not None and not tx.deliveries.first_time(delivery_key, now):
+            raise RepeatedDelivery(delivery_key)
         if incident.status == RESOLVED:
             raise AlreadyResolved(f"{incident.ref} is resolved; updates have stopped.")
         if not cmd.message.strip():

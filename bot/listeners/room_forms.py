@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, Respond
 
-from bot.actions import Caller, assign, update
+from bot.actions import Caller, assign, record_update
 from bot.dedup import first_delivery, interaction_key
-from bot.errors import ephemeral_reply, reporting
+from bot.errors import ephemeral_reply, failure_message, reporting
 from bot.ids import ActionId, BlockId
 from bot.inputs import clean
 from bot.modals import assign_modal, field_value, room_of, update_modal
 from bot.mrkdwn import channel_link
+from bot.recording import SLOW, carry_on, commit_within_budget
 from bot.runtime import Runtime
-from commands.errors import ChatUnavailable
+from commands.errors import ChatUnavailable, RepeatedDelivery
 from commands.parsing import MAX_MESSAGE, Assign, PostUpdate
 from commands.updates import last_update
 
@@ -139,8 +141,27 @@ def handle_update_submission(
     if status not in rt.config.statuses or status == "resolved" or channel is None:
         ack(response_action="errors", errors={BlockId.STATUS: "Choose one of the listed statuses."})
         return
+    _, _, user = _button_context(body)
+    if not user:
+        ack()
+        log.warning("form submitted without a user; ignored")
+        return
+    caller = Caller(user_id=user, channel_id=channel, reply=_room_reply(rt, channel, user))
+    cmd = PostUpdate(message=message, status=status)
+    # Committed (with the delivery, so a retry is recognised) before the form closes: a closed form
+    # tells the person their update is in.
+    record = partial(record_update, rt, cmd, caller, interaction_key(body))
+    commit = commit_within_budget(rt, caller, "update form", record)
+    result = commit.result
+    if isinstance(result, Exception) and not isinstance(result, RepeatedDelivery):
+        text = failure_message(result, "update form").removeprefix(":warning: ")
+        ack(response_action="errors", errors={BlockId.MESSAGE: text})  # kept open, with what they typed
+        return
     ack()
-    _act_for_submitter(rt, body, channel, update, PostUpdate(message=message, status=status))
+    if not commit.in_time:
+        rt.submit(caller.reply, SLOW)
+    elif result is not None:
+        rt.submit(carry_on, caller, "update form", result)
 
 
 def _act_for_submitter(rt: Runtime, body: dict[str, Any], channel: str, action: Any, cmd: Any) -> None:

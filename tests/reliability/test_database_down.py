@@ -52,6 +52,13 @@ def test_database_outage_is_reported_changes_nothing_and_heals(cluster_rig: tupl
     declare_form = next(iter(r.emu.views))
     room = str(r.room(1).id)
     summary_ts = r.emu.channels[room].messages[0].ts
+    open_update = payloads.block_action(
+        r.emu, user="U2", channel=room, message_ts=summary_ts, action_id=ActionId.OPEN_UPDATE, value="1"
+    )
+    r.emu.send_interaction(r.url, open_update)  # the update form, submitted during the outage
+    r.settle()
+    update_form = list(r.emu.views)[-1]
+    assert update_form != declare_form
     assert _health(r) == 200
     r.bot.start_ticker()  # the periodic tick keeps failing through the outage and must survive it
 
@@ -68,6 +75,11 @@ def test_database_outage_is_reported_changes_nothing_and_heals(cluster_rig: tupl
             "response_action": "errors",
             "errors": {BlockId.TITLE: TRY_AGAIN.removeprefix(":warning: ")},
         }, "the form stays open with what they typed, and says why"
+        form = payloads.view_submission(r.emu, update_form, payloads.update_values("Still down"), user="U2")
+        assert r.emu.send_interaction(r.url, form).json() == {
+            "response_action": "errors",
+            "errors": {BlockId.MESSAGE: TRY_AGAIN.removeprefix(":warning: ")},
+        }, "so does the update form"
         for text, channel in (("list", None), ("update identified Still down", room), ("note hi", room)):
             assert r.command(text, channel=channel).status == 200
             assert r.replies()[-1] == TRY_AGAIN, text

@@ -150,3 +150,30 @@ def test_update_is_in_the_database_when_it_is_acknowledged(any_db_rig: Rig) -> N
     r.emu.set_latency(0)
     r.settle()
     assert "Update for INC-1 posted to the war room" in r.replies()[-1]
+
+
+def test_update_form_slower_than_the_budget_closes_then_confirms_once(
+    sqlite_rig: Rig, sqlite_url: str
+) -> None:
+    from bot.ids import ActionId
+
+    r = sqlite_rig
+    r.command("declare sev2 Checkout is timing out")
+    room = str(r.room(1).id)
+    summary = r.emu.channels[room].messages[0].ts
+    click = payloads.block_action(
+        r.emu, user="U2", channel=room, message_ts=summary, action_id=ActionId.OPEN_UPDATE, value="1"
+    )
+    r.emu.send_interaction(r.url, click)
+    r.settle()
+    form = payloads.view_submission(r.emu, list(r.emu.views)[-1], payloads.update_values("Slow"), user="U2")
+    holder = _write_lock(sqlite_url)
+    try:
+        assert r.emu.send_interaction(r.url, form).json() is None, "the form closes"
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    r.settle()
+    told = [c.args["text"] for c in r.emu.calls_to("chat.postEphemeral") if c.args.get("user") == "U2"]
+    assert "taking longer than usual" in told[-2] and "Update for INC-1 posted" in told[-1]
+    assert r.timeline_kinds(1).count("update_posted") == 1
