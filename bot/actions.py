@@ -142,17 +142,28 @@ def assign(rt: Runtime, cmd: Assign, caller: Caller) -> None:
     """Hand a role to someone who exists in the workspace, then invite and brief them."""
     if not rt.chat.user_exists(cmd.user_id):
         raise UnknownTarget(f"I can't find <@{cmd.user_id}> in this workspace; nothing was changed.")
+    record_assignment(rt, cmd, caller).then()
+
+
+def record_assignment(rt: Runtime, cmd: Assign, caller: Caller, delivery_key: str | None = None) -> Recorded:
+    """Record the role (the person is known to exist); then invite and brief them, and confirm."""
     scheduled = assign_role(
         cmd,
         user_id=caller.user_id,
         channel_id=caller.room,
         **deps(rt),
+        delivery_key=delivery_key,
     )
-    if scheduled.job_id is None:
-        caller.reply(f"<@{cmd.user_id}> is already {cmd.role} for {scheduled.incident.ref}.")
-        return
-    rt.run_scheduled(scheduled)
-    caller.reply(f":bust_in_silhouette: <@{cmd.user_id}> is now {cmd.role} for {scheduled.incident.ref}.")
+    ref = scheduled.incident.ref
+
+    def brief() -> None:
+        if scheduled.job_id is None:
+            caller.reply(f"<@{cmd.user_id}> is already {cmd.role} for {ref}.")
+            return
+        rt.run_scheduled(scheduled)
+        caller.reply(f":bust_in_silhouette: <@{cmd.user_id}> is now {cmd.role} for {ref}.")
+
+    return Recorded(then=brief)
 
 
 def record_update(rt: Runtime, cmd: PostUpdate, caller: Caller, delivery_key: str | None = None) -> Recorded:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from commands.errors import RepeatedDelivery
 from commands.incidents import RESOLVED, Scheduled, incident_in_room
 from commands.jobs import UnitOfWorkFactory, fresh_job, new_job
 from commands.parsing import Assign
@@ -21,16 +22,21 @@ def assign_role(
     clock: Clock,
     settings: IncidentSettings,
     lease: timedelta,
+    delivery_key: str | None = None,
 ) -> Scheduled:
     """Give `cmd.role` to `cmd.user_id`, ending the previous holder's assignment, and schedule the briefing.
 
-    Raises NotInWarRoom.
+    With a `delivery_key` (the assign form, which Slack may deliver again) the delivery is recorded in the
+    same transaction. Raises NotInWarRoom, RepeatedDelivery.
     """
     with uow() as tx:
         incident = incident_in_room(tx, channel_id, for_update=True)
         now = clock.now()  # after the lock: events commit in the order their times say
+        if delivery_key is not None and not tx.deliveries.first_time(delivery_key, now):
+            raise RepeatedDelivery(delivery_key)
         previous = next((r for r in incident.roles if r.role == cmd.role and r.ended_at is None), None)
         if previous is not None and previous.user_id == cmd.user_id:
+            tx.commit()  # nothing changes but the delivery record
             return Scheduled(view_of(incident, settings.severity_description(incident.severity)), None)
         if previous is not None:
             previous.ended_at = now

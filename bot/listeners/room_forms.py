@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, Respond
 
-from bot.actions import Caller, assign, record_update
+from bot.actions import Caller, Recorded, record_assignment, record_update
 from bot.dedup import first_delivery, interaction_key
 from bot.errors import ephemeral_reply, failure_message, reporting
 from bot.ids import ActionId, BlockId
@@ -120,8 +121,9 @@ def handle_assign_submission(
             errors=errors or {BlockId.ROLE: "This form lost its war room; reopen it."},
         )
         return
-    ack()
-    _act_for_submitter(rt, body, channel, assign, Assign(role=role, user_id=person))
+    # Slack's user picker only offers people who exist: no look-up stands between the form and the commit.
+    cmd = Assign(role=role, user_id=person)
+    _commit_form(rt, ack, body, channel, BlockId.ASSIGNEE, "assign form", partial(record_assignment, rt, cmd))
 
 
 def handle_update_submission(
@@ -141,37 +143,43 @@ def handle_update_submission(
     if status not in rt.config.statuses or status == "resolved" or channel is None:
         ack(response_action="errors", errors={BlockId.STATUS: "Choose one of the listed statuses."})
         return
+    cmd = PostUpdate(message=message, status=status)
+    _commit_form(rt, ack, body, channel, BlockId.MESSAGE, "update form", partial(record_update, rt, cmd))
+
+
+def _commit_form(
+    rt: Runtime,
+    ack: Ack,
+    body: dict[str, Any],
+    channel: str,
+    error_block: str,
+    action: str,
+    record: Callable[[Caller, str | None], Recorded],
+) -> None:
+    """Commit a validated form's change (with its delivery, so a retry is recognised) before it closes.
+
+    A closed form tells the person their change is in. A failure keeps the form open, with what they
+    typed and the reason on it; a slow database closes it with a "taking longer" note, then confirms.
+    """
     _, _, user = _button_context(body)
     if not user:
         ack()
         log.warning("form submitted without a user; ignored")
         return
     caller = Caller(user_id=user, channel_id=channel, reply=_room_reply(rt, channel, user))
-    cmd = PostUpdate(message=message, status=status)
-    # Committed (with the delivery, so a retry is recognised) before the form closes: a closed form
-    # tells the person their update is in.
-    record = partial(record_update, rt, cmd, caller, interaction_key(body))
-    commit = commit_within_budget(rt, caller, "update form", record)
+    commit = commit_within_budget(rt, caller, action, partial(record, caller, interaction_key(body)))
     result = commit.result
     if isinstance(result, Exception) and not isinstance(result, RepeatedDelivery):
-        text = failure_message(result, "update form").removeprefix(":warning: ")
-        ack(response_action="errors", errors={BlockId.MESSAGE: text})  # kept open, with what they typed
+        ack(
+            response_action="errors",
+            errors={error_block: failure_message(result, action).removeprefix(":warning: ")},
+        )
         return
     ack()
     if not commit.in_time:
         rt.submit(caller.reply, SLOW)
     elif result is not None:
-        rt.submit(carry_on, caller, "update form", result)
-
-
-def _act_for_submitter(rt: Runtime, body: dict[str, Any], channel: str, action: Any, cmd: Any) -> None:
-    """Run a validated form's action on the worker pool, answering the submitter in the room."""
-    _, _, user = _button_context(body)
-    if not user:
-        log.warning("form submitted without a user; ignored")
-        return
-    caller = Caller(user_id=user, channel_id=channel, reply=_room_reply(rt, channel, user))
-    rt.submit(_guarded, caller, action, rt, cmd, interaction_key(body))
+        rt.submit(carry_on, caller, action, result)
 
 
 def _room_reply(rt: Runtime, channel: str, user: str) -> Any:
@@ -184,9 +192,3 @@ def _room_reply(rt: Runtime, channel: str, user: str) -> Any:
             rt.chat.tell(user, text)
 
     return reply
-
-
-def _guarded(caller: Caller, action: Any, rt: Runtime, cmd: Any, delivery: str | None = None) -> None:
-    with reporting(caller.reply, type(cmd).__name__):
-        if first_delivery(rt.uow, rt.clock, delivery):
-            action(rt, cmd, caller)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.config import IncidentConfig
-from bot.ids import ActionId
+from bot.ids import ActionId, BlockId
 from bot.maintenance import DELIVERY_RETENTION, expire_deliveries
 from bot.manifest import CallbackId
 from store.models import ProcessedDelivery
@@ -77,6 +77,26 @@ def test_retried_update_submission_posts_one_update(two_replicas: Rig) -> None:
     posts = [m for m in r.emu.channels[room].messages if "Rolled back" in m.text]
     assert len(posts) == 1
     assert len([m for m in r.emu.channels[r.announce].messages if "Rolled back" in m.text]) == 1
+
+
+def test_retried_assign_submission_assigns_and_briefs_once(two_replicas: Rig) -> None:
+    r = two_replicas
+    room, summary_ts = _room_with_message(r)
+    click = payloads.block_action(
+        r.emu, user="U1", channel=room, message_ts=summary_ts, action_id=ActionId.OPEN_ASSIGN, value="1"
+    )
+    r.emu.send_interaction(r.url, click)
+    r.settle()
+    values = {
+        BlockId.ROLE: {ActionId.ROLE: {"type": "static_select", "selected_option": {"value": "comms"}}},
+        BlockId.ASSIGNEE: {ActionId.ASSIGNEE: {"type": "users_select", "selected_user": "U3"}},
+    }
+    payload = payloads.view_submission(r.emu, list(r.emu.views)[-1], values, user="U1")
+    assert _deliver_interaction(r, payload) == [200] * 4
+    assert r.timeline_kinds(1).count("role_assigned") == 1
+    briefings = [c for c in r.emu.calls_to("chat.postMessage") if c.args.get("channel") == "U3"]
+    assert len(briefings) == 1
+    assert len([t for t in r.emu.calls_to("chat.postEphemeral") if "is now comms" in t.args["text"]]) == 1
 
 
 def test_retried_declare_submission_declares_once(two_replicas: Rig) -> None:
