@@ -66,6 +66,14 @@ def record_then_ack(
     rt.submit(carry_on, caller, action, commit.result)
 
 
+def carry_on_after_ack(rt: Runtime, caller: Caller, action: str, commit: Commit) -> None:
+    """After an ack that showed nothing (a form closing, a button): the 'taking longer' note, or the rest."""
+    if not commit.in_time:
+        rt.submit(caller.reply, SLOW)
+    elif commit.result is not None:
+        rt.submit(carry_on, caller, action, commit.result)
+
+
 def carry_on(caller: Caller, action: str, result: Recorded | Exception) -> None:
     """The Slack work and the reply of a committed change, or the reason nothing was changed."""
     if isinstance(result, RepeatedDelivery):

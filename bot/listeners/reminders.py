@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, Respond
 
-from bot.actions import Caller, assign
-from bot.errors import ephemeral_reply, reporting
+from bot.actions import Caller, Recorded, record_assignment
+from bot.errors import ephemeral_reply
 from bot.listeners.room_forms import open_update_form
+from bot.recording import carry_on_after_ack, commit_within_budget
 from bot.runtime import Runtime
+from commands.errors import UsageError
 from commands.parsing import Assign
 from commands.reminders import SNOOZE_CHOICES, snooze
 
@@ -31,33 +35,35 @@ def handle_reminder_update_button(
 
 def handle_snooze_button(ack: Ack, body: dict[str, Any], respond: Respond, context: dict[str, Any]) -> None:
     rt: Runtime = context["runtime"]
-    ack()
     choice = str(body["actions"][0].get("value", ""))
     channel, user = body["channel"]["id"], body["user"]["id"]
-    reply = ephemeral_reply(respond)
+    caller = Caller(user_id=user, channel_id=channel, reply=ephemeral_reply(respond))
 
-    def work() -> None:
-        with reporting(reply, "snooze"):
-            if choice not in SNOOZE_CHOICES:
-                reply("That snooze option is not available.")
-                return
-            ref, until = snooze(channel_id=channel, user_id=user, choice=choice, uow=rt.uow, clock=rt.clock)
-            reply(f":zzz: {ref} update reminders snoozed until {rt.presenter.renderer.when(until)}.")
+    def record() -> Recorded:
+        if choice not in SNOOZE_CHOICES:
+            raise UsageError("That snooze option is not available.")
+        ref, until = snooze(channel_id=channel, user_id=user, choice=choice, uow=rt.uow, clock=rt.clock)
+        text = f":zzz: {ref} update reminders snoozed until {rt.presenter.renderer.when(until)}."
+        return Recorded(then=partial(caller.reply, text))
 
-    rt.submit(work)
+    _commit_then_ack(rt, ack, caller, "snooze", record)
 
 
 def handle_take_command_button(
     ack: Ack, body: dict[str, Any], respond: Respond, context: dict[str, Any]
 ) -> None:
-    """ "I'll take it": the person who presses it becomes commander."""
+    """ "I'll take it": the person who presses it (a member, or Slack would not send it) becomes commander."""
     rt: Runtime = context["runtime"]
-    ack()
     user = body["user"]["id"]
     caller = Caller(user_id=user, channel_id=body["channel"]["id"], reply=ephemeral_reply(respond))
+    cmd = Assign(role="commander", user_id=user)
+    _commit_then_ack(rt, ack, caller, "take command", partial(record_assignment, rt, cmd, caller))
 
-    def work() -> None:
-        with reporting(caller.reply, "take command"):
-            assign(rt, Assign(role="commander", user_id=user), caller)
 
-    rt.submit(work)
+def _commit_then_ack(
+    rt: Runtime, ack: Ack, caller: Caller, action: str, record: Callable[[], Recorded]
+) -> None:
+    """A button's change is committed before Slack hears back, so a crash after the click loses nothing."""
+    commit = commit_within_budget(rt, caller, action, record)
+    ack()
+    carry_on_after_ack(rt, caller, action, commit)

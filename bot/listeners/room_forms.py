@@ -16,7 +16,7 @@ from bot.ids import ActionId, BlockId
 from bot.inputs import clean
 from bot.modals import assign_modal, field_value, room_of, update_modal
 from bot.mrkdwn import channel_link
-from bot.recording import SLOW, carry_on, commit_within_budget
+from bot.recording import carry_on_after_ack, commit_within_budget
 from bot.runtime import Runtime
 from commands.errors import ChatUnavailable, RepeatedDelivery
 from commands.parsing import MAX_MESSAGE, Assign, PostUpdate
@@ -176,10 +176,7 @@ def _commit_form(
         )
         return
     ack()
-    if not commit.in_time:
-        rt.submit(caller.reply, SLOW)
-    elif result is not None:
-        rt.submit(carry_on, caller, action, result)
+    carry_on_after_ack(rt, caller, action, commit)
 
 
 def _room_reply(rt: Runtime, channel: str, user: str) -> Any:

@@ -76,7 +76,10 @@ def test_hostile_text_in_a_whole_incident_never_pings_anyone(rig: Rig) -> None:
 
 def test_jinja_in_user_text_is_printed_not_evaluated(rig: Rig) -> None:
     r = rig
-    r.command("declare sev2 {{ 7*7 }} {% for x in range(3) %}LOOP{% endfor %} {{ incident.declared_by }}")
+    r.command(
+        "declare sev2 {{ 7*7 }} {{ 'zz' ~ 'qq' }} {% for x in range(3) %}LOOP{% endfor %} "
+        "{{ incident.declared_by }}"
+    )
     room = str(r.room(1).id)
     r.command("update identified {{ ''.__class__.__mro__ }} {# hidden #}", channel=room)
     texts = [m.text for m in r.emu.channels[room].messages] + [
@@ -85,7 +88,9 @@ def test_jinja_in_user_text_is_printed_not_evaluated(rig: Rig) -> None:
     joined = "\n".join(texts)
     assert "{{ 7*7 }}" in joined and "{% for x in range(3) %}LOOP{% endfor %}" in joined
     assert "{{ incident.declared_by }}" in joined and "{{ ''.__class__.__mro__ }} {# hidden #}" in joined
-    assert "49" not in joined and "LOOPLOOP" not in joined and "<class" not in joined
+    # Evaluated, {{ 7*7 }} would print 49, which a clock time can show too: the concatenation cannot.
+    assert "{{ 'zz' ~ 'qq' }}" in joined and "zzqq" not in joined
+    assert "LOOPLOOP" not in joined and "<class" not in joined
     assert "{{ 7*7 }}" in r.emu.channels[room].topic
 
 
