@@ -19,18 +19,13 @@ from commands.parsing import (
     AddActionItem,
     Assign,
     Command,
-    Declare,
     Escalate,
-    Help,
     ListOpen,
     Note,
-    OpenDeclareForm,
-    OpenUpdateForm,
     Postmortem,
     PostUpdate,
     Resolve,
     Status,
-    help_text,
 )
 from commands.ports import Clock
 from commands.postmortem import request_postmortem
@@ -66,23 +61,23 @@ class Caller:
 
 
 def perform(rt: Runtime, cmd: Command, caller: Caller) -> None:
-    """Dispatch one command; every failure becomes a reply through the error-mapping place."""
+    """Run a command acknowledged before anything is recorded: reads, and assign/escalate (Slack look-ups).
+
+    Declares and the other changes are committed before their ack instead (bot.declaring, bot.recording);
+    help and the forms are answered by the listener itself.
+    """
     with reporting(caller.reply, type(cmd).__name__):
-        if isinstance(cmd, Declare):
-            raise TypeError("a declaration is committed before its ack: see bot.declaring")
         if isinstance(cmd, Status):
             view = incidents.incident_status(channel_id=caller.room, uow=rt.uow, settings=rt.config)
             caller.reply(rt.presenter.status_reply(view))
         elif isinstance(cmd, ListOpen):
             caller.reply(rt.presenter.list_reply(incidents.list_open_incidents(uow=rt.uow)))
-        elif (record := record_first(rt, cmd, caller)) is not None:
-            record().then()
         elif isinstance(cmd, Assign):
             assign(rt, cmd, caller)
         elif isinstance(cmd, Escalate):
             escalate_incident(rt, cmd, caller)
-        elif isinstance(cmd, Help | OpenDeclareForm | OpenUpdateForm):
-            caller.reply(help_text())
+        else:
+            raise TypeError(f"{type(cmd).__name__} is not run after its ack")
 
 
 @dataclass(frozen=True)

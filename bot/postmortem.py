@@ -244,7 +244,7 @@ class PostmortemDrafts:
     def markdown(self, pm: PostmortemData) -> bytes:
         return self.renderer.render(pm).encode("utf-8")
 
-    def draft(self, incident_id: int, name_of: Callable[[str], str | None] = lambda _user: None) -> Draft:
+    def draft(self, incident_id: int, name_of: Callable[[str], str | None]) -> Draft:
         pm = self.data(incident_id)
         if pm is None:
             raise LookupError(f"INC-{incident_id} does not exist")

@@ -175,24 +175,15 @@ class SlackChat:
         self, channel: str, event_type: str, incident_id: int, oldest: datetime, key: object = None
     ) -> str | None:
         channel = self.channel_id(channel)  # history takes ids only; the announce channel may be a name
-        me = self.bot_user_id()
-        for page in self._pages(
-            "conversations.history",
-            "messages",
-            channel=channel,
-            limit=200,
-            oldest=f"{oldest.timestamp() - 1:.6f}",
-            include_all_metadata=True,
-        ):
-            for msg in page:
-                meta = msg.get("metadata") or {}
-                if (
-                    msg.get("user") == me
-                    and meta.get("event_type") == event_type
-                    and (meta.get("event_payload") or {}).get("incident_id") == incident_id
-                    and (meta.get("event_payload") or {}).get("key") == key
-                ):
-                    return str(msg["ts"])
+        for msg in self._own_messages(channel, oldest, include_all_metadata=True):
+            meta = msg.get("metadata") or {}
+            payload = meta.get("event_payload") or {}
+            if (
+                meta.get("event_type") == event_type
+                and payload.get("incident_id") == incident_id
+                and payload.get("key") == key
+            ):
+                return str(msg["ts"])
         return None
 
     def update(self, channel: str, ts: str, message: Message) -> None:
@@ -277,6 +268,16 @@ class SlackChat:
             raise ChatUnavailable(f"file upload: HTTP {status}")
 
     def find_file(self, channel: str, filename: str, size: int, oldest: datetime) -> FileRef | None:
+        for msg in self._own_messages(channel, oldest):
+            for f in msg.get("files") or []:
+                if f.get("name") == filename and f.get("size") == size:
+                    return FileRef(
+                        channel=channel, file_id=str(f["id"]), permalink=str(f.get("permalink") or "")
+                    )
+        return None
+
+    def _own_messages(self, channel: str, oldest: datetime, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """The bot's own messages in a channel since `oldest` (a second early, for clock skew)."""
         me = self.bot_user_id()
         for page in self._pages(
             "conversations.history",
@@ -284,16 +285,9 @@ class SlackChat:
             channel=channel,
             limit=200,
             oldest=f"{oldest.timestamp() - 1:.6f}",
+            **kwargs,
         ):
-            for msg in page:
-                if msg.get("user") != me:
-                    continue
-                for f in msg.get("files") or []:
-                    if f.get("name") == filename and f.get("size") == size:
-                        return FileRef(
-                            channel=channel, file_id=str(f["id"]), permalink=str(f.get("permalink") or "")
-                        )
-        return None
+            yield from (msg for msg in page if msg.get("user") == me)
 
     def message(self, channel: str, ts: str) -> tuple[str | None, str] | None:
         """Author and text of one message (top-level or in a thread), or None when it is gone."""

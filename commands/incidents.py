@@ -57,24 +57,24 @@ def declare_incidents(
     """
     now = clock.now()
     with uow() as tx:
-        fresh: list[DeclareRequest] = []
+        fresh: list[int] = []  # positions of the requests not delivered before
         seen: set[str] = set()
-        for request in requests:
+        for position, request in enumerate(requests):
             key = request.delivery_key
             if key is None or (key not in seen and tx.deliveries.first_time(key, now)):
-                fresh.append(request)
+                fresh.append(position)
             if key is not None:
                 seen.add(key)
-        incidents = [_new_incident(request, now, settings) for request in fresh]
+        incidents = [_new_incident(requests[position], now, settings) for position in fresh]
         tx.incidents.insert_many(incidents)
         tx.timeline.insert_many([_declared_event(incident) for incident in incidents])
         job_ids = tx.jobs.insert_many([new_job("provision", i.id, now, lease) for i in incidents])
         tx.commit()
-    recorded = {
-        id(request): Scheduled(view_of(incident, settings.severity_description(incident.severity)), job_id)
-        for request, incident, job_id in zip(fresh, incidents, job_ids, strict=True)
-    }
-    return [recorded.get(id(request)) for request in requests]
+    results: list[Scheduled | None] = [None] * len(requests)
+    for position, incident, job_id in zip(fresh, incidents, job_ids, strict=True):
+        view = view_of(incident, settings.severity_description(incident.severity))
+        results[position] = Scheduled(view, job_id)
+    return results
 
 
 def declare_incident(

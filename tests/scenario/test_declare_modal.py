@@ -2,24 +2,8 @@
 
 from __future__ import annotations
 
-from bot.ids import ActionId, BlockId
+from tests.reliability.payloads import declare_values
 from tests.scenario.conftest import Harness
-
-
-def _values(title: str, severity: str = "sev2", private: bool = False, description: str = "") -> dict:
-    return {
-        BlockId.TITLE: {ActionId.TITLE: {"type": "plain_text_input", "value": title}},
-        BlockId.SEVERITY: {
-            ActionId.SEVERITY: {"type": "static_select", "selected_option": {"value": severity}}
-        },
-        BlockId.DESCRIPTION: {ActionId.DESCRIPTION: {"type": "plain_text_input", "value": description}},
-        BlockId.PRIVATE: {
-            ActionId.PRIVATE: {
-                "type": "checkboxes",
-                "selected_options": [{"value": "private"}] if private else [],
-            }
-        },
-    }
 
 
 def test_declare_without_text_opens_modal_and_submission_declares(harness: Harness) -> None:
@@ -28,9 +12,8 @@ def test_declare_without_text_opens_modal_and_submission_declares(harness: Harne
     (opened,) = h.emu.calls_to("views.open")
     assert opened.ok
     view_id = next(iter(h.emu.views))
-    result = h.emu.submit_view(
-        h.url, view_id, _values("Login broken <!here>", "sev1", description="SSO returns 500"), user_id="U2"
-    )
+    values = declare_values("Login broken <!here>", "sev1", description="SSO returns 500")
+    result = h.emu.submit_view(h.url, view_id, values, user_id="U2")
     assert result.status == 200
     h.settle()
     incident = h.incident(1)
@@ -47,7 +30,7 @@ def test_empty_title_in_modal_is_refused_inline(harness: Harness) -> None:
     h = harness
     h.command("declare")
     view_id = next(iter(h.emu.views))
-    result = h.emu.submit_view(h.url, view_id, _values("   "), user_id="U2")
+    result = h.emu.submit_view(h.url, view_id, declare_values("   "), user_id="U2")
     assert result.status == 200
     assert result.json() == {"response_action": "errors", "errors": {"title": "An incident needs a title."}}
     h.settle()
@@ -59,6 +42,6 @@ def test_private_checkbox_makes_a_private_room(harness: Harness) -> None:
     h = harness
     h.command("declare")
     view_id = next(iter(h.emu.views))
-    h.emu.submit_view(h.url, view_id, _values("HR data exposure", private=True), user_id="U1")
+    h.emu.submit_view(h.url, view_id, declare_values("HR data exposure", private=True), user_id="U1")
     h.settle()
     assert h.room(1).is_private

@@ -8,26 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from markdown_it import MarkdownIt
 
 from bot.cli import main
+from tests.postmortem_markdown import SECTIONS, headings, split
 from tests.scenario.conftest import Harness
-
-SECTIONS = [
-    "Summary",
-    "Impact",
-    "Timeline",
-    "Roles and handovers",
-    "Stakeholder updates",
-    "Pinned messages",
-    "Escalations",
-    "Action items",
-    "Root cause and contributing factors",
-    "What went well",
-    "What went poorly",
-    "Lessons",
-]
 
 
 def shared_files(h: Harness, room: str) -> list[Any]:
@@ -47,17 +32,6 @@ def cli_export(monkeypatch: pytest.MonkeyPatch, db_url: str, out: Path, *args: s
     monkeypatch.delenv("INCIDENTBOT_CONFIG", raising=False)
     assert main(["export", *args, "-o", str(out)]) == 0
     return out.read_bytes() if out.is_file() else b""
-
-
-def split(markdown: str) -> tuple[dict[str, Any], str]:
-    assert markdown.startswith("---\n")
-    front, body = markdown[4:].split("\n---\n", 1)
-    return yaml.safe_load(front), body
-
-
-def headings(body: str) -> list[str]:
-    tokens = MarkdownIt("commonmark").parse(body)
-    return [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
 
 
 def run_incident(h: Harness) -> str:

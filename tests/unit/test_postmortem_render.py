@@ -10,7 +10,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
@@ -18,6 +17,7 @@ from markdown_it import MarkdownIt
 from bot.postmortem import PostmortemRenderer
 from commands.postmortem import PostmortemData, assemble
 from store.models import ActionItem, Incident, RoleAssignment, TimelineEvent
+from tests.postmortem_markdown import SECTIONS, split
 
 START = datetime(2026, 3, 1, 13, 0, tzinfo=UTC)
 CADENCE = {"sev1": timedelta(minutes=15), "sev2": timedelta(minutes=30)}
@@ -38,20 +38,6 @@ FRONT_MATTER_KEYS = [
     "updates",
     "updates_within_cadence",
     "participants",
-]
-SECTIONS = [
-    "Summary",
-    "Impact",
-    "Timeline",
-    "Roles and handovers",
-    "Stakeholder updates",
-    "Pinned messages",
-    "Escalations",
-    "Action items",
-    "Root cause and contributing factors",
-    "What went well",
-    "What went poorly",
-    "Lessons",
 ]
 
 
@@ -121,12 +107,6 @@ def incident(text: str = "Rolled back", title: str = "Checkout is timing out") -
 
 def renderer(override: Path | None = None, zone: str = "Europe/Berlin") -> PostmortemRenderer:
     return PostmortemRenderer(zone=ZoneInfo(zone), override_dir=override)
-
-
-def split(markdown: str) -> tuple[dict[str, object], str]:
-    assert markdown.startswith("---\n")
-    front, body = markdown[4:].split("\n---\n", 1)
-    return yaml.safe_load(front), body
 
 
 def blocks(body: str) -> list[str]:

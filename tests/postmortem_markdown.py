@@ -1,0 +1,35 @@
+"""Reading a rendered postmortem draft back in tests: its front matter, body and section headings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from markdown_it import MarkdownIt
+
+SECTIONS = [
+    "Summary",
+    "Impact",
+    "Timeline",
+    "Roles and handovers",
+    "Stakeholder updates",
+    "Pinned messages",
+    "Escalations",
+    "Action items",
+    "Root cause and contributing factors",
+    "What went well",
+    "What went poorly",
+    "Lessons",
+]
+
+
+def split(markdown: str) -> tuple[dict[str, Any], str]:
+    """The YAML front matter (parsed) and the Markdown body."""
+    assert markdown.startswith("---\n")
+    front, body = markdown[4:].split("\n---\n", 1)
+    return yaml.safe_load(front), body
+
+
+def headings(body: str) -> list[str]:
+    tokens = MarkdownIt("commonmark").parse(body)
+    return [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
