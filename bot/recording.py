@@ -59,11 +59,11 @@ def record_then_ack(
 ) -> None:
     """A slash command: commit, acknowledge (empty when in time), then carry on on the worker pool."""
     commit = commit_within_budget(rt, caller, action, record)
-    if not commit.in_time or commit.result is None:
-        ack(response_type="ephemeral", text=SLOW)
+    if not commit.in_time:
+        ack(response_type="ephemeral", text=SLOW)  # the late commit confirms by itself
         return
     ack()
-    rt.submit(carry_on, caller, action, commit.result)
+    carry_on_after_ack(rt, caller, action, commit)
 
 
 def carry_on_after_ack(rt: Runtime, caller: Caller, action: str, commit: Commit) -> None:
