@@ -77,6 +77,13 @@ def build_manifest(request_url: str = DEFAULT_REQUEST_URL, socket_mode: bool = F
     return {
         "display_information": {"name": APP_NAME, "description": APP_DESCRIPTION},
         "features": {
+            # DMs (briefings, pages, overdue nudges) fail with messages_tab_disabled without the
+            # Messages tab; read-only is enough, since the bot never reads what people write there.
+            "app_home": {
+                "home_tab_enabled": False,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": True,
+            },
             "bot_user": {"display_name": APP_NAME, "always_online": True},
             "slash_commands": [slash],
             "shortcuts": [

@@ -12,6 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
+from bot.manifest import build_manifest
+
 from .files import FILE_METHODS
 from .methods import METHODS, Args, Handler
 from .socket_mode import PATH_PREFIX, SocketModeHub
@@ -191,7 +193,8 @@ class _Handler(BaseHTTPRequestHandler):
         delay, fault = self.server.knobs.take(method)
         if delay:
             time.sleep(delay)  # per-request thread, no lock held
-        headers: dict[str, str] = {}
+        # Slack reports the token's granted scopes on every Web API response.
+        headers: dict[str, str] = {"x-oauth-scopes": ",".join(st.granted_scopes())}
         status = 200
         result: dict[str, Any] = {"ok": True}
         args: Args = {}
@@ -270,6 +273,7 @@ class EmulatorServer:
         port: int = 0,
         bot_user_id: str = "UBOT",
         team_id: str = "T0EMU",
+        manifest: dict[str, Any] | None = None,
     ) -> None:
         self.bot_token = bot_token
         self.signing_secret = signing_secret
@@ -277,6 +281,8 @@ class EmulatorServer:
         self.bot_user_id, self.team_id = bot_user_id, team_id
         self.delivery_timeout = DELIVERY_TIMEOUT
         self.state = EmulatorState(bot_user_id=bot_user_id, team_id=team_id)
+        # The installed app: its scopes and features decide what Slack allows, as on a real workspace.
+        self.state.manifest = manifest if manifest is not None else build_manifest()
         self._knobs = Knobs(self.state.lock)
         self.socket_mode = SocketModeHub(app_token)  # Socket Mode tickets, connections and envelopes
         self._httpd: _HTTPServer | None = None

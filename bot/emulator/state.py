@@ -288,6 +288,7 @@ class EmulatorState:
         self.bot_user_id = bot_user_id
         self.team_id = team_id
         self.base_url = ""
+        self.manifest: dict[str, Any] = {}
         self.trigger_ttl = DEFAULT_TRIGGER_TTL
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
@@ -304,6 +305,18 @@ class EmulatorState:
         self.users[bot_user_id] = User(bot_user_id, "incidentbot", "Incident Bot", is_bot=True)
         for n in range(1, 10):
             self.users[f"U{n}"] = User(f"U{n}", f"user{n}", f"User {n}")
+
+    def granted_scopes(self) -> list[str]:
+        """The bot scopes the installed app's manifest asked for (what Slack granted at install)."""
+        scopes = ((self.manifest.get("oauth_config") or {}).get("scopes") or {}).get("bot") or []
+        return [str(s) for s in scopes]
+
+    def feature(self, *path: str) -> Any:
+        """A value under the manifest's `features` (e.g. "app_home", "messages_tab_enabled"), or None."""
+        node: Any = self.manifest.get("features") or {}
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        return node
 
     def next_id(self, prefix: str) -> str:
         """Mint a Slack-looking id (C0…, D0…, V0…, F0…) that is unique for this emulator."""
