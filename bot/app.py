@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -33,6 +36,7 @@ from commands.provisioning import PLANS
 from commands.reminder_steps import REMINDER_PLANS
 from commands.response_steps import RESPONSE_PLANS
 from store.db import make_engine, make_session_factory, ping
+from store.holdings import JobHoldings
 from store.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -60,15 +64,18 @@ class IncidentBot:
         self.runtime.presenter.renderer.compile_all()
 
     def start_ticker(self) -> None:
+        """Start the periodic tick and the lease heartbeat (what a serving process runs besides requests)."""
         if self.scheduler is None:
+            self.runtime.runner.start_heartbeat()
             self.scheduler = start_ticker(self.runtime.tick, self.tick_seconds)
 
-    def close(self) -> None:
+    def close(self, grace: float | None = None) -> None:
+        """Stop the tick, then finish the work in hand (within `grace` seconds, releasing what is left)."""
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
             self.scheduler = None
-        self.runtime.close()
-        self.runtime.runner.close()
+        self.runtime.close(grace)
+        self.runtime.runner.close(wait=grace is None)
         self.engine.dispose()
 
 
@@ -86,13 +93,18 @@ def _bolt_logger() -> logging.Logger:
     return bolt_logger
 
 
+def process_identity() -> str:
+    """A name for this process, unique among replicas, under which it holds its Slack jobs."""
+    return f"{socket.gethostname()[:50]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
 def create_app(
     settings: Settings,
     config: IncidentConfig,
     *,
     clock: Clock | None = None,
     client: WebClient | None = None,
-    lease: timedelta = timedelta(seconds=60),
+    lease: timedelta = timedelta(seconds=5),
     tick_seconds: float = 1.0,
     workers: int = 16,
 ) -> IncidentBot:
@@ -102,7 +114,8 @@ def create_app(
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     client = client or make_web_client(token, settings.slack_api_url)
     engine = make_engine(settings.database_url)
-    uow = UnitOfWorkFactory(make_session_factory(engine))
+    holdings = JobHoldings(process_identity())
+    uow = UnitOfWorkFactory(make_session_factory(engine), holdings)
     chat = SlackChat(client)
     presenter = SlackPresenter(
         TemplateRenderer(zone=config.zone, clock=clock, override_dir=config.templates_dir)
@@ -120,6 +133,7 @@ def create_app(
             **postmortem_plans(PostmortemDrafts.for_config(uow, config)),
         },
         lease=lease,
+        holdings=holdings,
     )
     runtime = Runtime(
         uow=uow,

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from commands.errors import ChannelNotFound, ChatUnavailable, IncidentError
+from commands.errors import ChannelNotFound, ChatError, ChatRefused, IncidentError
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +52,14 @@ def failure_message(exc: Exception, action: str) -> str:
     """The sentence for the person who asked, logged by kind only (never the payload or user text)."""
     if isinstance(exc, IncidentError):
         return exc.message
-    if isinstance(exc, ChatUnavailable):
-        # Raised only by look-ups that run before anything is recorded (users, groups, forms).
-        log.warning("%s: Slack unavailable (%s)", action, type(exc).__name__)
-        return SLACK_DOWN
+    # Slack errors are logged where they happen, one line each (method, code, incident).
     if isinstance(exc, ChannelNotFound):
-        log.warning("%s: channel not found or archived", action)
         return GONE
+    if isinstance(exc, ChatRefused):
+        return f":warning: I could not do that, so nothing was changed: {exc.advice}."
+    if isinstance(exc, ChatError):
+        # Raised only by look-ups that run before anything is recorded (users, groups, forms).
+        return SLACK_DOWN
     if isinstance(exc, DATABASE_ERRORS):
         log.warning("%s: database unavailable (%s)", action, type(exc).__name__)
         return TRY_AGAIN

@@ -206,6 +206,11 @@ class SlackPresenter:
             "briefing.mrkdwn.j2", "incident_role_assigned", incident, role=role, description=description
         )
 
+    def role_assigned(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
+        return self._message(
+            "role_assigned.mrkdwn.j2", "incident_role_assigned", incident, key=payload["key"], change=payload
+        )
+
     def page(self, incident: IncidentView, paged_by: str) -> Message:
         join = ButtonElement(
             text="Join war room", action_id=ActionId.JOIN_ROOM, value=str(incident.id), style="danger"

@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -43,6 +43,10 @@ class Runtime:
     # Other commands' commits that an ack waits for (within `record_budget`), off the worker pool.
     records: ThreadPoolExecutor
     lease: timedelta
+    # Forms: views.open must use its trigger within Slack's 3 s, so it never queues behind Slack work.
+    forms: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="incidentbot-forms")
+    )
     record_budget: float = 1.0  # seconds an ack may wait for its declaration's commit
     _pending: set[Future[Any]] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -51,6 +55,10 @@ class Runtime:
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
         """Run work off the ack path; tracked so tests and the demo can wait for quiet."""
         return self._track(self.executor.submit(fn, *args, **kwargs))
+
+    def open_form(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Open a form right after the ack, on threads of its own (never behind provisioning or posts)."""
+        return self._track(self.forms.submit(fn, *args))
 
     def record(
         self, request: DeclareRequest, done: Callable[[Scheduled | None | Exception], None]
@@ -68,11 +76,28 @@ class Runtime:
         future.add_done_callback(self._forget)
         return future
 
-    def close(self) -> None:
-        """Finish recording what was acknowledged, then the work it started."""
+    def close(self, grace: float | None = None) -> None:
+        """Finish recording what was acknowledged, then the work it started.
+
+        With a `grace` (a deploy's SIGTERM), Slack work still running after that many seconds is left
+        unrecorded and every job this process holds is released for the next process to resume at once.
+        """
         self.recorder.close()
         self.records.shutdown(wait=True)
-        self.executor.shutdown(wait=True)
+        self.forms.shutdown(wait=grace is None, cancel_futures=grace is not None)
+        if grace is None:
+            self.executor.shutdown(wait=True)
+            return
+        with self._lock:
+            pending = list(self._pending)
+        _, unfinished = wait(pending, timeout=grace)
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        released = self.runner.release()
+        log.info(
+            "stopped: %d unfinished piece(s) of work left, %d Slack job(s) released for the next process",
+            len(unfinished),
+            released,
+        )
 
     def _forget(self, future: Future[Any]) -> None:
         with self._lock:
@@ -121,12 +146,13 @@ class Runtime:
         return user_id in cached[1]
 
     def tick(self) -> int:
-        """The periodic tick: claim due reminders, resume owed Slack work; returns how many jobs it started.
+        """The periodic tick: claim due reminders and owed Slack work; returns how many jobs it started.
 
-        Claimed reminders are posted on the worker pool, so a slow Slack never makes the next tick late.
+        The tick only claims: the jobs run on the worker pool, so a slow Slack never makes it late.
         """
         claimed = reminders.tick(uow=self.uow, clock=self.clock, settings=self.config, lease=self.lease)
-        for job_id in claimed.job_ids:
+        owed = self.runner.claim_due()
+        for job_id in [*claimed.job_ids, *owed]:
             self.submit(self.runner.run, job_id, claimed=True)
         expire_deliveries(self.uow, self.clock)
-        return len(claimed.job_ids) + self.runner.sweep()
+        return len(claimed.job_ids) + len(owed)

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     incidentbot_migrate_on_start: bool = True
     log_level: str = "INFO"
     # How long a process owns a Slack job it started; a crashed process's jobs are resumed after this.
-    incidentbot_job_lease_seconds: float = 60.0
+    incidentbot_job_lease_seconds: float = 5.0
     # How often the periodic tick resumes owed Slack work (and later, reminders).
     incidentbot_tick_seconds: float = 1.0
     # How long a command's acknowledgement waits for its change's commit (Slack allows 3 s in all).

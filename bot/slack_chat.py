@@ -6,7 +6,7 @@ import json
 import logging
 import re
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.error import URLError
@@ -22,7 +22,15 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.web import SlackResponse
 
 from bot.keepalive import KeepAliveWebClient
-from commands.errors import ChannelNotFound, ChatUnavailable, NameTaken, UnknownTarget
+from commands.errors import (
+    ChannelNotFound,
+    ChatError,
+    ChatRefused,
+    ChatUnavailable,
+    NameTaken,
+    UnknownTarget,
+)
+from commands.jobs import current_incident
 from commands.ports import FileRef, Message, PostRef
 
 log = logging.getLogger(__name__)
@@ -30,9 +38,48 @@ log = logging.getLogger(__name__)
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 
 # Errors that mean "the thing is already as we want it": treat the step as done.
-_ALREADY_DONE = {"already_in_channel", "cant_invite_self", "already_pinned"}
-# Invite errors no retry can fix (the person left the workspace since being named): skip them.
-_CANNOT_INVITE = ("user_not_found", "user_is_deactivated", "user_is_restricted", "cant_invite")
+_ALREADY_DONE = {"already_pinned"}
+_ALREADY_IN = frozenset({"already_in_channel", "cant_invite_self"})
+# Per-person invite errors no retry can fix (left the workspace, a guest, ...): invite the others.
+_CANNOT_INVITE = frozenset(
+    {
+        "user_not_found",
+        "user_is_deactivated",
+        "user_is_restricted",
+        "user_is_ultra_restricted",
+        "ura_max_channels",
+        "cant_invite",
+        "already_in_channel",
+        "cant_invite_self",
+    }
+)
+# Slack's own passing failures: worth trying again later. Every other error code is a refusal that
+# stays until someone acts (a scope, a token, a setting), so the job stops and the person is told.
+_RETRYABLE = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+_GONE = frozenset({"channel_not_found", "is_archived"})
+
+
+def classify(method: str, code: str, status: int = 200, body: dict[str, Any] | None = None) -> ChatError:
+    """A Slack failure as data: 5xx, 429 and Slack's transient codes may be retried; the rest may not."""
+    if status >= 500 or status == 429 or code in _RETRYABLE:
+        return ChatUnavailable(method, code, body=body)
+    if code in _GONE:
+        return ChannelNotFound(method, code, body=body)
+    needed = (body or {}).get("needed")
+    return ChatRefused(method, code, needed=str(needed) if needed else None, body=body)
+
+
+def log_failure(failure: ChatError) -> None:
+    """One structured line per Slack error: method, code, incident; never arguments or user text."""
+    log.warning(
+        "slack_error method=%s code=%s retryable=%s incident=%s",
+        failure.method,
+        failure.code,
+        str(failure.retryable).lower(),
+        current_incident.get() or "-",
+    )
 
 
 def _timed_out(error: Exception | None) -> bool:
@@ -82,7 +129,8 @@ class SlackChat:
         self._bot_user_id: str | None = None
         self._channel_ids: dict[str, str] = {}
 
-    def _call(self, method: str, **kwargs: Any) -> SlackResponse:
+    def _call(self, method: str, *, expected: frozenset[str] = frozenset(), **kwargs: Any) -> SlackResponse:
+        """Call a method; a failure is raised as ChatError data (codes in `expected` are not logged)."""
         try:
             return (
                 self.client.api_call(method, json=kwargs)
@@ -90,17 +138,20 @@ class SlackChat:
                 else self.client.api_call(method, params=kwargs)
             )
         except SlackApiError as exc:
-            error = str(exc.response.get("error", "")) if exc.response is not None else ""
-            status = exc.response.status_code if exc.response is not None else 0
+            response = exc.response
+            error = str(response.get("error", "")) if response is not None else ""
+            status = response.status_code if response is not None else 0
             if error in _ALREADY_DONE:
-                return exc.response
+                return response
             if error == "name_taken":
                 raise NameTaken(kwargs.get("name", "")) from None
-            if error in ("channel_not_found", "is_archived"):
-                raise ChannelNotFound(error) from None
-            raise ChatUnavailable(f"{method}: {error or status}") from None
+            body = response.data if response is not None and isinstance(response.data, dict) else {}
+            failure = classify(method, error or f"http_{status}", status, body)
         except (SlackRequestError, URLError, TimeoutError, OSError) as exc:
-            raise ChatUnavailable(f"{method}: {type(exc).__name__}") from None
+            failure = ChatUnavailable(method, "timeout" if _timed_out(exc) else "connection_failed")
+        if failure.code not in expected:
+            log_failure(failure)
+        raise failure from None
 
     def bot_user_id(self) -> str:
         if self._bot_user_id is None:
@@ -125,17 +176,38 @@ class SlackChat:
         return None
 
     def invite(self, channel: str, users: Sequence[str]) -> None:
-        try:
-            self._call("conversations.invite", channel=channel, users=",".join(users))
-        except ChatUnavailable as exc:
-            if not any(code in str(exc) for code in _CANNOT_INVITE):
-                raise
-            if len(users) > 1:
-                # Slack refuses the whole batch for one bad member: invite the others one by one.
-                for user in users:
+        """Invite everyone who can be invited, however many cannot (already in, left, guests).
+
+        Slack refuses a whole batch for one such person unless `force`, which invites the others and
+        names the refused ones in `errors`; should a refusal leave the others out anyway, they are asked
+        for once more (harmless: anyone already in is reported, not invited twice).
+        """
+        wanted = list(dict.fromkeys(users))
+        while wanted:
+            try:
+                self._call(
+                    "conversations.invite",
+                    expected=_CANNOT_INVITE,
+                    channel=channel,
+                    users=",".join(wanted),
+                    force=True,
+                )
+                return
+            except ChatRefused as exc:
+                if exc.code not in _CANNOT_INVITE:
+                    raise
+                refused = _refused_invitees(exc.body) or ({wanted[0]: exc.code} if len(wanted) == 1 else {})
+            if not refused:
+                for user in wanted:  # refused without saying whom: one at a time
                     self.invite(channel, [user])
                 return
-            log.warning("could not invite into %s (%s); carrying on", channel, exc)
+            skipped = sorted({code for code in refused.values() if code not in _ALREADY_IN})
+            if skipped:
+                log.warning("could not invite %d person(s) (%s); inviting the others", len(refused), skipped)
+            rest = [user for user in wanted if user not in refused]
+            if len(rest) == len(wanted):
+                return
+            wanted = rest
 
     def set_topic(self, channel: str, topic: str) -> None:
         self._call("conversations.setTopic", channel=channel, topic=topic)
@@ -143,9 +215,11 @@ class SlackChat:
     def post(self, channel: str, message: Message) -> PostRef:
         args = _message_args(message)
         try:
-            response = self._call("chat.postMessage", channel=channel, **args)
-        except ChatUnavailable as exc:
-            if "not_in_channel" not in str(exc):
+            response = self._call(
+                "chat.postMessage", expected=frozenset({"not_in_channel"}), channel=channel, **args
+            )
+        except ChatRefused as exc:
+            if exc.code != "not_in_channel":
                 raise
             # A public channel the bot has not joined yet: join once (by id: only posting takes a
             # name), then post.
@@ -168,7 +242,7 @@ class SlackChat:
                     self._channel_ids[name] = found
                     break
             else:
-                raise ChannelNotFound(f"no public channel named {name}")
+                raise ChannelNotFound("conversations.list", "channel_not_found")
         return self._channel_ids[name]
 
     def find_post(
@@ -204,18 +278,21 @@ class SlackChat:
         self.direct_message(user, Message(text=text, event_type="incident_notice"))
 
     def group_members(self, group_id: str) -> list[str]:
+        """A user group's members; UnknownTarget only when Slack says there is no such group."""
+        unknown = frozenset({"no_such_subteam", "invalid_usergroup", "subteam_not_found"})
         try:
-            return [str(u) for u in self._call("usergroups.users.list", usergroup=group_id)["users"]]
-        except ChatUnavailable as exc:
-            if "no_such_subteam" in str(exc) or "invalid" in str(exc):
+            response = self._call("usergroups.users.list", expected=unknown, usergroup=group_id)
+        except ChatRefused as exc:
+            if exc.code in unknown:
                 raise UnknownTarget(f"I can't find the user group `{group_id}`.") from None
             raise
+        return [str(u) for u in response["users"]]
 
     def user_exists(self, user_id: str) -> bool:
         try:
-            user = self._call("users.info", user=user_id)["user"]
-        except ChatUnavailable as exc:
-            if "user_not_found" in str(exc):
+            user = self._call("users.info", expected=frozenset({"user_not_found"}), user=user_id)["user"]
+        except ChatRefused as exc:
+            if exc.code == "user_not_found":
                 return False
             raise
         return not user.get("deleted", False)
@@ -224,9 +301,8 @@ class SlackChat:
         """Display name, else real name, else handle; a failed look-up only costs the name."""
         try:
             user = self._call("users.info", user=user_id)["user"]
-        except ChatUnavailable as exc:
-            log.warning("users.info failed (%s); the draft shows the user id", type(exc).__name__)
-            return None
+        except ChatError:
+            return None  # logged by _call; the draft shows the member id instead
         profile = user.get("profile") or {}
         for name in (profile.get("display_name"), profile.get("real_name"), user.get("name")):
             if isinstance(name, str) and name.strip():
@@ -263,9 +339,15 @@ class SlackChat:
             ) as response:
                 status = response.status
         except (URLError, TimeoutError, OSError) as exc:
-            raise ChatUnavailable(f"file upload: {type(exc).__name__}") from None
+            failure: ChatError = ChatUnavailable(
+                "file upload", "timeout" if _timed_out(exc) else "connection_failed"
+            )
+            log_failure(failure)
+            raise failure from None
         if status != 200:
-            raise ChatUnavailable(f"file upload: HTTP {status}")
+            failure = classify("file upload", f"http_{status}", status)
+            log_failure(failure)
+            raise failure
 
     def find_file(self, channel: str, filename: str, size: int, oldest: datetime) -> FileRef | None:
         for msg in self._own_messages(channel, oldest):
@@ -305,7 +387,7 @@ class SlackChat:
     def permalink(self, channel: str, ts: str) -> str | None:
         try:
             return str(self._call("chat.getPermalink", channel=channel, message_ts=ts)["permalink"])
-        except ChatUnavailable:
+        except ChatError:
             return None  # a timeline entry without a link is better than none at all
 
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
@@ -319,6 +401,15 @@ class SlackChat:
             cursor = (response.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return
+
+
+def _refused_invitees(body: Mapping[str, Any]) -> dict[str, str]:
+    """Who an invite refused and why, from the per-user `errors` Slack lists."""
+    refused: dict[str, str] = {}
+    for entry in body.get("errors") or []:
+        if isinstance(entry, dict) and entry.get("user") and not entry.get("ok", False):
+            refused[str(entry["user"])] = str(entry.get("error") or "cant_invite")
+    return refused
 
 
 def _needs_json(method: str) -> bool:

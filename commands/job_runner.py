@@ -1,24 +1,31 @@
-"""Run durable Slack jobs: independent steps concurrently, results recorded in as few transactions as is safe.
+"""Run durable Slack jobs: independent steps concurrently, each step's durable result recorded as it lands.
 
-A job run records its progress once, when it ends (done, or failed part-way); a long run also records
-every third of its lease, which renews the lease. Recording late is safe because every step is either
-idempotent (invite, topic, pin, edits) or looks up what an unrecorded earlier attempt did before acting
-again (the bot's own channel by name, its own posts by metadata).
+A step that yields something others need at once (the room's channel, a post's ts) is recorded in its
+own short transaction the moment its call returns, so a command typed in a new room works while the
+rest of the room is still being set up; steps that only add timeline lines are recorded with the next
+one. Recording late is safe because every step is either idempotent (invite, topic, pin, edits) or
+looks up what an unrecorded earlier attempt did before acting again (its channel by name, its posts by
+metadata). Leases are renewed on a timer while this process holds a job (running or queued), and
+released when it stops, so neither a long step nor a restart leaves a job to the lease's expiry.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import timedelta
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextlib import suppress
+from contextvars import copy_context
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, update
 
-from commands.errors import ChannelNotFound, ChatUnavailable
+from commands.errors import ChatError, ChatRefused
 from commands.jobs import (
     MAX_ATTEMPTS,
+    GiveUp,
     Outcome,
     PartialProgress,
     Plan,
@@ -26,12 +33,14 @@ from commands.jobs import (
     StepContext,
     UnitOfWorkFactory,
     backoff,
+    current_incident,
     merge,
     stages,
     waits_for,
 )
 from commands.ports import Chat, Clock, IncidentSettings, PostRef, Presenter
 from commands.views import IncidentView, view_of
+from store.holdings import JobHoldings
 from store.models import BotPost, Incident, SlackJob, TimelineEvent
 
 log = logging.getLogger(__name__)
@@ -58,8 +67,9 @@ class JobRunner:
         settings: IncidentSettings,
         clock: Clock,
         plans: dict[str, Plan],
-        lease: timedelta = timedelta(seconds=60),
+        lease: timedelta = timedelta(seconds=5),
         concurrency: int = 8,
+        holdings: JobHoldings | None = None,
     ) -> None:
         self.uow = uow
         self.chat = chat
@@ -69,14 +79,53 @@ class JobRunner:
         self.plans = plans
         self.lease = lease
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="incidentbot-step")
+        self.holdings = holdings or JobHoldings(owner="")
+        self._stopping = threading.Event()
+        self._released = False
+        self._heartbeat: threading.Thread | None = None
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=True)
+    def start_heartbeat(self) -> None:
+        """Renew this process's leases every fifth of a lease, so only a dead process loses its jobs."""
+        if self._heartbeat is None:
+            self._heartbeat = threading.Thread(
+                target=self._beat, name="incidentbot-lease-heartbeat", daemon=True
+            )
+            self._heartbeat.start()
+
+    def _beat(self) -> None:
+        interval = self.lease.total_seconds() / 5
+        while not self._stopping.wait(interval):
+            try:
+                held = self.holdings.renewable()
+                if held:
+                    with self.uow() as tx:
+                        tx.jobs.renew(held, self.clock.now(), self.lease)
+                        tx.commit()
+            except Exception as exc:  # the database is away: the next beat tries again
+                log.warning("could not renew job leases (%s)", type(exc).__name__)
+
+    def release(self) -> int:
+        """Hand back every job this process holds (due at once) and record nothing more; returns how many."""
+        self._released = True
+        self._stopping.set()
+        with self.uow() as tx:
+            count = tx.jobs.release(self.clock.now())
+            tx.commit()
+        return count
+
+    def close(self, *, wait: bool = True) -> None:
+        self._stopping.set()
+        self._pool.shutdown(wait=wait, cancel_futures=not wait)
 
     def run(self, job_id: int, *, claimed: bool = False) -> bool:
         """Run one job to completion or schedule its retry; False when another worker holds it."""
-        ctx = self._load(job_id, claimed=claimed)
-        return ctx is not None and self._execute(ctx) is not None
+        if not self.holdings.start(job_id):
+            return False  # already running here: a second copy must not run it
+        try:
+            ctx = self._load(job_id, claimed=claimed)
+            return ctx is not None and self._execute(ctx) is not None
+        finally:
+            self.holdings.drop(job_id)
 
     def run_fresh(
         self,
@@ -90,6 +139,8 @@ class JobRunner:
 
         Returns the final context (what the steps produced) when every step is done, else None.
         """
+        if not self.holdings.start(job_id):
+            return None
         ctx = StepContext(
             job_id=job_id,
             kind=kind,
@@ -103,31 +154,49 @@ class JobRunner:
             settings=self.settings,
             clock=self.clock,
         )
-        return self._execute(ctx)
+        try:
+            return self._execute(ctx)
+        finally:
+            self.holdings.drop(job_id)
+
+    def claim_due(self, limit: int = 100) -> list[int]:
+        """Claim the jobs that are due for this process to run; the cost follows what is due."""
+        now = self.clock.now()
+        with self.uow() as tx:
+            ids = tx.jobs.due_ids(now, limit)
+            claimed = [job_id for job_id in ids if tx.jobs.claim(job_id, now, self.lease)]
+            tx.commit()
+        return claimed
 
     def sweep(self, limit: int = 100) -> int:
-        """Run the jobs that are due; the cost follows what is due, not what exists."""
-        with self.uow() as uow:
-            ids = uow.jobs.due_ids(self.clock.now(), limit)
-        return sum(1 for job_id in ids if self.run(job_id))
+        """Claim and run the due jobs here, one after another (tools and tests; the tick uses claim_due)."""
+        return sum(1 for job_id in self.claim_due(limit) if self.run(job_id, claimed=True))
 
     def _execute(self, ctx: StepContext) -> StepContext | None:
+        token = current_incident.set(ctx.incident.ref)
+        try:
+            return self._execute_steps(ctx)
+        finally:
+            current_incident.reset(token)
+
+    def _execute_steps(self, ctx: StepContext) -> StepContext | None:
         done = list(ctx.done)
         unrecorded: list[tuple[str | None, Outcome]] = []
-        flushed_at = time.monotonic()
+        plan = stages(self.plans[ctx.kind])
         try:
-            for stage in stages(self.plans[ctx.kind]):
+            for position, stage in enumerate(plan):
                 todo = [(name, step) for name, step in stage if name not in done]
-                if not todo:
-                    continue
-                results = self._run_stage(ctx, todo)
-                for name, outcome in results:
+                last_stage = position == len(plan) - 1
+                for count, (name, outcome) in enumerate(self._run_stage(ctx, todo), start=1):
                     ctx = ctx.after(outcome)
                     done.append(name)
                     unrecorded.append((name, outcome))
-                if time.monotonic() - flushed_at > self.lease.total_seconds() / 3:
-                    self._record(ctx, done, unrecorded, finished=False)
-                    unrecorded, flushed_at = [], time.monotonic()
+                    stage_over = count == len(todo)
+                    # A durable result is recorded at once; the rest when its stage is over, so later jobs
+                    # see how far this one got. The final record follows the last step: no need for two.
+                    if (outcome.durable or stage_over) and not (last_stage and stage_over):
+                        self._record(ctx, done, unrecorded, finished=False)
+                        unrecorded = []
             self._record(ctx, done, unrecorded, finished=True)
             return ctx
         except StageFailed as failed:
@@ -136,25 +205,30 @@ class JobRunner:
                     done.append(kept_name)
                 unrecorded.append((kept_name, kept))
             self._record(ctx, done, unrecorded, finished=False, failure=failed.cause)
+            if gives_up(failed.cause) or ctx.attempts >= MAX_ATTEMPTS:
+                self._tell_gave_up(ctx, failed.cause)
             return None
 
-    def _run_stage(self, ctx: StepContext, todo: list[tuple[str, Step]]) -> list[tuple[str, Outcome]]:
-        """Run a stage's steps (concurrently when there are several); keep successes if any fails."""
+    def _run_stage(self, ctx: StepContext, todo: list[tuple[str, Step]]) -> Iterator[tuple[str, Outcome]]:
+        """Yield a stage's finished steps as each returns (concurrently when several); if any fails, raise
+        StageFailed with what the failed ones did part-way, after the others have been yielded."""
         if len(todo) == 1:
             name, step = todo[0]
             try:
-                return [(name, step(ctx))]
+                outcome = step(ctx)
             except PartialProgress as partial:
                 raise StageFailed([(None, partial.outcome)], partial.cause) from partial
             except Exception as exc:  # the job's durable retry is the handler: nothing may be lost
                 raise StageFailed([], exc) from exc
-        futures: list[tuple[str, Future[Outcome]]] = [
-            (name, self._pool.submit(step, ctx)) for name, step in todo
-        ]
-        results: list[tuple[str, Outcome]] = []
+            yield name, outcome
+            return
+        # Each step's thread carries the incident too, for its log lines.
+        futures: dict[Future[Outcome], str] = {
+            self._pool.submit(copy_context().run, step, ctx): name for name, step in todo
+        }
         kept: list[tuple[str | None, Outcome]] = []
         first: Exception | None = None
-        for name, future in futures:
+        for future in as_completed(futures):
             try:
                 outcome = future.result()
             except PartialProgress as partial:
@@ -164,10 +238,9 @@ class JobRunner:
             except Exception as exc:
                 first = first or exc
                 continue
-            results.append((name, outcome))
+            yield futures[future], outcome
         if first is not None:
-            raise StageFailed([*results, *kept], first)
-        return results
+            raise StageFailed(kept, first)
 
     def _load(self, job_id: int, *, claimed: bool) -> StepContext | None:
         now = self.clock.now()
@@ -181,11 +254,13 @@ class JobRunner:
             earlier = [
                 j
                 for j in uow.jobs.pending_for(job.incident_id)
-                if j.id < job.id and waits_for(job.kind, j.kind)
+                if j.id < job.id and waits_for(job.kind, j.kind, j.done_steps)
             ]
             if earlier:
-                # Side effects of one incident happen in the order they were asked for.
+                # Side effects of one incident happen in the order they were asked for. Waiting is not
+                # an attempt: it neither counts towards giving up nor makes the next run a recovery.
                 job.due_at, job.claimed_until = now + timedelta(seconds=1), None
+                job.attempts = max(job.attempts - 1, 0)
                 uow.commit()
                 return None
             incident = uow.incidents.get(job.incident_id)
@@ -217,6 +292,9 @@ class JobRunner:
         failure: Exception | None = None,
     ) -> None:
         """One transaction: the job's state by primary key, the incident's new columns, posts and events."""
+        if self._released:
+            # This process handed its jobs back when it stopped: another may be running this one now.
+            return
         now = self.clock.now()
         job_id, incident_id = ctx.job_id, ctx.incident.id
         outcome = merge([o for _, o in unrecorded])
@@ -224,7 +302,7 @@ class JobRunner:
         if finished:
             values.update(due_at=None, claimed_until=None, finished_at=now, last_error=None)
         elif failure is not None:
-            values.update(self._retry_values(job_id, ctx.attempts, failure, now))
+            values.update(self._retry_values(ctx, failure, now))
         else:
             # Recording progress renews the lease, so only a step outlasting it lets another replica in.
             values["claimed_until"] = now + self.lease
@@ -262,14 +340,65 @@ class JobRunner:
                 tx.session.execute(insert(TimelineEvent), events)
             tx.commit()
 
-    def _retry_values(self, job_id: int, attempts: int, exc: Exception, now: Any) -> dict[str, Any]:
-        log.warning("job %s attempt %s failed (%s); will retry", job_id, attempts, type(exc).__name__)
-        if not isinstance(exc, ChatUnavailable | ChannelNotFound):
-            log.error("job %s failed unexpectedly", job_id, exc_info=exc)
-        values: dict[str, Any] = {"last_error": f"{type(exc).__name__}: {exc}"[:500], "claimed_until": None}
-        if attempts >= MAX_ATTEMPTS:
-            log.error("job %s gave up after %s attempts", job_id, attempts)
-            values["due_at"] = None
+    def _retry_values(self, ctx: StepContext, exc: Exception, now: datetime) -> dict[str, Any]:
+        """Retry later with backoff, or give up now: a refusal no retry fixes, or too many attempts.
+
+        A job that gives up is finished (with its error), so the incident's later jobs are not held up.
+        """
+        job = f"job {ctx.job_id} ({ctx.kind}, {ctx.incident.ref})"
+        values: dict[str, Any] = {"last_error": describe(exc)[:500], "claimed_until": None}
+        if not isinstance(exc, ChatError | GiveUp):
+            log.error("%s failed unexpectedly", job, exc_info=exc)
+        if gives_up(exc) or ctx.attempts >= MAX_ATTEMPTS:
+            log.error("%s gave up after %s attempt(s): %s", job, ctx.attempts, describe(exc))
+            values.update(due_at=None, finished_at=now)
         else:
-            values["due_at"] = now + backoff(attempts)
+            log.warning("%s attempt %s failed (%s); will retry", job, ctx.attempts, describe(exc))
+            values["due_at"] = now + backoff(ctx.attempts)
         return values
+
+    def _tell_gave_up(self, ctx: StepContext, exc: Exception) -> None:
+        """Tell the person who asked (in the room, else where they declared) what did not happen and why."""
+        incident = ctx.incident
+        where = incident.channel_id or incident.declared_in
+        resolver = incident.resolved_by if ctx.kind == "resolve" else None
+        who = ctx.payload.get("by") or ctx.payload.get("requested_by") or resolver or incident.declared_by
+        if not where or not who or ctx.kind in _UNATTENDED:
+            return
+        reason = (
+            exc.advice
+            if isinstance(exc, ChatRefused)
+            else (exc.reason if isinstance(exc, GiveUp) else "Slack kept failing")
+        )
+        what = _WHAT.get(ctx.kind, "finish this")
+        with suppress(ChatError):  # logged where it failed; the job's error is in its row and the log
+            self.chat.notify(
+                str(where), str(who), f":warning: I could not {what} for {incident.ref}: {reason}."
+            )
+
+
+# What each kind of job does, for the sentence that says it could not.
+_WHAT = {
+    "provision": "set up the war room",
+    "resolve": "post the resolution",
+    "assign": "announce the role change",
+    "update": "post the update",
+    "escalate": "page everyone",
+    "postmortem": "share the postmortem draft",
+}
+# Jobs nobody asked for: a failure is logged, with nobody to tell.
+_UNATTENDED = frozenset({"reminder", "commander_reminder"})
+
+
+def gives_up(exc: Exception) -> bool:
+    """A refusal no retry can fix (a scope, a token, a setting, a room that was never made)."""
+    return isinstance(exc, GiveUp) or (isinstance(exc, ChatError) and not exc.retryable)
+
+
+def describe(exc: Exception) -> str:
+    """An error for the log and the job's row: Slack's method and code, never user text."""
+    if isinstance(exc, ChatError):
+        return f"{exc.method}: {exc.code}"
+    if isinstance(exc, GiveUp):
+        return exc.reason
+    return type(exc).__name__

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -14,6 +15,9 @@ from store.models import SlackJob
 from store.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
+
+# The incident whose Slack work this thread is doing, so each Slack error's log line can name it.
+current_incident: ContextVar[str | None] = ContextVar("current_incident", default=None)
 
 MAX_ATTEMPTS = 25
 MAX_BACKOFF = timedelta(minutes=5)
@@ -34,6 +38,19 @@ class Outcome:
 
     def all_posts(self) -> list[tuple[str, PostRef]]:
         return ([self.post] if self.post else []) + list(self.more_posts)
+
+    @property
+    def durable(self) -> bool:
+        """Whether it holds something others need at once (the room's channel, a post's ts)."""
+        return bool(self.incident or self.post or self.more_posts)
+
+
+class GiveUp(Exception):
+    """A step that can never succeed (its room was never created): stop the job and say why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class PartialProgress(Exception):
@@ -130,12 +147,18 @@ def new_job(
 # Reminder posts change nothing other jobs show, and nothing they show is changed by other jobs: they wait
 # only for the room to exist, so a reminder is never held up behind a crashed process's lease.
 _INDEPENDENT = frozenset({"reminder", "commander_reminder"})
+# What later jobs need of an unfinished provisioning job: reminders, the room; the rest, also what they
+# may change or follow (the summary, the topic, the announcement). The pin is needed by nobody, so a
+# rate-limited pins.add (Tier 2) never holds up the room's updates, roles or resolution.
+_ROOM = frozenset({"create_room"})
+_ROOM_READY = frozenset({"create_room", "invite_declarer", "set_topic", "post_summary", "announce"})
 
 
-def waits_for(kind: str, earlier_kind: str) -> bool:
+def waits_for(kind: str, earlier_kind: str, earlier_done: Iterable[str] = ()) -> bool:
     """Whether a job of `kind` must wait until an earlier unfinished job of the same incident is done."""
     if earlier_kind == "provision":
-        return True
+        needed = _ROOM if kind in _INDEPENDENT else _ROOM_READY
+        return not needed <= set(earlier_done)
     return kind not in _INDEPENDENT and earlier_kind not in _INDEPENDENT
 
 
@@ -150,7 +173,7 @@ class FreshJob:
 
 def fresh_job(tx: SqlUnitOfWork, incident_id: int, kind: str, payload: dict[str, Any]) -> FreshJob | None:
     """The job's context if nothing earlier must finish first (else the runner loads it in order later)."""
-    if any(waits_for(kind, j.kind) for j in tx.jobs.pending_for(incident_id)):
+    if any(waits_for(kind, j.kind, j.done_steps) for j in tx.jobs.pending_for(incident_id)):
         return None
     summary = tx.posts.get(incident_id, "summary")
     posts = {"summary": PostRef(summary.channel_id, summary.ts)} if summary is not None else {}

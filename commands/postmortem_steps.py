@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from commands.jobs import Outcome, Plan, Step, StepContext, new_job
+from commands.jobs import GiveUp, Outcome, Plan, Step, StepContext, new_job
 from commands.ports import FileRef, Message, PostRef
 from commands.views import IncidentView
 from store.models import SlackJob
@@ -46,7 +46,8 @@ def postmortem_job(incident_id: int, now: datetime, lease: timedelta, *, request
 
 def _room(ctx: StepContext) -> str:
     if not ctx.incident.channel_id:
-        raise RuntimeError("war room not provisioned yet")  # retried once the room exists
+        # Later jobs wait for the room while it is being set up: none means setting it up gave up.
+        raise GiveUp("its war room could not be created")
     return ctx.incident.channel_id
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from commands.errors import ChannelNotFound, ChatUnavailable, NameTaken
+from commands.errors import ChannelNotFound, ChatRefused, NameTaken
 from commands.jobs import Outcome, Parallel, Plan, StepContext
 from commands.ports import Message, PostRef
 from commands.text import channel_name
@@ -32,7 +32,7 @@ def create_room(ctx: StepContext) -> Outcome:
             incident={"channel_id": channel, "channel_name": name},
             events=[("room_created", f"Opened {kind} #{name}")],
         )
-    raise ChatUnavailable(f"no free channel name after {MAX_NAME_ATTEMPTS} attempts")
+    raise ChatRefused("conversations.create", "name_taken")  # ten names in a row taken: someone must look
 
 
 def _room(ctx: StepContext) -> str:

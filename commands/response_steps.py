@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from commands.jobs import Outcome, Parallel, PartialProgress, Plan, Step, StepContext
+from commands.jobs import GiveUp, Outcome, Parallel, PartialProgress, Plan, Step, StepContext
 from commands.ports import Message, PostRef
 from commands.provisioning import announce_message, post_once, refresh_summary, set_topic
 
 
 def _room(ctx: StepContext) -> str:
     if not ctx.incident.channel_id:
-        # The room is still being provisioned by an earlier job; retry once it exists.
-        raise RuntimeError("war room not provisioned yet")
+        # Later jobs wait for the room while it is being set up: none means setting it up gave up.
+        raise GiveUp("its war room could not be created")
     return ctx.incident.channel_id
 
 
@@ -29,6 +29,12 @@ def brief_assignee(ctx: StepContext) -> Outcome:
     role = ctx.payload["role"]
     message = ctx.presenter.briefing(ctx.incident, role, ctx.settings.role_description(role))
     return Outcome(post=(purpose, ctx.chat.direct_message(ctx.payload["user"], message)))
+
+
+def post_role_in_room(ctx: StepContext) -> Outcome:
+    """Everyone in the room sees who holds the role now (and who held it before)."""
+    message = ctx.presenter.role_assigned(ctx.incident, {**ctx.payload, "key": ctx.job_id})
+    return post_once(ctx, f"role:{ctx.job_id}", _room(ctx), message)
 
 
 def post_update_in_room(ctx: StepContext) -> Outcome:
@@ -102,6 +108,7 @@ RESPONSE_PLANS: dict[str, Plan] = {
         Parallel(
             ("invite_assignee", invite_assignee),
             ("brief_assignee", brief_assignee),
+            ("post_role", post_role_in_room),
             ("refresh_summary", refresh_summary),
         ),
     ],

@@ -60,7 +60,13 @@ def assign_role(
                 },
             )
         )
-        payload = {"role": cmd.role, "user": cmd.user_id, "resolved": incident.status == RESOLVED}
+        payload = {
+            "role": cmd.role,
+            "user": cmd.user_id,
+            "previous": previous.user_id if previous is not None else None,
+            "by": user_id,
+            "resolved": incident.status == RESOLVED,
+        }
         fresh = fresh_job(tx, incident.id, "assign", payload)
         job = tx.jobs.add(new_job("assign", incident.id, now, lease, payload))
         scheduled = Scheduled(

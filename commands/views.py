@@ -30,6 +30,7 @@ class IncidentView:
     # For each role that changed hands, who held it before the current holder.
     handovers: dict[str, str] = field(default_factory=dict)
     last_update_at: datetime | None = None
+    declared_in: str | None = None  # the channel the declaration was typed in
 
     @property
     def ref(self) -> str:
@@ -60,6 +61,7 @@ def view_of(incident: Incident, severity_description: str = "") -> IncidentView:
         roles={r.role: r.user_id for r in incident.roles if r.ended_at is None},
         handovers=_handovers(incident),
         last_update_at=incident.last_update_at,
+        declared_in=incident.declared_in,
     )
 
 

@@ -146,7 +146,7 @@ class SlackJob(Base):
     """Durable intent to perform Slack side effects; steps already done are listed and never repeated."""
 
     __tablename__ = "slack_jobs"
-    __table_args__ = (Index(None, "due_at"),)
+    __table_args__ = (Index(None, "due_at"), Index(None, "claimed_by"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(40))
@@ -157,6 +157,8 @@ class SlackJob(Base):
     # NULL once finished: the sweeper's index then only holds work that is still owed.
     due_at: Mapped[datetime | None]
     claimed_until: Mapped[datetime | None]
+    # The process holding the claim: it renews its leases on a timer and releases them when it stops.
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]

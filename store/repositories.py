@@ -176,17 +176,31 @@ class PostRepository:
 
 
 class JobRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, owner: str | None = None) -> None:
         self.session = session
+        self.owner = owner
+        self.claimed: list[int] = []  # jobs this transaction claimed for this process
+
+    def _own(self, jobs: Sequence[SlackJob]) -> None:
+        """Jobs recorded already claimed are held in this process's name, so it can renew or release them."""
+        for job in jobs:
+            if job.claimed_until is not None:
+                job.claimed_by = self.owner
 
     def add(self, job: SlackJob) -> SlackJob:
+        self._own([job])
         self.session.add(job)
         self.session.flush()
+        if job.claimed_until is not None:
+            self.claimed.append(job.id)
         return job
 
     def insert_many(self, jobs: Sequence[SlackJob]) -> list[int]:
         """Insert transient jobs in one statement; returns their ids in order."""
-        return _insert_returning_ids(self.session, jobs)
+        self._own(jobs)
+        ids = _insert_returning_ids(self.session, jobs)
+        self.claimed += [job.id for job in jobs if job.claimed_until is not None]
+        return ids
 
     def get(self, job_id: int) -> SlackJob | None:
         return self.session.get(SlackJob, job_id)
@@ -209,9 +223,33 @@ class JobRepository:
             update(SlackJob)
             .where(SlackJob.id == job_id, SlackJob.due_at <= now)
             .where(or_(SlackJob.claimed_until.is_(None), SlackJob.claimed_until < now))
-            .values(claimed_until=now + lease, attempts=SlackJob.attempts + 1)
+            .values(claimed_until=now + lease, claimed_by=self.owner, attempts=SlackJob.attempts + 1)
         )
-        return self.session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+        won = self.session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+        if won:
+            self.claimed.append(job_id)
+        return won
+
+    def _held(self) -> ColumnElement[bool]:
+        return (
+            (SlackJob.claimed_by == self.owner)
+            & SlackJob.finished_at.is_(None)
+            & SlackJob.claimed_until.is_not(None)
+        )
+
+    def renew(self, job_ids: Sequence[int], now: datetime, lease: timedelta) -> int:
+        """Extend the leases of these jobs where this process still holds them: one UPDATE."""
+        if not job_ids:
+            return 0
+        stmt = (
+            update(SlackJob).where(SlackJob.id.in_(job_ids), self._held()).values(claimed_until=now + lease)
+        )
+        return self.session.execute(stmt).rowcount  # type: ignore[attr-defined]
+
+    def release(self, now: datetime) -> int:
+        """Hand back every job this process holds, due at once, for another process to resume."""
+        stmt = update(SlackJob).where(self._held()).values(claimed_until=None, due_at=now)
+        return self.session.execute(stmt).rowcount  # type: ignore[attr-defined]
 
     def pending_for(self, incident_id: int) -> Sequence[SlackJob]:
         stmt = select(SlackJob).where(SlackJob.incident_id == incident_id, SlackJob.finished_at.is_(None))

@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from store.holdings import JobHoldings
 from store.repositories import (
     ActionItemRepository,
     DeliveryRepository,
@@ -20,15 +21,16 @@ from store.repositories import (
 class SqlUnitOfWork:
     """Open a session on enter, roll back on error or when not committed, close on exit."""
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], holdings: JobHoldings | None = None) -> None:
         self._factory = session_factory
+        self._holdings = holdings
 
     def __enter__(self) -> SqlUnitOfWork:
         self.session = self._factory()
         self.incidents = IncidentRepository(self.session)
         self.timeline = TimelineRepository(self.session)
         self.posts = PostRepository(self.session)
-        self.jobs = JobRepository(self.session)
+        self.jobs = JobRepository(self.session, self._holdings.owner if self._holdings else None)
         self.deliveries = DeliveryRepository(self.session)
         self.action_items = ActionItemRepository(self.session)
         self.people = PeopleRepository(self.session)
@@ -44,16 +46,24 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         self.session.commit()
+        if self._holdings is not None and self.jobs.claimed:
+            # Only once committed are they ours: renew them until they end.
+            self._holdings.hold(self.jobs.claimed)
+            self.jobs.claimed.clear()
 
     def flush(self) -> None:
         self.session.flush()
 
 
 class UnitOfWorkFactory:
-    """Callable handed to actions and workers: each call is a fresh unit of work."""
+    """Callable handed to actions and workers: each call is a fresh unit of work.
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    With `holdings`, the jobs it records already claimed, or claims, are held in this process's name.
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session], holdings: JobHoldings | None = None) -> None:
         self.session_factory = session_factory
+        self.holdings = holdings
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.session_factory)
+        return SqlUnitOfWork(self.session_factory, self.holdings)

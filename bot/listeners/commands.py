@@ -43,15 +43,14 @@ def handle_incident_command(
         return
     if isinstance(cmd, OpenDeclareForm):
         ack()
-        # views.open must use the trigger within 3 s: it goes first in the worker queue.
-        rt.submit(open_declare_modal, rt, trigger, command.get("channel_id"), user)
+        rt.open_form(open_declare_modal, rt, trigger, command.get("channel_id"), user)
         return
 
     reply = ephemeral_reply(respond)
 
     if isinstance(cmd, OpenUpdateForm):
         ack()
-        rt.submit(
+        rt.open_form(
             open_update_form,
             rt,
             trigger,

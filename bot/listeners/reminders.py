@@ -23,7 +23,7 @@ def handle_reminder_update_button(
 ) -> None:
     rt: Runtime = context["runtime"]
     ack()
-    rt.submit(
+    rt.open_form(
         open_update_form,
         rt,
         body["trigger_id"],

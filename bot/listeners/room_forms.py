@@ -18,7 +18,7 @@ from bot.modals import assign_modal, field_value, room_of, update_modal
 from bot.mrkdwn import channel_link
 from bot.recording import carry_on_after_ack, commit_within_budget
 from bot.runtime import Runtime
-from commands.errors import ChatUnavailable, RepeatedDelivery
+from commands.errors import ChatError, RepeatedDelivery
 from commands.parsing import MAX_MESSAGE, Assign, PostUpdate
 from commands.updates import last_update
 
@@ -60,7 +60,7 @@ def handle_open_assign_button(
     rt: Runtime = context["runtime"]
     ack()
     trigger, channel, _ = _button_context(body)
-    rt.submit(open_assign_form, rt, trigger, channel, ephemeral_reply(respond), interaction_key(body))
+    rt.open_form(open_assign_form, rt, trigger, channel, ephemeral_reply(respond), interaction_key(body))
 
 
 def handle_open_update_button(
@@ -69,7 +69,9 @@ def handle_open_update_button(
     rt: Runtime = context["runtime"]
     ack()
     trigger, channel, user = _button_context(body)
-    rt.submit(open_update_form, rt, trigger, channel, user, ephemeral_reply(respond), interaction_key(body))
+    rt.open_form(
+        open_update_form, rt, trigger, channel, user, ephemeral_reply(respond), interaction_key(body)
+    )
 
 
 def handle_join_room_button(
@@ -185,7 +187,7 @@ def _room_reply(rt: Runtime, channel: str, user: str) -> Any:
     def reply(text: str) -> None:
         try:
             rt.chat.notify(channel, user, text)
-        except ChatUnavailable:
+        except ChatError:
             rt.chat.tell(user, text)
 
     return reply

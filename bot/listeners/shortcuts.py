@@ -10,7 +10,7 @@ from slack_bolt import Ack
 from bot.dedup import first_delivery, interaction_key
 from bot.modals import declare_modal
 from bot.runtime import Runtime
-from commands.errors import ChatUnavailable
+from commands.errors import ChatError
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +24,7 @@ def open_declare_modal(
     view = declare_modal(rt.config, channel_id)
     try:
         rt.chat.open_view(trigger_id, view.to_dict())
-    except ChatUnavailable as exc:
-        log.warning("could not open the declare modal (%s)", exc)
+    except ChatError:
         if channel_id:
             rt.chat.notify(
                 channel_id,
@@ -40,4 +39,4 @@ def handle_declare_shortcut(ack: Ack, shortcut: dict[str, Any], context: dict[st
     ack()
     trigger = str(shortcut.get("trigger_id") or "")
     user = str((shortcut.get("user") or {}).get("id") or "")
-    rt.submit(open_declare_modal, rt, trigger, None, user, interaction_key(shortcut))
+    rt.open_form(open_declare_modal, rt, trigger, None, user, interaction_key(shortcut))

@@ -23,7 +23,7 @@ APP_TABLES = {
     "action_items",
     "people",
 }
-HEAD = "0003"
+HEAD = "0004"
 
 
 def _tables(url: str) -> set[str]:
@@ -74,7 +74,10 @@ def test_constraint_names_follow_the_naming_convention(db_url: str) -> None:
         assert {u["name"] for u in insp.get_unique_constraints("bot_posts")} == {
             "uq_bot_posts_incident_id_purpose"
         }
-        assert {i["name"] for i in insp.get_indexes("slack_jobs")} == {"ix_slack_jobs_due_at"}
+        assert {i["name"] for i in insp.get_indexes("slack_jobs")} == {
+            "ix_slack_jobs_due_at",
+            "ix_slack_jobs_claimed_by",
+        }
         fks = {fk["name"] for fk in insp.get_foreign_keys("timeline_events")}
         assert fks == {"fk_timeline_events_incident_id_incidents"}
     finally:

@@ -1,0 +1,82 @@
+"""A deploy or a crash mid-incident: the restarted process carries on at once, not when a lease runs out."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, pool, text
+
+from bot.emulator import SlackEmulator
+from tests.scenario.test_reminder_processes import reminders
+from tests.scenario.test_serve_process import free_port, healthy, start_serve, wait_until
+
+CONFIG = """
+announce_channel = "incidents"
+[severities.sev1]
+description = "Critical"
+update_every = "4s"
+commander_timeout = "1h"
+"""
+
+
+def provisioned(url: str) -> bool:
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT provisioned_at FROM incidents WHERE id = 1")).first()
+            return row is not None and row[0] is not None
+    finally:
+        engine.dispose()
+
+
+def serve(emu: SlackEmulator, url: str, tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
+    config = tmp / "incidentbot.toml"
+    config.write_text(CONFIG)
+    port = free_port()
+    proc = start_serve(emu, url, port, tmp, extra_env={"INCIDENTBOT_CONFIG": str(config)})
+    wait_until(lambda: healthy(f"http://127.0.0.1:{port}/healthz"))
+    return proc, port
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "kill-9"])
+def test_restart_a_second_after_declaring_keeps_reminders_on_time_and_finishes_the_room(
+    tmp_path: Path, stop_signal: signal.Signals
+) -> None:
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    with SlackEmulator() as emu:
+        emu.add_channel("incidents")
+        emu.set_latency(6.0, "pins.add")  # the room is still being set up when the process stops
+        proc, port = serve(emu, url, tmp_path)
+        procs: list[subprocess.Popen[Any]] = [proc]
+        try:
+            emu.send_command(f"http://127.0.0.1:{port}/slack/events", "declare sev1 Checkout down")
+            time.sleep(1.0)
+            assert not provisioned(url)
+            proc.send_signal(stop_signal)
+            proc.wait(timeout=15)
+            emu.set_latency(0, "pins.add")
+            proc, port = serve(emu, url, tmp_path)
+            procs.append(proc)
+            restarted = time.monotonic()
+            wait_until(lambda: provisioned(url), seconds=15)
+            assert time.monotonic() - restarted < 7.0, "the unfinished room waited for a lease to run out"
+            wait_until(lambda: len(reminders(emu)) >= 1, seconds=10)
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.terminate()
+                    p.wait(timeout=15)
+        first = reminders(emu)[0]
+        due = datetime.fromisoformat(first.metadata["event_payload"]["key"].removeprefix("reminder:"))
+        late = float(first.ts) - due.timestamp()
+        assert late < 2.0, f"the first reminder went out {late:.1f}s after it was due"
+        room = emu.channel_by_name("inc-1-checkout-down")
+        assert room is not None and len(room.pins) == 1
+        summaries = [m for m in room.messages if (m.metadata or {}).get("event_type") == "incident_declared"]
+        assert len(summaries) == 1, "the restarted process posted the summary again"
