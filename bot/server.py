@@ -1,23 +1,35 @@
-"""`incidentbot serve`: migrations, then HTTP under waitress (or Socket Mode with an app token)."""
+"""`incidentbot serve`: check the setup, migrate, check the token with Slack, then serve."""
 
 from __future__ import annotations
 
 import logging
+import sys
 from datetime import timedelta
 
 from bot.app import create_app
 from bot.config import IncidentConfig
 from bot.settings import Settings
+from bot.startup import StartupError, check_bot_token, log_auth_check, require_credentials
 
 log = logging.getLogger(__name__)
 
 
 def serve(settings: Settings, config: IncidentConfig) -> int:
-    """Run until interrupted; returns the process exit code."""
+    """Run until interrupted; returns the exit code (2 when the setup is refused, with the reason)."""
+    try:
+        return _serve(settings, config)
+    except StartupError as exc:
+        print(f"incidentbot: cannot start: {exc}", file=sys.stderr)
+        return 2
+
+
+def _serve(settings: Settings, config: IncidentConfig) -> int:
+    require_credentials(settings)
     if settings.incidentbot_migrate_on_start:
         from bot.migrate import upgrade
 
         upgrade(settings.database_url)
+    log_auth_check(check_bot_token(settings))
     bot = create_app(
         settings,
         config,
