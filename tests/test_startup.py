@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -15,6 +16,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.app import create_app
+from bot.cli import main
 from bot.config import IncidentConfig
 from bot.emulator import SlackEmulator
 from bot.local import LocalServer
@@ -141,3 +143,53 @@ def test_granted_scopes_come_from_the_response_header() -> None:
     (warning,) = check.warnings()
     assert warning.startswith("the app lacks the files:write scope")
     assert "files.getUploadURLExternal" in warning and "`incidentbot manifest`" in warning
+
+
+def serve_environment(
+    monkeypatch: pytest.MonkeyPatch, emu: SlackEmulator, tmp_path: Path, **values: str
+) -> None:
+    """Set up `incidentbot serve` in-process: the emulator's bot token, a scratch database, `values`."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "INCIDENTBOT_CONFIG", "PORT"):
+        monkeypatch.delenv(name, raising=False)
+    base = {
+        "SLACK_BOT_TOKEN": emu.bot_token,
+        "SLACK_API_URL": emu.api_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+    }
+    for name, value in {**base, **values}.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_serve_refuses_an_app_token_slack_refuses(
+    emulator: SlackEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    serve_environment(monkeypatch, emulator, tmp_path, SLACK_APP_TOKEN="xapp-1-not-the-apps-token")
+
+    assert main(["serve"]) == 2
+
+    err = capsys.readouterr().err
+    assert "Slack refused SLACK_APP_TOKEN with invalid_auth" in err and "connections:write" in err
+    assert "xapp-1-not-the-apps-token" not in err
+
+
+def test_serve_says_which_port_is_taken(
+    emulator: SlackEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        serve_environment(
+            monkeypatch, emulator, tmp_path, SLACK_SIGNING_SECRET=emulator.signing_secret, PORT=str(port)
+        )
+
+        assert main(["serve"]) == 2
+
+    assert f"cannot listen on PORT {port}" in capsys.readouterr().err

@@ -1,10 +1,12 @@
-"""`incidentbot serve` as a real process: what it refuses to start with, what it warns about."""
+"""`incidentbot serve` as a real process: what it refuses to start with, what it warns about, how it stops."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +39,13 @@ class Serve:
     @property
     def events_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/slack/events"
+
+    def sigterm(self, within: float = 5.0) -> tuple[int, float]:
+        """Send SIGTERM; return the exit code and how long the process took to exit."""
+        sent = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout=within)
+        return code, time.monotonic() - sent
 
 
 def environment(emu: SlackEmulator, tmp: Path, **overrides: str | None) -> dict[str, str]:
@@ -160,6 +169,7 @@ def test_unreachable_slack_at_start_is_a_warning_and_the_bot_serves(
     warnings = [line for line in serve.log.splitlines() if " WARNING " in line]
     assert any("could not check SLACK_BOT_TOKEN" in line and "starting anyway" in line for line in warnings)
     assert " ERROR " not in serve.log and "Traceback" not in serve.log
+    assert serve.sigterm()[0] == 0
 
 
 def test_missing_scopes_are_named_at_start(tmp_path: Path, running: list[Serve]) -> None:
@@ -178,3 +188,35 @@ def test_missing_scopes_are_named_at_start(tmp_path: Path, running: list[Serve])
         assert any("the app lacks the im:write scope" in line for line in warnings)
         assert len(warnings) == 2
         assert emu.bot_token not in serve.log
+        assert serve.sigterm()[0] == 0
+
+
+# --- running and stopping -----------------------------------------------------------------------------
+
+
+def test_sigterm_stops_http_serve_promptly_and_cleanly(
+    emulator: SlackEmulator, tmp_path: Path, running: list[Serve]
+) -> None:
+    serve = start(environment(emulator, tmp_path), tmp_path, running)
+    wait_until(lambda: healthy(serve.health_url))
+    emulator.send_command(serve.events_url, "declare sev1 API down")
+    wait_until(lambda: emulator.channel_by_name("inc-1-api-down") is not None)
+
+    code, took = serve.sigterm()
+
+    assert code == 0 and took < 5
+    assert "SIGTERM received: no longer taking requests" in serve.log
+    assert "stopped after SIGTERM" in serve.log and "Traceback" not in serve.log
+    assert not healthy(serve.health_url)
+
+
+def test_sigterm_stops_socket_mode_serve_promptly_and_cleanly(
+    emulator: SlackEmulator, tmp_path: Path, running: list[Serve]
+) -> None:
+    serve = start(environment(emulator, tmp_path, **socket_mode(emulator)), tmp_path, running)
+    assert emulator.socket_connected(30), serve.log
+
+    code, took = serve.sigterm()
+
+    assert code == 0 and took < 5
+    assert "stopped after SIGTERM" in serve.log and "Traceback" not in serve.log
