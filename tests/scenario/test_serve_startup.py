@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,7 @@ from bot.manifest import build_manifest
 from tests.scenario.test_serve_process import free_port, healthy, wait_until
 
 WRONG_TOKEN = "xoxb-1234-not-the-installed-one"
+REMINDER = "incident_update_reminder"
 
 
 @dataclass
@@ -192,6 +194,36 @@ def test_missing_scopes_are_named_at_start(tmp_path: Path, running: list[Serve])
 
 
 # --- running and stopping -----------------------------------------------------------------------------
+
+
+def reminders(emu: SlackEmulator) -> list[Any]:
+    room = emu.channel_by_name("inc-1-checkout-down")
+    if room is None:
+        return []
+    return [m for m in room.messages if (m.metadata or {}).get("event_type") == REMINDER]
+
+
+def test_a_running_bot_logs_nothing_per_tick(
+    emulator: SlackEmulator, tmp_path: Path, running: list[Serve]
+) -> None:
+    config = tmp_path / "incidentbot.toml"
+    config.write_text(
+        '[severities.sev1]\ndescription = "Critical"\nupdate_every = "1s"\ncommander_timeout = "1h"\n'
+    )
+    env = environment(emulator, tmp_path, INCIDENTBOT_CONFIG=str(config), INCIDENTBOT_TICK_SECONDS="0.2")
+    serve = start(env, tmp_path, running)
+    wait_until(lambda: healthy(serve.health_url))
+    emulator.send_command(serve.events_url, "declare sev1 Checkout down")
+    wait_until(lambda: len(reminders(emulator)) >= 1)
+    before = serve.log
+
+    # Reminders are only ever posted by the tick: three more mean the tick ran (at 0.2 s, ~15 times).
+    wait_until(lambda: len(reminders(emulator)) >= 4)
+
+    assert serve.log == before, f"logged while ticking: {serve.log[len(before) :][:500]!r}"
+    assert "apscheduler" not in serve.log
+    assert "Running job" not in serve.log and "executed successfully" not in serve.log
+    assert serve.sigterm()[0] == 0
 
 
 def test_sigterm_stops_http_serve_promptly_and_cleanly(
