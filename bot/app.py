@@ -28,6 +28,7 @@ from bot.runtime import Runtime
 from bot.scheduler import start_ticker
 from bot.settings import Settings
 from bot.slack_chat import SlackChat, make_web_client
+from bot.startup import bolt_signing_secret
 from commands.incidents import declare_incidents
 from commands.job_runner import JobRunner
 from commands.ports import Clock, SystemClock
@@ -111,7 +112,8 @@ def create_app(
     """Wire the real adapters; nothing starts running until the caller starts the ticker or a server."""
     clock = clock or SystemClock()
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
-    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    # Before anything is built: HTTP mode without SLACK_SIGNING_SECRET raises StartupError.
+    secret = bolt_signing_secret(settings)
     client = client or make_web_client(token, settings.slack_api_url)
     engine = make_engine(settings.database_url)
     holdings = JobHoldings(process_identity())
@@ -162,10 +164,11 @@ def create_app(
         client=WebClient(base_url=settings.slack_api_url),
         authorize=authorize,
         signing_secret=secret,
+        # Never off: a request over HTTP is served only when it is signed (in Socket Mode, too).
+        request_verification_enabled=True,
         # Listeners ack then hand off to our own pool, so processing before the response stays short and
         # behaves the same over HTTP and Socket Mode.
         process_before_response=True,
-        request_verification_enabled=secret is not None,
         logger=_bolt_logger(),
     )
     register_listeners(bolt, runtime)

@@ -89,7 +89,7 @@ def _cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_config_check(args: argparse.Namespace, settings: Settings) -> int:
-    """Validate a config file and show the effective result, so mistakes surface before deploy."""
+    """Validate a config file (and SLACK_BOT_TOKEN when set) and show the effective result before deploy."""
     path: Path | None = args.file if args.file is not None else settings.incidentbot_config
     try:
         config = load_config(path)
@@ -101,9 +101,31 @@ def _cmd_config_check(args: argparse.Namespace, settings: Settings) -> int:
     else:
         source = str(path)
     print(f"# Config OK: {source}")
+    slack_ok = _check_slack(settings)
     print("# Effective configuration:")
     print(effective_config_text(config), end="")
-    return 0
+    return 0 if slack_ok else 2
+
+
+def _check_slack(settings: Settings) -> bool:
+    """Ask Slack about SLACK_BOT_TOKEN as `serve` would; False when `serve` would refuse to start.
+
+    Findings are TOML comments, so the output stays a loadable config file.
+    """
+    if settings.slack_bot_token is None:
+        print("# Slack: not checked (SLACK_BOT_TOKEN is not set)")
+        return True
+    from bot.startup import StartupError, check_bot_token
+
+    try:
+        check = check_bot_token(settings)
+    except StartupError as exc:
+        print(f"incidentbot: {exc}", file=sys.stderr)
+        return False
+    print(f"# Slack: {check.summary()}")
+    for line in check.warnings():
+        print(f"# Slack: {line}")
+    return True
 
 
 def _cmd_manifest(args: argparse.Namespace, settings: Settings) -> int:

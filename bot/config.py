@@ -101,7 +101,8 @@ class _Strict(BaseModel):
 class SeverityConfig(_Strict):
     """One severity level and how often the war room is nudged for an update."""
 
-    description: str = Field(min_length=1)
+    # Optional: a severity's name often says enough ("sev1"); an empty one is simply not shown.
+    description: str = ""
     update_every: timedelta
     # Reminders in a row without an update before the nudge escalates (DMs and an overdue line).
     escalate_after: int = Field(default=2, ge=1, le=100)
@@ -445,10 +446,10 @@ def effective_config_text(cfg: IncidentConfig) -> str:
     for name in ("resolve", "lower_severity"):
         lines.append(f"{name} = [" + ", ".join(_toml_str(x) for x in getattr(cfg.permissions, name)) + "]")
     for name, sev in cfg.severities.items():
+        lines += ["", f"[severities.{name}]"]
+        if sev.description:
+            lines.append(f"description = {_toml_str(sev.description)}")
         lines += [
-            "",
-            f"[severities.{name}]",
-            f"description = {_toml_str(sev.description)}",
             f"update_every = {_toml_str(format_duration(sev.update_every))}",
             f"escalate_after = {sev.escalate_after}",
             f"commander_timeout = {_toml_str(format_duration(sev.commander_timeout))}",

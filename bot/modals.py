@@ -27,11 +27,15 @@ class DeclareModalState(BaseModel):
     channel_id: str | None = None
 
 
+def _severity_label(config: IncidentConfig, name: str) -> str:
+    """'sev1: Critical outage', or just the name when the severity has no description (75: Slack's limit)."""
+    description = config.severity_description(name)
+    return (f"{name}: {description}" if description else name)[:75]
+
+
 def declare_modal(config: IncidentConfig, origin_channel: str | None) -> View:
     severities = config.severity_names()
-    options = [
-        Option(value=name, text=f"{name}: {config.severities[name].description}"[:75]) for name in severities
-    ]
+    options = [Option(value=name, text=_severity_label(config, name)) for name in severities]
     initial = options[-1]
     return View(
         type="modal",

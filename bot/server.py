@@ -1,43 +1,140 @@
-"""`incidentbot serve`: migrations, then HTTP under waitress (or Socket Mode with an app token)."""
+"""`incidentbot serve`: check the setup, migrate, check the token with Slack, then serve until SIGTERM."""
 
 from __future__ import annotations
 
 import logging
+import signal
+import sys
+import time
 from datetime import timedelta
+from types import FrameType
+from typing import Any
 
-from bot.app import create_app
+from bot.app import IncidentBot, create_app
 from bot.config import IncidentConfig
 from bot.settings import Settings
+from bot.startup import (
+    PERMANENT_TOKEN_ERRORS,
+    StartupError,
+    check_bot_token,
+    log_auth_check,
+    require_credentials,
+)
 
 log = logging.getLogger(__name__)
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# How often the main thread looks at the stop flag; the signal handler itself only sets the flag.
+STOP_POLL_SECONDS = 0.1
+HTTP_THREADS = 16
+
+
+class StopRequest:
+    """Remember the first SIGTERM or SIGINT; a second one gets the previous (default) handling at once."""
+
+    def __init__(self) -> None:
+        self.received: signal.Signals | None = None
+        self._previous: dict[signal.Signals, Any] = {}
+
+    def install(self) -> StopRequest:
+        for signum in STOP_SIGNALS:
+            self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        # A handler may run in the middle of any code on the main thread, so it takes no locks and logs
+        # nothing; restoring the previous handlers lets a second signal stop a shutdown that hangs.
+        self.received = signal.Signals(signum)
+        self.restore()
+
+    def restore(self) -> None:
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
+        self._previous.clear()
+
+    def wait(self) -> signal.Signals:
+        """Block the main thread until a stop signal arrives."""
+        while self.received is None:
+            time.sleep(STOP_POLL_SECONDS)
+        return self.received
+
 
 def serve(settings: Settings, config: IncidentConfig) -> int:
-    """Run until interrupted; returns the process exit code."""
+    """Run until SIGTERM or SIGINT; returns the exit code (2 when the setup is refused, with the reason)."""
+    try:
+        return _serve(settings, config)
+    except StartupError as exc:
+        print(f"incidentbot: cannot start: {exc}", file=sys.stderr)
+        return 2
+
+
+def _serve(settings: Settings, config: IncidentConfig) -> int:
+    require_credentials(settings)
     if settings.incidentbot_migrate_on_start:
         from bot.migrate import upgrade
 
         upgrade(settings.database_url)
-    bot = create_app(
-        settings,
-        config,
-        lease=timedelta(seconds=settings.incidentbot_job_lease_seconds),
-        tick_seconds=settings.incidentbot_tick_seconds,
-    )
-    bot.warm_up()
-    bot.start_ticker()
+    log_auth_check(check_bot_token(settings))
+    stop = StopRequest().install()
     try:
-        if settings.socket_mode and settings.slack_app_token is not None:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            log.info("starting in Socket Mode")
-            SocketModeHandler(bot.bolt, settings.slack_app_token.get_secret_value()).start()
-        else:
-            import waitress
-
-            log.info("listening on port %s", settings.port)
-            # waitress: a production WSGI server with a thread pool; Bolt's dev server is single-threaded.
-            waitress.serve(bot.wsgi, host="0.0.0.0", port=settings.port, threads=16, ident="incidentbot")
+        bot = create_app(
+            settings,
+            config,
+            lease=timedelta(seconds=settings.incidentbot_job_lease_seconds),
+            tick_seconds=settings.incidentbot_tick_seconds,
+        )
+        try:
+            bot.warm_up()
+            bot.start_ticker()
+            run = _run_socket_mode if settings.socket_mode else _run_http
+            received = run(bot, settings, stop)
+        finally:
+            bot.close()
     finally:
-        bot.close()
+        stop.restore()
+    log.info("stopped after %s", received.name)
     return 0
+
+
+def _run_http(bot: IncidentBot, settings: Settings, stop: StopRequest) -> signal.Signals:
+    """Serve HTTP under waitress (a production server with a thread pool) until a stop signal."""
+    from bot.local import LocalServer
+
+    try:
+        server = LocalServer(bot.wsgi, host="0.0.0.0", port=settings.port, threads=HTTP_THREADS)
+    except OSError as exc:
+        raise StartupError(
+            f"cannot listen on PORT {settings.port}: {exc.strerror or exc}; set PORT to a free port"
+        ) from None
+    with server:
+        log.info("listening on port %s", settings.port)
+        received = stop.wait()
+        log.info("%s received: no longer taking requests; finishing what is held", received.name)
+    # Leaving the block stopped waitress: requests in flight were answered, new connections refused.
+    return received
+
+
+def _run_socket_mode(bot: IncidentBot, settings: Settings, stop: StopRequest) -> signal.Signals:
+    """Take requests over Socket Mode until a stop signal, then close the connection."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
+
+    assert settings.slack_app_token is not None  # settings.socket_mode says so
+    handler = SocketModeHandler(bot.bolt, settings.slack_app_token.get_secret_value())
+    try:
+        handler.connect()
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or "")
+        if error not in PERMANENT_TOKEN_ERRORS:
+            raise
+        raise StartupError(
+            f"Slack refused SLACK_APP_TOKEN with {error}: create an app-level token with the "
+            "connections:write scope on your app's Basic Information page and put it in SLACK_APP_TOKEN."
+        ) from None
+    try:
+        log.info("connected in Socket Mode")
+        received = stop.wait()
+        log.info("%s received: no longer taking requests; finishing what is held", received.name)
+    finally:
+        handler.close()
+    return received

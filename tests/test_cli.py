@@ -13,6 +13,8 @@ import pytest
 import yaml
 
 from bot.cli import main
+from bot.emulator import SlackEmulator
+from bot.manifest import BOT_SCOPES, build_manifest
 from bot.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -206,4 +208,48 @@ def test_export_usage_errors(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -
 def test_no_database_file_created(tmp_path: Path) -> None:
     main(["config", "check"])
     main(["manifest"])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_config_check_says_it_skipped_slack_without_a_token(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "check"]) == 0
+    assert "# Slack: not checked (SLACK_BOT_TOKEN is not set)" in capsys.readouterr().out
+
+
+def test_config_check_asks_slack_about_the_token_and_its_scopes(
+    capsys: pytest.CaptureFixture[str], clean_env: pytest.MonkeyPatch
+) -> None:
+    manifest = build_manifest()
+    manifest["oauth_config"]["scopes"]["bot"] = [s for s in BOT_SCOPES if s != "usergroups:read"]
+    with SlackEmulator(manifest=manifest) as emu:
+        clean_env.setenv("SLACK_BOT_TOKEN", emu.bot_token)
+        clean_env.setenv("SLACK_API_URL", emu.api_url)
+        assert main(["config", "check"]) == 0
+        assert [c.method for c in emu.calls] == ["auth.test"]
+    out = capsys.readouterr().out
+    assert "# Slack: SLACK_BOT_TOKEN works: @incidentbot in Emulator" in out
+    assert "# Slack: the app lacks the usergroups:read scope" in out and "`incidentbot manifest`" in out
+    assert emu.bot_token not in out
+    tomllib.loads(out)  # still a loadable config file
+
+
+def test_config_check_fails_on_a_token_slack_refuses(
+    capsys: pytest.CaptureFixture[str], clean_env: pytest.MonkeyPatch
+) -> None:
+    with SlackEmulator() as emu:
+        clean_env.setenv("SLACK_BOT_TOKEN", "xoxb-1234-not-the-installed-one")
+        clean_env.setenv("SLACK_API_URL", emu.api_url)
+        assert main(["config", "check"]) == 2
+    captured = capsys.readouterr()
+    assert "invalid_auth" in captured.err and "SLACK_BOT_TOKEN" in captured.err
+    assert "xoxb-1234-not-the-installed-one" not in captured.err + captured.out
+
+
+def test_serve_refuses_to_start_without_a_bot_token(
+    capsys: pytest.CaptureFixture[str], clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    clean_env.setenv("SLACK_APP_TOKEN", "xapp-any")
+    clean_env.setenv("SLACK_API_URL", "http://127.0.0.1:9/api/")  # nothing listens: never reach Slack
+    assert main(["serve"]) == 2
+    assert "SLACK_BOT_TOKEN is not set" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []

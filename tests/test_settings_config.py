@@ -338,7 +338,7 @@ def test_effective_config_text_of_defaults_is_toml() -> None:
             "severities.sev2.update_every",
             "duration",
         ),
-        ('[severities.sev2]\nupdate_every = "5m"\n', "severities.sev2.description", "missing"),
+        ('[severities.sev2]\ndescription = "x"\n', "severities.sev2.update_every", "missing"),
         ('[severities.Sev2]\ndescription = "x"\nupdate_every = "5m"\n', "severities.Sev2", "lowercase"),
         ('channel_prefix = "INC"\n', "channel_prefix", "lowercase"),
         ('channel_prefix = "a-very-long-channel-prefix"\n', "channel_prefix", "1-20"),
@@ -417,3 +417,21 @@ def test_severity_description() -> None:
     cfg = IncidentConfig()
     assert cfg.severity_description("sev2") == "Major: degraded service"
     assert cfg.severity_description("gone") == ""
+
+
+MINIMAL = 'announce_channel = "ops-incidents"\n\n[severities.urgent]\nupdate_every = "30m"\n'
+
+
+def test_minimal_config_needs_no_description(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, MINIMAL))
+    assert cfg.announce_channel == "ops-incidents"
+    assert cfg.severity_names() == ["urgent"] and cfg.default_severity == "urgent"
+    assert cfg.severity_description("urgent") == ""
+    assert cfg.update_every("urgent") == timedelta(minutes=30)
+
+
+def test_effective_config_of_a_severity_without_description_round_trips(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, MINIMAL))
+    text = effective_config_text(cfg)
+    assert "description" not in tomllib.loads(text)["severities"]["urgent"]
+    assert load_config(write(tmp_path, text, "again.toml")) == cfg

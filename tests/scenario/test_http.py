@@ -62,7 +62,9 @@ def test_startup_logs_no_misleading_token_warning(
 ) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-env")
     settings = Settings(
-        slack_api_url="http://127.0.0.1:9/api/", database_url=f"sqlite:///{tmp_path / 'x.db'}"
+        slack_signing_secret="s",
+        slack_api_url="http://127.0.0.1:9/api/",
+        database_url=f"sqlite:///{tmp_path / 'x.db'}",
     )
     with caplog.at_level(logging.WARNING):
         bot = create_app(settings, IncidentConfig())
