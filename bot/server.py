@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
+import threading
 import time
 from datetime import timedelta
 from types import FrameType
@@ -89,11 +91,22 @@ def _serve(settings: Settings, config: IncidentConfig) -> int:
             run = _run_socket_mode if settings.socket_mode else _run_http
             received = run(bot, settings, stop)
         finally:
-            bot.close()
+            # Work in hand gets the grace period; what is left is released for the next process.
+            bot.close(grace=settings.incidentbot_shutdown_grace_seconds)
     finally:
         stop.restore()
     log.info("stopped after %s", received.name)
+    _exit_if_work_is_stuck()
     return 0
+
+
+def _exit_if_work_is_stuck() -> None:
+    """Exit now if a Slack call outlived the grace period: its job was released, so nothing waits on it."""
+    stuck = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    if stuck:
+        log.warning("exiting with %d Slack call(s) still in flight; their jobs were released", len(stuck))
+        logging.shutdown()
+        os._exit(0)
 
 
 def _run_http(bot: IncidentBot, settings: Settings, stop: StopRequest) -> signal.Signals:

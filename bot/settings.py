@@ -44,8 +44,11 @@ class Settings(BaseSettings):
     port: int = 3000
     incidentbot_migrate_on_start: bool = True
     log_level: str = "INFO"
-    # How long a process owns a Slack job it started; a crashed process's jobs are resumed after this.
+    # How long a claim on a Slack job lasts unless renewed; the holder renews it every fifth of this, so
+    # only a crashed process's jobs wait this long before another process resumes them.
     incidentbot_job_lease_seconds: float = 5.0
+    # After SIGTERM: how long to finish work in hand before releasing the rest to the next process.
+    incidentbot_shutdown_grace_seconds: float = 10.0
     # How often the periodic tick resumes owed Slack work (and later, reminders).
     incidentbot_tick_seconds: float = 1.0
     # How long a command's acknowledgement waits for its change's commit (Slack allows 3 s in all).
@@ -77,7 +80,9 @@ class Settings(BaseSettings):
             raise ValueError(f"must be between 1 and 65535, got {value}")
         return value
 
-    @field_validator("incidentbot_job_lease_seconds", "incidentbot_tick_seconds")
+    @field_validator(
+        "incidentbot_job_lease_seconds", "incidentbot_tick_seconds", "incidentbot_shutdown_grace_seconds"
+    )
     @classmethod
     def _positive_seconds(cls, value: float) -> float:
         """A zero or negative interval would spin the tick or let every worker steal every job."""
