@@ -123,9 +123,15 @@ def conversations_history(st: EmulatorState, a: Args) -> dict[str, Any]:
 
 
 def conversations_replies(st: EmulatorState, a: Args) -> dict[str, Any]:
-    """A thread (parent first, then replies oldest first), one page at a time."""
+    """A thread (parent first, then replies oldest first), one page at a time.
+
+    https://docs.slack.dev/reference/methods/conversations.replies: `ts` is "either a thread's parent
+    message or a message in the thread".
+    """
     chan = joined(st, a)
-    parent = message(chan, a["ts"], "thread_not_found")
+    found = message(chan, a["ts"], "thread_not_found")
+    # `ts` may be the parent "or a message in the thread": either way the whole thread comes back.
+    parent = message(chan, found.thread_ts) if found.thread_ts and found.thread_ts != found.ts else found
     thread = [m for m in chan.messages if m is parent or m.thread_ts == parent.ts]
     window = _window(thread, a) if ("oldest" in a or "latest" in a) else thread
     page = st.pager.page(window, a, f"replies:{chan.id}:{parent.ts}")

@@ -100,3 +100,18 @@ def test_page_cap_knob(client: WebClient, emu: SlackEmulator) -> None:
     for n in range(3):
         emu.add_channel(f"capped-{n}")
     assert [len(p) for p in walk(client, "conversations.list", "channels", limit=1000)] == [2, 2]
+
+
+def test_replies_from_any_message_of_the_thread(client: WebClient, emu: SlackEmulator) -> None:
+    """conversations.replies with a reply's ts answers the whole thread, parent first."""
+    cid = emu.add_channel("threads")
+    parent = emu.post_as_user(cid, "U1", "parent")
+    reply = emu.post_as_user(cid, "U2", "reply", thread_ts=parent)
+    texts = [m["text"] for m in client.conversations_replies(channel=cid, ts=reply)["messages"]]
+    assert texts == ["parent", "reply"]
+    assert [m["ts"] for m in client.conversations_replies(channel=cid, ts=reply, limit=1)["messages"]] == [
+        parent
+    ]
+    with pytest.raises(SlackApiError) as exc:
+        client.conversations_replies(channel=cid, ts="1.000001")
+    assert error_of(exc) == "thread_not_found"
