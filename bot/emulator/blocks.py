@@ -3,7 +3,8 @@
 Limits from https://docs.slack.dev/reference/block-kit (blocks, elements, composition objects, views):
 50 blocks in a message and 100 in a modal or Home tab; section text 3,000 characters and fields 2,000;
 header 150; button text 75; action_id and block_id 255 (block_id unique in its message or view); modal
-title, submit and close 24; private_metadata 3,000; callback_id 255. Message `text`: 40,000 characters.
+title, submit and close 24 (submit required with input blocks); private_metadata 3,000; callback_id 255.
+Message `text`: 40,000 characters.
 slack_sdk's model classes check the rest (element counts, option and placeholder lengths).
 """
 
@@ -208,6 +209,9 @@ def validate_view(view: Any) -> dict[str, Any]:
                 not isinstance(obj, dict) or len(str(obj.get("text", ""))) > MAX_VIEW_BUTTON_TEXT
             ):
                 raise bad(f"/{key}/text", f"must be less than {MAX_VIEW_BUTTON_TEXT + 1} characters")
+        has_input = any(isinstance(b, dict) and b.get("type") == "input" for b in view.get("blocks") or [])
+        if has_input and view.get("submit") is None:
+            raise bad("/submit", "is required when the view has input blocks")
     if len(str(view.get("private_metadata") or "")) > MAX_PRIVATE_METADATA:
         raise bad("/private_metadata", f"must be less than {MAX_PRIVATE_METADATA + 1} characters")
     if len(str(view.get("callback_id") or "")) > MAX_CALLBACK_ID:

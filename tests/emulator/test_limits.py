@@ -66,7 +66,12 @@ def test_message_block_limits(
 
 def test_view_limits(client: WebClient, emu: SlackEmulator) -> None:
     assert client.views_open(trigger_id=emu.new_trigger_id(), view=modal([{"type": "divider"}] * 100))["ok"]
-    for bad in (modal([{"type": "divider"}] * 101), modal([], title="x" * 25)):
+    field = {
+        "type": "input",
+        "label": {"type": "plain_text", "text": "Title"},
+        "element": {"type": "plain_text_input", "action_id": "title"},
+    }
+    for bad in (modal([{"type": "divider"}] * 101), modal([], title="x" * 25), modal([field])):
         with pytest.raises(SlackApiError) as exc:
             client.views_open(trigger_id=emu.new_trigger_id(), view=bad)
         assert error_of(exc) == "invalid_arguments"
