@@ -24,7 +24,9 @@ def conversations_invite(st: EmulatorState, a: Args) -> dict[str, Any]:
     chan = not_archived(joined(st, a))
     if chan.is_im:
         raise SlackError("method_not_supported_for_channel_type")
-    users = list(dict.fromkeys(u.strip() for u in str(a["users"]).split(",") if u.strip()))
+    raw = a["users"]
+    listed = raw if isinstance(raw, list) else str(raw).split(",")  # a JSON body may send an array
+    users = list(dict.fromkeys(str(u).strip() for u in listed if str(u).strip()))
     if not users:
         raise SlackError("no_user")
     if len(users) > MAX_INVITES:
