@@ -1,4 +1,12 @@
-"""Block Kit validation with Slack's limits, so bad blocks fail in tests the way they fail in production."""
+"""Block Kit validation with Slack's limits, so bad blocks fail in tests the way they fail in production.
+
+Limits from https://docs.slack.dev/reference/block-kit (blocks, elements, composition objects, views):
+50 blocks in a message and 100 in a modal or Home tab; section text 3,000 characters and fields 2,000;
+header 150; button text 75; action_id and block_id 255 (block_id unique in its message or view); modal
+title, submit and close 24 (submit required with input blocks); private_metadata 3,000; callback_id 255.
+Message `text`: 40,000 characters.
+slack_sdk's model classes check the rest (element counts, option and placeholder lengths).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,7 @@ from typing import Any
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 
+from .metadata import validate_metadata
 from .state import APP_ID, BOT_ID, EmulatorState, SlackError
 
 MAX_MESSAGE_BLOCKS = 50
@@ -147,8 +156,15 @@ def validate_blocks(
         raise SlackError("invalid_blocks_format", ["[ERROR] blocks must be an array"])
     if len(blocks) > max_blocks:
         raise _error(pointer, f"no more than {max_blocks} items allowed")
+    seen: set[str] = set()
     for i, block in enumerate(blocks):
         _check_block(block, f"{pointer}/{i}")
+        block_id = block.get("block_id")
+        if block_id is None:
+            continue
+        if block_id in seen:
+            raise _error(f"{pointer}/{i}/block_id", f"duplicate block_id: {block_id!r}")
+        seen.add(block_id)
     return blocks
 
 
@@ -167,13 +183,7 @@ def validate_message_content(a: dict[str, Any], *, required: bool = True) -> dic
         out["blocks"] = validate_blocks(blocks)
     metadata = a.get("metadata")
     if metadata not in (None, ""):
-        if (
-            not isinstance(metadata, dict)
-            or not isinstance(metadata.get("event_type"), str)
-            or not isinstance(metadata.get("event_payload"), dict)
-        ):
-            raise SlackError("invalid_metadata_format")
-        out["metadata"] = {"event_type": metadata["event_type"], "event_payload": metadata["event_payload"]}
+        out["metadata"] = validate_metadata(metadata)
     return out
 
 
@@ -199,6 +209,9 @@ def validate_view(view: Any) -> dict[str, Any]:
                 not isinstance(obj, dict) or len(str(obj.get("text", ""))) > MAX_VIEW_BUTTON_TEXT
             ):
                 raise bad(f"/{key}/text", f"must be less than {MAX_VIEW_BUTTON_TEXT + 1} characters")
+        has_input = any(isinstance(b, dict) and b.get("type") == "input" for b in view.get("blocks") or [])
+        if has_input and view.get("submit") is None:
+            raise bad("/submit", "is required when the view has input blocks")
     if len(str(view.get("private_metadata") or "")) > MAX_PRIVATE_METADATA:
         raise bad("/private_metadata", f"must be less than {MAX_PRIVATE_METADATA + 1} characters")
     if len(str(view.get("callback_id") or "")) > MAX_CALLBACK_ID:
@@ -297,7 +310,9 @@ def views_update(st: EmulatorState, a: dict[str, Any]) -> dict[str, Any]:
 
 
 def views_publish(st: EmulatorState, a: dict[str, Any]) -> dict[str, Any]:
-    """Publish a user's App Home view."""
+    """Publish a user's App Home view; the app must enable the Home tab (not_enabled otherwise)."""
+    if not st.feature("app_home", "home_tab_enabled"):
+        raise SlackError("not_enabled")
     view = validate_view(a["view"])
     user_id = str(a["user_id"])
     if user_id not in st.users:

@@ -2,99 +2,27 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import threading
 import time
-from email import policy
-from email.parser import BytesParser
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from bot.manifest import build_manifest
 
-from .files import FILE_METHODS
-from .methods import METHODS, Args, Handler
+from . import scopes
+from .access import Args
+from .dispatch import dispatch, parse_body
+from .knobs import Fault, Knobs
+from .ratelimits import RateLimiter
 from .socket_mode import PATH_PREFIX, SocketModeHub
-from .state import Call, EmulatorState, Fault, Knobs, Message, ResponseCall, SlackError
+from .state import Call, EmulatorState, Message, ResponseCall, SlackError
 
-# Required arguments per method (from Slack's method reference); missing ones -> missing_argument.
-REQUIRED_ARGS: dict[str, tuple[str, ...]] = {
-    "conversations.create": ("name",),
-    "conversations.invite": ("channel", "users"),
-    "conversations.join": ("channel",),
-    "conversations.info": ("channel",),
-    "conversations.setTopic": ("channel", "topic"),
-    "conversations.setPurpose": ("channel", "purpose"),
-    "conversations.members": ("channel",),
-    "conversations.history": ("channel",),
-    "conversations.replies": ("channel", "ts"),
-    "conversations.archive": ("channel",),
-    "chat.postMessage": ("channel",),
-    "chat.update": ("channel", "ts"),
-    "chat.postEphemeral": ("channel", "user"),
-    "chat.getPermalink": ("channel", "message_ts"),
-    "pins.add": ("channel",),
-    "reactions.add": ("channel", "name", "timestamp"),
-    "users.info": ("user",),
-    "usergroups.users.list": ("usergroup",),
-    "views.open": ("view",),
-    "views.push": ("view",),
-    "views.update": ("view",),
-    "views.publish": ("user_id", "view"),
-    "files.getUploadURLExternal": ("filename", "length"),
-    "files.completeUploadExternal": ("files",),
-}
-# Arguments Slack clients send as JSON-encoded strings inside form bodies.
-JSON_ARGS = frozenset({"blocks", "attachments", "metadata", "files", "view"})
 SERVER_ERROR = "fatal_error"
 CONNECTIONS_OPEN = "apps.connections.open"  # the one method that takes the app-level token
 DELIVERY_TIMEOUT = 10.0
-
-
-# Everything the emulator serves under /api/.
-API_METHODS: dict[str, Handler] = {**METHODS, **FILE_METHODS}
-
-
-def dispatch(st: EmulatorState, method: str, args: Args) -> dict[str, Any]:
-    """Run one method under the state lock; raise SlackError for unknown methods or missing arguments."""
-    handler = API_METHODS.get(method)
-    if handler is None:
-        raise SlackError("unknown_method")
-    missing = [k for k in REQUIRED_ARGS.get(method, ()) if args.get(k) in (None, "")]
-    if missing:
-        raise SlackError("missing_argument", [f"[ERROR] missing required field: {k}" for k in missing])
-    with st.lock:
-        return handler(st, args)
-
-
-def parse_body(content_type: str, body: bytes, query: str) -> Args:
-    """Merge query, form, multipart or JSON arguments, decoding the JSON-string args Slack uses."""
-    args: Args = dict(parse_qsl(query, keep_blank_values=True))
-    ctype = content_type.split(";")[0].strip().lower()
-    if ctype == "application/json" and body:
-        decoded = json.loads(body)
-        if not isinstance(decoded, dict):
-            raise ValueError("JSON body must be an object")
-        args.update(decoded)
-    elif ctype == "multipart/form-data":
-        msg = BytesParser(policy=policy.default).parsebytes(
-            f"Content-Type: {content_type}\r\n\r\n".encode() + body
-        )
-        for part in msg.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            payload = part.get_payload(decode=True)
-            if isinstance(name, str) and isinstance(payload, bytes):
-                args[name] = payload if part.get_filename() else payload.decode("utf-8")
-    elif body:
-        args.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
-    for key in JSON_ARGS & args.keys():
-        if isinstance(args[key], str) and args[key]:
-            # A malformed value stays a string so the handler reports Slack's error for it.
-            with contextlib.suppress(ValueError):
-                args[key] = json.loads(args[key])
-    return args
 
 
 def apply_response(st: EmulatorState, url_id: str, body: dict[str, Any]) -> bool:
@@ -130,10 +58,16 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(
-        self, addr: tuple[str, int], st: EmulatorState, knobs: Knobs, token: str, hub: SocketModeHub
+        self,
+        addr: tuple[str, int],
+        st: EmulatorState,
+        knobs: Knobs,
+        limiter: RateLimiter,
+        token: str,
+        hub: SocketModeHub,
     ) -> None:
         super().__init__(addr, _Handler)
-        self.st, self.knobs, self.token, self.hub = st, knobs, token, hub
+        self.st, self.knobs, self.limiter, self.token, self.hub = st, knobs, limiter, token, hub
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -187,14 +121,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, "not found")
 
     def _api(self, method: str, body: bytes, query: str) -> None:
-        """Handle one Web API call: knobs, parsing, auth, dispatch, recording."""
+        """Handle one Web API call: knobs, parsing, auth, rate limits, dispatch, recording."""
         at = time.monotonic()
         st = self.server.st
         delay, fault = self.server.knobs.take(method)
         if delay:
             time.sleep(delay)  # per-request thread, no lock held
-        # Slack reports the token's granted scopes on every Web API response.
-        headers: dict[str, str] = {"x-oauth-scopes": ",".join(st.granted_scopes())}
+        # Slack reports the token's granted scopes, and those the method accepts, on every response.
+        headers: dict[str, str] = {
+            "x-oauth-scopes": ",".join(st.granted_scopes()),
+            "x-accepted-oauth-scopes": scopes.accepted_header(method),
+        }
         status = 200
         result: dict[str, Any] = {"ok": True}
         args: Args = {}
@@ -215,14 +152,21 @@ class _Handler(BaseHTTPRequestHandler):
                 raise SlackError(
                     "not_allowed_token_type" if token == self.server.hub.app_token else "invalid_auth"
                 )
+            elif st.token_revoked:
+                raise SlackError("token_revoked")
+            elif (retry_after := self.server.limiter.admit(method, args)) is not None:
+                status, result = 429, {"ok": False, "error": "ratelimited"}
+                headers["Retry-After"] = str(retry_after)
             else:
                 result = {"ok": True, **dispatch(st, method, args)}
         except SlackError as exc:
-            result = {"ok": False, "error": exc.error}
+            result = {"ok": False, "error": exc.error, **exc.extra}
             if exc.messages:
                 result["response_metadata"] = {"messages": exc.messages}
         except (ValueError, UnicodeDecodeError):
             result = {"ok": False, "error": "invalid_form_data"}
+        if status == 429:
+            self.server.limiter.count(method)
         safe_args = {k: v for k, v in args.items() if not isinstance(v, bytes)}
         st.record_call(Call(method, safe_args, status, bool(result["ok"]), result.get("error"), at))
         self._send(status, result, headers)
@@ -274,6 +218,7 @@ class EmulatorServer:
         bot_user_id: str = "UBOT",
         team_id: str = "T0EMU",
         manifest: dict[str, Any] | None = None,
+        realistic_rate_limits: bool = False,
     ) -> None:
         self.bot_token = bot_token
         self.signing_secret = signing_secret
@@ -284,6 +229,8 @@ class EmulatorServer:
         # The installed app: its scopes and features decide what Slack allows, as on a real workspace.
         self.state.manifest = manifest if manifest is not None else build_manifest()
         self._knobs = Knobs(self.state.lock)
+        self.rate_limiter = RateLimiter()  # tests may replace its clock
+        self.rate_limiter.enabled = realistic_rate_limits
         self.socket_mode = SocketModeHub(app_token)  # Socket Mode tickets, connections and envelopes
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -297,7 +244,12 @@ class EmulatorServer:
             return self
         self.socket_mode.reopen()
         self._httpd = _HTTPServer(
-            (self.host, self.port), self.state, self._knobs, self.bot_token, self.socket_mode
+            (self.host, self.port),
+            self.state,
+            self._knobs,
+            self.rate_limiter,
+            self.bot_token,
+            self.socket_mode,
         )
         self.port = int(self._httpd.server_address[1])
         self.state.base_url = f"http://{self.host}:{self.port}/"
@@ -315,6 +267,7 @@ class EmulatorServer:
         if self._httpd is None:
             return
         self.socket_mode.close_all()  # server_close() waits for request threads, WebSockets included
+        self.state.cancel_later()
         self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread is not None:
@@ -394,3 +347,17 @@ class EmulatorServer:
     def clear_faults(self) -> None:
         """Remove all latency and fault settings."""
         self._knobs.clear()
+
+    def realistic_rate_limits(self, on: bool = True) -> None:
+        """Answer over-limit calls with 429 + Retry-After as Slack's tiers would (see ratelimits.py)."""
+        self.rate_limiter.reset()
+        self.rate_limiter.enabled = on
+
+    @property
+    def rate_limited(self) -> Counter[str]:
+        """How many 429s were answered, per method (realistic limits and rate_limit() faults alike)."""
+        return Counter(self.rate_limiter.served)
+
+    def revoke_token(self) -> None:
+        """Uninstall the app: every later call with the bot token fails with token_revoked."""
+        self.state.token_revoked = True

@@ -5,24 +5,20 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from .errors import SlackError as SlackError  # re-exported: handlers raise it from here
+from .paging import Pager
 
 PERMALINK_BASE = "https://emulator.slack.invalid"
 APP_ID = "A0EMULATOR"
 BOT_ID = "B0EMULATOR"
 TEAM_DOMAIN = "emulator"
 VERIFICATION_TOKEN = "emulator-verification-token"
-DEFAULT_TRIGGER_TTL = 3.0
-
-
-class SlackError(Exception):
-    """A Slack API error (`{"ok": false, "error": ...}`) raised by a method handler to abort it cleanly."""
-
-    def __init__(self, error: str, messages: list[str] | None = None) -> None:
-        super().__init__(error)
-        self.error = error
-        self.messages = messages or []
+DEFAULT_TRIGGER_TTL = 3.0  # views.open: a trigger_id is good for 3 seconds
+DEFAULT_FILE_SHARE_DELAY = 1.0  # seconds before a completed upload's share message appears
 
 
 @dataclass
@@ -55,24 +51,30 @@ class User:
     real_name: str
     is_bot: bool = False
     email: str | None = None
+    deleted: bool = False
+    is_restricted: bool = False
+    is_ultra_restricted: bool = False
 
-    def to_api(self, team_id: str) -> dict[str, Any]:
-        """Render the users.info shape so bot code parses the same fields as in production."""
+    def to_api(self, team_id: str, *, with_email: bool = False) -> dict[str, Any]:
+        """Render the users.info shape so bot code parses the same fields as in production.
+
+        Slack only includes `profile.email` for tokens granted `users:read.email`.
+        """
+        profile: dict[str, Any] = {"real_name": self.real_name, "display_name": self.name, "image_48": ""}
+        if with_email:
+            profile["email"] = self.email or f"{self.name}@emulator.invalid"
         return {
             "id": self.id,
             "team_id": team_id,
             "name": self.name,
             "real_name": self.real_name,
-            "deleted": False,
+            "deleted": self.deleted,
             "is_bot": self.is_bot,
             "is_admin": False,
+            "is_restricted": self.is_restricted,
+            "is_ultra_restricted": self.is_ultra_restricted,
             "tz": "UTC",
-            "profile": {
-                "real_name": self.real_name,
-                "display_name": self.name,
-                "email": self.email or f"{self.name}@emulator.invalid",
-                "image_48": "",
-            },
+            "profile": profile,
         }
 
 
@@ -228,58 +230,6 @@ class ResponseTarget:
     message_ts: str | None
 
 
-@dataclass
-class Fault:
-    """One injected failure; `remaining=None` means until cleared."""
-
-    method: str
-    remaining: int | None
-    status: int
-    error: str
-    retry_after: int | None = None
-
-
-class Knobs:
-    """Latency and fault injection, guarded by the state's lock but never slept under it."""
-
-    def __init__(self, lock: threading.RLock) -> None:
-        self._lock = lock
-        self._latency: dict[str | None, float] = {}
-        self._faults: list[Fault] = []
-
-    def set_latency(self, seconds: float, method: str | None) -> None:
-        """Delay answers to `method` (or all methods when None); 0 removes the delay."""
-        with self._lock:
-            if seconds > 0:
-                self._latency[method] = seconds
-            else:
-                self._latency.pop(method, None)
-
-    def add(self, fault: Fault) -> None:
-        """Queue a fault; queued faults for a method fire in insertion order."""
-        with self._lock:
-            self._faults.append(fault)
-
-    def clear(self) -> None:
-        """Drop every fault and latency setting."""
-        with self._lock:
-            self._faults.clear()
-            self._latency.clear()
-
-    def take(self, method: str) -> tuple[float, Fault | None]:
-        """Return (delay, fault) for this request, consuming one use of the matching fault."""
-        with self._lock:
-            delay = self._latency.get(method, self._latency.get(None, 0.0))
-            for fault in self._faults:
-                if fault.method in (method, "*"):
-                    if fault.remaining is not None:
-                        fault.remaining -= 1
-                        if fault.remaining <= 0:
-                            self._faults.remove(fault)
-                    return delay, fault
-            return delay, None
-
-
 class EmulatorState:
     """All mutable emulator state behind one re-entrant lock; never sleep while holding it."""
 
@@ -290,6 +240,10 @@ class EmulatorState:
         self.base_url = ""
         self.manifest: dict[str, Any] = {}
         self.trigger_ttl = DEFAULT_TRIGGER_TTL
+        self.file_share_delay = DEFAULT_FILE_SHARE_DELAY
+        self.token_revoked = False
+        self.pager = Pager()
+        self._timers: list[threading.Timer] = []
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
         self.usergroups: dict[str, tuple[str, list[str]]] = {}
@@ -391,18 +345,6 @@ class EmulatorState:
             self.channels[chan.id] = chan
             return chan
 
-    def resolve_channel(self, ref: str, *, by_name: bool = False) -> Channel:
-        """Resolve a `channel` argument (id, user id for a DM, or with by_name a name or #name)."""
-        with self.lock:
-            if ref in self.channels:
-                return self.channels[ref]
-            if ref[:1] in ("U", "W") and ref in self.users:
-                return self.open_im(ref)
-            chan = self.channel_by_name(ref) if by_name else None
-            if chan is None:
-                raise SlackError("channel_not_found")
-            return chan
-
     def post(self, chan: Channel, user: str, text: str, **extra: Any) -> Message:
         """Append a message to a channel (and count it as a thread reply when threaded)."""
         with self.lock:
@@ -417,6 +359,25 @@ class EmulatorState:
                         parent.thread_ts = parent.ts
             chan.messages.append(msg)
             return msg
+
+    def later(self, delay: float, action: Callable[[], None]) -> None:
+        """Run `action` after `delay` seconds on a timer thread (now, when delay <= 0)."""
+        if delay <= 0:
+            action()
+            return
+        timer = threading.Timer(delay, action)
+        timer.daemon = True
+        with self.lock:
+            self._timers = [t for t in self._timers if t.is_alive()]
+            self._timers.append(timer)
+        timer.start()
+
+    def cancel_later(self) -> None:
+        """Drop actions still waiting (the server is stopping)."""
+        with self.lock:
+            timers, self._timers = self._timers, []
+        for timer in timers:
+            timer.cancel()
 
     def record_call(self, call: Call) -> None:
         """Remember a finished Web API request."""

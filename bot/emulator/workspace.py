@@ -46,12 +46,41 @@ class Workspace(EmulatorServer):
     def trigger_ttl(self, seconds: float) -> None:
         self.state.trigger_ttl = seconds
 
+    @property
+    def file_share_delay(self) -> float:
+        """Seconds before a completed upload's share message appears in its channel (0: at once)."""
+        return self.state.file_share_delay
+
+    @file_share_delay.setter
+    def file_share_delay(self, seconds: float) -> None:
+        self.state.file_share_delay = seconds
+
+    @property
+    def page_cap(self) -> int:
+        """Most items one page of a list method carries, whatever the `limit` (Slack may return fewer)."""
+        return self.state.pager.page_cap
+
+    @page_cap.setter
+    def page_cap(self, items: int) -> None:
+        self.state.pager.page_cap = items
+
     def add_user(
-        self, user_id: str, name: str, real_name: str | None = None, email: str | None = None
+        self,
+        user_id: str,
+        name: str,
+        real_name: str | None = None,
+        email: str | None = None,
+        *,
+        deleted: bool = False,
+        restricted: bool = False,
+        ultra_restricted: bool = False,
     ) -> None:
-        """Make a user known to users.info (and invitable)."""
+        """Make a user known to users.info: a member, a deactivated account, or a (single-channel) guest."""
+        user = User(user_id, name, real_name or name, email=email, deleted=deleted)
+        user.is_restricted = restricted or ultra_restricted  # Slack flags single-channel guests as both
+        user.is_ultra_restricted = ultra_restricted
         with self.state.lock:
-            self.state.users[user_id] = User(user_id, name, real_name or name, email=email)
+            self.state.users[user_id] = user
 
     def add_channel(
         self, name: str, private: bool = False, members: set[str] | None = None, *, bot_member: bool = True

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.emulator import SlackEmulator
+from bot.manifest import build_manifest
 
 TOKEN = "xoxb-emulator"
 SECRET = "emulator-secret"
@@ -28,6 +31,40 @@ def emu() -> Iterator[SlackEmulator]:
 def client(emu: SlackEmulator) -> WebClient:
     """The real Slack SDK client pointed at the emulator."""
     return WebClient(token=TOKEN, base_url=emu.api_url)
+
+
+def error_of(exc: pytest.ExceptionInfo[SlackApiError]) -> str:
+    """The Slack error code carried by a SlackApiError."""
+    return str(exc.value.response["error"])
+
+
+def manifest(
+    scopes: list[str] | None = None, *, add: tuple[str, ...] = (), **app_home: bool
+) -> dict[str, Any]:
+    """The bot's manifest with other bot scopes (or extra ones) and App Home features."""
+    built = copy.deepcopy(build_manifest())
+    bot_scopes = built["oauth_config"]["scopes"]["bot"]
+    built["oauth_config"]["scopes"]["bot"] = [*(bot_scopes if scopes is None else scopes), *add]
+    built["features"]["app_home"].update(app_home)
+    return built
+
+
+MakeEmu = Callable[..., tuple[SlackEmulator, WebClient]]
+
+
+@pytest.fixture
+def make_emu() -> Iterator[MakeEmu]:
+    """Start emulators installed with another manifest: `emu, client = make_emu(manifest(...))`."""
+    started: list[SlackEmulator] = []
+
+    def make(installed: dict[str, Any] | None = None, **kwargs: Any) -> tuple[SlackEmulator, WebClient]:
+        emu = SlackEmulator(bot_token=TOKEN, signing_secret=SECRET, manifest=installed, **kwargs).start()
+        started.append(emu)
+        return emu, WebClient(token=TOKEN, base_url=emu.api_url)
+
+    yield make
+    for emu in started:
+        emu.stop()
 
 
 @dataclass

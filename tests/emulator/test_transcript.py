@@ -13,6 +13,7 @@ from bot.emulator import SlackEmulator
 def test_transcript_renders_mentions_pins_edits_files_and_blocks(
     client: WebClient, emu: SlackEmulator
 ) -> None:
+    emu.file_share_delay = 0  # the file's share message is part of what this transcript shows
     cid = client.conversations_create(name="inc-7-api")["channel"]["id"]
     client.conversations_invite(channel=cid, users="U1")
     first = client.chat_postMessage(

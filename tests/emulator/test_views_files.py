@@ -66,18 +66,41 @@ def test_views_validation_and_update(client: WebClient, emu: SlackEmulator) -> N
     assert exc.value.response["error"] == "not_found"
 
 
-def test_external_upload_flow(client: WebClient, emu: SlackEmulator) -> None:
+def test_external_upload_flow_shares_asynchronously(client: WebClient, emu: SlackEmulator) -> None:
+    """The share message lands seconds after completeUploadExternal, as Slack's does."""
+    assert emu.file_share_delay == 1.0
+    emu.file_share_delay = 0.3
     cid = emu.add_channel("inc-files")
     content = b"# Postmortem\n\nall good\n"
     resp = client.files_upload_v2(
         channel=cid, content=content, filename="postmortem.md", title="Postmortem", initial_comment="Draft"
     )
     fid = resp["file"]["id"]
+    assert resp["file"]["permalink"].endswith(fid)
     stored = emu.files[fid]
-    assert stored.content == content and stored.title == "Postmortem" and stored.channel_ids == [cid]
+    assert stored.content == content and stored.title == "Postmortem"
+    assert emu.channels[cid].messages == [] and stored.channel_ids == []  # not shared yet
+    history = client.conversations_history(channel=cid)["messages"]
+    assert history == []
+    deadline = time.monotonic() + 5
+    while not emu.channels[cid].messages and time.monotonic() < deadline:
+        time.sleep(0.05)
     msg = emu.channels[cid].messages[-1]
-    assert msg.text == "Draft" and msg.files[0]["id"] == fid
-    assert [c.method for c in emu.calls] == ["files.getUploadURLExternal", "files.completeUploadExternal"]
+    assert msg.text == "Draft" and msg.files[0]["id"] == fid and stored.channel_ids == [cid]
+    methods = [c.method for c in emu.calls]
+    assert methods == ["files.getUploadURLExternal", "files.completeUploadExternal", "conversations.history"]
+
+
+def test_upload_share_rules(client: WebClient, emu: SlackEmulator) -> None:
+    """Sharing needs membership; file_share_delay = 0 shares at once for tests that do not care."""
+    emu.file_share_delay = 0
+    outside = emu.add_channel("no-bot-files", bot_member=False)
+    with pytest.raises(SlackApiError) as exc:
+        client.files_upload_v2(channel=outside, content=b"x", filename="a.txt")
+    assert exc.value.response["error"] == "not_in_channel"
+    cid = emu.add_channel("with-bot-files")
+    client.files_upload_v2(channel=cid, content=b"x", filename="a.txt")
+    assert len(emu.channels[cid].messages) == 1
 
 
 def test_upload_errors(client: WebClient, emu: SlackEmulator) -> None:

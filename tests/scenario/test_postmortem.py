@@ -16,6 +16,12 @@ from tests.scenario.conftest import Harness
 
 
 def shared_files(h: Harness, room: str) -> list[Any]:
+    """Files shared to the room, once Slack shows them (a share lands a moment after the upload)."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(
+        f.completed and not f.channel_ids for f in h.emu.files.values()
+    ):
+        time.sleep(0.05)
     return [f for f in h.emu.files.values() if f.completed and room in f.channel_ids]
 
 
