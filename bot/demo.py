@@ -19,6 +19,7 @@ from bot.migrate import upgrade
 from bot.settings import Settings
 
 PEOPLE = {"U1": "alice", "U2": "bob", "U3": "carol", "U4": "dave"}
+SHARE_WAIT_SECONDS = 5.0
 POSTMORTEM_PREVIEW_LINES = 40
 
 
@@ -58,9 +59,13 @@ class Demo:
 
 def show_postmortem(emu: SlackEmulator, room: str, directory: Path | None) -> None:
     """Print the start of the uploaded draft, or write it into `directory` when asked to keep it."""
-    uploaded = [f for f in emu.files.values() if f.completed and room in f.channel_ids]
-    if not uploaded:
-        raise SystemExit("the postmortem draft was not uploaded")
+    deadline = time.monotonic() + SHARE_WAIT_SECONDS
+    # Slack shows a shared file in the channel a moment after the upload completes, and so does the
+    # emulator.
+    while not (uploaded := [f for f in emu.files.values() if f.completed and room in f.channel_ids]):
+        if time.monotonic() > deadline:
+            raise SystemExit("the postmortem draft was not uploaded")
+        time.sleep(0.05)
     draft = uploaded[-1]
     print("=" * 72 + f"\nThe postmortem draft uploaded to the war room ({draft.filename}):\n" + "=" * 72)
     if directory is not None:

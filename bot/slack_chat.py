@@ -378,8 +378,11 @@ class SlackChat:
         )
         found = [m for m in response.get("messages") or [] if m.get("ts") == ts]
         if not found:
-            replies = self._call("conversations.replies", channel=channel, ts=ts, inclusive=True, limit=1)
-            found = [m for m in replies.get("messages") or [] if m.get("ts") == ts]
+            # A thread reply: Slack answers with the whole thread (parent first), a page at a time.
+            for page in self._pages("conversations.replies", "messages", channel=channel, ts=ts, limit=200):
+                found = [m for m in page if m.get("ts") == ts]
+                if found:
+                    break
         if not found:
             return None
         return (found[0].get("user") or found[0].get("bot_id"), str(found[0].get("text") or ""))

@@ -137,3 +137,13 @@ def test_system_events_carry_actor_and_time(harness: Harness) -> None:
     ]:
         assert events[kind].actor == actor, kind
         assert events[kind].occurred_at.tzinfo is not None
+
+
+def test_pushpin_on_a_thread_reply_adds_the_reply(harness: Harness) -> None:
+    h = harness
+    room, parent = room_with_message(h)
+    reply = h.emu.post_as_user(room, "U3", "rolled back build 4512", thread_ts=parent)
+    assert h.emu.react(h.url, user_id="U1", channel_id=room, ts=reply).status == 200
+    h.settle()
+    (pin,) = [e for e in h.timeline(1) if e.kind == "pinned"]
+    assert pin.text == "rolled back build 4512" and pin.message_ts == reply
