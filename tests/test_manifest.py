@@ -133,3 +133,9 @@ def test_display_information() -> None:
     manifest = build_manifest()
     assert manifest["display_information"]["name"] == "incidentbot"
     assert manifest["features"]["bot_user"] == {"display_name": "incidentbot", "always_online": True}
+
+
+def test_manifest_turns_on_the_messages_tab_so_direct_messages_are_allowed() -> None:
+    # Without it Slack refuses every DM (briefings, pages, overdue nudges) with messages_tab_disabled.
+    app_home = build_manifest()["features"]["app_home"]
+    assert app_home["messages_tab_enabled"] is True

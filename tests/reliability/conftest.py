@@ -155,10 +155,12 @@ def open_rig(
     lease: timedelta = timedelta(seconds=30),
     client_timeout: int = 10,
     announce_exists: bool = True,
+    manifest: dict[str, Any] | None = None,
+    realistic_rate_limits: bool = False,
 ) -> Iterator[Rig]:
     upgrade(database_url)
     cfg = config or IncidentConfig()
-    with SlackEmulator() as emu:
+    with SlackEmulator(manifest=manifest, realistic_rate_limits=realistic_rate_limits) as emu:
         for user, name in USERS.items():
             emu.add_user(user, name=name)
         emu.add_usergroup("S1", handle="db-oncall", users=["U3", "U4"])

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import pytest
 
+from bot.manifest import build_manifest
 from tests.reliability.conftest import Rig
 
 
@@ -70,3 +72,25 @@ def test_passing_failures_are_still_retried(rig: Rig) -> None:
     assert rig.incident(1).provisioned_at is None and rig.pending_jobs() == 1
     rig.tick_until(lambda: rig.incident(1).provisioned_at is not None)
     assert not [c for c in rig.emu.calls_to("chat.postEphemeral") if "could not" in c.args["text"]]
+
+
+def test_an_app_installed_without_the_messages_tab_cannot_brief_and_says_how_to_fix_it(
+    make_rig: Callable[..., Rig],
+) -> None:
+    manifest = build_manifest()
+    del manifest["features"]["app_home"]
+    rig = make_rig(manifest=manifest)
+    rig.command("declare sev2 Checkout is timing out")
+    room = rig.room(1).id
+    rig.command("assign comms <@U3|carol>", channel=room)
+    refused = [c for c in rig.emu.calls_to("chat.postMessage") if c.args["channel"] == "U3"]
+    assert [c.error for c in refused] == ["messages_tab_disabled"], "refused once, not retried"
+    told = [c.args["text"] for c in rig.emu.calls_to("chat.postEphemeral") if c.args["user"] == "U1"]
+    assert any("Messages tab is turned off" in text for text in told), told
+
+
+def test_with_the_shipped_manifest_the_briefing_reaches_the_assignee(rig: Rig) -> None:
+    rig.command("declare sev2 Checkout is timing out")
+    rig.command("assign comms <@U3|carol>", channel=rig.room(1).id)
+    (briefing,) = [c for c in rig.emu.calls_to("chat.postMessage") if c.args["channel"] == "U3"]
+    assert briefing.ok
