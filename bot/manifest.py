@@ -50,6 +50,8 @@ SCOPE_REASONS: dict[str, tuple[str, ...]] = {
     "reactions:read": ("event:reaction_added", "event:reaction_removed"),
     "commands": ("feature:slash_commands", "feature:shortcuts"),
     "im:write": ("conversations.open",),
+    # Reads only the bot's own DMs, to find one that timed out but landed before sending it again.
+    "im:history": ("conversations.history",),
 }
 
 BOT_SCOPES: tuple[str, ...] = tuple(SCOPE_REASONS)

@@ -107,12 +107,28 @@ class ConnectionFailureRetryHandler(ConnectionErrorRetryHandler):
         return super()._can_retry(state=state, request=request, response=response, error=error)
 
 
+class _ReportedByUs(logging.Filter):
+    """Drop slack_sdk's own ERROR for a failed request: we log each Slack error once, with its meaning."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Failed to send a request to Slack API server")
+
+
+def client_logger() -> logging.Logger:
+    """The logger our Web API clients hand slack_sdk, without its duplicate failure lines."""
+    logger = logging.getLogger(f"{__name__}.web")
+    if not any(isinstance(f, _ReportedByUs) for f in logger.filters):
+        logger.addFilter(_ReportedByUs())
+    return logger
+
+
 def make_web_client(token: str, base_url: str, *, timeout: int = 10) -> WebClient:
     """The process's one Web API client: retries connection errors, 5xx and 429 (honouring Retry-After)."""
     return KeepAliveWebClient(
         token=token,
         base_url=base_url,
         timeout=timeout,
+        logger=client_logger(),
         retry_handlers=[
             ConnectionFailureRetryHandler(max_retry_count=2),
             RateLimitErrorRetryHandler(max_retry_count=3),
@@ -268,6 +284,14 @@ class SlackChat:
 
     def notify(self, channel: str, user: str, text: str) -> None:
         self._call("chat.postEphemeral", channel=channel, user=user, text=text)
+
+    def find_direct_message(
+        self, user: str, event_type: str, incident_id: int, oldest: datetime, key: object
+    ) -> PostRef | None:
+        """Look in the bot's DM with the person for its own message with this metadata."""
+        channel = str(self._call("conversations.open", users=user)["channel"]["id"])
+        ts = self.find_post(channel, event_type, incident_id, oldest, key)
+        return PostRef(channel, ts) if ts is not None else None
 
     def direct_message(self, user: str, message: Message) -> PostRef:
         """Write to a person in their DM with the bot (posting to a user id opens it)."""

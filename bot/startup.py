@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.manifest import BOT_SCOPES, SCOPE_REASONS
 from bot.settings import Settings
+from bot.slack_chat import client_logger
 
 __all__ = [
     "PERMANENT_TOKEN_ERRORS",
@@ -119,20 +120,6 @@ class AuthCheck:
         ]
 
 
-class _ReportedByUs(logging.Filter):
-    """Drop slack_sdk's ERROR for a failed connection: check_bot_token reports it, worded for operators."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith("Failed to send a request to Slack API server")
-
-
-def _client_logger() -> logging.Logger:
-    logger = logging.getLogger(f"{__name__}.web")
-    if not any(isinstance(f, _ReportedByUs) for f in logger.filters):
-        logger.addFilter(_ReportedByUs())
-    return logger
-
-
 def _granted_scopes(headers: Mapping[str, Any]) -> frozenset[str] | None:
     """Parse Slack's x-oauth-scopes header (any case), or None when it is absent."""
     for key, value in headers.items():
@@ -150,7 +137,7 @@ def check_bot_token(settings: Settings, *, timeout: int = AUTH_TEST_TIMEOUT) -> 
     """
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token is not None else ""
     client = WebClient(
-        token=token or None, base_url=settings.slack_api_url, timeout=timeout, logger=_client_logger()
+        token=token or None, base_url=settings.slack_api_url, timeout=timeout, logger=client_logger()
     )
     where = settings.slack_api_url
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from commands.jobs import GiveUp, Outcome, Parallel, PartialProgress, Plan, Step, StepContext
 from commands.ports import Message, PostRef
@@ -23,12 +24,9 @@ def invite_assignee(ctx: StepContext) -> Outcome:
 
 def brief_assignee(ctx: StepContext) -> Outcome:
     """A short DM: what the role means and where the room is."""
-    purpose = f"briefing:{ctx.job_id}"
-    if purpose in ctx.posts:
-        return Outcome()
     role = ctx.payload["role"]
     message = ctx.presenter.briefing(ctx.incident, role, ctx.settings.role_description(role))
-    return Outcome(post=(purpose, ctx.chat.direct_message(ctx.payload["user"], message)))
+    return direct_message_each(ctx, [ctx.payload["user"]], f"briefing:{ctx.job_id}", message)
 
 
 def post_role_in_room(ctx: StepContext) -> Outcome:
@@ -68,14 +66,26 @@ def invite_paged(ctx: StepContext) -> Outcome:
 
 
 def direct_message_each(ctx: StepContext, users: Iterable[str], prefix: str, message: Message) -> Outcome:
-    """DM each person once; a failure part-way records the DMs already sent so the retry skips them."""
+    """DM each person once; a failure part-way records the DMs already sent so the retry skips them.
+
+    Each DM carries its purpose as its metadata key: a retry after a timeout (the DM may have landed)
+    looks for it in the person's DM before sending it again.
+    """
     sent: list[tuple[str, PostRef]] = []
     for user in dict.fromkeys(users):
         purpose = f"{prefix}:{user}"
         if purpose in ctx.posts:
             continue
+        keyed = replace(message, event_payload={**message.event_payload, "key": purpose})
         try:
-            sent.append((purpose, ctx.chat.direct_message(user, message)))
+            found = (
+                ctx.chat.find_direct_message(
+                    user, keyed.event_type, ctx.incident.id, ctx.incident.declared_at, purpose
+                )
+                if ctx.recovering
+                else None
+            )
+            sent.append((purpose, found or ctx.chat.direct_message(user, keyed)))
         except Exception as exc:
             raise PartialProgress(Outcome(more_posts=tuple(sent)), exc) from exc
     return Outcome(more_posts=tuple(sent))

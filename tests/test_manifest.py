@@ -32,6 +32,7 @@ ALLOWED_SCOPES = {
     "reactions:read",
     "commands",
     "im:write",
+    "im:history",
 }
 
 
