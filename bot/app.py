@@ -20,6 +20,7 @@ from sqlalchemy.orm import configure_mappers
 
 from bot.config import IncidentConfig
 from bot.http import IncidentBotWsgi
+from bot.inputs import clean
 from bot.listeners import register_listeners
 from bot.postmortem import PostmortemDrafts
 from bot.presenter import SlackPresenter, TemplateRenderer
@@ -29,6 +30,7 @@ from bot.scheduler import start_ticker
 from bot.settings import Settings
 from bot.slack_chat import SlackChat, make_web_client
 from bot.startup import bolt_signing_secret
+from commands.capture import capture_plans
 from commands.incidents import declare_incidents
 from commands.job_runner import JobRunner
 from commands.ports import Clock, SystemClock
@@ -114,7 +116,9 @@ def create_app(
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     # Before anything is built: HTTP mode without SLACK_SIGNING_SECRET raises StartupError.
     secret = bolt_signing_secret(settings)
-    client = client or make_web_client(token, settings.slack_api_url)
+    client = client or make_web_client(
+        token, settings.slack_api_url, timeout=settings.incidentbot_slack_timeout_seconds
+    )
     engine = make_engine(settings.database_url)
     holdings = JobHoldings(process_identity())
     uow = UnitOfWorkFactory(make_session_factory(engine), holdings)
@@ -133,6 +137,7 @@ def create_app(
             **RESPONSE_PLANS,
             **REMINDER_PLANS,
             **postmortem_plans(PostmortemDrafts.for_config(uow, config)),
+            **capture_plans(uow, clock, clean),
         },
         lease=lease,
         holdings=holdings,

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     incidentbot_job_lease_seconds: float = 5.0
     # After SIGTERM: how long to finish work in hand before releasing the rest to the next process.
     incidentbot_shutdown_grace_seconds: float = 10.0
+    # How long one Web API call may take before it counts as timed out (it may still have landed).
+    incidentbot_slack_timeout_seconds: int = 10
     # How often the periodic tick resumes owed Slack work (and later, reminders).
     incidentbot_tick_seconds: float = 1.0
     # How long a command's acknowledgement waits for its change's commit (Slack allows 3 s in all).

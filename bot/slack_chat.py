@@ -31,7 +31,7 @@ from commands.errors import (
     UnknownTarget,
 )
 from commands.jobs import current_incident
-from commands.ports import FileRef, Message, PostRef
+from commands.ports import ChatMessage, FileRef, Message, PostRef
 
 log = logging.getLogger(__name__)
 
@@ -395,8 +395,8 @@ class SlackChat:
         ):
             yield from (msg for msg in page if msg.get("user") == me)
 
-    def message(self, channel: str, ts: str) -> tuple[str | None, str] | None:
-        """Author and text of one message (top-level or in a thread), or None when it is gone."""
+    def message(self, channel: str, ts: str) -> ChatMessage | None:
+        """One message (top-level or in a thread) as it is now, or None when it is gone."""
         response = self._call(
             "conversations.history", channel=channel, latest=ts, oldest=ts, inclusive=True, limit=1
         )
@@ -409,7 +409,11 @@ class SlackChat:
                     break
         if not found:
             return None
-        return (found[0].get("user") or found[0].get("bot_id"), str(found[0].get("text") or ""))
+        msg = found[0]
+        reactions = {
+            str(r.get("name")): [str(u) for u in r.get("users") or []] for r in msg.get("reactions") or []
+        }
+        return ChatMessage(msg.get("user") or msg.get("bot_id"), str(msg.get("text") or ""), reactions)
 
     def permalink(self, channel: str, ts: str) -> str | None:
         try:

@@ -32,6 +32,15 @@ class Message:
 
 
 @dataclass(frozen=True)
+class ChatMessage:
+    """Someone's message as Slack has it now: author, text, and who reacted with what."""
+
+    author: str | None
+    text: str
+    reactions: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class PostRef:
     """Where a posted message landed: the channel id (even when posted by name) and its ts."""
 
@@ -78,6 +87,12 @@ class Chat(Protocol):
     ) -> PostRef | None:
         """Where a DM carrying this metadata already is (crash or timeout recovery), else None."""
         ...
+
+    def message(self, channel: str, ts: str) -> ChatMessage | None:
+        """A message (top-level or in a thread) as it is now, or None when it is gone."""
+        ...
+
+    def permalink(self, channel: str, ts: str) -> str | None: ...
 
     def update(self, channel: str, ts: str, message: Message) -> None: ...
 

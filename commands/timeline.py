@@ -88,12 +88,20 @@ def unpin_message(
 
 
 def add_action_item(
-    cmd: AddActionItem, *, user_id: str, channel_id: str, uow: UnitOfWorkFactory, clock: Clock
+    cmd: AddActionItem,
+    *,
+    user_id: str,
+    channel_id: str,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    delivery: str | None = None,
 ) -> str:
-    """Record an action item (also on the timeline); returns the incident reference."""
+    """Record an action item (also on the timeline) once per delivery; returns the incident reference."""
     now = clock.now()
     with uow() as tx:
         incident = incident_in_room(tx, channel_id)
+        if delivery is not None and not tx.deliveries.first_time(delivery, now):
+            return incident.ref
         tx.action_items.add(
             ActionItem(
                 incident_id=incident.id, text=cmd.text, owner=cmd.owner, created_by=user_id, created_at=now

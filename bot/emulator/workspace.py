@@ -105,6 +105,16 @@ class Workspace(EmulatorServer):
         with self.state.lock:
             return self.state.post(self.state.channels[channel_id], user_id, text, thread_ts=thread_ts).ts
 
+    def add_reaction(self, channel_id: str, ts: str, name: str, user_id: str) -> None:
+        """Put a person's reaction on a stored message (no event is delivered: see `react`)."""
+        with self.state.lock:
+            msg = self.state.channels[channel_id].find(ts)
+            if msg is None:
+                raise ValueError(f"no message {ts} in channel {channel_id}")
+            users = msg.reactions.setdefault(name, [])
+            if user_id not in users:
+                users.append(user_id)
+
     def new_trigger_id(self, user_id: str = "U1") -> str:
         """Issue a fresh trigger_id that views.open will accept once within trigger_ttl."""
         return self.state.new_trigger(user_id)

@@ -91,6 +91,7 @@ def test_database_outage_is_reported_changes_nothing_and_heals(cluster_rig: tupl
         assert r.replies()[-1] == TRY_AGAIN
         event = {"type": "reaction_added", "user": "U1", "reaction": "pushpin"}
         event["item"] = {"type": "message", "channel": room, "ts": summary_ts}  # type: ignore[assignment]
+        r.emu.add_reaction(room, summary_ts, "pushpin", "U1")
         # Not a 200: Slack will deliver the reaction again (after about 1 and 5 minutes).
         assert r.emu.send_event(r.url, event, event_id="EvOutage").status == 500
         r.settle()

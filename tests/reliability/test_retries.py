@@ -55,6 +55,7 @@ def test_retried_reactions_act_once_across_replicas(two_replicas: Rig) -> None:
     for reaction, event_id in (("pushpin", "EvPIN"), ("memo", "EvMEMO")):
         event = {"type": "reaction_added", "user": "U1", "reaction": reaction, "item": {}}
         event["item"] = {"type": "message", "channel": room, "ts": ts}
+        r.emu.add_reaction(room, ts, reaction, "U1")
         for n, retry in enumerate(RETRIES):
             url = r.replicas[n % 2].url
             assert r.emu.send_event(url, event, event_id=event_id, retry_num=retry).status == 200

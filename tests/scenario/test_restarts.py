@@ -83,3 +83,42 @@ def test_restart_a_second_after_declaring_keeps_reminders_on_time_and_finishes_t
         assert room is not None and len(room.pins) == 1
         summaries = [m for m in room.messages if (m.metadata or {}).get("event_type") == "incident_declared"]
         assert len(summaries) == 1, "the restarted process posted the summary again"
+
+
+def pins(url: str) -> list[str]:
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT message_ts FROM timeline_events WHERE kind = 'pinned'"))
+            return [str(row[0]) for row in rows]
+    finally:
+        engine.dispose()
+
+
+def test_a_pin_acknowledged_just_before_a_crash_is_recorded_after_the_restart(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    with SlackEmulator() as emu:
+        emu.add_channel("incidents")
+        proc, port = serve(emu, url, tmp_path)
+        procs: list[subprocess.Popen[Any]] = [proc]
+        try:
+            events = f"http://127.0.0.1:{port}/slack/events"
+            emu.send_command(events, "declare sev1 Checkout down")
+            wait_until(lambda: provisioned(url))
+            room = emu.channel_by_name("inc-1-checkout-down")
+            assert room is not None
+            room.members.add("U2")
+            ts = emu.post_as_user(room.id, "U2", "error rate 40% since 09:12")
+            emu.set_latency(3.0, "conversations.history")  # the message is still being read when it dies
+            assert emu.react(events, user_id="U1", channel_id=room.id, ts=ts).status == 200
+            proc.send_signal(signal.SIGKILL)  # Slack got its 200: it will not send the event again
+            proc.wait(timeout=15)
+            emu.set_latency(0, "conversations.history")
+            proc, port = serve(emu, url, tmp_path)
+            procs.append(proc)
+            wait_until(lambda: pins(url) == [ts], seconds=15)
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.terminate()
+                    p.wait(timeout=15)

@@ -42,6 +42,7 @@ def test_retried_event_is_recorded_once(harness: Harness) -> None:
         "reaction": "pushpin",
         "item": {"type": "message", "channel": room, "ts": ts},
     }
+    h.emu.add_reaction(room, ts, "pushpin", "U1")
     for retry in (None, 1, 2, 3):
         assert h.emu.send_event(h.url, event, event_id="Ev0001", retry_num=retry).status == 200
     h.settle()
@@ -147,3 +148,13 @@ def test_pushpin_on_a_thread_reply_adds_the_reply(harness: Harness) -> None:
     h.settle()
     (pin,) = [e for e in h.timeline(1) if e.kind == "pinned"]
     assert pin.text == "rolled back build 4512" and pin.message_ts == reply
+
+
+def test_a_pin_taken_back_at_once_leaves_the_message_off_the_timeline(harness: Harness) -> None:
+    h = harness
+    room, ts = room_with_message(h)
+    h.emu.set_latency(0.5, "conversations.history")  # the pin's message is still being read
+    h.emu.react(h.url, user_id="U1", channel_id=room, ts=ts)
+    h.emu.react(h.url, user_id="U1", channel_id=room, ts=ts, removed=True)
+    h.settle()
+    assert "pinned" not in h.timeline_kinds(1)
