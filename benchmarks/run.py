@@ -19,6 +19,7 @@ from benchmarks import (
     end_to_end,
     memory,
     postmortem_render,
+    rate_limited,
     scheduler_tick,
 )
 from benchmarks.actions import ACTIONS, record_action
@@ -47,6 +48,7 @@ class Sizes:
     tick_rounds: int = 5
     postmortem_events: tuple[int, ...] = postmortem_render.DEFAULT_SIZES
     postmortem_repeats: int = 7
+    rate_limited_declares: int = rate_limited.DECLARES
 
 
 FULL = Sizes(
@@ -68,6 +70,7 @@ QUICK = Sizes(
     memory_rounds=4,
     tick_rounds=2,
     postmortem_repeats=2,
+    rate_limited_declares=25,
 )
 
 
@@ -142,6 +145,11 @@ def postmortem(sizes: Sizes) -> list[Section]:
     return [postmortem_render.section(sizes.postmortem_events, sizes.postmortem_repeats)]
 
 
+def rate_limits(db_url: str, sizes: Sizes, _backend: str) -> list[Section]:
+    """A burst of declares under Slack's real per-tier limits, followed until every room is finished."""
+    return [rate_limited.measure(db_url, sizes.rate_limited_declares)]
+
+
 Measurement = Callable[[str, Sizes, str], list[Section]]
 MEASUREMENTS: dict[str, Measurement] = {
     "per action": per_action,
@@ -149,6 +157,7 @@ MEASUREMENTS: dict[str, Measurement] = {
     "served": served,
     "scheduler tick": scheduler,
     "postmortem render": lambda _url, sizes, _backend: postmortem(sizes),
+    "rate_limited": rate_limits,
 }
 
 
