@@ -190,14 +190,23 @@ def main(argv: list[str] | None = None) -> int:
         help=f"PostgreSQL server URL to create a throwaway database on (default ${POSTGRES_ENV}; "
         "without it SQLite)",
     )
-    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "performance.md")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="where to write the report (default docs/performance.md; with --only, standard output)",
+    )
     parser.add_argument("--only", action="append", choices=list(MEASUREMENTS), help="run only these")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     sizes = QUICK if args.quick else FULL
     text = run(sizes, args.postgres, "quick" if args.quick else "full", args.only)
-    write(args.output, text)
-    print(f"wrote {args.output}", file=sys.stderr)
+    output: Path | None = args.output or (None if args.only else ROOT / "docs" / "performance.md")
+    if output is None:
+        # A partial run must not replace the whole report's other sections with nothing.
+        sys.stdout.write(text)
+        return 0
+    write(output, text)
+    print(f"wrote {output}", file=sys.stderr)
     return 0
 
 
