@@ -22,6 +22,7 @@ TINY = run.Sizes(
     tick_rounds=1,
     postmortem_events=(50, 200),
     postmortem_repeats=1,
+    rate_limited_declares=3,
 )
 
 
@@ -41,6 +42,7 @@ def test_suite_runs_at_tiny_sizes_and_writes_every_section(tmp_path: Path) -> No
         "## Memory",
         "## Scheduler tick",
         "## Postmortem render",
+        "## Declares under Slack's rate limits",
     ):
         assert heading in text, heading
     for fact in ("- date: ", "- cores: ", "- memory: ", "- Python: ", "- CPU: "):
@@ -59,6 +61,8 @@ def test_suite_runs_at_tiny_sizes_and_writes_every_section(tmp_path: Path) -> No
         "scheduler tick, claim pass (SQLite)",
         "scheduler tick flat in the number open (SQLite)",
         "postmortem render",
+        "every room provisioned, 3 declares under Slack's rate limits",
+        "work done twice, 3 declares under Slack's rate limits",
     ):
         assert name in summary, name
     assert PENDING not in summary and "## Not yet measurable" not in text, "every action is built now"
@@ -94,3 +98,31 @@ def test_tick_claims_exactly_the_due_incidents(tmp_path: Path) -> None:
     for row in rows:
         assert row.post_calls == row.due, "one reminder posted per due incident"
         assert row.empty_statements == 2, "an empty tick only reads the two due indexes"
+
+
+def test_a_burst_under_realistic_rate_limits_is_followed_until_every_room_is_done(tmp_path: Path) -> None:
+    from benchmarks.harness import database
+    from benchmarks.rate_limited import pace_floor, run_burst, section
+
+    with database(None, tmp_path) as url:
+        burst = run_burst(url, 3)  # below every limit: the path, not Slack's pace
+    assert burst.limits_on, "the emulator applied Slack's limits"
+    assert len(burst.acks) == 3 and burst.ack_failures == 0
+    assert burst.provisioned == 3 and burst.all_provisioned is not None
+    assert len(burst.per_room) == 3
+    assert burst.jobs.total == 3 and burst.jobs.unfinished == 0 and not burst.jobs.gave_up
+    assert burst.violations == [], burst.violations
+    calls = {c.method: c for c in burst.calls}
+    for method in ("conversations.create", "conversations.invite", "conversations.setTopic", "pins.add"):
+        assert calls[method].succeeded == 3, method
+    assert calls["chat.postMessage"].succeeded == 6, "a summary and an announcement per room"
+    assert all(len(burst.steps[step]) == 3 for step in burst.steps), burst.steps
+    assert (pace_floor(3), pace_floor(21), pace_floor(30)) == (0.0, 60.0, 69.0)
+
+    report = section(burst)
+    text = "\n".join([*report.tables, *(f"{f.what}: {f.status}" for f in report.findings)])
+    for column in ("| declares | acks | p50 | p90 | p99 | max | failed |", "| method | Slack's limit |"):
+        assert column in text, column
+    for figure in ("rooms provisioned | 3 of 3", "work done twice (violations) | 0", "| room created | 3 |"):
+        assert figure in text, figure
+    assert "work done twice, 3 declares under Slack's rate limits: met" in text
