@@ -176,6 +176,7 @@ def create_app(
         process_before_response=True,
         logger=_bolt_logger(),
     )
+    runner.kick = partial(runtime.submit, runner.run, claimed=True)
     register_listeners(bolt, runtime)
     return IncidentBot(
         bolt=bolt,

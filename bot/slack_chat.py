@@ -122,6 +122,41 @@ def client_logger() -> logging.Logger:
     return logger
 
 
+# The longest Retry-After the client sleeps through itself. A longer wait (Tier 2 methods under a burst
+# answer up to a minute) would hold a worker thread asleep: the call fails instead, and the job's durable
+# retry is scheduled for when Slack said to come back.
+MAX_INLINE_RETRY_AFTER = 2
+
+
+def retry_after(headers: Mapping[str, Any] | None) -> int | None:
+    """Slack's Retry-After header in whole seconds, if it sent one."""
+    for key, value in (headers or {}).items():
+        if key.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list | tuple) else value
+            try:
+                return max(int(str(raw).strip()), 0)
+            except ValueError:
+                return None
+    return None
+
+
+class ShortRateLimitRetryHandler(RateLimitErrorRetryHandler):
+    """Retry a 429 in place only when Slack asks for a short wait; longer waits go back to the job."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        wait = retry_after(response.headers)
+        return wait is None or wait <= MAX_INLINE_RETRY_AFTER
+
+
 def make_web_client(token: str, base_url: str, *, timeout: int = 10) -> WebClient:
     """The process's one Web API client: retries connection errors, 5xx and 429 (honouring Retry-After)."""
     return KeepAliveWebClient(
@@ -131,7 +166,7 @@ def make_web_client(token: str, base_url: str, *, timeout: int = 10) -> WebClien
         logger=client_logger(),
         retry_handlers=[
             ConnectionFailureRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=3),
+            ShortRateLimitRetryHandler(max_retry_count=3),
             ServerErrorRetryHandler(max_retry_count=2),
         ],
     )
@@ -163,6 +198,8 @@ class SlackChat:
                 raise NameTaken(kwargs.get("name", "")) from None
             body = response.data if response is not None and isinstance(response.data, dict) else {}
             failure = classify(method, error or f"http_{status}", status, body)
+            if status == 429 and response is not None:
+                failure.retry_after = retry_after(response.headers)
         except (SlackRequestError, URLError, TimeoutError, OSError) as exc:
             failure = ChatUnavailable(method, "timeout" if _timed_out(exc) else "connection_failed")
         if failure.code not in expected:

@@ -51,6 +51,7 @@ class ChatError(Exception):
         self.code = code
         self.needed = needed  # the scope Slack named, for missing_scope
         self.body: Mapping[str, Any] = body or {}  # Slack's whole answer (e.g. an invite's per-user errors)
+        self.retry_after: int | None = None  # seconds Slack asked us to wait (a 429), if it said
 
 
 class ChatUnavailable(ChatError):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import suppress
 from contextvars import copy_context
@@ -82,6 +82,11 @@ class JobRunner:
         self.holdings = holdings or JobHoldings(owner="")
         self._stopping = threading.Event()
         self._released = False
+        # Jobs this process deferred behind an earlier one, by incident: woken when that one records.
+        self._deferred: dict[int, set[int]] = {}
+        self._deferred_lock = threading.Lock()
+        # How a woken job is handed to a worker (the runtime's pool); without it, the tick finds it.
+        self.kick: Callable[[int], object] | None = None
         self._heartbeat: threading.Thread | None = None
 
     def start_heartbeat(self) -> None:
@@ -262,6 +267,12 @@ class JobRunner:
                 job.due_at, job.claimed_until = now + timedelta(seconds=1), None
                 job.attempts = max(job.attempts - 1, 0)
                 uow.commit()
+                with self._deferred_lock:
+                    self._deferred.setdefault(job.incident_id, set()).add(job.id)
+                # The job it waits for may have progressed between the read above and the line before: if
+                # so, its wake-up found nobody waiting, so look once more now that this one is registered.
+                if not self._blocked(job.id, job.incident_id, job.kind):
+                    self._wake(job.incident_id)
                 return None
             incident = uow.incidents.get(job.incident_id)
             assert incident is not None, "jobs cascade with their incident"
@@ -339,6 +350,40 @@ class JobRunner:
             if events:
                 tx.session.execute(insert(TimelineEvent), events)
             tx.commit()
+        self._wake(incident_id)
+
+    def _blocked(self, job_id: int, incident_id: int, kind: str) -> bool:
+        """Whether an earlier unfinished job of the incident still holds this one back."""
+        with self.uow() as tx:
+            return any(
+                j.id < job_id and waits_for(kind, j.kind, j.done_steps)
+                for j in tx.jobs.pending_for(incident_id)
+            )
+
+    def _wake(self, incident_id: int) -> None:
+        """Hand on at once the jobs this process deferred behind this incident's job, now it has progressed.
+
+        A woken job checks again whether it may run; if not, it is deferred again. Jobs deferred by other
+        replicas are found by their tick within a second.
+        """
+        if self.kick is None:
+            return
+        with self._deferred_lock:
+            waiting = self._deferred.pop(incident_id, set())
+        if not waiting:
+            return
+        now = self.clock.now()
+        with self.uow() as tx:
+            woken = [job_id for job_id in sorted(waiting) if tx.jobs.claim_deferred(job_id, now, self.lease)]
+            tx.commit()
+        for job_id in woken:
+            try:
+                self.kick(job_id)
+            except RuntimeError:  # the process is stopping: hand the job back for the next one
+                self.holdings.drop(job_id)
+                with self.uow() as tx:
+                    tx.jobs.unclaim(job_id)
+                    tx.commit()
 
     def _retry_values(self, ctx: StepContext, exc: Exception, now: datetime) -> dict[str, Any]:
         """Retry later with backoff, or give up now: a refusal no retry fixes, or too many attempts.
@@ -354,7 +399,10 @@ class JobRunner:
             values.update(due_at=None, finished_at=now)
         else:
             log.warning("%s attempt %s failed (%s); will retry", job, ctx.attempts, describe(exc))
-            values["due_at"] = now + backoff(ctx.attempts)
+            wait = backoff(ctx.attempts)
+            if isinstance(exc, ChatError) and exc.retry_after is not None:
+                wait = max(wait, timedelta(seconds=exc.retry_after))  # when Slack said to come back
+            values["due_at"] = now + wait
         return values
 
     def _tell_gave_up(self, ctx: StepContext, exc: Exception) -> None:

@@ -132,14 +132,18 @@ def refresh_summary(ctx: StepContext) -> Outcome:
 PLANS: dict[str, Plan] = {
     # Everything needs the room; then four independent calls at once; the pin needs the summary.
     "provision": [
+        # Everything needs the room; then three independent calls at once; then the pin (which needs the
+        # summary) alongside the announcement, so the announce channel's pace never holds up the pin.
         ("create_room", create_room),
         Parallel(
             ("invite_declarer", invite_declarer),
             ("set_topic", set_topic),
             ("post_summary", post_summary),
+        ),
+        Parallel(
+            ("pin_summary", pin_summary),
             ("announce", announce),
         ),
-        ("pin_summary", pin_summary),
         ("mark_provisioned", mark_provisioned),
     ],
     "resolve": [

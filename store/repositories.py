@@ -230,6 +230,23 @@ class JobRepository:
             self.claimed.append(job_id)
         return won
 
+    def claim_deferred(self, job_id: int, now: datetime, lease: timedelta) -> bool:
+        """Claim a job that was waiting behind another, now, before its due time comes round."""
+        stmt = (
+            update(SlackJob)
+            .where(SlackJob.id == job_id, SlackJob.finished_at.is_(None), SlackJob.claimed_until.is_(None))
+            .values(claimed_until=now + lease, claimed_by=self.owner, attempts=SlackJob.attempts + 1)
+        )
+        won = self.session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+        if won:
+            self.claimed.append(job_id)
+        return won
+
+    def unclaim(self, job_id: int) -> None:
+        """Give back a claim this process made but cannot act on (it is stopping)."""
+        stmt = update(SlackJob).where(SlackJob.id == job_id, self._held()).values(claimed_until=None)
+        self.session.execute(stmt)
+
     def _held(self) -> ColumnElement[bool]:
         return (
             (SlackJob.claimed_by == self.owner)
