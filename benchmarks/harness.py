@@ -29,7 +29,7 @@ from bot.emulator.state import APP_ID, TEAM_DOMAIN, VERIFICATION_TOKEN
 from bot.local import LocalServer
 from bot.migrate import upgrade
 from bot.settings import Settings
-from bot.slack_chat import make_web_client
+from bot.slack_client import make_web_client
 
 USERS = {"U1": "alice", "U2": "bob", "U3": "carol", "U4": "dave"}
 # The user group escalate pages: usergroups.users.list resolves it to these members.

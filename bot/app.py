@@ -28,7 +28,8 @@ from bot.recorder import BatchRecorder
 from bot.runtime import Runtime
 from bot.scheduler import start_ticker
 from bot.settings import Settings
-from bot.slack_chat import SlackChat, make_web_client
+from bot.slack_chat import SlackChat
+from bot.slack_client import make_web_client
 from bot.startup import bolt_signing_secret
 from commands.capture import capture_plans
 from commands.incidents import declare_incidents

@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.manifest import BOT_SCOPES, SCOPE_REASONS
 from bot.settings import Settings
-from bot.slack_chat import client_logger
+from bot.slack_client import client_logger
 
 __all__ = [
     "PERMANENT_TOKEN_ERRORS",

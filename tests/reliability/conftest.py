@@ -18,7 +18,7 @@ from bot.emulator import DeliveryResult, SlackEmulator
 from bot.local import LocalServer
 from bot.migrate import upgrade
 from bot.settings import Settings
-from bot.slack_chat import make_web_client
+from bot.slack_client import make_web_client
 from store.models import Incident
 
 USERS = {"U1": "alice", "U2": "bob", "U3": "carol", "U4": "dave", "U5": "eve"}
