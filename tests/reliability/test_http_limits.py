@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import select
+import socket
 import subprocess
 import sys
 import time
@@ -93,6 +96,56 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float = 5) -> 
         return err.code, err.read().decode("utf-8", "replace")
 
 
+def stream_post(port: int, body: bytes, content_type: str, deadline: float = 10.0) -> tuple[int, float]:
+    """POST like a client that streams its body and stops once the server has answered: status, seconds."""
+    head = (
+        f"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=deadline) as sock:
+        sock.sendall(head)
+        sent = 0
+        while sent < len(body):
+            if select.select([sock], [], [], 0)[0]:
+                break  # the server has answered before reading the rest
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                sock.sendall(body[sent : sent + 64 * 1024])
+            sent += 64 * 1024
+        reply = b""
+        while b"\r\n" not in reply and time.monotonic() - started < deadline:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+    elapsed = time.monotonic() - started
+    return int(reply.split(b" ", 2)[1]), elapsed
+
+
+def test_an_unsigned_8_mib_post_is_refused_with_413_before_it_is_read(served: Served) -> None:
+    marker = f"BODY-{uuid.uuid4().hex}"
+    body = f"command=%2Fincident&text={marker}".encode() + b"x" * (8 * MIB)
+    served.reset_peak()
+    before = served.status_field("VmRSS")
+    status, seconds = stream_post(served.port, body, FORM)
+    assert status == 413
+    assert seconds < 1.0
+    time.sleep(0.2)
+    assert served.status_field("VmHWM") - before < 2 * MIB
+    assert marker not in served.logged()
+    assert healthy(served.base_url + "/healthz")
+
+
+def test_a_signed_body_over_the_limit_is_refused_and_a_large_slack_payload_is_not(served: Served) -> None:
+    emu = served.emu
+    too_big = urlencode({"command": "/incident", "text": "x" * (2 * MIB)}).encode()
+    headers = {"Content-Type": FORM, **sign_request(emu.signing_secret, too_big)}
+    assert post(served.url, too_big, headers)[0] == 413
+    # 600 KB percent-encoded: Slack's largest payloads (a message shortcut on a 40,000-character message,
+    # its blocks included) are that size and must still get through.
+    assert emu.send_command(served.url, "note " + "é" * 100_000).status == 200
+
+
 def test_unsigned_requests_are_refused_and_their_bodies_never_logged(served: Served) -> None:
     marker = f"BODY-{uuid.uuid4().hex}"
     forged = FORGED + marker
@@ -134,6 +187,33 @@ def test_malformed_bodies_are_answered_400_without_a_traceback(served: Served) -
     time.sleep(0.2)
     logged = served.logged()
     assert "Traceback" not in logged and "Exception while serving" not in logged
+
+
+def test_slow_clients_do_not_starve_health_checks_or_slack(served: Served) -> None:
+    half_open: list[socket.socket] = []
+    try:
+        for _ in range(150):
+            sock = socket.create_connection(("127.0.0.1", served.port), timeout=5)
+            sock.sendall(b"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/pl")
+            half_open.append(sock)
+        started = time.monotonic()
+        with urllib.request.urlopen(served.base_url + "/healthz", timeout=3) as resp:  # noqa: S310
+            assert resp.status == 200
+        assert time.monotonic() - started < 2.0
+        started = time.monotonic()
+        answer = served.emu.send_command(served.url, "declare sev3 during a slow-client attack")
+        assert answer.status == 200 and "Declared" in answer.body
+        assert time.monotonic() - started < 2.0
+        # A connection that stops sending is closed by the server, so idle sockets cannot pile up.
+        idle = half_open[0]
+        idle.settimeout(20)
+        started = time.monotonic()
+        with contextlib.suppress(ConnectionResetError):
+            assert idle.recv(1) == b""
+        assert time.monotonic() - started < 15
+    finally:
+        for sock in half_open:
+            sock.close()
 
 
 def test_no_log_message_can_start_a_line_of_its_own(tmp_path: Path) -> None:
