@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import select
 import socket
@@ -20,6 +21,7 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.emulator import SlackEmulator, sign_request
+from bot.request_gate import RefusalLog
 from tests.scenario.test_serve_process import free_port, healthy, wait_until
 
 MIB = 1024 * 1024
@@ -238,3 +240,17 @@ def test_no_log_message_can_start_a_line_of_its_own(tmp_path: Path) -> None:
     escaped = f"x\\r\\n{FORGED}forged\\u2028{FORGED}forged\\x1b[2J"
     assert logged[0].endswith(f"WARNING bot.anywhere: title: {escaped}")
     assert not [line for line in done.stderr.splitlines() if line.startswith(FORGED)]
+
+
+def test_refusals_are_logged_once_a_minute_with_a_count(caplog: pytest.LogCaptureFixture) -> None:
+    now = [1000.0]
+    refusals = RefusalLog(clock=lambda: now[0])
+    with caplog.at_level(logging.INFO, logger="bot.request_gate"):
+        for _ in range(500):
+            refusals.refused("missing, stale or wrong Slack signature")
+        now[0] += 61
+        refusals.refused("missing, stale or wrong Slack signature")
+    assert [r.getMessage() for r in caplog.records] == [
+        "refused 1 request(s): missing, stale or wrong Slack signature",
+        "refused 500 request(s): missing, stale or wrong Slack signature",
+    ]
