@@ -182,7 +182,7 @@ def create_app(
     return IncidentBot(
         bolt=bolt,
         runtime=runtime,
-        wsgi=IncidentBotWsgi(bolt, healthy=lambda: ping(engine)),
+        wsgi=IncidentBotWsgi(bolt, healthy=lambda: ping(engine), signing_secret=secret),
         engine=engine,
         tick_seconds=tick_seconds,
     )

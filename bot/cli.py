@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.config import ConfigError, IncidentConfig, effective_config_text, load_config
+from bot.logsafe import OneLineFormatter
 from bot.manifest import DEFAULT_REQUEST_URL, manifest_yaml
 from bot.settings import Settings
 
@@ -35,8 +36,10 @@ def _iso_date(text: str) -> date:
 
 
 def _configure_logging(level: int) -> None:
-    """Log to stderr with a format that carries no request payloads; done in main so imports stay inert."""
-    logging.basicConfig(level=level, format=_LOG_FORMAT, stream=sys.stderr)
+    """Log to stderr, one line per record, no request payloads; done in main so imports stay inert."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLineFormatter(_LOG_FORMAT))
+    logging.basicConfig(level=level, handlers=[handler])
     # slack_sdk's DEBUG output includes request bodies and headers; never let it through.
     logging.getLogger("slack_sdk").setLevel(max(level, logging.INFO))
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import stat
 import sys
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -17,6 +19,9 @@ from store.db import make_engine, make_session_factory
 from store.uow import UnitOfWorkFactory
 
 EXTENSIONS = {"markdown": "md", "json": "json"}
+# Exports hold private incidents' titles, timelines and people: readable by their owner alone.
+FILE_MODE = 0o600
+DIRECTORY_MODE = 0o700
 
 
 def _utc(moment: datetime | None) -> str | None:
@@ -121,14 +126,32 @@ def _since(day: Any, config: IncidentConfig) -> datetime | None:
     return None if day is None else datetime.combine(day, time(), tzinfo=config.zone)
 
 
+def write_private(path: Path, content: bytes) -> None:
+    """Write a file only its owner may read (0600), whatever the umask, even over an existing file."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE), "wb") as file:
+        # O_CREAT's mode passes through the umask and leaves an existing file's mode alone; set it first.
+        # Only for a regular file: `-o /dev/stdout` must not change the terminal's or the pipe's mode.
+        if stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            os.fchmod(file.fileno(), FILE_MODE)
+        file.write(content)
+
+
+def make_private_directory(directory: Path) -> None:
+    """Create `directory` and its missing parents owner-only (0700); existing ones are left as they are."""
+    missing = [path for path in (directory, *directory.parents) if not path.exists()]
+    for path in reversed(missing):
+        path.mkdir(mode=DIRECTORY_MODE, exist_ok=True)
+        path.chmod(DIRECTORY_MODE)  # mkdir's mode passes through the umask
+
+
 def export_all(drafts: PostmortemDrafts, fmt: str, directory: Path, since: datetime | None) -> int:
     """Write INC-<n>.md (or .json) per incident into `directory`; returns how many were written."""
-    directory.mkdir(parents=True, exist_ok=True)
+    make_private_directory(directory)
     written = 0
     for number in incident_ids(uow=drafts.uow, since=since):
         pm = drafts.data(number)
         if pm is not None:
-            (directory / f"{pm.ref}.{EXTENSIONS[fmt]}").write_bytes(render(pm, fmt, drafts))
+            write_private(directory / f"{pm.ref}.{EXTENSIONS[fmt]}", render(pm, fmt, drafts))
             written += 1
     return written
 
@@ -151,7 +174,7 @@ def run_export(args: argparse.Namespace, settings: Settings, config: IncidentCon
             return 1
         content = render(pm, fmt, drafts)
         if output is not None:
-            output.write_bytes(content)
+            write_private(output, content)
         elif hasattr(sys.stdout, "buffer"):
             # Bytes, not text: no newline translation, so the export stays identical to the upload.
             sys.stdout.flush()

@@ -1,33 +1,58 @@
-"""The WSGI application: Slack's endpoint through Bolt, and a health check that reflects the database."""
+"""The WSGI application: Slack's endpoint gated before Bolt, and a health check that reflects the database."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
+
+from bot.logsafe import keep_request_bodies_out_of_bolt_logs
+from bot.request_gate import Answer, RequestGate
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
 
 SLACK_PATH = "/slack/events"
+NOT_FOUND = Answer(404, "Not Found")
 
 
 class IncidentBotWsgi:
-    """Route /healthz here and everything else to Bolt's WSGI handler (which answers 404 off its path)."""
+    """Route /healthz here and Slack's POSTs through the gate to Bolt; anything else is 404."""
 
-    def __init__(self, bolt: App, healthy: Callable[[], bool]) -> None:
-        self.slack = SlackRequestHandler(bolt, path=SLACK_PATH)
+    def __init__(self, bolt: App, healthy: Callable[[], bool], signing_secret: str) -> None:
+        self.bolt = bolt
+        self.gate = RequestGate(signing_secret)
         self.healthy = healthy
+        keep_request_bodies_out_of_bolt_logs()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if path == "/healthz" and method in ("GET", "HEAD"):
             ok = self.healthy()
-            body = b'{"ok": true}' if ok else b'{"ok": false, "error": "database unreachable"}'
-            start_response(
-                "200 OK" if ok else "503 Service Unavailable",
-                [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
-            )
-            return [body]
-        return self.slack(environ, start_response)
+            body = '{"ok": true}' if ok else '{"ok": false, "error": "database unreachable"}'
+            return _respond(start_response, Answer(200 if ok else 503, body, "application/json"))
+        if path == SLACK_PATH and method == "POST":
+            return self._slack(environ, start_response)
+        return _respond(start_response, NOT_FOUND)
+
+    def _slack(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        admitted = self.gate.admit(environ)
+        if isinstance(admitted, Answer):
+            return _respond(start_response, admitted)
+        response = self.bolt.dispatch(admitted)
+        wsgi = WsgiHttpResponse(status=response.status, headers=response.headers, body=response.body)
+        start_response(wsgi.status, wsgi.get_headers())
+        return wsgi.get_body()
+
+
+def _respond(start_response: StartResponse, answer: Answer) -> Iterable[bytes]:
+    body = answer.body.encode("utf-8")
+    status = HTTPStatus(answer.status)
+    start_response(
+        f"{status.value} {status.phrase}",
+        [("Content-Type", answer.content_type), ("Content-Length", str(len(body)))],
+    )
+    return [body]

@@ -8,7 +8,6 @@ import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -19,6 +18,7 @@ import yaml
 from bot.config import IncidentConfig, format_duration
 from bot.mrkdwn import escape as escape_mrkdwn
 from bot.presenter import shipped_templates_dir
+from bot.templating import RENDER_ERRORS, environment, failure_site
 from commands.jobs import UnitOfWorkFactory
 from commands.ports import FileRef, Message
 from commands.postmortem import PostmortemData, load_postmortem, remember_names, unnamed, with_names
@@ -113,12 +113,15 @@ class PostmortemRenderer:
 
     def __init__(self, *, zone: ZoneInfo, override_dir: Path | None = None) -> None:
         self.zone = zone
-        self.shipped = self._env([shipped_templates_dir()])
-        self.custom = self._env([override_dir, shipped_templates_dir()]) if override_dir else None
+        self.shipped = self._env([shipped_templates_dir()], sandboxed=False)
+        self.custom = (
+            self._env([override_dir, shipped_templates_dir()], sandboxed=True) if override_dir else None
+        )
 
-    def _env(self, dirs: list[Path]) -> jinja2.Environment:
-        env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
+    def _env(self, dirs: list[Path], *, sandboxed: bool) -> jinja2.Environment:
+        env = environment(
+            dirs,
+            sandboxed=sandboxed,
             autoescape=False,
             finalize=md,
             undefined=jinja2.StrictUndefined,
@@ -182,8 +185,8 @@ class PostmortemRenderer:
                     exc.lineno,
                     exc.message,
                 )
-            except (jinja2.TemplateError, TypeError, ValueError, AttributeError) as exc:
-                where, line = _template_frame(exc.__traceback__)
+            except RENDER_ERRORS as exc:
+                where, line = failure_site(exc)
                 log.error(
                     "template %s line %s failed to render (%s: %s); using the shipped postmortem template",
                     where or TEMPLATE,
@@ -202,17 +205,6 @@ def _seconds(value: timedelta | None) -> int | None:
 def _finish(text: str) -> str:
     """One trailing newline and no runs of blank lines, whatever the template's whitespace."""
     return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
-
-
-def _template_frame(tb: TracebackType | None) -> tuple[str | None, int | None]:
-    """The template file and line where rendering failed; Jinja maps template frames onto the .j2 file."""
-    found: tuple[str | None, int | None] = (None, None)
-    while tb is not None:
-        name = tb.tb_frame.f_code.co_filename
-        if name.endswith(".j2"):
-            found = (name, tb.tb_lineno)
-        tb = tb.tb_next
-    return found
 
 
 def postmortem_filename(pm: PostmortemData) -> str:

@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, Markdown
 
 from bot.ids import ActionId, BlockId
 from bot.mrkdwn import Mrkdwn, channel_link, escape, group_mention, mention
+from bot.templating import RENDER_ERRORS, environment, failure_site
 from commands.ports import Clock, Message
 from commands.views import IncidentView
 
@@ -50,13 +51,16 @@ class TemplateRenderer:
     def __init__(self, *, zone: ZoneInfo, clock: Clock, override_dir: Path | None = None) -> None:
         self.zone = zone
         self.clock = clock
-        self.shipped = self._env([shipped_templates_dir()])
-        self.custom = self._env([override_dir, shipped_templates_dir()]) if override_dir else None
+        self.shipped = self._env([shipped_templates_dir()], sandboxed=False)
+        self.custom = (
+            self._env([override_dir, shipped_templates_dir()], sandboxed=True) if override_dir else None
+        )
 
-    def _env(self, dirs: Sequence[Path]) -> jinja2.Environment:
+    def _env(self, dirs: Sequence[Path], *, sandboxed: bool) -> jinja2.Environment:
         # autoescape is HTML-only (it would turn "We've" into We&#39;ve); finalize applies mrkdwn escaping.
-        env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
+        env = environment(
+            dirs,
+            sandboxed=sandboxed,
             autoescape=False,
             finalize=escape,
             undefined=jinja2.StrictUndefined,
@@ -105,8 +109,15 @@ class TemplateRenderer:
                     exc.lineno,
                     exc.message,
                 )
-            except jinja2.TemplateError as exc:
-                log.error("template %s failed to render (%s); using the shipped one", name, exc)
+            except RENDER_ERRORS as exc:
+                where, line = failure_site(exc)
+                log.error(
+                    "template %s line %s failed to render (%s: %s); using the shipped one",
+                    where or name,
+                    line,
+                    type(exc).__name__,
+                    exc,
+                )
         return self.shipped.get_template(name).render(**context).strip()
 
 

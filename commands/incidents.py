@@ -201,4 +201,4 @@ def incident_status(*, channel_id: str, uow: UnitOfWorkFactory, settings: Incide
 def list_open_incidents(*, uow: UnitOfWorkFactory, limit: int = 50) -> Sequence[IncidentView]:
     """Open incidents, newest first; private ones are left out because the asker may not be in their room."""
     with uow() as tx:
-        return [view_of(i) for i in tx.incidents.list_open(limit) if not i.private]
+        return [view_of(i) for i in tx.incidents.list_open(limit, include_private=False)]

@@ -81,13 +81,12 @@ class IncidentRepository:
             stmt = update(Incident).where(where).values(id=Incident.id)
             self.session.execute(stmt, execution_options={"synchronize_session": False})
 
-    def list_open(self, limit: int = 50) -> Sequence[Incident]:
-        stmt = (
-            select(Incident)
-            .where(Incident.status != RESOLVED)
-            .order_by(Incident.declared_at.desc(), Incident.id.desc())
-            .limit(limit)
-        )
+    def list_open(self, limit: int = 50, *, include_private: bool = True) -> Sequence[Incident]:
+        """The newest open incidents; the limit counts only the ones asked for (private left out first)."""
+        stmt = select(Incident).where(Incident.status != RESOLVED)
+        if not include_private:
+            stmt = stmt.where(Incident.private.is_(False))
+        stmt = stmt.order_by(Incident.declared_at.desc(), Incident.id.desc()).limit(limit)
         return self.session.scalars(stmt).all()
 
     def list_since(self, since: datetime | None = None) -> Sequence[Incident]:
