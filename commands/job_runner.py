@@ -130,7 +130,7 @@ class JobRunner:
             ctx = self._load(job_id, claimed=claimed)
             return ctx is not None and self._execute(ctx) is not None
         finally:
-            self.holdings.drop(job_id)
+            self._end(job_id)
 
     def run_fresh(
         self,
@@ -162,7 +162,13 @@ class JobRunner:
         try:
             return self._execute(ctx)
         finally:
-            self.holdings.drop(job_id)
+            self._end(job_id)
+
+    def _end(self, job_id: int) -> None:
+        """Stop holding a job; if it was claimed again while it ran here, run it once more."""
+        if self.holdings.drop(job_id) and self.kick is not None and not self._stopping.is_set():
+            with suppress(RuntimeError):  # stopping: its claim runs out and another process takes it
+                self.kick(job_id)
 
     def claim_due(self, limit: int = 100) -> list[int]:
         """Claim the jobs that are due for this process to run; the cost follows what is due."""

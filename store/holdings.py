@@ -20,6 +20,7 @@ class JobHoldings:
         self._lock = threading.Lock()
         self._queued: dict[int, float] = {}
         self._running: set[int] = set()
+        self._again: set[int] = set()  # claimed anew while running here: run again once this run ends
 
     def hold(self, job_ids: Iterable[int]) -> None:
         """Record jobs this process committed as claimed (it will run them)."""
@@ -30,19 +31,30 @@ class JobHoldings:
                     self._queued.setdefault(job_id, now)
 
     def start(self, job_id: int) -> bool:
-        """Mark a job as running here; False when it already is (a second copy must not run it)."""
+        """Mark a job as running here; False when it already is (a second copy must not run it).
+
+        The refused copy was claimed for a reason (woken, or swept): the running one is asked to go again.
+        """
         with self._lock:
             if job_id in self._running:
+                self._again.add(job_id)
                 return False
             self._queued.pop(job_id, None)
             self._running.add(job_id)
             return True
 
-    def drop(self, job_id: int) -> None:
-        """The job ended here (done, failed, deferred or handed back): stop renewing it."""
+    def drop(self, job_id: int) -> bool:
+        """The job ended here (done, failed, deferred or handed back): stop renewing it.
+
+        Returns True when it was claimed again meanwhile and must be run once more.
+        """
         with self._lock:
             self._queued.pop(job_id, None)
             self._running.discard(job_id)
+            if job_id in self._again:
+                self._again.discard(job_id)
+                return True
+            return False
 
     def renewable(self) -> list[int]:
         """The jobs whose leases should be extended now."""
