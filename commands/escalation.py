@@ -9,7 +9,7 @@ from commands.errors import AlreadyResolved, UsageError
 from commands.incidents import RESOLVED, Scheduled, current_roles, incident_in_room
 from commands.jobs import UnitOfWorkFactory, fresh_job, new_job
 from commands.parsing import Escalate
-from commands.permissions import require
+from commands.permissions import NO_ADMINS, Admins, require
 from commands.ports import Clock, IncidentSettings
 from commands.views import view_of
 from store.models import TimelineEvent
@@ -25,11 +25,11 @@ def escalate(
     clock: Clock,
     settings: IncidentSettings,
     lease: timedelta,
-    is_admin: bool = False,
+    admins: Admins = NO_ADMINS,
 ) -> Scheduled:
     """Record the escalation; `paged_users` are the named people plus the members of the named groups.
 
-    Raises NotInWarRoom, AlreadyResolved, PermissionDenied, UsageError.
+    Raises NotInWarRoom, AlreadyResolved, PermissionDenied, AdminsUnknown, UsageError.
     """
     with uow() as tx:
         incident = incident_in_room(tx, channel_id, for_update=True)
@@ -44,10 +44,10 @@ def escalate(
             if lowering:
                 require(
                     "lower_severity",
-                    settings.allowed_to("lower_severity"),
+                    settings,
                     user=user_id,
                     roles=current_roles(incident),
-                    is_admin=is_admin,
+                    admins=admins,
                     ref=incident.ref,
                 )
             incident.severity = cmd.severity

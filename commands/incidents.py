@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from commands.errors import AlreadyResolved, NotInWarRoom
 from commands.jobs import FreshJob, UnitOfWorkFactory, fresh_job, new_job
 from commands.parsing import Declare, Resolve
-from commands.permissions import require
+from commands.permissions import NO_ADMINS, Admins, require
 from commands.ports import Clock, IncidentSettings
 from commands.postmortem_steps import postmortem_job
 from commands.views import IncidentView, view_of
@@ -143,25 +143,19 @@ def resolve_incident(
     clock: Clock,
     settings: IncidentSettings,
     lease: timedelta,
-    is_admin: bool = False,
+    admins: Admins = NO_ADMINS,
 ) -> Scheduled:
     """Mark the room's incident resolved and schedule the resolution posts.
 
-    Raises NotInWarRoom, AlreadyResolved, PermissionDenied.
+    Raises NotInWarRoom, AlreadyResolved, PermissionDenied, AdminsUnknown.
     """
     with uow() as tx:
         incident = incident_in_room(tx, channel_id, for_update=True)
         now = clock.now()  # after the lock: events commit in the order their times say
         if incident.status == RESOLVED:
             raise AlreadyResolved(f"{incident.ref} is already resolved.")
-        roles = current_roles(incident)
         require(
-            "resolve",
-            settings.allowed_to("resolve"),
-            user=user_id,
-            roles=roles,
-            is_admin=is_admin,
-            ref=incident.ref,
+            "resolve", settings, user=user_id, roles=current_roles(incident), admins=admins, ref=incident.ref
         )
         incident.next_update_due_at = None
         incident.commander_due_at = None

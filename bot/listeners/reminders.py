@@ -52,12 +52,16 @@ def handle_snooze_button(ack: Ack, body: dict[str, Any], respond: Respond, conte
 def handle_take_command_button(
     ack: Ack, body: dict[str, Any], respond: Respond, context: dict[str, Any]
 ) -> None:
-    """ "I'll take it": the person who presses it (a member, or Slack would not send it) becomes commander."""
+    """ "I'll take it": the person who presses it becomes commander while nobody is, if the rule allows.
+
+    Once someone is commander the button only says who: it is an answer to "nobody is commander".
+    """
     rt: Runtime = context["runtime"]
     user = body["user"]["id"]
     caller = Caller(user_id=user, channel_id=body["channel"]["id"], reply=ephemeral_reply(respond))
     cmd = Assign(role="commander", user_id=user)
-    _commit_then_ack(rt, ack, caller, "take command", partial(record_assignment, rt, cmd, caller))
+    record = partial(record_assignment, rt, cmd, caller, vacant_only=True)
+    _commit_then_ack(rt, ack, caller, "take command", record)
 
 
 def _commit_then_ack(
