@@ -10,11 +10,13 @@ from typing import TypedDict
 
 from bot.config import IncidentConfig
 from bot.errors import Reply, reporting
+from bot.lookups import people_to_page
 from bot.runtime import Runtime
 from commands import incidents
 from commands.errors import UnknownTarget
 from commands.escalation import escalate
 from commands.jobs import UnitOfWorkFactory
+from commands.limits import check_page_count
 from commands.parsing import (
     AddActionItem,
     Assign,
@@ -192,15 +194,12 @@ def escalate_incident(rt: Runtime, cmd: Escalate, caller: Caller) -> None:
     Runs after the ack, so Slack may be asked here: the look-ups, and the admin group when only it could
     allow lowering the severity.
     """
-    for user in cmd.users:
-        if not rt.chat.user_exists(user):
-            raise UnknownTarget(f"I can't find <@{user}> in this workspace; nothing was changed.")
-    paged = list(cmd.users)
-    for group in cmd.groups:
-        paged += rt.chat.group_members(group)
+    limit = rt.config.max_paged_per_command
+    check_page_count(len(cmd.users) + len(cmd.groups), limit)  # before a single look-up
+    paged = list(dict.fromkeys(people_to_page(rt.chat, cmd.users, cmd.groups)))
+    check_page_count(len(paged), limit)
     user, room = caller.user_id, caller.room
-    people = list(dict.fromkeys(paged))
-    record = partial(escalate, cmd, user_id=user, channel_id=room, paged_users=people, admins=rt, **deps(rt))
+    record = partial(escalate, cmd, user_id=user, channel_id=room, paged_users=paged, admins=rt, **deps(rt))
     try:
         scheduled = record()
     except AdminsUnknown:

@@ -189,6 +189,8 @@ class IncidentConfig(_Strict):
     permissions: PermissionsConfig = Field(default_factory=PermissionsConfig)
     # Reaction name (without colons) -> what it does to the reacted message in a war room.
     timeline_reactions: dict[str, str] = Field(default_factory=lambda: {"pushpin": "pin"})
+    # One escalate may page at most this many people (named, plus the members of named groups).
+    max_paged_per_command: int = Field(default=50, ge=1, le=1000)
 
     @field_validator("announce_channel")
     @classmethod
@@ -449,6 +451,7 @@ def effective_config_text(cfg: IncidentConfig) -> str:
     lines.append("statuses = [" + ", ".join(_toml_str(s) for s in cfg.statuses) + "]")
     reactions = ", ".join(f"{_toml_str(k)} = {_toml_str(v)}" for k, v in cfg.timeline_reactions.items())
     lines.append("timeline_reactions = { " + reactions + " }")
+    lines.append(f"max_paged_per_command = {cfg.max_paged_per_command}")
     lines += ["", "[permissions]"]
     for name in GUARDED_ACTIONS:
         lines.append(f"{name} = [" + ", ".join(_toml_str(x) for x in getattr(cfg.permissions, name)) + "]")
