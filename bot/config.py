@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from commands.limits import RateLimit
+
 __all__ = [
     "DEFAULT_ROLES",
     "DEFAULT_SEVERITIES",
@@ -63,6 +65,14 @@ def parse_duration(text: str) -> timedelta:
     if value <= timedelta(0):
         raise ValueError(f"duration {raw!r} must be positive")
     return value
+
+
+def parse_rate(text: str) -> RateLimit:
+    """Turn "5/1m" into a RateLimit: at most 5 in any 1-minute window."""
+    count, slash, window = text.replace(" ", "").partition("/")
+    if not slash or not count.isdigit() or int(count) < 1:
+        raise ValueError(f"{text!r} is not a rate; write '<count>/<duration>', e.g. '5/1m'")
+    return RateLimit(count=int(count), window=parse_duration(window))
 
 
 def format_duration(value: timedelta) -> str:
@@ -191,6 +201,8 @@ class IncidentConfig(_Strict):
     timeline_reactions: dict[str, str] = Field(default_factory=lambda: {"pushpin": "pin"})
     # One escalate may page at most this many people (named, plus the members of named groups).
     max_paged_per_command: int = Field(default=50, ge=1, le=1000)
+    # "<count>/<duration>": declares one person may make in any such window, across every replica.
+    declare_rate_limit: str = "5/1m"
 
     @field_validator("announce_channel")
     @classmethod
@@ -255,6 +267,13 @@ class IncidentConfig(_Strict):
         reserved = sorted(set(value) & (set(PERMISSION_SUBJECTS) - {"commander"}))
         if reserved:
             raise ValueError(f"{reserved[0]!r} is a permissions term and cannot name a role")
+        return value
+
+    @field_validator("declare_rate_limit")
+    @classmethod
+    def _declare_rate_limit(cls, value: str) -> str:
+        """Parsed now so a typo fails at config check, not at the first declare."""
+        parse_rate(value)
         return value
 
     @field_validator("timeline_reactions")
@@ -325,6 +344,10 @@ class IncidentConfig(_Strict):
     def allowed_to(self, action: str) -> list[str]:
         """Who may perform a guarded action (one of GUARDED_ACTIONS)."""
         return list(getattr(self.permissions, action))
+
+    def declare_limit(self) -> RateLimit:
+        """How many declares one person may make per window."""
+        return parse_rate(self.declare_rate_limit)
 
     @property
     def default_severity(self) -> str:
@@ -452,6 +475,7 @@ def effective_config_text(cfg: IncidentConfig) -> str:
     reactions = ", ".join(f"{_toml_str(k)} = {_toml_str(v)}" for k, v in cfg.timeline_reactions.items())
     lines.append("timeline_reactions = { " + reactions + " }")
     lines.append(f"max_paged_per_command = {cfg.max_paged_per_command}")
+    lines.append(f"declare_rate_limit = {_toml_str(cfg.declare_rate_limit)}")
     lines += ["", "[permissions]"]
     for name in GUARDED_ACTIONS:
         lines.append(f"{name} = [" + ", ".join(_toml_str(x) for x in getattr(cfg.permissions, name)) + "]")

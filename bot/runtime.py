@@ -17,7 +17,7 @@ from bot.presenter import SlackPresenter
 from bot.recorder import BatchRecorder
 from bot.slack_chat import SlackChat
 from commands import reminders
-from commands.incidents import DeclareRequest, Scheduled
+from commands.incidents import Declared, DeclareRequest, Scheduled
 from commands.job_runner import JobRunner
 from commands.ports import Clock
 from store.uow import UnitOfWorkFactory
@@ -37,7 +37,7 @@ class Runtime:
     runner: JobRunner
     executor: ThreadPoolExecutor
     # Declarations are committed here before their ack, batched, never behind slow Slack work on `executor`.
-    recorder: BatchRecorder[DeclareRequest, Scheduled | None]
+    recorder: BatchRecorder[DeclareRequest, Declared]
     # Other commands' commits that an ack waits for (within `record_budget`), off the worker pool.
     records: ThreadPoolExecutor
     lease: timedelta
