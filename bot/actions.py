@@ -10,11 +10,13 @@ from typing import TypedDict
 
 from bot.config import IncidentConfig
 from bot.errors import Reply, reporting
+from bot.lookups import people_to_page
 from bot.runtime import Runtime
 from commands import incidents
 from commands.errors import UnknownTarget
 from commands.escalation import escalate
 from commands.jobs import UnitOfWorkFactory
+from commands.limits import check_page_count
 from commands.parsing import (
     AddActionItem,
     Assign,
@@ -27,6 +29,7 @@ from commands.parsing import (
     Resolve,
     Status,
 )
+from commands.permissions import AdminsUnknown
 from commands.ports import Clock
 from commands.postmortem import request_postmortem
 from commands.roles import assign_role
@@ -122,7 +125,7 @@ def _record_resolution(rt: Runtime, cmd: Resolve, caller: Caller) -> Recorded:
         user_id=caller.user_id,
         channel_id=caller.room,
         **deps(rt),
-        is_admin=rt.is_admin(caller.user_id),
+        admins=rt,  # consulted only when the cheap rules refuse, and never asks Slack
     )
 
     def post() -> None:
@@ -140,7 +143,9 @@ def assign(rt: Runtime, cmd: Assign, caller: Caller) -> None:
     record_assignment(rt, cmd, caller).then()
 
 
-def record_assignment(rt: Runtime, cmd: Assign, caller: Caller, delivery_key: str | None = None) -> Recorded:
+def record_assignment(
+    rt: Runtime, cmd: Assign, caller: Caller, delivery_key: str | None = None, *, vacant_only: bool = False
+) -> Recorded:
     """Record the role (the person is known to exist); then invite and brief them, and confirm."""
     scheduled = assign_role(
         cmd,
@@ -148,6 +153,8 @@ def record_assignment(rt: Runtime, cmd: Assign, caller: Caller, delivery_key: st
         channel_id=caller.room,
         **deps(rt),
         delivery_key=delivery_key,
+        admins=rt,
+        vacant_only=vacant_only,
     )
     ref = scheduled.incident.ref
 
@@ -182,21 +189,22 @@ def record_update(rt: Runtime, cmd: PostUpdate, caller: Caller, delivery_key: st
 
 
 def escalate_incident(rt: Runtime, cmd: Escalate, caller: Caller) -> None:
-    """Check the named people and groups exist, expand the groups, then record and page."""
-    for user in cmd.users:
-        if not rt.chat.user_exists(user):
-            raise UnknownTarget(f"I can't find <@{user}> in this workspace; nothing was changed.")
-    paged = list(cmd.users)
-    for group in cmd.groups:
-        paged += rt.chat.group_members(group)
-    scheduled = escalate(
-        cmd,
-        user_id=caller.user_id,
-        channel_id=caller.room,
-        paged_users=list(dict.fromkeys(paged)),
-        **deps(rt),
-        is_admin=rt.is_admin(caller.user_id) if cmd.severity else False,
-    )
+    """Check the named people and groups exist, expand the groups, then record and page.
+
+    Runs after the ack, so Slack may be asked here: the look-ups, and the admin group when only it could
+    allow lowering the severity.
+    """
+    limit = rt.config.max_paged_per_command
+    check_page_count(len(cmd.users) + len(cmd.groups), limit)  # before a single look-up
+    paged = list(dict.fromkeys(people_to_page(rt.chat, cmd.users, cmd.groups)))
+    check_page_count(len(paged), limit)
+    user, room = caller.user_id, caller.room
+    record = partial(escalate, cmd, user_id=user, channel_id=room, paged_users=paged, admins=rt, **deps(rt))
+    try:
+        scheduled = record()
+    except AdminsUnknown:
+        rt.admins.refresh_now()
+        scheduled = record()
     rt.run_scheduled(scheduled)
     caller.reply(f":rotating_light: {scheduled.incident.ref} escalated.")
 

@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from commands.limits import RateLimit
+
 __all__ = [
     "DEFAULT_ROLES",
     "DEFAULT_SEVERITIES",
@@ -63,6 +65,14 @@ def parse_duration(text: str) -> timedelta:
     if value <= timedelta(0):
         raise ValueError(f"duration {raw!r} must be positive")
     return value
+
+
+def parse_rate(text: str) -> RateLimit:
+    """Turn "5/1m" into a RateLimit: at most 5 in any 1-minute window."""
+    count, slash, window = text.replace(" ", "").partition("/")
+    if not slash or not count.isdigit() or int(count) < 1:
+        raise ValueError(f"{text!r} is not a rate; write '<count>/<duration>', e.g. '5/1m'")
+    return RateLimit(count=int(count), window=parse_duration(window))
 
 
 def format_duration(value: timedelta) -> str:
@@ -128,21 +138,25 @@ class RoleConfig(_Strict):
     description: str = Field(min_length=1)
 
 
-PERMISSION_SUBJECTS = ("anyone", "commander", "admins")
+# "unassigned": anyone, while the incident has no commander (so somebody can take the role at all).
+PERMISSION_SUBJECTS = ("anyone", "unassigned", "commander", "admins")
+GUARDED_ACTIONS = ("resolve", "lower_severity", "assign_commander")
 
 
 class PermissionsConfig(_Strict):
-    """Who may do the consequential things; each entry is "anyone", "commander", "admins" or a role name."""
+    """Who may do the consequential things; each entry is a PERMISSION_SUBJECTS term or a role name."""
 
     resolve: list[str] = Field(default_factory=lambda: ["commander", "admins"])
     lower_severity: list[str] = Field(default_factory=lambda: ["commander", "admins"])
+    # Taking or handing over command must be as hard as resolving, or it is the way around that rule.
+    assign_commander: list[str] = Field(default_factory=lambda: ["unassigned", "commander", "admins"])
 
-    @field_validator("resolve", "lower_severity")
+    @field_validator(*GUARDED_ACTIONS)
     @classmethod
     def _subjects(cls, value: list[str]) -> list[str]:
         """An empty list would lock everyone out of resolving, which no team wants by accident."""
         if not value:
-            raise ValueError('must name at least one of "anyone", "commander", "admins" or a role')
+            raise ValueError(f"must name at least one of {', '.join(PERMISSION_SUBJECTS)} or a role")
         for item in value:
             _check_name(item)
         return value
@@ -185,6 +199,10 @@ class IncidentConfig(_Strict):
     permissions: PermissionsConfig = Field(default_factory=PermissionsConfig)
     # Reaction name (without colons) -> what it does to the reacted message in a war room.
     timeline_reactions: dict[str, str] = Field(default_factory=lambda: {"pushpin": "pin"})
+    # One escalate may page at most this many people (named, plus the members of named groups).
+    max_paged_per_command: int = Field(default=50, ge=1, le=1000)
+    # "<count>/<duration>": declares one person may make in any such window, across every replica.
+    declare_rate_limit: str = "5/1m"
 
     @field_validator("announce_channel")
     @classmethod
@@ -246,6 +264,16 @@ class IncidentConfig(_Strict):
         """The commander role carries the resolve/downgrade rights, so it cannot be configured away."""
         if "commander" not in value:
             raise ValueError("a 'commander' role is required")
+        reserved = sorted(set(value) & (set(PERMISSION_SUBJECTS) - {"commander"}))
+        if reserved:
+            raise ValueError(f"{reserved[0]!r} is a permissions term and cannot name a role")
+        return value
+
+    @field_validator("declare_rate_limit")
+    @classmethod
+    def _declare_rate_limit(cls, value: str) -> str:
+        """Parsed now so a typo fails at config check, not at the first declare."""
+        parse_rate(value)
         return value
 
     @field_validator("timeline_reactions")
@@ -263,11 +291,11 @@ class IncidentConfig(_Strict):
     def _permission_roles_exist(self) -> IncidentConfig:
         """A permission naming a role that does not exist would silently grant nothing."""
         known = set(PERMISSION_SUBJECTS) | set(self.roles)
-        for name in ("resolve", "lower_severity"):
+        for name in GUARDED_ACTIONS:
             for subject in getattr(self.permissions, name):
                 if subject not in known:
                     raise ValueError(
-                        f"permissions.{name}: {subject!r} is not anyone, commander, admins or a role"
+                        f"permissions.{name}: {subject!r} is not {', '.join(PERMISSION_SUBJECTS)} or a role"
                     )
         return self
 
@@ -314,8 +342,12 @@ class IncidentConfig(_Strict):
         return found.description if found is not None else ""
 
     def allowed_to(self, action: str) -> list[str]:
-        """Who may perform a guarded action ("resolve", "lower_severity")."""
+        """Who may perform a guarded action (one of GUARDED_ACTIONS)."""
         return list(getattr(self.permissions, action))
+
+    def declare_limit(self) -> RateLimit:
+        """How many declares one person may make per window."""
+        return parse_rate(self.declare_rate_limit)
 
     @property
     def default_severity(self) -> str:
@@ -442,8 +474,10 @@ def effective_config_text(cfg: IncidentConfig) -> str:
     lines.append("statuses = [" + ", ".join(_toml_str(s) for s in cfg.statuses) + "]")
     reactions = ", ".join(f"{_toml_str(k)} = {_toml_str(v)}" for k, v in cfg.timeline_reactions.items())
     lines.append("timeline_reactions = { " + reactions + " }")
+    lines.append(f"max_paged_per_command = {cfg.max_paged_per_command}")
+    lines.append(f"declare_rate_limit = {_toml_str(cfg.declare_rate_limit)}")
     lines += ["", "[permissions]"]
-    for name in ("resolve", "lower_severity"):
+    for name in GUARDED_ACTIONS:
         lines.append(f"{name} = [" + ", ".join(_toml_str(x) for x in getattr(cfg.permissions, name)) + "]")
     for name, sev in cfg.severities.items():
         lines += ["", f"[severities.{name}]"]

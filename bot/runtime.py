@@ -4,27 +4,25 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from bot.admins import AdminDirectory
 from bot.config import IncidentConfig
 from bot.maintenance import expire_deliveries
 from bot.presenter import SlackPresenter
 from bot.recorder import BatchRecorder
 from bot.slack_chat import SlackChat
 from commands import reminders
-from commands.incidents import DeclareRequest, Scheduled
+from commands.incidents import Declared, DeclareRequest, Scheduled
 from commands.job_runner import JobRunner
 from commands.ports import Clock
 from store.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
-
-ADMIN_CACHE_SECONDS = 60.0
 
 
 @dataclass
@@ -39,7 +37,7 @@ class Runtime:
     runner: JobRunner
     executor: ThreadPoolExecutor
     # Declarations are committed here before their ack, batched, never behind slow Slack work on `executor`.
-    recorder: BatchRecorder[DeclareRequest, Scheduled | None]
+    recorder: BatchRecorder[DeclareRequest, Declared]
     # Other commands' commits that an ack waits for (within `record_budget`), off the worker pool.
     records: ThreadPoolExecutor
     lease: timedelta
@@ -50,7 +48,10 @@ class Runtime:
     record_budget: float = 1.0  # seconds an ack may wait for its declaration's commit
     _pending: set[Future[Any]] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _admin_cache: tuple[float, frozenset[str]] | None = None
+    admins: AdminDirectory = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.admins = AdminDirectory(self.config.admins, self.config.admin_group, self.chat.group_members)
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
         """Run work off the ack path; tracked so tests and the demo can wait for quiet."""
@@ -129,27 +130,23 @@ class Runtime:
         )
         return done is not None
 
-    def is_admin(self, user_id: str) -> bool:
-        """Configured admins, or members of the admin user group (cached briefly: one lookup per minute)."""
-        if user_id in self.config.admins:
-            return True
-        group = self.config.admin_group
-        if not group:
-            return False
-        now = time.monotonic()
-        with self._lock:
-            cached = self._admin_cache
-        if cached is None or now - cached[0] > ADMIN_CACHE_SECONDS:
-            cached = (now, frozenset(self.chat.group_members(group)))
-            with self._lock:
-                self._admin_cache = cached
-        return user_id in cached[1]
+    def is_admin(self, user_id: str) -> bool | None:
+        """Configured admins, or cached admin-group members; never a Slack call (see bot.admins).
+
+        None while the group's membership is not known yet; a fetch is then started on the worker pool,
+        so the person's next try, a moment later, has an answer.
+        """
+        known = self.admins.is_admin(user_id)
+        if known is None:
+            self.admins.start_refresh(self.submit)
+        return known
 
     def tick(self) -> int:
         """The periodic tick: claim due reminders and owed Slack work; returns how many jobs it started.
 
         The tick only claims: the jobs run on the worker pool, so a slow Slack never makes it late.
         """
+        self.admins.start_refresh(self.submit)  # keeps is_admin's answer warm, off every ack path
         claimed = reminders.tick(uow=self.uow, clock=self.clock, settings=self.config, lease=self.lease)
         owed = self.runner.claim_due()
         for job_id in [*claimed.job_ids, *owed]:

@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from commands.errors import AlreadyResolved, UsageError
+from sqlalchemy import select
+
+from commands.errors import AlreadyResolved, IncidentError, TryAgain, UsageError
 from commands.incidents import RESOLVED, Scheduled, current_roles, incident_in_room
 from commands.jobs import UnitOfWorkFactory, fresh_job, new_job
 from commands.parsing import Escalate
-from commands.permissions import require
+from commands.permissions import NO_ADMINS, Admins, require
 from commands.ports import Clock, IncidentSettings
 from commands.views import view_of
 from store.models import TimelineEvent
+from store.uow import SqlUnitOfWork
 
 
 def escalate(
@@ -25,11 +28,11 @@ def escalate(
     clock: Clock,
     settings: IncidentSettings,
     lease: timedelta,
-    is_admin: bool = False,
+    admins: Admins = NO_ADMINS,
 ) -> Scheduled:
     """Record the escalation; `paged_users` are the named people plus the members of the named groups.
 
-    Raises NotInWarRoom, AlreadyResolved, PermissionDenied, UsageError.
+    Raises NotInWarRoom, AlreadyResolved, PermissionDenied, AdminsUnknown, UsageError.
     """
     with uow() as tx:
         incident = incident_in_room(tx, channel_id, for_update=True)
@@ -44,10 +47,10 @@ def escalate(
             if lowering:
                 require(
                     "lower_severity",
-                    settings.allowed_to("lower_severity"),
+                    settings,
                     user=user_id,
                     roles=current_roles(incident),
-                    is_admin=is_admin,
+                    admins=admins,
                     ref=incident.ref,
                 )
             incident.severity = cmd.severity
@@ -109,3 +112,36 @@ def _describe(previous: str, new: str | None, users: Sequence[str], groups: Sequ
     if named:
         parts.append("paged " + ", ".join(named))
     return "; ".join(parts)
+
+
+class NotPaged(IncidentError):
+    """The person pressing a page's *Join war room* was not paged for that incident; nothing changes."""
+
+
+def room_to_join(*, incident_id: int, user_id: str, uow: UnitOfWorkFactory) -> str:
+    """The war room someone paged for this open incident may join: rechecked, never taken from the button.
+
+    A button's value is whatever the client sends, so who was paged comes from the timeline's escalations.
+    Raises NotPaged, AlreadyResolved, TryAgain (the room is not created yet).
+    """
+    with uow() as tx:
+        incident = tx.incidents.get(incident_id)
+        if incident is None or not _was_paged(tx, incident_id, user_id):
+            raise NotPaged(
+                "You were not paged for that incident, so I can't add you to its war room; nothing was "
+                "changed. Someone in its war room can page you with `/incident escalate @you`."
+            )
+        if incident.status == RESOLVED:
+            raise AlreadyResolved(f"{incident.ref} is resolved, so its war room takes no one new.")
+        if incident.channel_id is None:
+            raise TryAgain(f"{incident.ref} has no war room yet; try again in a moment.")
+        return incident.channel_id
+
+
+def _was_paged(tx: SqlUnitOfWork, incident_id: int, user_id: str) -> bool:
+    paged = tx.session.scalars(
+        select(TimelineEvent.data).where(
+            TimelineEvent.incident_id == incident_id, TimelineEvent.kind == "escalated"
+        )
+    )
+    return any(user_id in (data or {}).get("paged", ()) for data in paged)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from commands.errors import AlreadyResolved, NotInWarRoom
 from commands.jobs import FreshJob, UnitOfWorkFactory, fresh_job, new_job
+from commands.limits import DeclareAllowance, RateLimit, RateLimited
 from commands.parsing import Declare, Resolve
-from commands.permissions import require
+from commands.permissions import NO_ADMINS, Admins, require
 from commands.ports import Clock, IncidentSettings
 from commands.postmortem_steps import postmortem_job
 from commands.views import IncidentView, view_of
@@ -41,28 +43,50 @@ class DeclareRequest:
     delivery_key: str | None = None
 
 
+class DeclareSettings(IncidentSettings, Protocol):
+    """The config a declaration reads: the usual settings, and how often one person may declare."""
+
+    def declare_limit(self) -> RateLimit: ...
+
+
+# What became of one declaration in a group commit: recorded, a repeated delivery (None), or refused.
+Declared = Scheduled | RateLimited | None
+
+
 def declare_incidents(
     requests: Sequence[DeclareRequest],
     *,
     uow: UnitOfWorkFactory,
     clock: Clock,
-    settings: IncidentSettings,
+    settings: DeclareSettings,
     lease: timedelta,
-) -> list[Scheduled | None]:
+) -> list[Declared]:
     """Record declarations, each with its declared event and provisioning job, in one transaction.
 
     A burst of declares queued together commits once (one multi-row INSERT per table); each result is
-    the new incident and its job, or None for a delivery recorded before (a retried form), which changes
-    nothing. A delivery key is written in the same transaction, so a crash keeps both or neither.
+    the new incident and its job, None for a delivery recorded before (a retried form), which changes
+    nothing, or RateLimited for someone over `declare_rate_limit`, which records nothing (not even the
+    delivery, so a retry is refused again). A delivery key is written in the same transaction, so a
+    crash keeps both or neither.
     """
     now = clock.now()
+    results: list[Declared] = [None] * len(requests)
     with uow() as tx:
-        fresh: list[int] = []  # positions of the requests not delivered before
+        allowance = DeclareAllowance(tx.session, [r.user_id for r in requests], now, settings.declare_limit())
+        fresh: list[int] = []  # positions of the requests to record
         seen: set[str] = set()
         for position, request in enumerate(requests):
             key = request.delivery_key
-            if key is None or (key not in seen and tx.deliveries.first_time(key, now)):
+            if key is not None and key in seen:
+                continue
+            refused = allowance.take(request.user_id)
+            if refused is not None:
+                results[position] = refused
+                continue
+            if key is None or tx.deliveries.first_time(key, now):
                 fresh.append(position)
+            else:
+                allowance.give_back(request.user_id)
             if key is not None:
                 seen.add(key)
         incidents = [_new_incident(requests[position], now, settings) for position in fresh]
@@ -70,7 +94,6 @@ def declare_incidents(
         tx.timeline.insert_many([_declared_event(incident) for incident in incidents])
         job_ids = tx.jobs.insert_many([new_job("provision", i.id, now, lease) for i in incidents])
         tx.commit()
-    results: list[Scheduled | None] = [None] * len(requests)
     for position, incident, job_id in zip(fresh, incidents, job_ids, strict=True):
         view = view_of(incident, settings.severity_description(incident.severity))
         results[position] = Scheduled(view, job_id)
@@ -84,13 +107,18 @@ def declare_incident(
     channel_id: str | None,
     uow: UnitOfWorkFactory,
     clock: Clock,
-    settings: IncidentSettings,
+    settings: DeclareSettings,
     lease: timedelta,
     description: str = "",
 ) -> Scheduled:
-    """Record one new incident and the intent to provision its war room."""
+    """Record one new incident and the intent to provision its war room.
+
+    Raises RateLimited.
+    """
     request = DeclareRequest(cmd, user_id, channel_id, description)
     [scheduled] = declare_incidents([request], uow=uow, clock=clock, settings=settings, lease=lease)
+    if isinstance(scheduled, RateLimited):
+        raise scheduled
     assert scheduled is not None, "a declaration without a delivery key is always new"
     return scheduled
 
@@ -143,25 +171,19 @@ def resolve_incident(
     clock: Clock,
     settings: IncidentSettings,
     lease: timedelta,
-    is_admin: bool = False,
+    admins: Admins = NO_ADMINS,
 ) -> Scheduled:
     """Mark the room's incident resolved and schedule the resolution posts.
 
-    Raises NotInWarRoom, AlreadyResolved, PermissionDenied.
+    Raises NotInWarRoom, AlreadyResolved, PermissionDenied, AdminsUnknown.
     """
     with uow() as tx:
         incident = incident_in_room(tx, channel_id, for_update=True)
         now = clock.now()  # after the lock: events commit in the order their times say
         if incident.status == RESOLVED:
             raise AlreadyResolved(f"{incident.ref} is already resolved.")
-        roles = current_roles(incident)
         require(
-            "resolve",
-            settings.allowed_to("resolve"),
-            user=user_id,
-            roles=roles,
-            is_admin=is_admin,
-            ref=incident.ref,
+            "resolve", settings, user=user_id, roles=current_roles(incident), admins=admins, ref=incident.ref
         )
         incident.next_update_due_at = None
         incident.commander_due_at = None

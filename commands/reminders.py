@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from commands.errors import AlreadyResolved
+from commands.errors import AlreadyResolved, RepeatedDelivery
 from commands.incidents import RESOLVED, current_roles, incident_in_room
 from commands.jobs import UnitOfWorkFactory, new_job
 from commands.ports import Clock, IncidentSettings, Message
@@ -150,16 +150,25 @@ def _update_reminder(
 
 
 def snooze(
-    *, channel_id: str, user_id: str, choice: str, uow: UnitOfWorkFactory, clock: Clock
+    *,
+    channel_id: str,
+    user_id: str,
+    choice: str,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    delivery_key: str | None = None,
 ) -> tuple[str, datetime]:
     """Move the room's next reminder to `choice` from now; returns the incident ref and the new due time.
 
-    Raises NotInWarRoom, AlreadyResolved, KeyError for an unknown choice.
+    The click's delivery is recorded in the same transaction, so Slack's retry of it snoozes nothing.
+    Raises NotInWarRoom, AlreadyResolved, RepeatedDelivery, KeyError for an unknown choice.
     """
     delay = SNOOZE_CHOICES[choice]
     now = clock.now()
     with uow() as tx:
         incident = incident_in_room(tx, channel_id, for_update=True)
+        if delivery_key is not None and not tx.deliveries.first_time(delivery_key, now):
+            raise RepeatedDelivery(delivery_key)
         if incident.status == RESOLVED:
             raise AlreadyResolved(f"{incident.ref} is resolved; there is nothing to snooze.")
         incident.next_update_due_at = now + delay

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from commands.errors import RepeatedDelivery
-from commands.incidents import RESOLVED, Scheduled, incident_in_room
+from commands.errors import IncidentError, RepeatedDelivery
+from commands.incidents import RESOLVED, Scheduled, current_roles, incident_in_room
 from commands.jobs import UnitOfWorkFactory, fresh_job, new_job
 from commands.parsing import Assign
+from commands.permissions import COMMANDER, NO_ADMINS, Admins, require
 from commands.ports import Clock, IncidentSettings
 from commands.views import view_of
 from store.models import RoleAssignment, TimelineEvent
+
+
+class RoleTaken(IncidentError):
+    """Someone already holds the role the person offered to take; nothing was changed."""
 
 
 def assign_role(
@@ -23,11 +28,15 @@ def assign_role(
     settings: IncidentSettings,
     lease: timedelta,
     delivery_key: str | None = None,
+    admins: Admins = NO_ADMINS,
+    vacant_only: bool = False,
 ) -> Scheduled:
     """Give `cmd.role` to `cmd.user_id`, ending the previous holder's assignment, and schedule the briefing.
 
-    With a `delivery_key` (the assign form, which Slack may deliver again) the delivery is recorded in the
-    same transaction. Raises NotInWarRoom, RepeatedDelivery.
+    Taking or handing over command follows `[permissions] assign_commander`, on every path; with
+    `vacant_only` (the reminder's "I'll take it") the commander role is taken only while nobody holds it.
+    With a `delivery_key` (forms and buttons, which Slack may deliver again) the delivery is recorded in
+    the same transaction. Raises NotInWarRoom, RepeatedDelivery, RoleTaken, PermissionDenied, AdminsUnknown.
     """
     with uow() as tx:
         incident = incident_in_room(tx, channel_id, for_update=True)
@@ -35,15 +44,26 @@ def assign_role(
         if delivery_key is not None and not tx.deliveries.first_time(delivery_key, now):
             raise RepeatedDelivery(delivery_key)
         previous = next((r for r in incident.roles if r.role == cmd.role and r.ended_at is None), None)
+        if vacant_only and previous is not None:
+            raise RoleTaken(_taken(incident.ref, cmd.role, previous.user_id, user_id))
         if previous is not None and previous.user_id == cmd.user_id:
             tx.commit()  # nothing changes but the delivery record
             return Scheduled(view_of(incident, settings.severity_description(incident.severity)), None)
+        if cmd.role == COMMANDER:
+            require(
+                "assign_commander",
+                settings,
+                user=user_id,
+                roles=current_roles(incident),
+                admins=admins,
+                ref=incident.ref,
+            )
         if previous is not None:
             previous.ended_at = now
         incident.roles.append(
             RoleAssignment(role=cmd.role, user_id=cmd.user_id, assigned_by=user_id, assigned_at=now)
         )
-        if cmd.role == "commander":
+        if cmd.role == COMMANDER:
             incident.commander_due_at = None
         was = f" (was <@{previous.user_id}>)" if previous is not None else ""
         tx.timeline.add(
@@ -74,3 +94,9 @@ def assign_role(
         )
         tx.commit()
         return scheduled
+
+
+def _taken(ref: str, role: str, holder: str, user: str) -> str:
+    if holder == user:
+        return f"You are already the {role} of {ref}."
+    return f"<@{holder}> is already the {role} of {ref}; nothing was changed."

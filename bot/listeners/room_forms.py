@@ -19,6 +19,7 @@ from bot.mrkdwn import channel_link
 from bot.recording import carry_on_after_ack, commit_within_budget
 from bot.runtime import Runtime
 from commands.errors import ChatError, RepeatedDelivery
+from commands.escalation import room_to_join
 from commands.parsing import MAX_MESSAGE, Assign, PostUpdate
 from commands.updates import last_update
 
@@ -45,7 +46,7 @@ def open_assign_form(
         rt.chat.open_view(trigger_id, assign_modal(rt.config, channel_id).to_dict())
 
 
-def _button_context(body: dict[str, Any]) -> tuple[str, str, str]:
+def button_context(body: dict[str, Any]) -> tuple[str, str, str]:
     """Trigger, channel and user of a click; missing parts become "" and fail later with a clear reply."""
     return (
         str(body.get("trigger_id") or ""),
@@ -59,7 +60,7 @@ def handle_open_assign_button(
 ) -> None:
     rt: Runtime = context["runtime"]
     ack()
-    trigger, channel, _ = _button_context(body)
+    trigger, channel, _ = button_context(body)
     rt.open_form(open_assign_form, rt, trigger, channel, ephemeral_reply(respond), interaction_key(body))
 
 
@@ -68,7 +69,7 @@ def handle_open_update_button(
 ) -> None:
     rt: Runtime = context["runtime"]
     ack()
-    trigger, channel, user = _button_context(body)
+    trigger, channel, user = button_context(body)
     rt.open_form(
         open_update_form, rt, trigger, channel, user, ephemeral_reply(respond), interaction_key(body)
     )
@@ -77,10 +78,10 @@ def handle_open_update_button(
 def handle_join_room_button(
     ack: Ack, body: dict[str, Any], respond: Respond, context: dict[str, Any]
 ) -> None:
-    """From a page DM: invite the person into the room (again, if they left) and link it."""
+    """From a page DM: invite a person paged for this open incident into its room (again, if they left)."""
     rt: Runtime = context["runtime"]
     ack()
-    _, _, user = _button_context(body)
+    _, _, user = button_context(body)
     actions = body.get("actions") or [{}]
     value = str((actions[0] if isinstance(actions[0], dict) else {}).get("value") or "")
     key = interaction_key(body)
@@ -93,12 +94,8 @@ def handle_join_room_button(
                 return
             if not first_delivery(rt.uow, rt.clock, key):
                 return
-            with rt.uow() as tx:
-                incident = tx.incidents.get(int(value))
-                room = incident.channel_id if incident else None
-            if room is None:
-                reply("That incident has no war room yet; try again in a moment.")
-                return
+            # The value is only a claim: who was paged, and whether it is still open, come from the database.
+            room = room_to_join(incident_id=int(value), user_id=user, uow=rt.uow)
             rt.chat.invite(room, [user])
             reply(f"You are in {channel_link(room)}.")
 
@@ -163,7 +160,7 @@ def _commit_form(
     A closed form tells the person their change is in. A failure keeps the form open, with what they
     typed and the reason on it; a slow database closes it with a "taking longer" note, then confirms.
     """
-    _, _, user = _button_context(body)
+    _, _, user = button_context(body)
     if not user:
         ack()
         log.warning("form submitted without a user; ignored")

@@ -40,8 +40,12 @@ def emulator() -> Iterator[SlackEmulator]:
 
 
 def start(emu: SlackEmulator, database_url: str, port: int) -> subprocess.Popen[bytes]:
+    # One user declares every incident here: raise the per-person limit, next to the database.
+    config = Path(database_url.removeprefix("sqlite:///")).with_name("incidentbot.toml")
+    config.write_text('declare_rate_limit = "1000/1m"\n')
     env = {
         **os.environ,
+        "INCIDENTBOT_CONFIG": str(config),
         "SLACK_BOT_TOKEN": emu.bot_token,
         "SLACK_SIGNING_SECRET": emu.signing_secret,
         "SLACK_API_URL": emu.api_url,

@@ -301,7 +301,7 @@ def test_declarations_recorded_together_get_their_own_rows_and_skip_repeated_del
     uow_factory: UnitOfWorkFactory,
 ) -> None:
     from bot.config import IncidentConfig
-    from commands.incidents import DeclareRequest, declare_incidents
+    from commands.incidents import DeclareRequest, Scheduled, declare_incidents
     from commands.parsing import Declare
     from tests.scenario.conftest import FakeClock
 
@@ -314,7 +314,7 @@ def test_declarations_recorded_together_get_their_own_rows_and_skip_repeated_del
 
     assert [s.incident.title if s else None for s in first] == ["A", "B", None]
     assert [s.incident.title if s else None for s in again] == [None, "C"]
-    scheduled = [s for s in first + again if s is not None]
+    scheduled = [s for s in first + again if isinstance(s, Scheduled)]
     with uow_factory() as uow:
         for s in scheduled:
             incident = uow.incidents.get(s.incident.id)

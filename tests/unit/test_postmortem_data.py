@@ -90,11 +90,13 @@ def raise_to(uow: UnitOfWorkFactory, clock: Clock, minutes: float, severity: str
     )
 
 
-def assign(uow: UnitOfWorkFactory, clock: Clock, minutes: float, role: str, user: str) -> None:
+def assign(
+    uow: UnitOfWorkFactory, clock: Clock, minutes: float, role: str, user: str, by: str = "U1"
+) -> None:
     clock.to(minutes)
     assign_role(
         Assign(role=role, user_id=user),
-        user_id="U1",
+        user_id=by,
         channel_id=ROOM,
         uow=uow,
         clock=clock,
@@ -126,7 +128,7 @@ def test_milestones_and_durations(uow_factory: UnitOfWorkFactory) -> None:
 
     assign(uow, clock, 4, "comms", "U2")
     assign(uow, clock, 7, "commander", "U3")
-    assign(uow, clock, 20, "commander", "U1")  # a handover is not a second acknowledgement
+    assign(uow, clock, 20, "commander", "U1", by="U3")  # a handover is not a second acknowledgement
     update(uow, clock, 25, "Rolling back", "identified")
     update(uow, clock, 50, "Rollback done", "monitoring")
     update(uow, clock, 60, "Still fine", "identified")
