@@ -45,6 +45,7 @@ from store.uow import UnitOfWorkFactory
 USERS = {"U1": "alice", "U2": "bob", "U3": "carol", "U4": "dave", "U5": "eve"}
 CONFIG = """
 announce_channel = "incidents"
+declare_rate_limit = "10000/1m"  # one harness user declares for a whole team
 [permissions]
 resolve = ["anyone"]
 lower_severity = ["anyone"]
