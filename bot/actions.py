@@ -11,7 +11,7 @@ from typing import TypedDict
 from bot.config import IncidentConfig
 from bot.errors import Reply, reporting
 from bot.lookups import people_to_page
-from bot.runtime import Runtime
+from bot.runtime import JobState, Runtime
 from commands import incidents
 from commands.errors import UnknownTarget
 from commands.escalation import escalate
@@ -162,8 +162,16 @@ def record_assignment(
         if scheduled.job_id is None:
             caller.reply(f"<@{cmd.user_id}> is already {cmd.role} for {ref}.")
             return
-        rt.run_scheduled(scheduled)
-        caller.reply(f":bust_in_silhouette: <@{cmd.user_id}> is now {cmd.role} for {ref}.")
+        state = rt.job_state(scheduled.job_id, rt.run_scheduled(scheduled))
+        now = f"<@{cmd.user_id}> is now {cmd.role} for {ref}"
+        caller.reply(
+            {
+                JobState.DONE: f":bust_in_silhouette: {now}.",
+                JobState.PENDING: f":bust_in_silhouette: {now}. Slack is slow: the room and their briefing "
+                "will follow as soon as it answers.",
+                JobState.GAVE_UP: f":bust_in_silhouette: {now}, but I could not tell the room or brief them.",
+            }[state]
+        )
 
     return Recorded(then=brief)
 
@@ -182,8 +190,17 @@ def record_update(rt: Runtime, cmd: PostUpdate, caller: Caller, delivery_key: st
     )
 
     def post() -> None:
-        rt.run_scheduled(scheduled)
-        caller.reply(f":mega: Update for {scheduled.incident.ref} posted to {where}.")
+        state = rt.job_state(scheduled.job_id, rt.run_scheduled(scheduled))
+        ref = scheduled.incident.ref
+        caller.reply(
+            {
+                JobState.DONE: f":mega: Update for {ref} posted to {where}.",
+                JobState.PENDING: f":hourglass: Update for {ref} recorded; it is not in {where} yet and will "
+                "follow shortly (Slack is slow, or the incident's earlier updates go first).",
+                JobState.GAVE_UP: f":warning: Update for {ref} recorded on the timeline, but I could not "
+                f"post it to {where}.",
+            }[state]
+        )
 
     return Recorded(then=post)
 
@@ -205,8 +222,16 @@ def escalate_incident(rt: Runtime, cmd: Escalate, caller: Caller) -> None:
     except AdminsUnknown:
         rt.admins.refresh_now()
         scheduled = record()
-    rt.run_scheduled(scheduled)
-    caller.reply(f":rotating_light: {scheduled.incident.ref} escalated.")
+    state = rt.job_state(scheduled.job_id, rt.run_scheduled(scheduled))
+    ref = scheduled.incident.ref
+    caller.reply(
+        {
+            JobState.DONE: f":rotating_light: {ref} escalated.",
+            JobState.PENDING: f":rotating_light: {ref} escalated. Slack is slow: the pages and posts will go "
+            "out as soon as it answers.",
+            JobState.GAVE_UP: f":warning: {ref} escalated on the timeline, but I could not page everyone.",
+        }[state]
+    )
 
 
 def _record_postmortem_request(rt: Runtime, caller: Caller) -> Recorded:
@@ -219,9 +244,11 @@ def _record_postmortem_request(rt: Runtime, caller: Caller) -> Recorded:
     ref = scheduled.incident.ref
 
     def upload() -> None:
-        if rt.run_job(scheduled.job_id):
+        state = rt.job_state(scheduled.job_id, rt.run_job(scheduled.job_id))
+        if state is JobState.DONE:
             caller.reply(f":memo: The postmortem draft for {ref} is in the war room.")
-        else:
+        elif state is JobState.PENDING:
             caller.reply(f":hourglass: Slack is slow; I will post the postmortem draft for {ref} here soon.")
+        # Given up: the person was told what went wrong and how to fix it.
 
     return Recorded(then=upload)

@@ -14,7 +14,7 @@ from bot.actions import Caller
 from bot.errors import failure_message, reporting
 from bot.handover import Handover
 from bot.mrkdwn import channel_link, escape
-from bot.runtime import Runtime
+from bot.runtime import JobState, Runtime
 from commands.incidents import DeclareRequest, Scheduled
 from commands.parsing import Declare
 
@@ -92,6 +92,8 @@ def provision(rt: Runtime, cmd: Declare, caller: Caller, scheduled: Scheduled) -
         if provisioned is not None:
             room = channel_link(provisioned.incident.channel_id)
             caller.reply(f":rotating_light: Declared *{ref}*: {escape(cmd.title)}. War room: {room}")
+        elif rt.job_state(scheduled.job_id, False) is JobState.GAVE_UP:
+            return  # the declarer was told what Slack refused and how to fix it
         else:
             caller.reply(
                 f":hourglass: *{ref}* is recorded. Slack is slow to set up its war room; "

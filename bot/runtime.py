@@ -8,6 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 from bot.admins import AdminDirectory
@@ -23,6 +24,14 @@ from commands.ports import Clock
 from store.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
+
+
+class JobState(StrEnum):
+    """How a command's Slack work stands when its confirmation is written, so it says only what happened."""
+
+    DONE = "done"
+    PENDING = "pending"  # Slack failed or is slow, or earlier work of the incident goes first: it will follow
+    GAVE_UP = "gave_up"  # a refusal no retry fixes: the person was told why
 
 
 @dataclass
@@ -115,6 +124,16 @@ class Runtime:
                 return
             for future in pending:
                 future.result(timeout=timeout)
+
+    def job_state(self, job_id: int | None, done: bool) -> JobState:
+        """What became of a job this process just ran: done, still owed (retrying or waiting), or given up."""
+        if done or job_id is None:
+            return JobState.DONE
+        with self.uow() as tx:
+            job = tx.jobs.get(job_id)
+            if job is None or job.finished_at is None:
+                return JobState.PENDING
+            return JobState.GAVE_UP if job.last_error else JobState.DONE
 
     def run_job(self, job_id: int | None) -> bool:
         """Run a job this process recorded and pre-claimed; True when all its steps are done."""

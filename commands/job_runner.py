@@ -38,7 +38,7 @@ from commands.jobs import (
     stages,
     waits_for,
 )
-from commands.ports import Chat, Clock, IncidentSettings, PostRef, Presenter
+from commands.ports import Chat, Clock, IncidentSettings, Message, PostRef, Presenter
 from commands.views import IncidentView, view_of
 from store.holdings import JobHoldings
 from store.models import BotPost, Incident, SlackJob, TimelineEvent
@@ -424,11 +424,24 @@ class JobRunner:
             if isinstance(exc, ChatRefused)
             else (exc.reason if isinstance(exc, GiveUp) else "Slack kept failing")
         )
-        what = _WHAT.get(ctx.kind, "finish this")
+        text = f":warning: I could not {_WHAT.get(ctx.kind, 'finish this')} for {incident.ref}: {reason}."
         with suppress(ChatError):  # logged where it failed; the job's error is in its row and the log
-            self.chat.notify(
-                str(where), str(who), f":warning: I could not {what} for {incident.ref}: {reason}."
-            )
+            self.chat.notify(str(where), str(who), text)
+        if incident.channel_id:
+            # The room hears it too: everyone there may be waiting for what did not happen.
+            with suppress(ChatError):
+                self.chat.post(
+                    incident.channel_id,
+                    Message(
+                        text=text,
+                        event_type="incident_job_failed",
+                        event_payload={
+                            "incident_id": incident.id,
+                            "incident": incident.ref,
+                            "key": ctx.job_id,
+                        },
+                    ),
+                )
 
 
 # What each kind of job does, for the sentence that says it could not.

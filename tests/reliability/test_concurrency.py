@@ -39,7 +39,9 @@ def test_fifty_simultaneous_updates_all_land_in_the_timeline_in_order(any_db_rig
         if (m.metadata or {}).get("event_type") == "incident_update"
     ]
     assert len(posted) == UPDATES, "each update posted once"
-    assert len([t for t in r.replies() if "posted to the war room" in t]) == UPDATES
+    # Each person hears what happened to theirs: posted, or recorded and following its elders.
+    answered = [t for t in r.replies() if "posted to the war room" in t or "not in the war room yet" in t]
+    assert len(answered) == UPDATES
     shown = [next(t for t, _ in timeline if t in text) for text in posted]
     # The clock is read after the incident's lock is held, so commit order, time order and the order the
     # room shows are one and the same.
