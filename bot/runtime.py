@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.config import IncidentConfig
-from bot.maintenance import expire_deliveries
+from bot.maintenance import expire_deliveries, prune
 from bot.presenter import SlackPresenter
 from bot.recorder import BatchRecorder
 from bot.slack_chat import SlackChat
@@ -146,7 +146,8 @@ class Runtime:
         return user_id in cached[1]
 
     def tick(self) -> int:
-        """The periodic tick: claim due reminders and owed Slack work; returns how many jobs it started.
+        """The periodic tick: claim due reminders and owed Slack work, then housekeeping (expired deliveries,
+        retention); returns how many jobs it started.
 
         The tick only claims: the jobs run on the worker pool, so a slow Slack never makes it late.
         """
@@ -155,4 +156,5 @@ class Runtime:
         for job_id in [*claimed.job_ids, *owed]:
             self.submit(self.runner.run, job_id, claimed=True)
         expire_deliveries(self.uow, self.clock)
+        prune(self.uow, self.clock, self.config.retention)
         return len(claimed.job_ids) + len(owed)

@@ -20,6 +20,7 @@ from store.models import (
     SlackJob,
     TimelineEvent,
 )
+from store.retention import PRUNED_KINDS
 
 RESOLVED = "resolved"
 
@@ -106,7 +107,18 @@ class TimelineRepository:
 
     def add(self, event: TimelineEvent) -> TimelineEvent:
         self.session.add(event)
+        if event.kind in PRUNED_KINDS:
+            self._due_for_pruning_again(event.incident_id)
         return event
+
+    def _due_for_pruning_again(self, incident_id: int) -> None:
+        """A pin or note on an incident whose text was pruned must be pruned too, so unmark it.
+
+        The commands that add them have just read the incident, so this costs no query.
+        """
+        incident = self.session.get(Incident, incident_id)
+        if incident is not None and incident.timeline_pruned_at is not None:
+            incident.timeline_pruned_at = None
 
     def insert_many(self, events: Sequence[TimelineEvent]) -> None:
         """Insert transient events in one statement, without the ORM's per-object bookkeeping."""
