@@ -1,4 +1,4 @@
-"""The `incidentbot` command line: serve, demo, migrate, check config, print the manifest, export."""
+"""The `incidentbot` command line: serve, demo, migrate, check config, print the manifest, export, forget."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ __all__ = ["build_parser", "main"]
 log = logging.getLogger(__name__)
 
 _INCIDENT_RE = re.compile(r"^INC-(\d+)$", re.IGNORECASE)
+_MEMBER_RE = re.compile(r"^[UW][A-Z0-9]+$")
 _LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -32,6 +33,16 @@ def _iso_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def _member_id(text: str) -> str:
+    """argparse type for forget-user: timelines store member ids, so a name or @handle matches nothing."""
+    value = text.strip().removeprefix("<@").removesuffix(">").split("|")[0]
+    if not _MEMBER_RE.match(value):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a Slack member ID (like U0123ABCD; in Slack: their profile, ⋮, Copy member ID)"
+        )
+    return value
 
 
 def _configure_logging(level: int) -> None:
@@ -144,6 +155,13 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return int(run_export(args, settings, config))
 
 
+def _cmd_forget_user(args: argparse.Namespace, settings: Settings) -> int:
+    """Honour an erasure request; the work happens in bot.forget."""
+    from bot.forget import run_forget_user
+
+    return int(run_forget_user(args, settings))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser; separate from main so tests and docs can inspect it."""
     parser = argparse.ArgumentParser(
@@ -197,6 +215,14 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", type=Path, metavar="PATH", help="output file (or directory with --all)"
     )
     export.set_defaults(handler=_cmd_export)
+
+    forget = sub.add_parser(
+        "forget-user", help="erase a person's name and the text they wrote (an erasure request)"
+    )
+    forget.add_argument(
+        "member_id", type=_member_id, metavar="MEMBER_ID", help="Slack member ID, e.g. U0123ABCD"
+    )
+    forget.set_defaults(handler=_cmd_forget_user)
     return parser
 
 

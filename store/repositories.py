@@ -299,6 +299,13 @@ class PeopleRepository:
         return {user_id: name for user_id, name in rows}
 
     def remember(self, names: Mapping[str, str]) -> None:
-        """Store or refresh names (a handful per draft: one merge each)."""
+        """Store or refresh names (a handful per draft: one merge each), never those of forgotten people."""
+        if not names:
+            return
+        stmt = select(Person.user_id).where(
+            Person.user_id.in_(sorted(names)), Person.forgotten_at.is_not(None)
+        )
+        forgotten = set(self.session.scalars(stmt))
         for user_id, name in names.items():
-            self.session.merge(Person(user_id=user_id, name=name))
+            if user_id not in forgotten:
+                self.session.merge(Person(user_id=user_id, name=name))

@@ -71,7 +71,8 @@ def seed_incident(
         )
         event("note", "U1", "U3 says the <@U2> rollback is safe", 4, data={})
         event("update_posted", "U2", "Rolling back the deploy", 5, data={"status": "identified"})
-        event("action_item", "U2", "Rotate the db password (owner <@U3>)", 6, data={"owner": "U3"})
+        item = {"owner": "U3", "item": "Rotate the db password"}
+        event("action_item", "U2", "Rotate the db password (owner <@U3>)", 6, data=item)
         if resolved_at is not None:
             event("resolved", "U2", "Resolved: U2 rolled back the deploy", 120)
         tx.action_items.add(
