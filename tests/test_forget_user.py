@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import make_url, select
 
 from bot.cli import main
 from bot.config import IncidentConfig
@@ -140,3 +140,5 @@ def test_the_installed_command_forgets(seeded: int, db_url: str, tmp_path: Path)
     )
     assert done.returncode == 0, done.stderr
     assert "Forgot U3:" in done.stdout and "timeline entries replaced: 1" in done.stdout
+    shown = make_url(db_url).render_as_string(hide_password=True)
+    assert f"database: {shown}" in done.stderr  # which database was changed, password hidden
