@@ -29,8 +29,11 @@ def report(user_id: str, erasure: Erasure) -> str:
     lines = [f"Forgot {user_id}:"]
     if erasure.forgotten_before is not None:
         lines.append(f"  already forgotten on {erasure.forgotten_before:%Y-%m-%d %H:%M} UTC")
+        name = "no (already gone)"
+    else:
+        name = "yes" if erasure.name_removed else "no (none stored)"
     lines += [
-        f"  name removed: {'yes' if erasure.name_removed else 'no (none stored)'}",
+        f"  name removed: {name}",
         f"  timeline entries replaced: {erasure.timeline_entries}",
         f"  action items replaced: {erasure.action_items}",
         f"  resolution summaries replaced: {erasure.resolution_summaries}",

@@ -91,7 +91,7 @@ def test_a_second_run_changes_nothing_more(
     before = timeline_texts(uow_factory, seeded)
     code, out = forget("U2", capsys)
     assert code == 0 and "already forgotten on" in out
-    assert "name removed: no" in out and "timeline entries replaced: 0" in out
+    assert "name removed: no (already gone)" in out and "timeline entries replaced: 0" in out
     assert "update messages in Slack jobs replaced: 0" in out
     assert timeline_texts(uow_factory, seeded) == before
 
