@@ -1,4 +1,4 @@
-"""The `incidentbot` command line: serve, demo, migrate, check config, print the manifest, export."""
+"""The `incidentbot` command line: serve, demo, migrate, check config, print the manifest, export, forget."""
 
 from __future__ import annotations
 
@@ -16,12 +16,14 @@ from bot.config import ConfigError, IncidentConfig, effective_config_text, load_
 from bot.logsafe import OneLineFormatter
 from bot.manifest import DEFAULT_REQUEST_URL, manifest_yaml
 from bot.settings import Settings
+from store.paths import default_database_url, default_sqlite_path
 
 __all__ = ["build_parser", "main"]
 
 log = logging.getLogger(__name__)
 
 _INCIDENT_RE = re.compile(r"^INC-(\d+)$", re.IGNORECASE)
+_MEMBER_RE = re.compile(r"^[UW][A-Z0-9]+$")
 _LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -33,6 +35,16 @@ def _iso_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def _member_id(text: str) -> str:
+    """argparse type for forget-user: timelines store member ids, so a name or @handle matches nothing."""
+    value = text.strip().removeprefix("<@").removesuffix(">").split("|")[0]
+    if not _MEMBER_RE.match(value):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a Slack member ID (like U0123ABCD; in Slack: their profile, ⋮, Copy member ID)"
+        )
+    return value
 
 
 def _configure_logging(level: int) -> None:
@@ -58,6 +70,7 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     config = _load_config_or_report(settings.incidentbot_config)
     if config is None:
         return 2
+    _use_database(settings)
     from bot.server import serve
 
     return int(serve(settings, config))
@@ -80,11 +93,44 @@ def _redacted_url(url: str) -> str:
         return "<database url>"
 
 
+def _use_database(settings: Settings) -> str:
+    """Log which database a command uses (password hidden), creating the default database's directory.
+
+    A relative SQLite path depends on where the command runs, so the file it resolves to is logged too.
+    """
+    url = settings.database_url
+    shown = _redacted_url(url)
+    if url == default_database_url():
+        default_sqlite_path().parent.mkdir(parents=True, exist_ok=True)
+        log.info("database: %s (the default; set DATABASE_URL to use another)", shown)
+        return shown
+    relative = _relative_sqlite_file(url)
+    if relative is not None:
+        log.info("database: %s (the file %s)", shown, relative.resolve())
+    else:
+        log.info("database: %s", shown)
+    return shown
+
+
+def _relative_sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL with a relative path, which resolves against the working directory."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # reported by whatever opens the database; only the log line is at stake here
+        return None
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:" or Path(name).is_absolute():
+        return None
+    return Path(name)
+
+
 def _cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     """Apply Alembic migrations up to a revision, for operators who run them outside `serve`."""
     from bot.migrate import upgrade
 
-    target = _redacted_url(settings.database_url)
+    target = _use_database(settings)
     print(f"Upgrading database {target} to revision {args.revision} ...")
     upgrade(settings.database_url, args.revision)
     print(f"Database {target} is at revision {args.revision}.")
@@ -142,9 +188,18 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     config = _load_config_or_report(settings.incidentbot_config)
     if config is None:
         return 2
+    _use_database(settings)
     from bot.export import run_export
 
     return int(run_export(args, settings, config))
+
+
+def _cmd_forget_user(args: argparse.Namespace, settings: Settings) -> int:
+    """Honour an erasure request; the work happens in bot.forget."""
+    _use_database(settings)
+    from bot.forget import run_forget_user
+
+    return int(run_forget_user(args, settings))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -200,6 +255,14 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", type=Path, metavar="PATH", help="output file (or directory with --all)"
     )
     export.set_defaults(handler=_cmd_export)
+
+    forget = sub.add_parser(
+        "forget-user", help="erase a person's name and the text they wrote (an erasure request)"
+    )
+    forget.add_argument(
+        "member_id", type=_member_id, metavar="MEMBER_ID", help="Slack member ID, e.g. U0123ABCD"
+    )
+    forget.set_defaults(handler=_cmd_forget_user)
     return parser
 
 

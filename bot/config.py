@@ -29,6 +29,7 @@ __all__ = [
     "DEFAULT_STATUSES",
     "ConfigError",
     "IncidentConfig",
+    "RetentionConfig",
     "RoleConfig",
     "SeverityConfig",
     "effective_config_text",
@@ -183,6 +184,37 @@ DEFAULT_ROLES: dict[str, RoleConfig] = {
 
 DEFAULT_STATUSES: tuple[str, ...] = ("investigating", "identified", "monitoring", "resolved")
 
+FOREVER = "forever"
+
+
+def _retention_period(value: Any) -> timedelta | None:
+    """A duration, or "forever" (None): a bare number would leave the unit to guesswork."""
+    if value is None or (isinstance(value, str) and value.strip().lower() == FOREVER):
+        return None
+    if isinstance(value, timedelta):
+        if value <= timedelta(0):
+            raise ValueError(f"duration {format_duration(value)!r} must be positive")
+        return value
+    if isinstance(value, str):
+        return parse_duration(value)
+    raise ValueError(f'expected "{FOREVER}" or a duration string, got {value!r}; {_DURATION_HINT}')
+
+
+class RetentionConfig(_Strict):
+    """How long the bot keeps what it no longer needs: copies of people's words, finished Slack work."""
+
+    # After an incident is resolved, how long the text of its pinned messages and notes is kept
+    # (None: for ever). Then the text is replaced; who, when, links and the rest of the record stay.
+    timeline_text: timedelta | None = None
+    # How long a finished Slack job (its payload, its last error) is kept for troubleshooting.
+    finished_jobs: timedelta | None = timedelta(days=30)
+
+    @field_validator("timeline_text", "finished_jobs", mode="before")
+    @classmethod
+    def _period(cls, value: Any) -> timedelta | None:
+        """Durations read as everywhere else in the file, plus "forever" for keeping everything."""
+        return _retention_period(value)
+
 
 class IncidentConfig(_Strict):
     """The whole validated config; dict order of severities is their rank, most severe first."""
@@ -203,6 +235,7 @@ class IncidentConfig(_Strict):
     max_paged_per_command: int = Field(default=50, ge=1, le=1000)
     # "<count>/<duration>": declares one person may make in any such window, across every replica.
     declare_rate_limit: str = "5/1m"
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
 
     @field_validator("announce_channel")
     @classmethod
@@ -385,6 +418,8 @@ def _unknown_key_hint(loc: tuple[int | str, ...]) -> str:
         known = tuple(SeverityConfig.model_fields)
     elif len(loc) == 3 and loc[0] == "roles":
         known = tuple(RoleConfig.model_fields)
+    elif len(loc) == 2 and loc[0] == "retention":
+        known = tuple(RetentionConfig.model_fields)
     else:
         return ""
     close = difflib.get_close_matches(key, known, n=1)
@@ -490,4 +525,8 @@ def effective_config_text(cfg: IncidentConfig) -> str:
         ]
     for name, role in cfg.roles.items():
         lines += ["", f"[roles.{name}]", f"description = {_toml_str(role.description)}"]
+    lines += ["", "[retention]"]
+    for name in RetentionConfig.model_fields:
+        period: timedelta | None = getattr(cfg.retention, name)
+        lines.append(f"{name} = {_toml_str(FOREVER if period is None else format_duration(period))}")
     return "\n".join(lines) + "\n"

@@ -100,4 +100,6 @@ def _default_url() -> str:
     """Mirror migrations/env.py's fallback so `current()` looks at the same database as `upgrade()`."""
     import os
 
-    return os.environ.get("DATABASE_URL") or "sqlite:///incidentbot.db"
+    from store.paths import default_database_url
+
+    return os.environ.get("DATABASE_URL") or default_database_url()

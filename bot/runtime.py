@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.admins import AdminDirectory
 from bot.config import IncidentConfig
-from bot.maintenance import expire_deliveries
+from bot.maintenance import expire_deliveries, prune
 from bot.presenter import SlackPresenter
 from bot.recorder import BatchRecorder
 from bot.slack_chat import SlackChat
@@ -161,7 +161,8 @@ class Runtime:
         return known
 
     def tick(self) -> int:
-        """The periodic tick: claim due reminders and owed Slack work; returns how many jobs it started.
+        """The periodic tick: claim due reminders and owed Slack work, then housekeeping (expired deliveries,
+        retention); returns how many jobs it started.
 
         The tick only claims: the jobs run on the worker pool, so a slow Slack never makes it late.
         """
@@ -171,4 +172,5 @@ class Runtime:
         for job_id in [*claimed.job_ids, *owed]:
             self.submit(self.runner.run, job_id, claimed=True)
         expire_deliveries(self.uow, self.clock)
+        prune(self.uow, self.clock, self.config.retention)
         return len(claimed.job_ids) + len(owed)

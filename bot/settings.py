@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from store.paths import default_database_url
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -39,7 +41,9 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
-    database_url: str = "sqlite:///incidentbot.db"
+    # Without DATABASE_URL: $XDG_DATA_HOME/incidentbot/incidentbot.db (or ~/.local/share/…), so `db upgrade`,
+    # `serve` and `export` use one file wherever they are started from.
+    database_url: str = Field(default_factory=default_database_url)
     incidentbot_config: Path | None = None
     port: int = 3000
     incidentbot_migrate_on_start: bool = True

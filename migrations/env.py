@@ -10,8 +10,7 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection, create_engine, pool
 
 from store.models import Base, UTCDateTime
-
-DEFAULT_URL = "sqlite:///incidentbot.db"
+from store.paths import default_database_url
 
 config = context.config
 target_metadata = Base.metadata
@@ -19,7 +18,8 @@ target_metadata = Base.metadata
 
 def _url() -> str:
     """Pick the database: explicit config first, then the environment, then the local default."""
-    return config.get_main_option("sqlalchemy.url") or os.environ.get("DATABASE_URL") or DEFAULT_URL
+    url = config.get_main_option("sqlalchemy.url") or os.environ.get("DATABASE_URL")
+    return url or default_database_url()
 
 
 def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:

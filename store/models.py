@@ -62,6 +62,9 @@ class Incident(Base):
     """One incident; `id` is the sequential number people see as INC-<id>."""
 
     __tablename__ = "incidents"
+    # Retention finds incidents whose timeline text is due for removal in this index: the pruned ones sort
+    # apart from the rest, so its cost follows what is due, not how many incidents were ever resolved.
+    __table_args__ = (Index(None, "timeline_pruned_at", "resolved_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     title: Mapped[str] = mapped_column(String(250))
@@ -83,6 +86,9 @@ class Incident(Base):
     next_update_due_at: Mapped[datetime | None] = mapped_column(index=True)
     reminders_since_update: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     commander_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    # When retention last replaced this incident's pinned-message and note text; a later pin or note
+    # clears it, so that text is pruned too.
+    timeline_pruned_at: Mapped[datetime | None]
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="incident", order_by="RoleAssignment.id", cascade="all, delete-orphan"
@@ -146,7 +152,8 @@ class SlackJob(Base):
     """Durable intent to perform Slack side effects; steps already done are listed and never repeated."""
 
     __tablename__ = "slack_jobs"
-    __table_args__ = (Index(None, "due_at"), Index(None, "claimed_by"))
+    # finished_at: retention deletes finished jobs oldest first, reading only the ones past their time.
+    __table_args__ = (Index(None, "due_at"), Index(None, "claimed_by"), Index(None, "finished_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(40))
@@ -195,3 +202,5 @@ class Person(Base):
 
     user_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # Set by `incidentbot forget-user`: the name is gone and Slack is never asked for it again.
+    forgotten_at: Mapped[datetime | None]

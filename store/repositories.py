@@ -20,6 +20,7 @@ from store.models import (
     SlackJob,
     TimelineEvent,
 )
+from store.retention import PRUNED_KINDS
 
 RESOLVED = "resolved"
 
@@ -105,7 +106,18 @@ class TimelineRepository:
 
     def add(self, event: TimelineEvent) -> TimelineEvent:
         self.session.add(event)
+        if event.kind in PRUNED_KINDS:
+            self._due_for_pruning_again(event.incident_id)
         return event
+
+    def _due_for_pruning_again(self, incident_id: int) -> None:
+        """A pin or note on an incident whose text was pruned must be pruned too, so unmark it.
+
+        The commands that add them have just read the incident, so this costs no query.
+        """
+        incident = self.session.get(Incident, incident_id)
+        if incident is not None and incident.timeline_pruned_at is not None:
+            incident.timeline_pruned_at = None
 
     def insert_many(self, events: Sequence[TimelineEvent]) -> None:
         """Insert transient events in one statement, without the ORM's per-object bookkeeping."""
@@ -303,6 +315,13 @@ class PeopleRepository:
         return {user_id: name for user_id, name in rows}
 
     def remember(self, names: Mapping[str, str]) -> None:
-        """Store or refresh names (a handful per draft: one merge each)."""
+        """Store or refresh names (a handful per draft: one merge each), never those of forgotten people."""
+        if not names:
+            return
+        stmt = select(Person.user_id).where(
+            Person.user_id.in_(sorted(names)), Person.forgotten_at.is_not(None)
+        )
+        forgotten = set(self.session.scalars(stmt))
         for user_id, name in names.items():
-            self.session.merge(Person(user_id=user_id, name=name))
+            if user_id not in forgotten:
+                self.session.merge(Person(user_id=user_id, name=name))

@@ -18,6 +18,12 @@ SERVER_ENV = "INCIDENTBOT_TEST_DATABASE_URL"
 REQUIRE_ENV = "INCIDENTBOT_REQUIRE_POSTGRES"
 
 
+@pytest.fixture(autouse=True)
+def _data_home_of_its_own(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may create or use the default database in the home directory of whoever runs the suite."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data-home")))
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tag every test that asks for postgres_url directly, so `-m "not postgres"` deselects it."""
     for item in items:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from datetime import timedelta
 from pathlib import Path
@@ -58,7 +59,7 @@ def test_settings_defaults(clean_env: pytest.MonkeyPatch) -> None:
     s = Settings()
     assert s.slack_bot_token is None and s.slack_signing_secret is None and s.slack_app_token is None
     assert s.slack_api_url == "https://slack.com/api/"
-    assert s.database_url == "sqlite:///incidentbot.db"
+    assert s.database_url == f"sqlite:///{os.environ['XDG_DATA_HOME']}/incidentbot/incidentbot.db"
     assert s.incidentbot_config is None
     assert s.port == 3000
     assert s.incidentbot_migrate_on_start is True

@@ -23,7 +23,7 @@ APP_TABLES = {
     "action_items",
     "people",
 }
-HEAD = "0004"
+HEAD = "0005"
 
 
 def _tables(url: str) -> set[str]:
@@ -77,7 +77,10 @@ def test_constraint_names_follow_the_naming_convention(db_url: str) -> None:
         assert {i["name"] for i in insp.get_indexes("slack_jobs")} == {
             "ix_slack_jobs_due_at",
             "ix_slack_jobs_claimed_by",
+            "ix_slack_jobs_finished_at",
         }
+        incident_indexes = {i["name"] for i in insp.get_indexes("incidents")}
+        assert "ix_incidents_timeline_pruned_at_resolved_at" in incident_indexes
         fks = {fk["name"] for fk in insp.get_foreign_keys("timeline_events")}
         assert fks == {"fk_timeline_events_incident_id_incidents"}
     finally:

@@ -1,0 +1,140 @@
+"""Erasure on request: replace a person's words wherever the bot keeps them, and drop their name for good."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from store.models import ActionItem, Incident, Person, RoleAssignment, SlackJob, TimelineEvent
+from store.retention import PRUNED_TEXT
+
+FORGOTTEN_TEXT = "[removed at the request of the person]"
+# Timeline kinds whose text the actor wrote: notes, updates, action items, a resolution's summary, and
+# pins, whose actor is the message's author (pinning someone else's message does not make it yours).
+AUTHORED_KINDS = ("note", "pinned", "update_posted", "action_item", "resolved")
+RESOLVED_PREFIX = "Resolved: "
+GONE = (FORGOTTEN_TEXT, PRUNED_TEXT, RESOLVED_PREFIX + FORGOTTEN_TEXT)
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What forgetting one person changed, and what of theirs stays (their member id, by design)."""
+
+    name_removed: bool
+    forgotten_before: datetime | None
+    timeline_entries: int
+    action_items: int
+    resolution_summaries: int
+    job_payloads: int
+    references_kept: int
+
+    @property
+    def changed(self) -> int:
+        return (
+            int(self.name_removed)
+            + self.timeline_entries
+            + self.action_items
+            + self.resolution_summaries
+            + self.job_payloads
+        )
+
+    @property
+    def found(self) -> bool:
+        return self.forgotten_before is not None or self.changed > 0 or self.references_kept > 0
+
+
+class ErasureRepository:
+    """Member ids stay where they say who did what (actors, roles, owners); only words and names go."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def forget(self, user_id: str, now: datetime) -> Erasure:
+        """Replace the person's text and name in this transaction; repeating it changes nothing more."""
+        person = self.session.get(Person, user_id)
+        before = person.forgotten_at if person is not None else None
+        erasure = Erasure(
+            name_removed=person is not None and before is None,
+            forgotten_before=before,
+            timeline_entries=self._timeline(user_id),
+            action_items=self._action_items(user_id),
+            resolution_summaries=self._resolution_summaries(user_id),
+            job_payloads=self._update_payloads(user_id),
+            references_kept=self._references(user_id),
+        )
+        if erasure.found and before is None:
+            # The row stays as a marker: the id shows as itself, and Slack is never asked for the name again.
+            self.session.merge(Person(user_id=user_id, name=user_id, forgotten_at=now))
+        return erasure
+
+    def _timeline(self, user_id: str) -> int:
+        stmt = select(TimelineEvent).where(
+            TimelineEvent.actor == user_id,
+            TimelineEvent.kind.in_(AUTHORED_KINDS),
+            TimelineEvent.text.not_in(GONE),
+        )
+        changed = 0
+        for entry in list(self.session.scalars(stmt)):
+            if entry.kind == "resolved":
+                if not entry.text.startswith(RESOLVED_PREFIX):
+                    continue  # a plain "Resolved" carries no words of theirs
+                entry.text = RESOLVED_PREFIX + FORGOTTEN_TEXT
+            else:
+                entry.text = FORGOTTEN_TEXT
+            if entry.kind == "action_item" and entry.data and "item" in entry.data:
+                entry.data = {**entry.data, "item": FORGOTTEN_TEXT}
+            changed += 1
+        return changed
+
+    def _action_items(self, user_id: str) -> int:
+        stmt = (
+            update(ActionItem)
+            .where(ActionItem.created_by == user_id, ActionItem.text != FORGOTTEN_TEXT)
+            .values(text=FORGOTTEN_TEXT)
+            .execution_options(synchronize_session=False)
+        )
+        return self.session.execute(stmt).rowcount  # type: ignore[attr-defined]
+
+    def _resolution_summaries(self, user_id: str) -> int:
+        stmt = (
+            update(Incident)
+            .where(
+                Incident.resolved_by == user_id,
+                Incident.resolution_summary.is_not(None),
+                Incident.resolution_summary != FORGOTTEN_TEXT,
+            )
+            .values(resolution_summary=FORGOTTEN_TEXT)
+            .execution_options(synchronize_session=False)
+        )
+        return self.session.execute(stmt).rowcount  # type: ignore[attr-defined]
+
+    def _update_payloads(self, user_id: str) -> int:
+        """Stakeholder updates wait in (and finished ones stay in) their job's payload until retention."""
+        stmt = select(SlackJob).where(
+            SlackJob.kind == "update", SlackJob.payload["by"].as_string() == user_id
+        )
+        changed = 0
+        for job in list(self.session.scalars(stmt)):
+            if job.payload.get("message") not in (None, FORGOTTEN_TEXT):
+                job.payload = {**job.payload, "message": FORGOTTEN_TEXT}
+                changed += 1
+        return changed
+
+    def _references(self, user_id: str) -> int:
+        """Records that keep the member id: incidents, roles, timeline entries and action items."""
+        counts = (
+            select(func.count())
+            .select_from(Incident)
+            .where(or_(Incident.declared_by == user_id, Incident.resolved_by == user_id)),
+            select(func.count())
+            .select_from(RoleAssignment)
+            .where(or_(RoleAssignment.user_id == user_id, RoleAssignment.assigned_by == user_id)),
+            select(func.count()).select_from(TimelineEvent).where(TimelineEvent.actor == user_id),
+            select(func.count())
+            .select_from(ActionItem)
+            .where(or_(ActionItem.owner == user_id, ActionItem.created_by == user_id)),
+        )
+        return sum(int(self.session.scalar(stmt) or 0) for stmt in counts)
