@@ -575,9 +575,9 @@ class Checker:
 
 
 @contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
-    """A database of the run's own on the server, dropped afterwards."""
-    name = f"incidentbot_chaos_{uuid.uuid4().hex[:12]}"
+def scratch_database(server_url: str, prefix: str = "incidentbot_chaos") -> Iterator[str]:
+    """A database of its own on the server (the user may create databases), dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:16]}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=pool.NullPool)
     try:
         with admin.connect() as conn:

@@ -109,6 +109,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+def _positive_duration(value: Any, expected: str) -> timedelta:
+    """A positive timedelta from a duration string (or a timedelta), or a ValueError saying what is wanted."""
+    if isinstance(value, timedelta):
+        if value <= timedelta(0):
+            raise ValueError(f"duration {format_duration(value)!r} must be positive")
+        return value
+    if isinstance(value, str):
+        return parse_duration(value)
+    raise ValueError(f"expected {expected}, got {value!r}; {_DURATION_HINT}")
+
+
 class SeverityConfig(_Strict):
     """One severity level and how often the war room is nudged for an update."""
 
@@ -124,13 +135,7 @@ class SeverityConfig(_Strict):
     @classmethod
     def _parse_update_every(cls, value: Any) -> timedelta:
         """Accept only human duration strings so '900' is never silently read as seconds or minutes."""
-        if isinstance(value, timedelta):
-            if value <= timedelta(0):
-                raise ValueError(f"duration {format_duration(value)!r} must be positive")
-            return value
-        if isinstance(value, str):
-            return parse_duration(value)
-        raise ValueError(f"expected a duration string, got {value!r}; {_DURATION_HINT}")
+        return _positive_duration(value, "a duration string")
 
 
 class RoleConfig(_Strict):
@@ -191,13 +196,7 @@ def _retention_period(value: Any) -> timedelta | None:
     """A duration, or "forever" (None): a bare number would leave the unit to guesswork."""
     if value is None or (isinstance(value, str) and value.strip().lower() == FOREVER):
         return None
-    if isinstance(value, timedelta):
-        if value <= timedelta(0):
-            raise ValueError(f"duration {format_duration(value)!r} must be positive")
-        return value
-    if isinstance(value, str):
-        return parse_duration(value)
-    raise ValueError(f'expected "{FOREVER}" or a duration string, got {value!r}; {_DURATION_HINT}')
+    return _positive_duration(value, f'"{FOREVER}" or a duration string')
 
 
 class RetentionConfig(_Strict):

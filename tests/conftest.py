@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, pool
 
+from benchmarks.chaos import scratch_database
 from bot.migrate import upgrade
 from store.db import make_engine, make_session_factory
 from store.uow import UnitOfWorkFactory
@@ -48,18 +47,8 @@ def postgres_url() -> Iterator[str]:
         if os.environ.get(REQUIRE_ENV) == "1":
             pytest.fail(f"{REQUIRE_ENV}=1 but {SERVER_ENV} is unset: {reason}")
         pytest.skip(reason)
-    name = f"incidentbot_test_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=pool.NullPool)
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        try:
-            yield make_url(server).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.dispose()
+    with scratch_database(server, prefix="incidentbot_test") as url:
+        yield url
 
 
 @pytest.fixture(
