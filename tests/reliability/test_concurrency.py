@@ -40,7 +40,7 @@ def test_fifty_simultaneous_updates_all_land_in_the_timeline_in_order(any_db_rig
     ]
     assert len(posted) == UPDATES, "each update posted once"
     # Each person hears what happened to theirs: posted, or recorded and following its elders.
-    answered = [t for t in r.replies() if "posted to the war room" in t or "not in the war room yet" in t]
+    answered = [t for t in r.replies() if "posted to the war room" in t or "it is not in the war room" in t]
     assert len(answered) == UPDATES
     shown = [next(t for t, _ in timeline if t in text) for text in posted]
     # The clock is read after the incident's lock is held, so commit order, time order and the order the
