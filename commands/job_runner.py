@@ -174,8 +174,7 @@ class JobRunner:
         """Claim the jobs that are due for this process to run; the cost follows what is due."""
         now = self.clock.now()
         with self.uow() as tx:
-            ids = tx.jobs.due_ids(now, limit)
-            claimed = [job_id for job_id in ids if tx.jobs.claim(job_id, now, self.lease)]
+            claimed = tx.jobs.claim_due(now, self.lease, limit)
             tx.commit()
         return claimed
 
