@@ -25,6 +25,9 @@ from store.notify import JobListener
 
 log = logging.getLogger(__name__)
 
+# The shortest pause between claims while something owed is not claimable yet (a lease about to lapse).
+MIN_WAIT_SECONDS = 0.05
+
 
 class JobWorker:
     """Claim owed jobs when woken (a NOTIFY, a job ending, the tick) as far as free slots allow, and run them.
@@ -75,8 +78,11 @@ class JobWorker:
             self._wake.set()
 
     def _claim_loop(self) -> None:
+        wait: float | None = None
         while not self._stop.is_set():
-            self._wake.wait()
+            # Besides NOTIFY and ending jobs, wake when a retry falls due or a crashed holder's lease runs
+            # out, so neither waits for the tick.
+            self._wake.wait(wait)
             self._wake.clear()
             if self._stop.is_set():
                 return
@@ -87,6 +93,18 @@ class JobWorker:
             except Exception as exc:  # the database is away: the next wake-up or tick tries again
                 log.warning("could not claim jobs (%s)", type(exc).__name__)
             self._saturated = not self.runtime.has_free_slots()
+            # A full worker waits for one of its jobs to end; the others take what it cannot.
+            wait = None if self._saturated else self._until_next()
+
+    def _until_next(self) -> float | None:
+        """Seconds until the next owed job becomes claimable, at most a tick; None: nothing owed."""
+        try:
+            seconds = self.runtime.runner.seconds_to_next()
+        except Exception:  # the database is away: the tick carries on
+            return self.tick_seconds
+        if seconds is None:
+            return None
+        return min(max(seconds, MIN_WAIT_SECONDS), self.tick_seconds)
 
     def _tick(self) -> None:
         """The runtime's tick (reminders, owed jobs, pruning), noting whether it filled every slot."""

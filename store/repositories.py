@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, case, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -245,6 +245,14 @@ class JobRepository:
         claimed = sorted(self.session.scalars(stmt, execution_options={"synchronize_session": False}))
         self.claimed += claimed
         return claimed
+
+    def next_claimable(self) -> datetime | None:
+        """When the soonest unfinished job becomes claimable (due, and its lease over), if any is owed."""
+        later = case(
+            (SlackJob.claimed_until > SlackJob.due_at, SlackJob.claimed_until), else_=SlackJob.due_at
+        )
+        stmt = select(func.min(later)).where(SlackJob.finished_at.is_(None), SlackJob.due_at.is_not(None))
+        return self.session.scalars(stmt).first()
 
     def finished_among(self, job_ids: Iterable[int]) -> set[int]:
         """Which of these jobs are finished (done or given up): one indexed read for every waiter."""
