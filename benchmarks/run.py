@@ -21,6 +21,7 @@ from benchmarks import (
     postmortem_render,
     rate_limited,
     scheduler_tick,
+    worker_scaling,
 )
 from benchmarks.actions import ACTIONS, record_action
 from benchmarks.harness import bench_config, database, in_process_app, start_emulator, workdir
@@ -49,6 +50,8 @@ class Sizes:
     postmortem_events: tuple[int, ...] = postmortem_render.DEFAULT_SIZES
     postmortem_repeats: int = 7
     rate_limited_declares: int = rate_limited.DECLARES
+    scaling_declares: int = worker_scaling.DECLARES
+    scaling_workers: tuple[int, ...] = worker_scaling.WORKERS
 
 
 FULL = Sizes(
@@ -71,6 +74,8 @@ QUICK = Sizes(
     tick_rounds=2,
     postmortem_repeats=2,
     rate_limited_declares=25,
+    scaling_declares=20,
+    scaling_workers=(1, 2),
 )
 
 
@@ -150,6 +155,11 @@ def rate_limits(db_url: str, sizes: Sizes, _backend: str) -> list[Section]:
     return [rate_limited.measure(db_url, sizes.rate_limited_declares)]
 
 
+def scaling(db_url: str, sizes: Sizes, _backend: str) -> list[Section]:
+    """A declare burst finished by 1, 2 and 4 worker processes (PostgreSQL; skipped on SQLite)."""
+    return [worker_scaling.measure(db_url, sizes.scaling_declares, sizes.scaling_workers)]
+
+
 Measurement = Callable[[str, Sizes, str], list[Section]]
 MEASUREMENTS: dict[str, Measurement] = {
     "per action": per_action,
@@ -158,6 +168,7 @@ MEASUREMENTS: dict[str, Measurement] = {
     "scheduler tick": scheduler,
     "postmortem render": lambda _url, sizes, _backend: postmortem(sizes),
     "rate_limited": rate_limits,
+    "worker_scaling": scaling,
 }
 
 

@@ -129,9 +129,10 @@ def _record_resolution(rt: Runtime, cmd: Resolve, caller: Caller) -> Recorded:
     )
 
     def post() -> None:
-        rt.run_scheduled(scheduled)
+        # Nobody waits for these replies-free jobs: a web replica leaves them to the workers at once.
+        rt.run_scheduled(scheduled, wait=False)
         for job_id in scheduled.then:
-            rt.run_job(job_id)
+            rt.run_job(job_id, wait=False)
 
     return Recorded(then=post)
 
@@ -170,6 +171,8 @@ def record_assignment(
                 JobState.PENDING: f":bust_in_silhouette: {now}. Slack is slow: the room and their briefing "
                 "will follow as soon as it answers.",
                 JobState.GAVE_UP: f":bust_in_silhouette: {now}, but I could not tell the room or brief them.",
+                JobState.QUEUED: f":bust_in_silhouette: {now}. Telling the room and briefing them is on its "
+                "way.",
             }[state]
         )
 
@@ -199,6 +202,7 @@ def record_update(rt: Runtime, cmd: PostUpdate, caller: Caller, delivery_key: st
                 "follow shortly (Slack is slow, or the incident's earlier updates go first).",
                 JobState.GAVE_UP: f":warning: Update for {ref} recorded on the timeline, but I could not "
                 f"post it to {where}.",
+                JobState.QUEUED: f":hourglass: Update for {ref} recorded; it is on its way to {where}.",
             }[state]
         )
 
@@ -230,6 +234,7 @@ def escalate_incident(rt: Runtime, cmd: Escalate, caller: Caller) -> None:
             JobState.PENDING: f":rotating_light: {ref} escalated. Slack is slow: the pages and posts will go "
             "out as soon as it answers.",
             JobState.GAVE_UP: f":warning: {ref} escalated on the timeline, but I could not page everyone.",
+            JobState.QUEUED: f":rotating_light: {ref} escalated. The pages and posts are on their way.",
         }[state]
     )
 
@@ -249,6 +254,8 @@ def _record_postmortem_request(rt: Runtime, caller: Caller) -> Recorded:
             caller.reply(f":memo: The postmortem draft for {ref} is in the war room.")
         elif state is JobState.PENDING:
             caller.reply(f":hourglass: Slack is slow; I will post the postmortem draft for {ref} here soon.")
+        elif state is JobState.QUEUED:
+            caller.reply(f":hourglass: The postmortem draft for {ref} is recorded and on its way here.")
         # Given up: the person was told what went wrong and how to fix it.
 
     return Recorded(then=upload)

@@ -31,6 +31,7 @@ from bot.settings import Settings
 from bot.slack_chat import SlackChat
 from bot.slack_client import make_web_client
 from bot.startup import bolt_signing_secret
+from bot.worker import JobWorker
 from commands.capture import capture_plans
 from commands.incidents import declare_incidents
 from commands.job_runner import JobRunner
@@ -59,6 +60,8 @@ class IncidentBot:
     wsgi: IncidentBotWsgi
     engine: Engine
     tick_seconds: float
+    # Runs the Slack jobs and the tick in this process; None on a web replica beside worker processes.
+    worker: JobWorker | None = None
     scheduler: BackgroundScheduler | None = field(default=None)
 
     def warm_up(self) -> None:
@@ -68,19 +71,27 @@ class IncidentBot:
         self.runtime.presenter.renderer.compile_all()
 
     def start_ticker(self) -> None:
-        """Start the periodic tick and the lease heartbeat (what a serving process runs besides requests)."""
-        if self.scheduler is None:
-            self.runtime.runner.start_heartbeat()
-            self.scheduler = start_ticker(self.runtime.tick, self.tick_seconds)
+        """Start what a serving process runs besides requests: the worker, or only the admin-cache refresh."""
+        if self.worker is not None:
+            self.worker.start()
+        elif self.scheduler is None:
+            self.scheduler = start_ticker(self.runtime.keep_warm, self.tick_seconds)
 
     def close(self, grace: float | None = None) -> None:
         """Stop the tick, then finish the work in hand (within `grace` seconds, releasing what is left)."""
+        if self.worker is not None:
+            self.worker.stop()
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
             self.scheduler = None
-        self.runtime.close(grace)
-        self.runtime.runner.close(wait=grace is None)
-        self.engine.dispose()
+        close_runtime(self.runtime, self.engine, grace)
+
+
+def close_runtime(runtime: Runtime, engine: Engine, grace: float | None) -> None:
+    """Finish the work in hand (within `grace` seconds, releasing what is left), then drop the pool."""
+    runtime.close(grace)
+    runtime.runner.close(wait=grace is None)
+    engine.dispose()
 
 
 class _WithoutTokenNotice(logging.Filter):
@@ -102,27 +113,28 @@ def process_identity() -> str:
     return f"{socket.gethostname()[:50]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-def create_app(
+def build_runtime(
     settings: Settings,
     config: IncidentConfig,
     *,
     clock: Clock | None = None,
     client: WebClient | None = None,
     lease: timedelta = timedelta(seconds=5),
-    tick_seconds: float = 1.0,
     workers: int = 16,
-) -> IncidentBot:
-    """Wire the real adapters; nothing starts running until the caller starts the ticker or a server."""
+    runs_jobs: bool = True,
+) -> tuple[Runtime, Engine]:
+    """Wire the database, Slack client, presenter and job runner: what web and worker processes share.
+
+    With `runs_jobs` false (a web replica beside worker processes), jobs are recorded for the workers.
+    """
     clock = clock or SystemClock()
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
-    # Before anything is built: HTTP mode without SLACK_SIGNING_SECRET raises StartupError.
-    secret = bolt_signing_secret(settings)
     client = client or make_web_client(
         token, settings.slack_api_url, timeout=settings.incidentbot_slack_timeout_seconds
     )
     engine = make_engine(settings.database_url)
     holdings = JobHoldings(process_identity())
-    uow = UnitOfWorkFactory(make_session_factory(engine), holdings)
+    uow = UnitOfWorkFactory(make_session_factory(engine), holdings, hand_off=not runs_jobs)
     chat = SlackChat(client)
     presenter = SlackPresenter(
         TemplateRenderer(zone=config.zone, clock=clock, override_dir=config.templates_dir)
@@ -158,6 +170,34 @@ def create_app(
         records=ThreadPoolExecutor(max_workers=RECORD_THREADS, thread_name_prefix="incidentbot-commit"),
         lease=lease,
         record_budget=settings.incidentbot_record_budget_seconds,
+        runs_jobs=runs_jobs,
+        job_slots=workers,
+    )
+    runner.kick = partial(runtime.submit, runner.run, claimed=True)
+    return runtime, engine
+
+
+def create_app(
+    settings: Settings,
+    config: IncidentConfig,
+    *,
+    clock: Clock | None = None,
+    client: WebClient | None = None,
+    lease: timedelta = timedelta(seconds=5),
+    tick_seconds: float = 1.0,
+    workers: int = 16,
+    runs_jobs: bool = True,
+) -> IncidentBot:
+    """Wire the real adapters; nothing starts running until the caller starts the ticker or a server.
+
+    With `runs_jobs` (the default) this process runs the Slack jobs and the tick too; without, it only
+    records and acknowledges, and `incidentbot work` processes run the jobs.
+    """
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+    # Before anything is built: HTTP mode without SLACK_SIGNING_SECRET raises StartupError.
+    secret = bolt_signing_secret(settings)
+    runtime, engine = build_runtime(
+        settings, config, clock=clock, client=client, lease=lease, workers=workers, runs_jobs=runs_jobs
     )
 
     def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
@@ -177,7 +217,6 @@ def create_app(
         process_before_response=True,
         logger=_bolt_logger(),
     )
-    runner.kick = partial(runtime.submit, runner.run, claimed=True)
     register_listeners(bolt, runtime)
     return IncidentBot(
         bolt=bolt,
@@ -185,4 +224,5 @@ def create_app(
         wsgi=IncidentBotWsgi(bolt, healthy=lambda: ping(engine), signing_secret=secret),
         engine=engine,
         tick_seconds=tick_seconds,
+        worker=JobWorker(runtime, tick_seconds, settings.database_url) if runs_jobs else None,
     )

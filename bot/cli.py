@@ -1,4 +1,4 @@
-"""The `incidentbot` command line: serve, demo, migrate, check config, print the manifest, export, forget."""
+"""The `incidentbot` command line: serve, work, demo, migrate, check config, the manifest, export, forget."""
 
 from __future__ import annotations
 
@@ -74,6 +74,16 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.server import serve
 
     return int(serve(settings, config))
+
+
+def _cmd_work(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the Slack jobs and the tick; imported lazily like serve, for the same reason."""
+    config = _load_config_or_report(settings.incidentbot_config)
+    if config is None:
+        return 2
+    from bot.worker import work
+
+    return int(work(settings, config))
 
 
 def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -211,6 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the bot (HTTP, or Socket Mode when SLACK_APP_TOKEN is set)")
     serve.set_defaults(handler=_cmd_serve)
+
+    work = sub.add_parser("work", help="run the Slack jobs and the periodic tick (no requests served)")
+    work.set_defaults(handler=_cmd_work)
 
     demo = sub.add_parser("demo", help="play a scripted incident without Slack")
     demo.add_argument("--slow", action="store_true", help="pause between steps so people can follow along")

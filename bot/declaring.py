@@ -86,14 +86,18 @@ def provision(rt: Runtime, cmd: Declare, caller: Caller, scheduled: Scheduled) -
     """Provision the recorded incident's room now and tell the declarer where it is."""
     with reporting(caller.reply, ACTION):
         ref = scheduled.incident.ref
-        assert scheduled.job_id is not None, "a declaration always has a provisioning job"
-        # Freshly recorded and claimed by us: run it without reading it back.
-        provisioned = rt.runner.run_fresh(scheduled.job_id, "provision", scheduled.incident)
-        if provisioned is not None:
-            room = channel_link(provisioned.incident.channel_id)
+        channel = rt.run_provision(scheduled)
+        state = JobState.DONE if channel is not None else rt.job_state(scheduled.job_id, False)
+        if state is JobState.DONE:
+            room = channel_link(channel)
             caller.reply(f":rotating_light: Declared *{ref}*: {escape(cmd.title)}. War room: {room}")
-        elif rt.job_state(scheduled.job_id, False) is JobState.GAVE_UP:
+        elif state is JobState.GAVE_UP:
             return  # the declarer was told what Slack refused and how to fix it
+        elif state is JobState.QUEUED:
+            caller.reply(
+                f":hourglass: *{ref}* is recorded and its war room is on its way; "
+                "you will be invited as soon as it exists."
+            )
         else:
             caller.reply(
                 f":hourglass: *{ref}* is recorded. Slack is slow to set up its war room; "

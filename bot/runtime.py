@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.admins import AdminDirectory
 from bot.config import IncidentConfig
+from bot.job_watch import JobWatch
 from bot.maintenance import expire_deliveries, prune
 from bot.presenter import SlackPresenter
 from bot.recorder import BatchRecorder
@@ -32,6 +33,12 @@ class JobState(StrEnum):
     DONE = "done"
     PENDING = "pending"  # Slack failed or is slow, or earlier work of the incident goes first: it will follow
     GAVE_UP = "gave_up"  # a refusal no retry fixes: the person was told why
+    QUEUED = "queued"  # recorded for the worker processes, none of which has started it yet
+
+
+# How long a web replica's reply waits for a worker to finish the job it recorded before saying it is
+# on its way; the worker is woken at once, so this is only reached when Slack or the workers are slow.
+JOB_WAIT_SECONDS = 5.0
 
 
 @dataclass
@@ -55,12 +62,22 @@ class Runtime:
         default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="incidentbot-forms")
     )
     record_budget: float = 1.0  # seconds an ack may wait for its declaration's commit
+    # False on a web replica beside `incidentbot work`: its jobs are recorded for the workers to run.
+    runs_jobs: bool = True
+    job_wait: float = JOB_WAIT_SECONDS
+    # Owed jobs claimed at a time are capped by this, so concurrent workers share a burst.
+    job_slots: int = 16
+    # Called whenever a claimed job ends, so a worker claims more without waiting for the tick.
+    job_ended: Callable[[], None] | None = None
     _pending: set[Future[Any]] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _in_flight: int = 0
     admins: AdminDirectory = field(init=False)
+    watch: JobWatch = field(init=False)
 
     def __post_init__(self) -> None:
         self.admins = AdminDirectory(self.config.admins, self.config.admin_group, self.chat.group_members)
+        self.watch = JobWatch(self.uow)
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
         """Run work off the ack path; tracked so tests and the demo can wait for quiet."""
@@ -126,28 +143,57 @@ class Runtime:
                 future.result(timeout=timeout)
 
     def job_state(self, job_id: int | None, done: bool) -> JobState:
-        """What became of a job this process just ran: done, still owed (retrying or waiting), or given up."""
+        """What became of a job just run here or by a worker: done, still owed, not started, or given up."""
         if done or job_id is None:
             return JobState.DONE
         with self.uow() as tx:
             job = tx.jobs.get(job_id)
             if job is None or job.finished_at is None:
-                return JobState.PENDING
+                untouched = job is not None and job.attempts == 0 and not self.runs_jobs
+                return JobState.QUEUED if untouched else JobState.PENDING
             return JobState.GAVE_UP if job.last_error else JobState.DONE
 
-    def run_job(self, job_id: int | None) -> bool:
-        """Run a job this process recorded and pre-claimed; True when all its steps are done."""
-        return True if job_id is None else self.runner.run(job_id, claimed=True)
+    def run_job(self, job_id: int | None, *, wait: bool = True) -> bool:
+        """Run a job this process recorded and pre-claimed; True when all its steps are done.
 
-    def run_scheduled(self, scheduled: Scheduled) -> bool:
+        On a web replica the job is a worker's: wait for it (unless nobody needs to know), no running.
+        """
+        if job_id is None:
+            return True
+        if not self.runs_jobs:
+            return wait and self.await_job(job_id)
+        return self.runner.run(job_id, claimed=True)
+
+    def run_scheduled(self, scheduled: Scheduled, *, wait: bool = True) -> bool:
         """Run a command's job from the snapshot it returned when nothing earlier must go first."""
         fresh = scheduled.fresh
-        if scheduled.job_id is None or fresh is None:
-            return self.run_job(scheduled.job_id)
+        if scheduled.job_id is None or fresh is None or not self.runs_jobs:
+            return self.run_job(scheduled.job_id, wait=wait)
         done = self.runner.run_fresh(
             scheduled.job_id, fresh.kind, scheduled.incident, fresh.payload, fresh.posts
         )
         return done is not None
+
+    def run_provision(self, scheduled: Scheduled) -> str | None:
+        """Provision a just-declared incident's room (here, or by a worker); its channel once all is done."""
+        assert scheduled.job_id is not None, "a declaration always has a provisioning job"
+        if self.runs_jobs:
+            # Freshly recorded and claimed by us: run it without reading it back.
+            done = self.runner.run_fresh(scheduled.job_id, "provision", scheduled.incident)
+            return None if done is None else done.incident.channel_id
+        if not self.await_job(scheduled.job_id):
+            return None
+        with self.uow() as tx:
+            incident = tx.incidents.get(scheduled.incident.id)
+            return None if incident is None else incident.channel_id
+
+    def await_job(self, job_id: int) -> bool:
+        """Wait (at most `job_wait`) for a worker to finish a job; True when it did, and did all of it."""
+        if not self.watch.wait(job_id, self.job_wait):
+            return False
+        with self.uow() as tx:
+            job = tx.jobs.get(job_id)
+            return job is not None and job.finished_at is not None and not job.last_error
 
     def is_admin(self, user_id: str) -> bool | None:
         """Configured admins, or cached admin-group members; never a Slack call (see bot.admins).
@@ -160,17 +206,51 @@ class Runtime:
             self.admins.start_refresh(self.submit)
         return known
 
+    def keep_warm(self) -> None:
+        """Refresh the admin group's members in the background, so is_admin's answer never waits on Slack."""
+        self.admins.start_refresh(self.submit)
+
     def tick(self) -> int:
         """The periodic tick: claim due reminders and owed Slack work, then housekeeping (expired deliveries,
         retention); returns how many jobs it started.
 
         The tick only claims: the jobs run on the worker pool, so a slow Slack never makes it late.
         """
-        self.admins.start_refresh(self.submit)  # keeps is_admin's answer warm, off every ack path
+        self.keep_warm()
         claimed = reminders.tick(uow=self.uow, clock=self.clock, settings=self.config, lease=self.lease)
-        owed = self.runner.claim_due()
-        for job_id in [*claimed.job_ids, *owed]:
-            self.submit(self.runner.run, job_id, claimed=True)
+        self.run_claimed(claimed.job_ids)
+        owed = self.claim_owed()
         expire_deliveries(self.uow, self.clock)
         prune(self.uow, self.clock, self.config.retention)
-        return len(claimed.job_ids) + len(owed)
+        return len(claimed.job_ids) + owed
+
+    def claim_owed(self) -> int:
+        """Claim as many owed jobs as this process has free slots for, and start them; returns how many."""
+        with self._lock:
+            free = self.job_slots - self._in_flight
+        owed = self.runner.claim_due(limit=free) if free > 0 else []
+        self.run_claimed(owed)
+        return len(owed)
+
+    def has_free_slots(self) -> bool:
+        with self._lock:
+            return self._in_flight < self.job_slots
+
+    def run_claimed(self, job_ids: list[int]) -> None:
+        """Start jobs this process has claimed; each takes a slot until it ends."""
+        for job_id in job_ids:
+            with self._lock:
+                self._in_flight += 1
+            try:
+                future = self.submit(self.runner.run, job_id, claimed=True)
+            except RuntimeError:  # stopping: the job's claim is released with the rest
+                with self._lock:
+                    self._in_flight -= 1
+                raise
+            future.add_done_callback(self._job_done)
+
+    def _job_done(self, _future: Future[Any]) -> None:
+        with self._lock:
+            self._in_flight -= 1
+        if self.job_ended is not None:
+            self.job_ended()

@@ -70,13 +70,22 @@ def serve(settings: Settings, config: IncidentConfig) -> int:
         return 2
 
 
-def _serve(settings: Settings, config: IncidentConfig) -> int:
-    require_credentials(settings)
+def migrate_on_start(settings: Settings) -> None:
+    """Run the migrations unless INCIDENTBOT_MIGRATE_ON_START=false (an advisory lock serialises replicas)."""
     if settings.incidentbot_migrate_on_start:
         from bot.migrate import upgrade
 
         upgrade(settings.database_url)
+
+
+def _serve(settings: Settings, config: IncidentConfig) -> int:
+    require_credentials(settings)
+    migrate_on_start(settings)
     log_auth_check(check_bot_token(settings))
+    if not settings.incidentbot_run_worker and settings.is_sqlite:
+        log.warning("INCIDENTBOT_RUN_WORKER=false is ignored on SQLite: serve runs the Slack jobs itself")
+    elif not settings.serve_runs_jobs:
+        log.info("not running Slack jobs here: `incidentbot work` processes run them")
     stop = StopRequest().install()
     try:
         bot = create_app(
@@ -84,6 +93,7 @@ def _serve(settings: Settings, config: IncidentConfig) -> int:
             config,
             lease=timedelta(seconds=settings.incidentbot_job_lease_seconds),
             tick_seconds=settings.incidentbot_tick_seconds,
+            runs_jobs=settings.serve_runs_jobs,
         )
         try:
             bot.warm_up()
@@ -96,11 +106,11 @@ def _serve(settings: Settings, config: IncidentConfig) -> int:
     finally:
         stop.restore()
     log.info("stopped after %s", received.name)
-    _exit_if_work_is_stuck()
+    exit_if_work_is_stuck()
     return 0
 
 
-def _exit_if_work_is_stuck() -> None:
+def exit_if_work_is_stuck() -> None:
     """Exit now if a Slack call outlived the grace period: its job was released, so nothing waits on it."""
     stuck = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
     if stuck:

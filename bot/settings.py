@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     incidentbot_tick_seconds: float = 1.0
     # How long a command's acknowledgement waits for its change's commit (Slack allows 3 s in all).
     incidentbot_record_budget_seconds: float = 1.0
+    # Whether `serve` runs the Slack jobs and the tick itself; false on web replicas beside `incidentbot
+    # work` processes. SQLite always runs them in `serve` (it has no NOTIFY, and it is for one process).
+    incidentbot_run_worker: bool = True
+    # `incidentbot work` answers GET /healthz on this port when set (a worker serves nothing else).
+    incidentbot_worker_health_port: int | None = None
 
     @field_validator("slack_api_url")
     @classmethod
@@ -78,11 +83,11 @@ class Settings(BaseSettings):
             raise ValueError("must not be empty")
         return value
 
-    @field_validator("port")
+    @field_validator("port", "incidentbot_worker_health_port")
     @classmethod
-    def _port_in_range(cls, value: int) -> int:
+    def _port_in_range(cls, value: int | None) -> int | None:
         """Catch a mistyped PORT at start-up rather than at bind time."""
-        if not 1 <= value <= 65535:
+        if value is not None and not 1 <= value <= 65535:
             raise ValueError(f"must be between 1 and 65535, got {value}")
         return value
 
@@ -112,6 +117,15 @@ class Settings(BaseSettings):
         if level not in _LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(_LOG_LEVELS)}, got {value!r}")
         return level
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def serve_runs_jobs(self) -> bool:
+        """Whether `serve` runs a worker in its own process: always on SQLite, else unless turned off."""
+        return self.incidentbot_run_worker or self.is_sqlite
 
     @property
     def socket_mode(self) -> bool:

@@ -23,6 +23,7 @@ __all__ = [
     "bolt_signing_secret",
     "check_bot_token",
     "log_auth_check",
+    "require_bot_token",
     "require_credentials",
 ]
 
@@ -55,9 +56,14 @@ def require_credentials(settings: Settings) -> None:
 
     Raises StartupError without SLACK_BOT_TOKEN, or in HTTP mode without SLACK_SIGNING_SECRET.
     """
+    require_bot_token(settings)
+    bolt_signing_secret(settings)
+
+
+def require_bot_token(settings: Settings) -> None:
+    """Refuse to start without SLACK_BOT_TOKEN (a worker needs no signing secret: it serves no requests)."""
     if settings.slack_bot_token is None or not settings.slack_bot_token.get_secret_value():
         raise StartupError(f"SLACK_BOT_TOKEN is not set: {_FIX_TOKEN}.")
-    bolt_signing_secret(settings)
 
 
 def bolt_signing_secret(settings: Settings) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import suppress
 from contextvars import copy_context
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, update
@@ -174,10 +174,19 @@ class JobRunner:
         """Claim the jobs that are due for this process to run; the cost follows what is due."""
         now = self.clock.now()
         with self.uow() as tx:
-            ids = tx.jobs.due_ids(now, limit)
-            claimed = [job_id for job_id in ids if tx.jobs.claim(job_id, now, self.lease)]
+            claimed = tx.jobs.claim_due(now, self.lease, limit)
             tx.commit()
         return claimed
+
+    def seconds_to_next(self) -> float | None:
+        """How long until an owed job can be claimed (a retry's backoff, a crashed holder's lease)."""
+        with self.uow() as tx:
+            at = tx.jobs.next_claimable()
+        if at is None:
+            return None
+        if at.tzinfo is None:  # SQLite hands back naive UTC
+            at = at.replace(tzinfo=UTC)
+        return max((at - self.clock.now()).total_seconds(), 0.0)
 
     def sweep(self, limit: int = 100) -> int:
         """Claim and run the due jobs here, one after another (tools and tests; the tick uses claim_due)."""

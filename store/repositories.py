@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, case, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -20,6 +20,7 @@ from store.models import (
     SlackJob,
     TimelineEvent,
 )
+from store.notify import is_postgres, notify_jobs
 from store.retention import PRUNED_KINDS
 
 RESOLVED = "resolved"
@@ -187,16 +188,30 @@ class PostRepository:
 
 
 class JobRepository:
-    def __init__(self, session: Session, owner: str | None = None) -> None:
+    def __init__(self, session: Session, owner: str | None = None, *, hand_off: bool = False) -> None:
         self.session = session
         self.owner = owner
+        # A process that runs no jobs (a web replica beside `incidentbot work`) records them for workers.
+        self.hand_off = hand_off
         self.claimed: list[int] = []  # jobs this transaction claimed for this process
 
     def _own(self, jobs: Sequence[SlackJob]) -> None:
-        """Jobs recorded already claimed are held in this process's name, so it can renew or release them."""
+        """Jobs recorded already claimed are held in this process's name, so it can renew or release them.
+
+        When this process hands its jobs off, they are recorded unclaimed and due, and the workers are
+        notified in the same transaction, so one of them takes each job the moment it commits.
+        """
+        handed = False
         for job in jobs:
-            if job.claimed_until is not None:
+            if job.claimed_until is None:
+                continue
+            if self.hand_off:
+                job.claimed_until, job.claimed_by, job.attempts = None, None, 0
+                handed = True
+            else:
                 job.claimed_by = self.owner
+        if handed:
+            notify_jobs(self.session)
 
     def add(self, job: SlackJob) -> SlackJob:
         self._own([job])
@@ -212,6 +227,52 @@ class JobRepository:
         ids = _insert_returning_ids(self.session, jobs)
         self.claimed += [job.id for job in jobs if job.claimed_until is not None]
         return ids
+
+    def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[int]:
+        """Claim up to `limit` owed jobs, oldest due first; on PostgreSQL in one statement.
+
+        `FOR UPDATE SKIP LOCKED` lets concurrent workers each take different jobs without waiting on one
+        another's row locks; SQLite (one writer at a time) claims each with the conditional UPDATE.
+        """
+        if limit <= 0:
+            return []
+        if not is_postgres(self.session):
+            ids = self.due_ids(now, limit)
+            return [job_id for job_id in ids if self.claim(job_id, now, lease)]
+        due = (
+            select(SlackJob.id)
+            .where(SlackJob.due_at <= now)
+            .where(or_(SlackJob.claimed_until.is_(None), SlackJob.claimed_until < now))
+            .order_by(SlackJob.due_at, SlackJob.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        stmt = (
+            update(SlackJob)
+            .where(SlackJob.id.in_(due))
+            .values(claimed_until=now + lease, claimed_by=self.owner, attempts=SlackJob.attempts + 1)
+            .returning(SlackJob.id)
+        )
+        claimed = sorted(self.session.scalars(stmt, execution_options={"synchronize_session": False}))
+        self.claimed += claimed
+        return claimed
+
+    def next_claimable(self) -> datetime | None:
+        """When the soonest unfinished job becomes claimable (due, and its lease over), if any is owed."""
+        later = case(
+            (SlackJob.claimed_until > SlackJob.due_at, SlackJob.claimed_until), else_=SlackJob.due_at
+        )
+        stmt = select(func.min(later)).where(SlackJob.finished_at.is_(None), SlackJob.due_at.is_not(None))
+        return self.session.scalars(stmt).first()
+
+    def finished_among(self, job_ids: Iterable[int]) -> set[int]:
+        """Which of these jobs are finished (done or given up): one indexed read for every waiter."""
+        ids = sorted(set(job_ids))
+        if not ids:
+            return set()
+        stmt = select(SlackJob.id).where(SlackJob.id.in_(ids), SlackJob.finished_at.is_not(None))
+        return set(self.session.scalars(stmt))
 
     def get(self, job_id: int) -> SlackJob | None:
         return self.session.get(SlackJob, job_id)
@@ -275,9 +336,12 @@ class JobRepository:
         return self.session.execute(stmt).rowcount  # type: ignore[attr-defined]
 
     def release(self, now: datetime) -> int:
-        """Hand back every job this process holds, due at once, for another process to resume."""
+        """Hand back every job this process holds, due at once, and wake the workers to resume them."""
         stmt = update(SlackJob).where(self._held()).values(claimed_until=None, due_at=now)
-        return self.session.execute(stmt).rowcount  # type: ignore[attr-defined]
+        count: int = self.session.execute(stmt).rowcount  # type: ignore[attr-defined]
+        if count:
+            notify_jobs(self.session)
+        return count
 
     def pending_for(self, incident_id: int) -> Sequence[SlackJob]:
         stmt = select(SlackJob).where(SlackJob.incident_id == incident_id, SlackJob.finished_at.is_(None))

@@ -21,16 +21,24 @@ from store.repositories import (
 class SqlUnitOfWork:
     """Open a session on enter, roll back on error or when not committed, close on exit."""
 
-    def __init__(self, session_factory: sessionmaker[Session], holdings: JobHoldings | None = None) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        holdings: JobHoldings | None = None,
+        *,
+        hand_off: bool = False,
+    ) -> None:
         self._factory = session_factory
         self._holdings = holdings
+        self._hand_off = hand_off
 
     def __enter__(self) -> SqlUnitOfWork:
         self.session = self._factory()
         self.incidents = IncidentRepository(self.session)
         self.timeline = TimelineRepository(self.session)
         self.posts = PostRepository(self.session)
-        self.jobs = JobRepository(self.session, self._holdings.owner if self._holdings else None)
+        owner = self._holdings.owner if self._holdings else None
+        self.jobs = JobRepository(self.session, owner, hand_off=self._hand_off)
         self.deliveries = DeliveryRepository(self.session)
         self.action_items = ActionItemRepository(self.session)
         self.people = PeopleRepository(self.session)
@@ -58,12 +66,20 @@ class SqlUnitOfWork:
 class UnitOfWorkFactory:
     """Callable handed to actions and workers: each call is a fresh unit of work.
 
-    With `holdings`, the jobs it records already claimed, or claims, are held in this process's name.
+    With `holdings`, the jobs it records already claimed, or claims, are held in this process's name;
+    with `hand_off`, it runs no jobs, so it records them unclaimed for the workers instead.
     """
 
-    def __init__(self, session_factory: sessionmaker[Session], holdings: JobHoldings | None = None) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        holdings: JobHoldings | None = None,
+        *,
+        hand_off: bool = False,
+    ) -> None:
         self.session_factory = session_factory
         self.holdings = holdings
+        self.hand_off = hand_off
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.session_factory, self.holdings)
+        return SqlUnitOfWork(self.session_factory, self.holdings, hand_off=self.hand_off)

@@ -23,6 +23,8 @@ TINY = run.Sizes(
     postmortem_events=(50, 200),
     postmortem_repeats=1,
     rate_limited_declares=3,
+    scaling_declares=3,
+    scaling_workers=(1,),
 )
 
 
@@ -43,6 +45,7 @@ def test_suite_runs_at_tiny_sizes_and_writes_every_section(tmp_path: Path) -> No
         "## Scheduler tick",
         "## Postmortem render",
         "## Declares under Slack's rate limits",
+        "## Worker scaling",
     ):
         assert heading in text, heading
     for fact in ("- date: ", "- cores: ", "- memory: ", "- Python: ", "- CPU: "):

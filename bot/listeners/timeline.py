@@ -52,7 +52,7 @@ def record_reaction_event(rt: Runtime, body: dict[str, Any], event: dict[str, An
         # `from None`: Bolt logs this error, and the database error's text would carry the SQL.
         raise DatabaseDownRetryLater("database unavailable; Slack will deliver the event again") from None
     if job_id is not None:
-        rt.submit(rt.runner.run, job_id, claimed=True)
+        rt.submit(rt.run_job, job_id, wait=False)
 
 
 def handle_reaction_added(body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]) -> None:

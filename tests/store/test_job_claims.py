@@ -1,0 +1,131 @@
+"""How workers take jobs: a batch claim that concurrent workers split, hand-off recording, NOTIFY, and
+when the next job becomes claimable; on every backend."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from store.models import Incident, SlackJob
+from store.notify import CHANNEL, JobListener, libpq_conninfo
+from store.uow import UnitOfWorkFactory
+
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+LEASE = timedelta(seconds=5)
+
+
+def _jobs(uow_factory: UnitOfWorkFactory, count: int, *, claimed: bool = False) -> list[int]:
+    with uow_factory() as uow:
+        incident = uow.incidents.add(
+            Incident(
+                title="Checkout down", severity="sev2", status="active", declared_by="U1", declared_at=NOW
+            )
+        )
+        jobs = [
+            SlackJob(
+                kind="provision",
+                incident_id=incident.id,
+                due_at=NOW,
+                claimed_until=NOW + LEASE if claimed else None,
+                attempts=1 if claimed else 0,
+                created_at=NOW,
+            )
+            for _ in range(count)
+        ]
+        ids = uow.jobs.insert_many(jobs)
+        uow.commit()
+        return ids
+
+
+def test_claim_due_takes_at_most_the_limit_oldest_first_and_counts_an_attempt(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    ids = _jobs(uow_factory, 5)
+    with uow_factory() as uow:
+        assert uow.jobs.claim_due(NOW, LEASE, 3) == ids[:3]
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.jobs.claim_due(NOW, LEASE, 10) == ids[3:]
+        assert uow.jobs.claim_due(NOW, LEASE, 10) == []
+        assert [uow.jobs.get(i).attempts for i in ids] == [1] * 5  # type: ignore[union-attr]
+
+
+def test_concurrent_batch_claims_split_the_jobs_between_workers(uow_factory: UnitOfWorkFactory) -> None:
+    ids = _jobs(uow_factory, 40)
+    won: list[list[int]] = [[], []]
+    barrier = threading.Barrier(2)
+
+    def worker(n: int) -> None:
+        barrier.wait(timeout=10)
+        while True:
+            with uow_factory() as uow:
+                claimed = uow.jobs.claim_due(NOW, LEASE, 4)
+                uow.commit()
+            if not claimed:
+                return
+            won[n] += claimed
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(won[0] + won[1]) == ids, "a job was claimed twice, or not at all"
+
+
+def test_a_hand_off_unit_of_work_records_jobs_unclaimed_and_due(uow_factory: UnitOfWorkFactory) -> None:
+    handing = UnitOfWorkFactory(uow_factory.session_factory, hand_off=True)
+    (job_id,) = _jobs(handing, 1, claimed=True)
+    with uow_factory() as uow:
+        job = uow.jobs.get(job_id)
+        assert job is not None and (job.claimed_until, job.claimed_by, job.attempts) == (None, None, 0)
+        assert uow.jobs.claim_due(NOW, LEASE, 10) == [job_id]
+
+
+def test_next_claimable_is_the_soonest_due_time_or_lease_end(uow_factory: UnitOfWorkFactory) -> None:
+    with uow_factory() as uow:
+        assert uow.jobs.next_claimable() is None
+    _jobs(uow_factory, 1, claimed=True)
+    with uow_factory() as uow:
+        assert uow.jobs.next_claimable() == NOW + LEASE
+
+
+@pytest.mark.postgres
+def test_recording_for_the_workers_notifies_them_on_commit(postgres_url: str) -> None:
+    from bot.migrate import upgrade
+    from store.db import make_engine, make_session_factory
+
+    upgrade(postgres_url)
+    engine = make_engine(postgres_url)
+    handing = UnitOfWorkFactory(make_session_factory(engine), hand_off=True)
+    try:
+        with psycopg.connect(libpq_conninfo(postgres_url), autocommit=True) as listen:
+            listen.execute(f"LISTEN {CHANNEL}")
+            _jobs(handing, 3, claimed=True)
+            notices = list(listen.notifies(timeout=2.0, stop_after=5))
+        assert [n.channel for n in notices] == [CHANNEL], "one notice per transaction, on commit"
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_the_listener_wakes_its_worker_when_jobs_are_recorded(postgres_url: str) -> None:
+    from bot.migrate import upgrade
+    from store.db import make_engine, make_session_factory
+
+    upgrade(postgres_url)
+    engine = make_engine(postgres_url)
+    woken = threading.Event()
+    listener = JobListener(postgres_url, woken.set)
+    try:
+        listener.start()
+        assert listener.listening.wait(5)
+        woken.clear()  # the wake-up every (re)connection starts with
+        _jobs(UnitOfWorkFactory(make_session_factory(engine), hand_off=True), 1, claimed=True)
+        assert woken.wait(2), "the listener did not wake on the NOTIFY"
+    finally:
+        listener.stop()
+        engine.dispose()
