@@ -12,11 +12,13 @@ released when it stops, so neither a long step nor a restart leaves a job to the
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from contextvars import copy_context
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,10 +28,10 @@ from commands.errors import ChatError, ChatRefused
 from commands.jobs import (
     MAX_ATTEMPTS,
     GiveUp,
+    Lane,
     Outcome,
     PartialProgress,
     Plan,
-    Step,
     StepContext,
     UnitOfWorkFactory,
     backoff,
@@ -44,6 +46,36 @@ from store.holdings import JobHoldings
 from store.models import BotPost, Incident, SlackJob, TimelineEvent
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _LaneStep:
+    """A lane's step that finished (name and outcome) or failed (error, with what it did part-way)."""
+
+    name: str | None
+    outcome: Outcome | None
+    error: Exception | None = None
+
+
+_LaneEvent = _LaneStep | None  # None: the lane is over
+
+
+def _run_lane(ctx: StepContext, lane: Lane, finished: queue.Queue[_LaneEvent]) -> None:
+    """Run a lane's steps in order, reporting each as it ends; a failure ends the lane."""
+    try:
+        for name, step in lane:
+            try:
+                outcome = step(ctx)
+            except PartialProgress as partial:
+                finished.put(_LaneStep(None, partial.outcome, partial.cause))
+                return
+            except Exception as exc:  # reported to the runner thread, which records the failure
+                finished.put(_LaneStep(None, None, exc))
+                return
+            finished.put(_LaneStep(name, outcome))
+            ctx = ctx.after(outcome)
+    finally:
+        finished.put(None)
 
 
 class StageFailed(Exception):
@@ -205,13 +237,16 @@ class JobRunner:
         plan = stages(self.plans[ctx.kind])
         try:
             for position, stage in enumerate(plan):
-                todo = [(name, step) for name, step in stage if name not in done]
+                lanes = [
+                    lane for lane in (tuple(s for s in lane if s[0] not in done) for lane in stage) if lane
+                ]
+                total = sum(len(lane) for lane in lanes)
                 last_stage = position == len(plan) - 1
-                for count, (name, outcome) in enumerate(self._run_stage(ctx, todo), start=1):
+                for count, (name, outcome) in enumerate(self._run_stage(ctx, lanes), start=1):
                     ctx = ctx.after(outcome)
                     done.append(name)
                     unrecorded.append((name, outcome))
-                    stage_over = count == len(todo)
+                    stage_over = count == total
                     # A durable result is recorded at once; the rest when its stage is over, so later jobs
                     # see how far this one got. The final record follows the last step: no need for two.
                     if (outcome.durable or stage_over) and not (last_stage and stage_over):
@@ -229,11 +264,11 @@ class JobRunner:
                 self._tell_gave_up(ctx, failed.cause)
             return None
 
-    def _run_stage(self, ctx: StepContext, todo: list[tuple[str, Step]]) -> Iterator[tuple[str, Outcome]]:
-        """Yield a stage's finished steps as each returns (concurrently when several); if any fails, raise
-        StageFailed with what the failed ones did part-way, after the others have been yielded."""
-        if len(todo) == 1:
-            name, step = todo[0]
+    def _run_stage(self, ctx: StepContext, lanes: list[Lane]) -> Iterator[tuple[str, Outcome]]:
+        """Yield a stage's finished steps as each returns (lanes at once, a lane's steps in order); if any
+        fails, raise StageFailed with what the failed ones did part-way, after the others were yielded."""
+        if len(lanes) == 1 and len(lanes[0]) == 1:
+            name, step = lanes[0][0]
             try:
                 outcome = step(ctx)
             except PartialProgress as partial:
@@ -242,23 +277,24 @@ class JobRunner:
                 raise StageFailed([], exc) from exc
             yield name, outcome
             return
-        # Each step's thread carries the incident too, for its log lines.
-        futures: dict[Future[Outcome], str] = {
-            self._pool.submit(copy_context().run, step, ctx): name for name, step in todo
-        }
+        finished: queue.Queue[_LaneEvent] = queue.Queue()
+        for lane in lanes:
+            # Each lane's thread carries the incident too, for its log lines.
+            self._pool.submit(copy_context().run, _run_lane, ctx, lane, finished)
         kept: list[tuple[str | None, Outcome]] = []
         first: Exception | None = None
-        for future in as_completed(futures):
-            try:
-                outcome = future.result()
-            except PartialProgress as partial:
-                kept.append((None, partial.outcome))
-                first = first or partial.cause
-                continue
-            except Exception as exc:
-                first = first or exc
-                continue
-            yield futures[future], outcome
+        running = len(lanes)
+        while running:
+            event = finished.get()
+            if event is None:
+                running -= 1
+            elif event.error is not None:
+                if event.outcome is not None:
+                    kept.append((None, event.outcome))
+                first = first or event.error
+            else:
+                assert event.name is not None and event.outcome is not None
+                yield event.name, event.outcome
         if first is not None:
             raise StageFailed(kept, first)
 

@@ -94,8 +94,8 @@ Step = Callable[[StepContext], Outcome]
 
 
 @dataclass(frozen=True)
-class Parallel:
-    """Steps that depend on nothing but what came before them: run concurrently, one Slack round trip."""
+class Chain:
+    """Steps that run in order on one lane of a stage, without waiting for the stage's other lanes."""
 
     steps: tuple[tuple[str, Step], ...]
 
@@ -103,12 +103,28 @@ class Parallel:
         object.__setattr__(self, "steps", tuple(steps))
 
 
+@dataclass(frozen=True)
+class Parallel:
+    """Steps (or chains of steps) that depend on nothing but what came before: run at once."""
+
+    steps: tuple[tuple[str, Step] | Chain, ...]
+
+    def __init__(self, *steps: tuple[str, Step] | Chain) -> None:
+        object.__setattr__(self, "steps", tuple(steps))
+
+
 Plan = list[tuple[str, Step] | Parallel]
+Lane = tuple[tuple[str, Step], ...]
 
 
-def stages(plan: Plan) -> list[tuple[tuple[str, Step], ...]]:
-    """The plan as a list of stages; a stage's steps may run at once."""
-    return [entry.steps if isinstance(entry, Parallel) else (entry,) for entry in plan]
+def stages(plan: Plan) -> list[tuple[Lane, ...]]:
+    """The plan as stages of lanes: a stage's lanes run at once, a lane's steps one after another."""
+    return [
+        tuple(item.steps if isinstance(item, Chain) else (item,) for item in entry.steps)
+        if isinstance(entry, Parallel)
+        else ((entry,),)
+        for entry in plan
+    ]
 
 
 def merge(outcomes: list[Outcome]) -> Outcome:

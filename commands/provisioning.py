@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from commands.errors import ChannelNotFound, ChatRefused, NameTaken
-from commands.jobs import Outcome, Parallel, Plan, StepContext
+from commands.jobs import Chain, Outcome, Parallel, Plan, StepContext
 from commands.ports import Message, PostRef
 from commands.text import channel_name
 
@@ -132,16 +132,13 @@ def refresh_summary(ctx: StepContext) -> Outcome:
 PLANS: dict[str, Plan] = {
     # Everything needs the room; then four independent calls at once; the pin needs the summary.
     "provision": [
-        # Everything needs the room; then three independent calls at once; then the pin (which needs the
-        # summary) alongside the announcement, so the announce channel's pace never holds up the pin.
+        # Everything needs the room; then all at once: the invite, the topic, the announcement, and the
+        # summary followed by its pin (a lane of its own, so the announce channel's pace never holds it up).
         ("create_room", create_room),
         Parallel(
             ("invite_declarer", invite_declarer),
             ("set_topic", set_topic),
-            ("post_summary", post_summary),
-        ),
-        Parallel(
-            ("pin_summary", pin_summary),
+            Chain(("post_summary", post_summary), ("pin_summary", pin_summary)),
             ("announce", announce),
         ),
         ("mark_provisioned", mark_provisioned),
