@@ -86,12 +86,15 @@ def section(records: dict[str, list[ActionRecord]], backend: str) -> Section:
 # Per action: why the statements are what they are and what would bring them within the budget.
 _ADVICE: dict[str, tuple[str, str]] = {
     "declare": (
-        "the command's transaction writes three tables (the incident, its declared event, the job) and the "
-        "provisioning run records its result once, in one transaction of four statements (the job, the "
-        "incident's room, one multi-row INSERT each for the posts and the timeline events).",
-        "the seventh statement is the declared event, written with the declaration so the timeline can "
-        "never miss it; 6 would need the run's events and posts kept in the job row instead of their own "
-        "tables, which we judge not worth one statement.",
+        "the command's transaction counts the declarer's recent declares (the per-person limit) and writes "
+        "three tables (the incident, its declared event, the job); then the provisioning run records each "
+        "step's durable result the moment Slack answers, in its own short transaction (the room's channel "
+        "at once, so commands typed in the new room work; then the summary, the announcement, the stage's "
+        "other steps, and the end), each updating the job and inserting that step's posts and timeline "
+        "events.",
+        "recording once per run (7 statements in 2 transactions, as before) is what left a new room "
+        "refusing commands until its Tier 2 pin landed; fewer statements would need the step results kept "
+        "in the job row instead of their own tables, which we judge not worth it.",
     ),
     "update": (
         "the command's transaction locks the incident (on SQLite an `UPDATE incidents SET id=id`, on "
