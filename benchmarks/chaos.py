@@ -177,7 +177,9 @@ class Chaos:
             "INCIDENTBOT_CONFIG": str(self.config),
             "PORT": str(port),
             "LOG_LEVEL": "CRITICAL",
-            "INCIDENTBOT_JOB_LEASE_SECONDS": "2",
+            # Longer than a timed-out call may stay in flight at Slack (SLACK_TIMEOUT + the fault's 0.5 s),
+            # so a takeover's look-up sees whatever a killed process's last call did.
+            "INCIDENTBOT_JOB_LEASE_SECONDS": "4",
             "INCIDENTBOT_TICK_SECONDS": "0.2",
             "INCIDENTBOT_SLACK_TIMEOUT_SECONDS": str(SLACK_TIMEOUT),
             "INCIDENTBOT_MIGRATE_ON_START": "false",

@@ -106,6 +106,9 @@ class SlackChat:
                 failure.retry_after = retry_after(response.headers)
         except (SlackRequestError, URLError, TimeoutError, OSError) as exc:
             failure = ChatUnavailable(method, "timeout" if timed_out(exc) else "connection_failed")
+            if failure.code == "timeout":
+                # Slack may still act on it: give it as long again before a retry looks for what landed.
+                failure.retry_after = int(self.client.timeout)
         if failure.code not in expected:
             log_failure(failure)
         raise failure from None

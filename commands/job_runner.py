@@ -291,7 +291,7 @@ class JobRunner:
             elif event.error is not None:
                 if event.outcome is not None:
                     kept.append((None, event.outcome))
-                first = first or event.error
+                first = _longer_wait(first, event.error)
             else:
                 assert event.name is not None and event.outcome is not None
                 yield event.name, event.outcome
@@ -500,6 +500,15 @@ _WHAT = {
 }
 # Jobs nobody asked for: a failure is logged, with nobody to tell.
 _UNATTENDED = frozenset({"reminder", "commander_reminder"})
+
+
+def _longer_wait(kept: Exception | None, new: Exception) -> Exception:
+    """Of a stage's failures, the one to retry after: the one asking the longest wait (a timeout's)."""
+
+    def wait(exc: Exception) -> int:
+        return (exc.retry_after or 0) if isinstance(exc, ChatError) else 0
+
+    return new if kept is None or wait(new) > wait(kept) else kept
 
 
 def gives_up(exc: Exception) -> bool:
