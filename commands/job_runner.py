@@ -452,7 +452,10 @@ class JobRunner:
             log.warning("%s attempt %s failed (%s); will retry", job, ctx.attempts, describe(exc))
             wait = backoff(ctx.attempts)
             if isinstance(exc, ChatError) and exc.retry_after is not None:
-                wait = max(wait, timedelta(seconds=exc.retry_after))  # when Slack said to come back
+                asked = timedelta(seconds=exc.retry_after)
+                # A 429 says exactly when to come back (a backoff grown by earlier 429s would only add
+                # idle time); a timeout's wait is a floor under the backoff.
+                wait = asked if exc.code == "ratelimited" else max(wait, asked)
             values["due_at"] = now + wait
         return values
 
