@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import sys
 import threading
 import time
 from datetime import timedelta
@@ -20,6 +19,7 @@ from bot.startup import (
     StartupError,
     check_bot_token,
     log_auth_check,
+    refuse_or_run,
     require_credentials,
 )
 
@@ -63,11 +63,7 @@ class StopRequest:
 
 def serve(settings: Settings, config: IncidentConfig) -> int:
     """Run until SIGTERM or SIGINT; returns the exit code (2 when the setup is refused, with the reason)."""
-    try:
-        return _serve(settings, config)
-    except StartupError as exc:
-        print(f"incidentbot: cannot start: {exc}", file=sys.stderr)
-        return 2
+    return refuse_or_run(lambda: _serve(settings, config))
 
 
 def migrate_on_start(settings: Settings) -> None:

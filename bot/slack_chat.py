@@ -38,7 +38,6 @@ _ALREADY_IN = frozenset({"already_in_channel", "cant_invite_self"})
 _CANNOT_INVITE = frozenset(
     {
         "user_not_found",
-        "user_is_deactivated",
         "user_is_restricted",
         "user_is_ultra_restricted",
         "ura_max_channels",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.error import URLError
@@ -181,3 +182,12 @@ def log_auth_check(check: AuthCheck) -> None:
         log.info("Slack: %s", check.summary())
     for line in check.warnings():
         log.warning("%s", line)
+
+
+def refuse_or_run(main: Callable[[], int]) -> int:
+    """Run a process's main; a setup it cannot start with is said on stderr, with exit code 2."""
+    try:
+        return main()
+    except StartupError as exc:
+        print(f"incidentbot: cannot start: {exc}", file=sys.stderr)
+        return 2

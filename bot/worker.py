@@ -7,7 +7,6 @@ INCIDENTBOT_RUN_WORKER=false), and `incidentbot work` runs one on its own, servi
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,7 +18,7 @@ from bot.config import IncidentConfig
 from bot.runtime import Runtime
 from bot.scheduler import start_ticker
 from bot.settings import Settings
-from bot.startup import StartupError, check_bot_token, log_auth_check, require_bot_token
+from bot.startup import StartupError, check_bot_token, log_auth_check, refuse_or_run, require_bot_token
 from store.db import ping
 from store.notify import JobListener
 
@@ -114,11 +113,7 @@ class JobWorker:
 
 def work(settings: Settings, config: IncidentConfig) -> int:
     """`incidentbot work`: run jobs and the tick until SIGTERM; the exit code (2: refused to start)."""
-    try:
-        return _work(settings, config)
-    except StartupError as exc:
-        print(f"incidentbot: cannot start: {exc}", file=sys.stderr)
-        return 2
+    return refuse_or_run(lambda: _work(settings, config))
 
 
 def _work(settings: Settings, config: IncidentConfig) -> int:

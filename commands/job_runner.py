@@ -220,10 +220,6 @@ class JobRunner:
             at = at.replace(tzinfo=UTC)
         return max((at - self.clock.now()).total_seconds(), 0.0)
 
-    def sweep(self, limit: int = 100) -> int:
-        """Claim and run the due jobs here, one after another (tools and tests; the tick uses claim_due)."""
-        return sum(1 for job_id in self.claim_due(limit) if self.run(job_id, claimed=True))
-
     def _execute(self, ctx: StepContext) -> StepContext | None:
         token = current_incident.set(ctx.incident.ref)
         try:

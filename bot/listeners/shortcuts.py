@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt import Ack
@@ -11,8 +10,6 @@ from bot.dedup import first_delivery, interaction_key
 from bot.modals import declare_modal
 from bot.runtime import Runtime
 from commands.errors import ChatError
-
-log = logging.getLogger(__name__)
 
 
 def open_declare_modal(
