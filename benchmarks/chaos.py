@@ -36,8 +36,8 @@ from typing import Any
 from sqlalchemy import create_engine, make_url, pool, select
 
 from bot.emulator import SlackEmulator
-from bot.ids import ActionId
-from bot.migrate import upgrade
+from bot.ops.migrate import upgrade
+from bot.slack.ids import ActionId
 from store.db import make_engine, make_session_factory
 from store.models import BotPost, Incident, SlackJob, TimelineEvent
 from store.uow import UnitOfWorkFactory

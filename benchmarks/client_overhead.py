@@ -9,7 +9,7 @@ from urllib.parse import urlencode, urlsplit
 from benchmarks.harness import median
 from benchmarks.report import Finding, Section, table, verdict
 from bot.emulator import SlackEmulator
-from bot.slack_client import make_web_client
+from bot.slack.client import make_web_client
 
 METHOD = "auth.test"
 RATIO_TARGET = 2.0

@@ -22,14 +22,14 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, create_engine, event, make_url, pool
 
 from bot.app import IncidentBot, create_app
-from bot.config import IncidentConfig
 from bot.emulator import SlackEmulator
 from bot.emulator.signing import sign_request
 from bot.emulator.state import APP_ID, TEAM_DOMAIN, VERIFICATION_TOKEN
-from bot.local import LocalServer
-from bot.migrate import upgrade
-from bot.settings import Settings
-from bot.slack_client import make_web_client
+from bot.ops.config import IncidentConfig
+from bot.ops.local import LocalServer
+from bot.ops.migrate import upgrade
+from bot.ops.settings import Settings
+from bot.slack.client import make_web_client
 
 USERS = {"U1": "alice", "U2": "bob", "U3": "carol", "U4": "dave"}
 # The user group escalate pages: usergroups.users.list resolves it to these members.

@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from benchmarks.report import Finding, Section, table, verdict
-from bot.postmortem import PostmortemRenderer
+from bot.render.postmortem import PostmortemRenderer
 from commands.postmortem import PostmortemData, assemble
 from store.models import ActionItem, Incident, RoleAssignment, TimelineEvent
 
@@ -157,7 +157,7 @@ def section(sizes: Sequence[int] = DEFAULT_SIZES, repeats: int = 7) -> Section:
         "A resolved incident whose timeline holds N events (a mix of notes, updates, pins, role changes, "
         "status changes and escalations, some text needing escaping) is assembled as the postmortem job "
         "does (`commands.postmortem.assemble`), then rendered with the shipped template and every escaping "
-        "filter (`bot.postmortem.PostmortemRenderer`, zone Europe/Berlin). The floor is the same rows "
+        "filter (`bot.render.postmortem.PostmortemRenderer`, zone Europe/Berlin). The floor is the same rows "
         "joined into one string with no template, escaping or time zone. Both are timed back to back "
         f"{repeats} times per size and the fastest of each counts, so a busy machine slows both alike; the "
         "template is compiled before timing. Loading the rows from the database is not included."

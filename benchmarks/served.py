@@ -85,9 +85,9 @@ def child_main(argv: list[str] | None = None) -> None:
     import logging
 
     from bot.app import create_app
-    from bot.config import IncidentConfig
-    from bot.local import LocalServer
-    from bot.settings import Settings
+    from bot.ops.config import IncidentConfig
+    from bot.ops.local import LocalServer
+    from bot.ops.settings import Settings
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=16)
@@ -122,7 +122,7 @@ def do_nothing(environ: dict[str, Any], start_response: Callable[..., object]) -
 
 def serve_floor() -> None:
     """Child side of `floor`: the do-nothing app under the bot's waitress settings."""
-    from bot.local import LocalServer
+    from bot.ops.local import LocalServer
 
     with LocalServer(do_nothing) as server:
         print(READY + json.dumps({"url": server.events_url}), flush=True)

@@ -18,20 +18,20 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import configure_mappers
 
-from bot.config import IncidentConfig
-from bot.http import IncidentBotWsgi
-from bot.inputs import clean
 from bot.listeners import register_listeners
-from bot.postmortem import PostmortemDrafts
-from bot.presenter import SlackPresenter, TemplateRenderer
-from bot.recorder import BatchRecorder
-from bot.runtime import Runtime
-from bot.scheduler import start_ticker
-from bot.settings import Settings
-from bot.slack_chat import SlackChat
-from bot.slack_client import make_web_client
-from bot.startup import bolt_signing_secret
-from bot.worker import JobWorker
+from bot.listeners.inputs import clean
+from bot.ops.config import IncidentConfig
+from bot.ops.scheduler import start_ticker
+from bot.ops.settings import Settings
+from bot.ops.startup import bolt_signing_secret
+from bot.ops.worker import JobWorker
+from bot.pipeline.group_commit import BatchRecorder
+from bot.pipeline.runtime import Runtime
+from bot.render.postmortem import PostmortemDrafts
+from bot.render.presenter import SlackPresenter, TemplateRenderer
+from bot.slack.chat import SlackChat
+from bot.slack.client import make_web_client
+from bot.slack.http import IncidentBotWsgi
 from commands.capture import capture_plans
 from commands.incidents import declare_incidents
 from commands.job_runner import JobRunner

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.chaos import scratch_database
-from bot.migrate import upgrade
+from bot.ops.migrate import upgrade
 from store.db import make_engine, make_session_factory
 from store.uow import UnitOfWorkFactory
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import make_url, text
 
-from bot.migrate import upgrade
+from bot.ops.migrate import upgrade
 from store.db import make_engine, make_session_factory
 from store.models import Incident, TimelineEvent
 from store.uow import UnitOfWorkFactory

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.cli import main
 from bot.emulator import SlackEmulator
-from bot.manifest import BOT_SCOPES, build_manifest
-from bot.settings import Settings
+from bot.ops.cli import main
+from bot.ops.settings import Settings
+from bot.slack.manifest import BOT_SCOPES, build_manifest
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "docs" / "incidentbot.example.toml"
@@ -134,7 +134,7 @@ def test_invalid_environment_is_reported(
 
 def test_serve_dispatch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     seen: list[tuple[Settings, Any]] = []
-    fake_module(monkeypatch, "bot.server", serve=recorder(seen))
+    fake_module(monkeypatch, "bot.ops.server", serve=recorder(seen))
     path = tmp_path / "c.toml"
     path.write_text('channel_prefix = "sev"\n')
     monkeypatch.setenv("INCIDENTBOT_CONFIG", str(path))
@@ -147,7 +147,7 @@ def test_serve_dispatch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
 def test_serve_with_bad_config_exits_2(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    fake_module(monkeypatch, "bot.server", serve=lambda s, c: pytest.fail("must not start"))
+    fake_module(monkeypatch, "bot.ops.server", serve=lambda s, c: pytest.fail("must not start"))
     path = tmp_path / "c.toml"
     path.write_text("nonsense = 1\n")
     monkeypatch.setenv("INCIDENTBOT_CONFIG", str(path))
@@ -157,14 +157,14 @@ def test_serve_with_bad_config_exits_2(
 
 def test_demo_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[tuple[Namespace]] = []
-    fake_module(monkeypatch, "bot.demo", run_demo=recorder(seen, 3))
+    fake_module(monkeypatch, "bot.ops.demo", run_demo=recorder(seen, 3))
     assert main(["demo", "--slow"]) == 3
     assert seen[0][0].slow is True
 
 
 def test_db_upgrade(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     calls: list[tuple[str, str]] = []
-    fake_module(monkeypatch, "bot.migrate", upgrade=recorder(calls, None))
+    fake_module(monkeypatch, "bot.ops.migrate", upgrade=recorder(calls, None))
     monkeypatch.setenv("DATABASE_URL", "postgres://user:hunter2@db/inc")
     assert main(["db", "upgrade"]) == 0
     assert calls == [("postgresql+psycopg://user:hunter2@db/inc", "head")]
@@ -176,7 +176,7 @@ def test_db_upgrade(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtu
 
 def test_export_dispatch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     seen: list[tuple[Namespace, Settings, Any]] = []
-    fake_module(monkeypatch, "bot.export", run_export=recorder(seen))
+    fake_module(monkeypatch, "bot.ops.export", run_export=recorder(seen))
     assert main(["export", "inc-42", "--format", "json", "-o", str(tmp_path / "x.json")]) == 0
     args = seen[-1][0]
     assert args.incident == "INC-42" and args.incident_number == 42 and not args.all
@@ -201,7 +201,7 @@ def test_export_dispatch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     ],
 )
 def test_export_usage_errors(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> None:
-    fake_module(monkeypatch, "bot.export", run_export=lambda a, s, c: pytest.fail("must not run"))
+    fake_module(monkeypatch, "bot.ops.export", run_export=lambda a, s, c: pytest.fail("must not run"))
     assert main(argv) == 2
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import migrate
-from bot.cli import main
-from bot.settings import Settings
+from bot.ops import migrate
+from bot.ops.cli import main
+from bot.ops.settings import Settings
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def test_db_upgrade_creates_the_default_database_wherever_it_runs_and_says_where
     assert done.returncode == 0, done.stderr
     assert expected.is_file()
     assert f"Database sqlite:///{expected} is at revision head" in done.stdout
-    assert f"INFO bot.cli: database: sqlite:///{expected} (the default" in done.stderr
+    assert f"INFO bot.ops.cli: database: sqlite:///{expected} (the default" in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]  # nothing in the working directory
     assert migrate.current() == migrate.current(f"sqlite:///{expected}") is not None
 
@@ -69,11 +69,11 @@ def test_serve_logs_the_database_with_its_password_hidden(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    server = types.ModuleType("bot.server")
+    server = types.ModuleType("bot.ops.server")
     server.serve = lambda settings, config: 0  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bot.server", server)
+    monkeypatch.setitem(sys.modules, "bot.ops.server", server)
     monkeypatch.setenv("DATABASE_URL", "postgres://incidentbot:hunter2@db.internal:5432/incidents")
-    with caplog.at_level(logging.INFO, logger="bot.cli"):
+    with caplog.at_level(logging.INFO, logger="bot.ops.cli"):
         assert main(["serve"]) == 0
     assert "database: postgresql+psycopg://incidentbot:***@db.internal:5432/incidents" in caplog.text
     assert "hunter2" not in caplog.text
@@ -83,13 +83,13 @@ def test_a_relative_sqlite_path_is_logged_with_the_file_it_means(
     no_database_url: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", "sqlite:///bot.db")
-    with caplog.at_level(logging.INFO, logger="bot.cli"):
+    with caplog.at_level(logging.INFO, logger="bot.ops.cli"):
         assert main(["db", "upgrade"]) == 0
     assert f"database: sqlite:///bot.db (the file {tmp_path / 'bot.db'})" in caplog.text
 
 
 def test_the_demo_uses_a_scratch_database_of_its_own(no_database_url: Path, tmp_path: Path) -> None:
-    from bot.demo import run_demo
+    from bot.ops.demo import run_demo
 
     assert run_demo(Namespace(slow=False)) == 0
     assert not no_database_url.exists()

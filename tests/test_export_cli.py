@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from bot.config import IncidentConfig
-from bot.migrate import upgrade
+from bot.ops.cli import main
+from bot.ops.config import IncidentConfig
+from bot.ops.migrate import upgrade
 from commands.incidents import declare_incident
 from commands.parsing import AddActionItem, Declare
 from commands.timeline import add_action_item

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import make_url, select
 
-from bot.cli import main
-from bot.config import IncidentConfig
-from bot.postmortem import PostmortemDrafts
+from bot.ops.cli import main
+from bot.ops.config import IncidentConfig
+from bot.render.postmortem import PostmortemDrafts
 from store.erasure import FORGOTTEN_TEXT
 from store.models import ActionItem, Incident, Person, SlackJob
 from store.uow import UnitOfWorkFactory

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.manifest import BOT_SCOPES, SCOPE_REASONS, CallbackId, build_manifest, manifest_yaml
+from bot.slack.manifest import BOT_SCOPES, SCOPE_REASONS, CallbackId, build_manifest, manifest_yaml
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SCHEMA = SHARED / "slack" / "manifest.schema.json"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, IncidentConfig, effective_config_text, load_config
+from bot.ops.config import ConfigError, IncidentConfig, effective_config_text, load_config
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "incidentbot.example.toml"
 

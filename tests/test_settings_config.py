@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.config import (
+from bot.ops.config import (
     DEFAULT_SEVERITIES,
     ConfigError,
     IncidentConfig,
@@ -19,7 +19,7 @@ from bot.config import (
     load_config,
     parse_duration,
 )
-from bot.settings import Settings, normalise_database_url
+from bot.ops.settings import Settings, normalise_database_url
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "docs" / "incidentbot.example.toml"

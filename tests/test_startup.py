@@ -16,14 +16,14 @@ import pytest
 from pydantic import SecretStr
 
 from bot.app import create_app
-from bot.cli import main
-from bot.config import IncidentConfig
 from bot.emulator import SlackEmulator
-from bot.local import LocalServer
-from bot.manifest import BOT_SCOPES, build_manifest
-from bot.migrate import upgrade
-from bot.settings import Settings
-from bot.startup import PERMANENT_TOKEN_ERRORS, StartupError, check_bot_token
+from bot.ops.cli import main
+from bot.ops.config import IncidentConfig
+from bot.ops.local import LocalServer
+from bot.ops.migrate import upgrade
+from bot.ops.settings import Settings
+from bot.ops.startup import PERMANENT_TOKEN_ERRORS, StartupError, check_bot_token
+from bot.slack.manifest import BOT_SCOPES, build_manifest
 
 WRONG_TOKEN = "xoxb-1234-not-the-installed-one"
 

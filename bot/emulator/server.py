@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import urlsplit
 
-from bot.manifest import build_manifest
+from bot.slack.manifest import build_manifest
 
 from . import scopes
 from .access import Args

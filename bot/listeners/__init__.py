@@ -8,7 +8,6 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.ids import ActionId, ViewId
 from bot.listeners.commands import handle_incident_command
 from bot.listeners.reminders import (
     handle_reminder_update_button,
@@ -29,8 +28,9 @@ from bot.listeners.timeline import (
     handle_reaction_removed,
 )
 from bot.listeners.views import handle_declare_submission
-from bot.manifest import CallbackId
-from bot.runtime import Runtime
+from bot.pipeline.runtime import Runtime
+from bot.slack.ids import ActionId, ViewId
+from bot.slack.manifest import CallbackId
 
 
 def register_listeners(app: App, runtime: Runtime) -> None:

@@ -6,15 +6,15 @@ from typing import Any
 
 from slack_bolt import Ack, Respond
 
-from bot.actions import Caller, perform, record_first
-from bot.declaring import Declaration
-from bot.errors import ephemeral_reply
-from bot.inputs import clean
+from bot.listeners.inputs import clean
 from bot.listeners.room_forms import open_update_form
 from bot.listeners.shortcuts import open_declare_modal
-from bot.mrkdwn import escape
-from bot.recording import record_then_ack
-from bot.runtime import Runtime
+from bot.pipeline.actions import Caller, perform, record_first
+from bot.pipeline.declaring import Declaration
+from bot.pipeline.recording import record_then_ack
+from bot.pipeline.replies import ephemeral_reply
+from bot.pipeline.runtime import Runtime
+from bot.render.mrkdwn import escape
 from commands.errors import UsageError
 from commands.parsing import Declare, Help, OpenDeclareForm, OpenUpdateForm, help_text, parse
 

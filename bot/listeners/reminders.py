@@ -8,12 +8,12 @@ from typing import Any
 
 from slack_bolt import Ack, Respond
 
-from bot.actions import Caller, Recorded, record_assignment
-from bot.dedup import interaction_key
-from bot.errors import ephemeral_reply
 from bot.listeners.room_forms import button_context, open_update_form
-from bot.recording import carry_on_after_ack, commit_within_budget
-from bot.runtime import Runtime
+from bot.pipeline.actions import Caller, Recorded, record_assignment
+from bot.pipeline.dedup import interaction_key
+from bot.pipeline.recording import carry_on_after_ack, commit_within_budget
+from bot.pipeline.replies import ephemeral_reply
+from bot.pipeline.runtime import Runtime
 from commands.errors import UsageError
 from commands.parsing import Assign
 from commands.reminders import SNOOZE_CHOICES, snooze

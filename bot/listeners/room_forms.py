@@ -9,15 +9,15 @@ from typing import Any
 
 from slack_bolt import Ack, Respond
 
-from bot.actions import Caller, Recorded, record_assignment, record_update
-from bot.dedup import first_delivery, interaction_key
-from bot.errors import ephemeral_reply, failure_message, reporting
-from bot.ids import ActionId, BlockId
-from bot.inputs import clean
-from bot.modals import assign_modal, field_value, room_of, update_modal
-from bot.mrkdwn import channel_link
-from bot.recording import carry_on_after_ack, commit_within_budget
-from bot.runtime import Runtime
+from bot.listeners.inputs import clean
+from bot.pipeline.actions import Caller, Recorded, record_assignment, record_update
+from bot.pipeline.dedup import first_delivery, interaction_key
+from bot.pipeline.recording import carry_on_after_ack, commit_within_budget
+from bot.pipeline.replies import ephemeral_reply, failure_message, reporting
+from bot.pipeline.runtime import Runtime
+from bot.render.mrkdwn import channel_link
+from bot.slack.ids import ActionId, BlockId
+from bot.slack.modals import assign_modal, field_value, room_of, update_modal
 from commands.errors import ChatError, RepeatedDelivery
 from commands.escalation import room_to_join
 from commands.parsing import MAX_MESSAGE, Assign, PostUpdate

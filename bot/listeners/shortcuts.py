@@ -6,9 +6,9 @@ from typing import Any
 
 from slack_bolt import Ack
 
-from bot.dedup import first_delivery, interaction_key
-from bot.modals import declare_modal
-from bot.runtime import Runtime
+from bot.pipeline.dedup import first_delivery, interaction_key
+from bot.pipeline.runtime import Runtime
+from bot.slack.modals import declare_modal
 from commands.errors import ChatError
 
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from slack_bolt import Ack, Respond
 
-from bot.dedup import event_key, first_delivery, interaction_key
-from bot.errors import DATABASE_ERRORS, ephemeral_reply, reporting
-from bot.inputs import clean
-from bot.runtime import Runtime
+from bot.listeners.inputs import clean
+from bot.pipeline.dedup import event_key, first_delivery, interaction_key
+from bot.pipeline.replies import DATABASE_ERRORS, ephemeral_reply, reporting
+from bot.pipeline.runtime import Runtime
 from commands.capture import Marked, record_reaction
 from commands.timeline import PinnedMessage, pin_message
 

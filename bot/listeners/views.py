@@ -7,13 +7,13 @@ from typing import Any
 
 from slack_bolt import Ack
 
-from bot.actions import Caller
-from bot.declaring import Declaration
-from bot.dedup import interaction_key
-from bot.ids import BlockId
-from bot.inputs import clean
-from bot.modals import read_declare_submission
-from bot.runtime import Runtime
+from bot.listeners.inputs import clean
+from bot.pipeline.actions import Caller
+from bot.pipeline.declaring import Declaration
+from bot.pipeline.dedup import interaction_key
+from bot.pipeline.runtime import Runtime
+from bot.slack.ids import BlockId
+from bot.slack.modals import read_declare_submission
 from commands.parsing import MAX_TITLE, Declare
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.emulator import SlackEmulator
-from bot.manifest import build_manifest
+from bot.slack.manifest import build_manifest
 
 TOKEN = "xoxb-emulator"
 SECRET = "emulator-secret"

@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.emulator import SlackEmulator
 from bot.emulator.scopes import METHOD_SCOPES
-from bot.manifest import BOT_SCOPES
+from bot.slack.manifest import BOT_SCOPES
 
 from .conftest import MakeEmu, error_of, manifest
 

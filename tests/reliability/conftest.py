@@ -13,12 +13,12 @@ import pytest
 from pydantic import SecretStr
 
 from bot.app import IncidentBot, create_app
-from bot.config import IncidentConfig
 from bot.emulator import DeliveryResult, SlackEmulator
-from bot.local import LocalServer
-from bot.migrate import upgrade
-from bot.settings import Settings
-from bot.slack_client import make_web_client
+from bot.ops.config import IncidentConfig
+from bot.ops.local import LocalServer
+from bot.ops.migrate import upgrade
+from bot.ops.settings import Settings
+from bot.slack.client import make_web_client
 from store.models import Incident
 
 USERS = {"U1": "alice", "U2": "bob", "U3": "carol", "U4": "dave", "U5": "eve"}

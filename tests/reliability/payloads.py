@@ -82,7 +82,7 @@ def message_shortcut(
 
 
 def update_values(message: str, status: str = "identified") -> dict[str, Any]:
-    from bot.ids import ActionId, BlockId
+    from bot.slack.ids import ActionId, BlockId
 
     return {
         BlockId.STATUS: {ActionId.STATUS: {"type": "static_select", "selected_option": {"value": status}}},
@@ -91,7 +91,7 @@ def update_values(message: str, status: str = "identified") -> dict[str, Any]:
 
 
 def declare_values(title: str, severity: str = "sev2", description: str = "", private: bool = False) -> Any:
-    from bot.ids import ActionId, BlockId
+    from bot.slack.ids import ActionId, BlockId
 
     return {
         BlockId.TITLE: {ActionId.TITLE: {"type": "plain_text_input", "value": title}},

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.config import IncidentConfig
+from bot.ops.config import IncidentConfig
 from tests.reliability import payloads
 from tests.reliability.conftest import Rig, open_rig
 
@@ -95,7 +95,7 @@ def test_declares_are_rate_limited_per_person_across_replicas(limited: Rig) -> N
 
 
 def test_the_limits_are_config_keys() -> None:
-    from bot.config import ConfigError, config_from_mapping
+    from bot.ops.config import ConfigError, config_from_mapping
 
     with pytest.raises(ConfigError, match="max_paged_per_command"):
         config_from_mapping({"max_paged_per_command": 0})

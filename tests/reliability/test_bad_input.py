@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.ids import ActionId, BlockId, ViewId
-from bot.manifest import CallbackId
+from bot.slack.ids import ActionId, BlockId, ViewId
+from bot.slack.manifest import CallbackId
 from commands.errors import UsageError
 from commands.parsing import parse
 from tests.reliability import payloads

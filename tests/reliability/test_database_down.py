@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from bot.errors import TRY_AGAIN
-from bot.ids import ActionId, BlockId
+from bot.pipeline.replies import TRY_AGAIN
+from bot.slack.ids import ActionId, BlockId
 from store.models import SlackJob
 from tests.reliability import payloads
 from tests.reliability.conftest import Rig, open_rig

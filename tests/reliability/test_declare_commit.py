@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.errors import TRY_AGAIN
+from bot.pipeline.replies import TRY_AGAIN
 from tests.reliability import payloads
 from tests.reliability.conftest import Rig, open_rig
 
@@ -155,7 +155,7 @@ def test_update_is_in_the_database_when_it_is_acknowledged(any_db_rig: Rig) -> N
 def test_update_form_slower_than_the_budget_closes_then_confirms_once(
     sqlite_rig: Rig, sqlite_url: str
 ) -> None:
-    from bot.ids import ActionId
+    from bot.slack.ids import ActionId
 
     r = sqlite_rig
     r.command("declare sev2 Checkout is timing out")

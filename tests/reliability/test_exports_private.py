@@ -9,8 +9,8 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from bot.config import IncidentConfig
-from bot.migrate import upgrade
+from bot.ops.config import IncidentConfig
+from bot.ops.migrate import upgrade
 from commands.incidents import declare_incident
 from commands.parsing import Declare
 from commands.ports import SystemClock

@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.emulator import SlackEmulator, sign_request
-from bot.request_gate import RefusalLog
+from bot.slack.request_gate import RefusalLog
 from tests.scenario.test_serve_process import free_port, healthy, wait_until
 
 MIB = 1024 * 1024
@@ -234,7 +234,7 @@ def test_no_log_message_can_start_a_line_of_its_own(tmp_path: Path) -> None:
     # Whatever a future log call carries, the CLI's logging (what `serve` uses) keeps it on one line.
     script = (
         "import logging, sys\n"
-        "from bot.cli import main\n"
+        "from bot.ops.cli import main\n"
         "main(['manifest'])\n"
         "logging.getLogger('bot.anywhere').warning('title: %s', sys.argv[1])\n"
     )
@@ -257,7 +257,7 @@ def test_no_log_message_can_start_a_line_of_its_own(tmp_path: Path) -> None:
 def test_refusals_are_logged_once_a_minute_with_a_count(caplog: pytest.LogCaptureFixture) -> None:
     now = [1000.0]
     refusals = RefusalLog(clock=lambda: now[0])
-    with caplog.at_level(logging.INFO, logger="bot.request_gate"):
+    with caplog.at_level(logging.INFO, logger="bot.slack.request_gate"):
         for _ in range(500):
             refusals.refused("missing, stale or wrong Slack signature")
         now[0] += 61

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from bot.ids import ActionId
-from bot.manifest import CallbackId
+from bot.slack.ids import ActionId
+from bot.slack.manifest import CallbackId
 from tests.reliability import payloads
 from tests.reliability.conftest import Rig, bot_output
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.config import DEFAULT_SEVERITIES, IncidentConfig, SeverityConfig
-from bot.ids import ActionId
+from bot.ops.config import DEFAULT_SEVERITIES, IncidentConfig, SeverityConfig
+from bot.slack.ids import ActionId
 from tests.reliability import payloads
 from tests.reliability.conftest import Rig, open_rig
 

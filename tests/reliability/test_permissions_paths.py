@@ -7,8 +7,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from bot.config import DEFAULT_SEVERITIES, IncidentConfig, SeverityConfig
-from bot.ids import ActionId, BlockId
+from bot.ops.config import DEFAULT_SEVERITIES, IncidentConfig, SeverityConfig
+from bot.slack.ids import ActionId, BlockId
 from tests.reliability.conftest import Rig
 
 ASK = "incident_commander_reminder"

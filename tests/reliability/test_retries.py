@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from bot.config import IncidentConfig
-from bot.ids import ActionId, BlockId
-from bot.maintenance import DELIVERY_RETENTION, expire_deliveries
-from bot.manifest import CallbackId
+from bot.ops.config import IncidentConfig
+from bot.ops.maintenance import DELIVERY_RETENTION, expire_deliveries
+from bot.slack.ids import ActionId, BlockId
+from bot.slack.manifest import CallbackId
 from store.models import ProcessedDelivery
 from tests.reliability import payloads
 from tests.reliability.conftest import Rig, open_rig

@@ -13,11 +13,11 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.cli import main as cli_main
-from bot.config import IncidentConfig
 from bot.emulator import sign_request
-from bot.ids import ActionId, BlockId
-from bot.manifest import CallbackId
+from bot.ops.cli import main as cli_main
+from bot.ops.config import IncidentConfig
+from bot.slack.ids import ActionId, BlockId
+from bot.slack.manifest import CallbackId
 from store.models import ProcessedDelivery
 from tests.reliability import payloads
 from tests.reliability.conftest import Rig, bot_output

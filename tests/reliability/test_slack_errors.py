@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.config import IncidentConfig
+from bot.ops.config import IncidentConfig
 from tests.reliability.conftest import Rig
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.manifest import build_manifest
+from bot.slack.manifest import build_manifest
 from tests.reliability.conftest import Rig
 
 

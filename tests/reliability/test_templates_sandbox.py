@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import IncidentConfig
+from bot.ops.config import IncidentConfig
 from tests.postmortem_markdown import SECTIONS, headings, split
 from tests.reliability.conftest import Rig, bot_output
 
@@ -92,6 +92,8 @@ def test_every_shipped_template_renders_in_the_sandbox_beside_an_override(
         rig.command("list")
         drafts = shared_drafts(rig, room)
     assert rig.room(1).topic == "INC-1 (custom) Checkout is timing out"
-    assert [r.getMessage() for r in caplog.records if r.name in ("bot.presenter", "bot.postmortem")] == []
+    assert [
+        r.getMessage() for r in caplog.records if r.name in ("bot.render.presenter", "bot.render.postmortem")
+    ] == []
     assert len(drafts) == 1 and b"Rolled back" in drafts[0]
     assert any("Resolved" in m.text for m in rig.room(1).messages)

@@ -13,11 +13,11 @@ import pytest
 from pydantic import SecretStr
 
 from bot.app import IncidentBot, create_app
-from bot.config import IncidentConfig
 from bot.emulator import SlackEmulator
-from bot.local import LocalServer
-from bot.migrate import upgrade
-from bot.settings import Settings
+from bot.ops.config import IncidentConfig
+from bot.ops.local import LocalServer
+from bot.ops.migrate import upgrade
+from bot.ops.settings import Settings
 from store.models import Incident
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cli import main
+from bot.ops.cli import main
 from tests.scenario.conftest import Harness
 from tests.scenario.test_postmortem import shared_files
 

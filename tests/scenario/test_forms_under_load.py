@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from bot.config import IncidentConfig
+from bot.ops.config import IncidentConfig
 from tests.scenario.conftest import Harness
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from bot.app import create_app
-from bot.config import IncidentConfig
-from bot.local import LocalServer
-from bot.settings import Settings
+from bot.ops.config import IncidentConfig
+from bot.ops.local import LocalServer
+from bot.ops.settings import Settings
 from tests.scenario.conftest import Harness
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.config import IncidentConfig
-from bot.ids import ActionId, BlockId
+from bot.ops.config import IncidentConfig
+from bot.slack.ids import ActionId, BlockId
 from tests.scenario.conftest import Harness
 
 
@@ -218,7 +218,7 @@ def test_lowering_severity_and_resolving_are_guarded(configured_harness: object)
 
 
 def test_admin_group_and_widened_permissions(configured_harness: object) -> None:
-    from bot.config import PermissionsConfig
+    from bot.ops.config import PermissionsConfig
 
     h: Harness = configured_harness(  # type: ignore[operator]
         IncidentConfig(admin_group="S1", permissions=PermissionsConfig(resolve=["anyone"]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot.config import load_config
+from bot.ops.config import load_config
 from tests.scenario.conftest import Harness
 
 MINIMAL = 'announce_channel = "ops-incidents"\n\n[severities.urgent]\nupdate_every = "30m"\n'

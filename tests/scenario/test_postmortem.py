@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from markdown_it import MarkdownIt
 
-from bot.cli import main
+from bot.ops.cli import main
 from tests.postmortem_markdown import SECTIONS, headings, split
 from tests.scenario.conftest import Harness
 
@@ -251,7 +251,7 @@ def test_demo_shows_the_draft_and_leaves_no_files(
 ) -> None:
     from argparse import Namespace
 
-    from bot.demo import run_demo
+    from bot.ops.demo import run_demo
 
     monkeypatch.chdir(tmp_path)
     assert run_demo(Namespace(slow=False)) == 0

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.config import IncidentConfig
-from bot.ids import ActionId
+from bot.ops.config import IncidentConfig
+from bot.slack.ids import ActionId
 from commands.reminders import escalates, reminder_target
 from tests.scenario.conftest import FakeClock, Harness
 
@@ -195,7 +195,7 @@ def test_commander_assigned_in_time_means_no_ask(clocked: tuple[Harness, FakeClo
 def test_per_severity_timings_are_configurable(configured_harness: Callable[..., Harness]) -> None:
     from datetime import timedelta
 
-    from bot.config import SeverityConfig
+    from bot.ops.config import SeverityConfig
 
     clock = FakeClock()
     config = IncidentConfig(

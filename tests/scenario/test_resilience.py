@@ -6,7 +6,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from bot.config import IncidentConfig
+from bot.ops.config import IncidentConfig
 from tests.scenario.conftest import Harness
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.config import IncidentConfig, RetentionConfig
-from bot.export import export_record
-from bot.postmortem import PostmortemDrafts
+from bot.ops.config import IncidentConfig, RetentionConfig
+from bot.ops.export import export_record
+from bot.render.postmortem import PostmortemDrafts
 from store.models import SlackJob
 from store.retention import PRUNED_TEXT
 from tests.scenario.conftest import FakeClock, Harness

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.emulator import SlackEmulator
-from bot.manifest import build_manifest
+from bot.slack.manifest import build_manifest
 from tests.scenario.test_serve_process import free_port, healthy, wait_until
 
 WRONG_TOKEN = "xoxb-1234-not-the-installed-one"

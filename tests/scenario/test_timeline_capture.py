@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.config import IncidentConfig
-from bot.manifest import CallbackId
+from bot.ops.config import IncidentConfig
+from bot.slack.manifest import CallbackId
 from tests.scenario.conftest import Harness
 
 

@@ -95,7 +95,7 @@ def test_next_claimable_is_the_soonest_due_time_or_lease_end(uow_factory: UnitOf
 
 @pytest.mark.postgres
 def test_recording_for_the_workers_notifies_them_on_commit(postgres_url: str) -> None:
-    from bot.migrate import upgrade
+    from bot.ops.migrate import upgrade
     from store.db import make_engine, make_session_factory
 
     upgrade(postgres_url)
@@ -113,7 +113,7 @@ def test_recording_for_the_workers_notifies_them_on_commit(postgres_url: str) ->
 
 @pytest.mark.postgres
 def test_the_listener_wakes_its_worker_when_jobs_are_recorded(postgres_url: str) -> None:
-    from bot.migrate import upgrade
+    from bot.ops.migrate import upgrade
     from store.db import make_engine, make_session_factory
 
     upgrade(postgres_url)

@@ -225,7 +225,7 @@ def test_racing_threads_claim_each_job_exactly_once(uow_factory: UnitOfWorkFacto
 @pytest.mark.postgres
 def test_postgres_claim_waits_for_the_holder_then_loses(postgres_url: str) -> None:
     """A claim blocked on another transaction's row lock re-checks the lease once that one commits."""
-    from bot.migrate import upgrade
+    from bot.ops.migrate import upgrade
     from store.db import make_engine, make_session_factory
 
     upgrade(postgres_url)
@@ -300,7 +300,7 @@ def test_expire_removes_only_old_deliveries(uow_factory: UnitOfWorkFactory) -> N
 def test_declarations_recorded_together_get_their_own_rows_and_skip_repeated_deliveries(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
-    from bot.config import IncidentConfig
+    from bot.ops.config import IncidentConfig
     from commands.incidents import DeclareRequest, Scheduled, declare_incidents
     from commands.parsing import Declare
     from tests.scenario.conftest import FakeClock

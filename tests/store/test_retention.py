@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import Engine, event, select
 
-from bot.config import IncidentConfig, RetentionConfig
-from bot.export import export_record
-from bot.maintenance import delete_finished_jobs, prune, prune_timeline_text
-from bot.postmortem import PostmortemDrafts
+from bot.ops.config import IncidentConfig, RetentionConfig
+from bot.ops.export import export_record
+from bot.ops.maintenance import delete_finished_jobs, prune, prune_timeline_text
+from bot.render.postmortem import PostmortemDrafts
 from commands.parsing import Note
 from commands.timeline import add_note
 from store.models import Incident, SlackJob

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from bot.recorder import BatchRecorder
+from bot.pipeline.group_commit import BatchRecorder
 
 
 class Writer:

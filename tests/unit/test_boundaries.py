@@ -29,7 +29,7 @@ def test_commands_and_store_import_no_slack_or_jinja() -> None:
 def test_importing_the_bot_has_no_side_effects() -> None:
     code = (
         "import threading, logging\n"
-        "import bot.app, bot.cli, bot.server, bot.demo, bot.listeners, bot.scheduler\n"
+        "import bot.app, bot.ops.cli, bot.ops.server, bot.ops.demo, bot.listeners, bot.ops.scheduler\n"
         "assert threading.active_count() == 1, threading.enumerate()\n"
         "assert not logging.getLogger().handlers\n"
         "print('clean')\n"

@@ -12,7 +12,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.keepalive import KeepAliveWebClient
+from bot.slack.keepalive import KeepAliveWebClient
 
 
 class Recorder(ThreadingHTTPServer):

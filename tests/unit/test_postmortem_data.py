@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.config import IncidentConfig
+from bot.ops.config import IncidentConfig
 from commands.errors import UsageError
 from commands.escalation import escalate
 from commands.incidents import declare_incident, resolve_incident

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from bot.postmortem import PostmortemRenderer
+from bot.render.postmortem import PostmortemRenderer
 from commands.postmortem import PostmortemData, assemble
 from store.models import ActionItem, Incident, RoleAssignment, TimelineEvent
 from tests.postmortem_markdown import SECTIONS, split
@@ -198,7 +198,7 @@ def test_broken_operator_template_is_named_and_the_shipped_one_used(
 ) -> None:
     broken = tmp_path / "postmortem.md.j2"
     broken.write_text(template)
-    with caplog.at_level(logging.ERROR, logger="bot.postmortem"):
+    with caplog.at_level(logging.ERROR, logger="bot.render.postmortem"):
         text = renderer(tmp_path).render(incident())
     assert text == renderer().render(incident()), "no postmortem is lost: the shipped template is used"
     (record,) = caplog.records

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.mrkdwn import escape
-from bot.presenter import SlackPresenter, TemplateRenderer, format_duration
+from bot.render.mrkdwn import escape
+from bot.render.presenter import SlackPresenter, TemplateRenderer, format_duration
 from commands.views import IncidentView
 
 NOW = datetime(2026, 11, 26, 20, 0, tzinfo=UTC)

@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web import SlackResponse
 
-from bot.slack_client import retry_after, timed_out
+from bot.slack.client import retry_after, timed_out
 from commands.errors import (
     ChannelNotFound,
     ChatError,

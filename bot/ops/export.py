@@ -11,9 +11,9 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.config import IncidentConfig
-from bot.postmortem import PostmortemDrafts
-from bot.settings import Settings
+from bot.ops.config import IncidentConfig
+from bot.ops.settings import Settings
+from bot.render.postmortem import PostmortemDrafts
 from commands.postmortem import PostmortemData, incident_ids
 from store.db import make_engine, make_session_factory
 from store.uow import UnitOfWorkFactory

@@ -8,10 +8,10 @@ from datetime import timedelta
 from functools import partial
 from typing import TypedDict
 
-from bot.config import IncidentConfig
-from bot.errors import Reply, reporting
-from bot.lookups import people_to_page
-from bot.runtime import JobState, Runtime
+from bot.ops.config import IncidentConfig
+from bot.pipeline.replies import Reply, reporting
+from bot.pipeline.runtime import JobState, Runtime
+from bot.slack.lookups import people_to_page
 from commands import incidents
 from commands.errors import UnknownTarget
 from commands.escalation import escalate
@@ -66,7 +66,7 @@ class Caller:
 def perform(rt: Runtime, cmd: Command, caller: Caller) -> None:
     """Run a command acknowledged before anything is recorded: reads, and assign/escalate (Slack look-ups).
 
-    Declares and the other changes are committed before their ack instead (bot.declaring, bot.recording);
+    Declares and the other changes are committed before their ack instead (see pipeline/);
     help and the forms are answered by the listener itself.
     """
     with reporting(caller.reply, type(cmd).__name__):

@@ -12,9 +12,9 @@ from types import FrameType
 from typing import Any
 
 from bot.app import IncidentBot, create_app
-from bot.config import IncidentConfig
-from bot.settings import Settings
-from bot.startup import (
+from bot.ops.config import IncidentConfig
+from bot.ops.settings import Settings
+from bot.ops.startup import (
     PERMANENT_TOKEN_ERRORS,
     StartupError,
     check_bot_token,
@@ -69,7 +69,7 @@ def serve(settings: Settings, config: IncidentConfig) -> int:
 def migrate_on_start(settings: Settings) -> None:
     """Run the migrations unless INCIDENTBOT_MIGRATE_ON_START=false (an advisory lock serialises replicas)."""
     if settings.incidentbot_migrate_on_start:
-        from bot.migrate import upgrade
+        from bot.ops.migrate import upgrade
 
         upgrade(settings.database_url)
 
@@ -117,7 +117,7 @@ def exit_if_work_is_stuck() -> None:
 
 def _run_http(bot: IncidentBot, settings: Settings, stop: StopRequest) -> signal.Signals:
     """Serve HTTP under waitress (a production server with a thread pool) until a stop signal."""
-    from bot.local import LocalServer
+    from bot.ops.local import LocalServer
 
     try:
         server = LocalServer(bot.wsgi, host="0.0.0.0", port=settings.port, threads=HTTP_THREADS)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.config import RetentionConfig
+from bot.ops.config import RetentionConfig
 from commands.ports import Clock
 from store.retention import RetentionRepository
 from store.uow import SqlUnitOfWork

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.actions import Caller
-from bot.errors import failure_message, reporting
-from bot.handover import Handover
-from bot.mrkdwn import channel_link, escape
-from bot.runtime import JobState, Runtime
+from bot.pipeline.actions import Caller
+from bot.pipeline.handoff import Handover
+from bot.pipeline.replies import failure_message, reporting
+from bot.pipeline.runtime import JobState, Runtime
+from bot.render.mrkdwn import channel_link, escape
 from commands.incidents import DeclareRequest, Scheduled
 from commands.parsing import Declare
 

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 import jinja2
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, MarkdownTextObject, SectionBlock
 
-from bot.ids import ActionId, BlockId
-from bot.mrkdwn import Mrkdwn, channel_link, escape, group_mention, mention
-from bot.templating import RENDER_ERRORS, environment, failure_site
+from bot.render.mrkdwn import Mrkdwn, channel_link, escape, group_mention, mention
+from bot.render.templating import RENDER_ERRORS, environment, failure_site
+from bot.slack.ids import ActionId, BlockId
 from commands.ports import Clock, Message
 from commands.views import IncidentView
 

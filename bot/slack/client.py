@@ -15,7 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from bot.keepalive import KeepAliveWebClient
+from bot.slack.keepalive import KeepAliveWebClient
 
 
 def timed_out(error: Exception | None) -> bool:

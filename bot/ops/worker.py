@@ -14,11 +14,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
-from bot.config import IncidentConfig
-from bot.runtime import Runtime
-from bot.scheduler import start_ticker
-from bot.settings import Settings
-from bot.startup import StartupError, check_bot_token, log_auth_check, refuse_or_run, require_bot_token
+from bot.ops.config import IncidentConfig
+from bot.ops.scheduler import start_ticker
+from bot.ops.settings import Settings
+from bot.ops.startup import StartupError, check_bot_token, log_auth_check, refuse_or_run, require_bot_token
+from bot.pipeline.runtime import Runtime
 from store.db import ping
 from store.notify import JobListener
 
@@ -118,7 +118,7 @@ def work(settings: Settings, config: IncidentConfig) -> int:
 
 def _work(settings: Settings, config: IncidentConfig) -> int:
     from bot.app import build_runtime, close_runtime
-    from bot.server import StopRequest, exit_if_work_is_stuck, migrate_on_start
+    from bot.ops.server import StopRequest, exit_if_work_is_stuck, migrate_on_start
 
     require_bot_token(settings)
     migrate_on_start(settings)

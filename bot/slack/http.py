@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from slack_bolt import App
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 
-from bot.logsafe import keep_request_bodies_out_of_bolt_logs
-from bot.request_gate import Answer, RequestGate
+from bot.ops.logsafe import keep_request_bodies_out_of_bolt_logs
+from bot.slack.request_gate import Answer, RequestGate
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment

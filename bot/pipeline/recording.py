@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from slack_bolt import Ack
 
-from bot.actions import Caller, Recorded
-from bot.errors import failure_message, reporting
-from bot.handover import Handover
-from bot.runtime import Runtime
+from bot.pipeline.actions import Caller, Recorded
+from bot.pipeline.handoff import Handover
+from bot.pipeline.replies import failure_message, reporting
+from bot.pipeline.runtime import Runtime
 from commands.errors import RepeatedDelivery
 
 SLOW = (

@@ -10,8 +10,8 @@ from typing import Any
 
 from waitress.server import create_server
 
-from bot.http import SLACK_PATH
-from bot.request_gate import MAX_BODY_BYTES
+from bot.slack.http import SLACK_PATH
+from bot.slack.request_gate import MAX_BODY_BYTES
 
 KIB = 1024
 MAX_CONNECTIONS = 1000

@@ -11,13 +11,13 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.admins import AdminDirectory
-from bot.config import IncidentConfig
-from bot.job_watch import JobWatch
-from bot.maintenance import expire_deliveries, prune
-from bot.presenter import SlackPresenter
-from bot.recorder import BatchRecorder
-from bot.slack_chat import SlackChat
+from bot.ops.config import IncidentConfig
+from bot.ops.maintenance import expire_deliveries, prune
+from bot.pipeline.admins import AdminDirectory
+from bot.pipeline.group_commit import BatchRecorder
+from bot.pipeline.job_watch import JobWatch
+from bot.render.presenter import SlackPresenter
+from bot.slack.chat import SlackChat
 from commands import reminders
 from commands.incidents import Declared, DeclareRequest, Scheduled
 from commands.job_runner import JobRunner
@@ -196,7 +196,7 @@ class Runtime:
             return job is not None and job.finished_at is not None and not job.last_error
 
     def is_admin(self, user_id: str) -> bool | None:
-        """Configured admins, or cached admin-group members; never a Slack call (see bot.admins).
+        """Configured admins, or cached admin-group members; never a Slack call (see bot.pipeline.admins).
 
         None while the group's membership is not known yet; a fetch is then started on the worker pool,
         so the person's next try, a moment later, has an answer.

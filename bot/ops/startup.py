@@ -13,9 +13,9 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.manifest import BOT_SCOPES, SCOPE_REASONS
-from bot.settings import Settings
-from bot.slack_client import client_logger
+from bot.ops.settings import Settings
+from bot.slack.client import client_logger
+from bot.slack.manifest import BOT_SCOPES, SCOPE_REASONS
 
 __all__ = [
     "PERMANENT_TOKEN_ERRORS",

@@ -16,8 +16,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.config import IncidentConfig
-from bot.ids import ActionId, BlockId, ViewId
+from bot.ops.config import IncidentConfig
+from bot.slack.ids import ActionId, BlockId, ViewId
 from commands.parsing import MAX_MESSAGE, MAX_TITLE
 
 

@@ -7,7 +7,7 @@ import sys
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.settings import Settings
+from bot.ops.settings import Settings
 from commands.ports import Clock, SystemClock
 from store.db import make_engine, make_session_factory
 from store.erasure import FORGOTTEN_TEXT, Erasure, ErasureRepository

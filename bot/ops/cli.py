@@ -12,10 +12,10 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.config import ConfigError, IncidentConfig, effective_config_text, load_config
-from bot.logsafe import OneLineFormatter
-from bot.manifest import DEFAULT_REQUEST_URL, manifest_yaml
-from bot.settings import Settings
+from bot.ops.config import ConfigError, IncidentConfig, effective_config_text, load_config
+from bot.ops.logsafe import OneLineFormatter
+from bot.ops.settings import Settings
+from bot.slack.manifest import DEFAULT_REQUEST_URL, manifest_yaml
 from store.paths import default_database_url, default_sqlite_path
 
 __all__ = ["build_parser", "main"]
@@ -71,7 +71,7 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if config is None:
         return 2
     _use_database(settings)
-    from bot.server import serve
+    from bot.ops.server import serve
 
     return int(serve(settings, config))
 
@@ -81,14 +81,14 @@ def _cmd_work(args: argparse.Namespace, settings: Settings) -> int:
     config = _load_config_or_report(settings.incidentbot_config)
     if config is None:
         return 2
-    from bot.worker import work
+    from bot.ops.worker import work
 
     return int(work(settings, config))
 
 
 def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Run the offline demo, which needs no Slack workspace."""
-    from bot.demo import run_demo
+    from bot.ops.demo import run_demo
 
     return int(run_demo(args))
 
@@ -138,7 +138,7 @@ def _relative_sqlite_file(url: str) -> Path | None:
 
 def _cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     """Apply Alembic migrations up to a revision, for operators who run them outside `serve`."""
-    from bot.migrate import upgrade
+    from bot.ops.migrate import upgrade
 
     target = _use_database(settings)
     print(f"Upgrading database {target} to revision {args.revision} ...")
@@ -174,7 +174,7 @@ def _check_slack(settings: Settings) -> bool:
     if settings.slack_bot_token is None:
         print("# Slack: not checked (SLACK_BOT_TOKEN is not set)")
         return True
-    from bot.startup import StartupError, check_bot_token
+    from bot.ops.startup import StartupError, check_bot_token
 
     try:
         check = check_bot_token(settings)
@@ -194,20 +194,20 @@ def _cmd_manifest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    """Export incidents for postmortems or archiving; the work happens in bot.export."""
+    """Export incidents for postmortems or archiving; the work happens in bot.ops.export."""
     config = _load_config_or_report(settings.incidentbot_config)
     if config is None:
         return 2
     _use_database(settings)
-    from bot.export import run_export
+    from bot.ops.export import run_export
 
     return int(run_export(args, settings, config))
 
 
 def _cmd_forget_user(args: argparse.Namespace, settings: Settings) -> int:
-    """Honour an erasure request; the work happens in bot.forget."""
+    """Honour an erasure request; the work happens in bot.ops.forget."""
     _use_database(settings)
-    from bot.forget import run_forget_user
+    from bot.ops.forget import run_forget_user
 
     return int(run_forget_user(args, settings))
 

@@ -12,11 +12,11 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from bot.app import IncidentBot, create_app
-from bot.config import IncidentConfig, load_config
 from bot.emulator import SlackEmulator
-from bot.local import LocalServer
-from bot.migrate import upgrade
-from bot.settings import Settings
+from bot.ops.config import IncidentConfig, load_config
+from bot.ops.local import LocalServer
+from bot.ops.migrate import upgrade
+from bot.ops.settings import Settings
 
 PEOPLE = {"U1": "alice", "U2": "bob", "U3": "carol", "U4": "dave"}
 SHARE_WAIT_SECONDS = 5.0

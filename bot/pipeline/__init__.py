@@ -1,0 +1,1 @@
+"""The acknowledgement path: parse, authorize, record within a budget, acknowledge, hand over."""

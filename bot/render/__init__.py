@@ -1,0 +1,1 @@
+"""Rendering incident state for people: Slack messages and postmortem drafts from templates."""
