@@ -25,7 +25,6 @@ from bot.ops.scheduler import start_ticker
 from bot.ops.settings import Settings
 from bot.ops.startup import bolt_signing_secret
 from bot.ops.worker import JobWorker
-from bot.pipeline.group_commit import BatchRecorder
 from bot.pipeline.runtime import Runtime
 from bot.render.postmortem import PostmortemDrafts
 from bot.render.presenter import SlackPresenter, TemplateRenderer
@@ -33,7 +32,6 @@ from bot.slack.chat import SlackChat
 from bot.slack.client import make_web_client
 from bot.slack.http import IncidentBotWsgi
 from commands.capture import capture_plans
-from commands.incidents import declare_incidents
 from commands.job_runner import JobRunner
 from commands.ports import Clock, SystemClock
 from commands.postmortem_steps import postmortem_plans
@@ -163,10 +161,6 @@ def build_runtime(
         config=config,
         runner=runner,
         executor=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="incidentbot"),
-        recorder=BatchRecorder(
-            partial(declare_incidents, uow=uow, clock=clock, settings=config, lease=lease),
-            name="incidentbot-record",
-        ),
         records=ThreadPoolExecutor(max_workers=RECORD_THREADS, thread_name_prefix="incidentbot-commit"),
         lease=lease,
         record_budget=settings.incidentbot_record_budget_seconds,

@@ -13,8 +13,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
+from commands.errors import NotInWarRoom, RepeatedDelivery
+from commands.feature import SLOW, Ask, Deps, Recorded
 from commands.jobs import Outcome, Plan, StepContext, UnitOfWorkFactory, new_job
-from commands.parsing import AddActionItem
+from commands.parsing import AddActionItem, AddToTimeline
 from commands.ports import Clock
 from commands.timeline import PinnedMessage, add_action_item, pin_message, unpin_message
 
@@ -83,3 +85,59 @@ def capture_plans(uow: UnitOfWorkFactory, clock: Clock, clean: Callable[[str], s
         return Outcome()
 
     return {KIND: [("capture", capture)]}
+
+
+class ReactionFeature:
+    """A configured reaction on a war-room message: its capture job is committed before Slack hears back."""
+
+    name = "reaction"
+    answers_in_ack = False
+    slow = SLOW
+
+    def record(self, cmd: Marked, ask: Ask, deps: Deps) -> Recorded:
+        job_id = record_reaction(
+            cmd, uow=deps.uow, clock=deps.clock, lease=deps.lease, delivery=ask.delivery_key
+        )
+        return Recorded(followups=(job_id,) if job_id is not None else ())
+
+
+class AddToTimelineFeature:
+    """The "Add to incident timeline" message shortcut, in a war room."""
+
+    name = "add to timeline"
+    answers_in_ack = False
+    slow = SLOW
+
+    def record(self, cmd: AddToTimeline, ask: Ask, deps: Deps) -> Recorded:
+        if not cmd.ts or not _is_war_room(ask.room, deps):
+            raise NotInWarRoom("Messages can be added to an incident's timeline only from its war room.")
+        message = PinnedMessage(
+            channel_id=ask.room,
+            ts=cmd.ts,
+            author=cmd.author,
+            text=cmd.text,
+            permalink=deps.directory.permalink(ask.room, cmd.ts),
+        )
+        try:
+            added = pin_message(
+                message, pinned_by=ask.user_id, uow=deps.uow, clock=deps.clock, delivery=ask.delivery_key
+            )
+        except NotInWarRoom:
+            raise NotInWarRoom(
+                "Messages can be added to an incident's timeline only from its war room."
+            ) from None
+        if added is None:
+            raise RepeatedDelivery(ask.delivery_key or "")
+        return Recorded(
+            answer=":pushpin: Added to the timeline." if added else "That message is already on the timeline."
+        )
+
+
+def _is_war_room(channel_id: str, deps: Deps) -> bool:
+    """Checked before asking Slack for the message's link, so a shortcut elsewhere costs no Web API call."""
+    with deps.uow() as tx:
+        return tx.incidents.get_by_channel(channel_id) is not None
+
+
+REACTION = ReactionFeature()
+ADD_TO_TIMELINE = AddToTimelineFeature()

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from commands.errors import AlreadyResolved, IncidentError, TryAgain, UsageError
+from commands.errors import AlreadyResolved, IncidentError, RepeatedDelivery, TryAgain, UsageError
 from commands.incidents import RESOLVED, Scheduled, current_roles, incident_in_room
 from commands.jobs import UnitOfWorkFactory, fresh_job, new_job
 from commands.parsing import Escalate
@@ -118,11 +118,20 @@ class NotPaged(IncidentError):
     """The person pressing a page's *Join war room* was not paged for that incident; nothing changes."""
 
 
-def room_to_join(*, incident_id: int, user_id: str, uow: UnitOfWorkFactory) -> str:
-    """The war room someone paged for this open incident may join: rechecked, never taken from the button.
+def room_to_join(
+    *,
+    incident_id: int,
+    user_id: str,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    lease: timedelta,
+    delivery_key: str | None = None,
+) -> Scheduled:
+    """Record the invite of someone paged for this open incident into its room: rechecked, never taken from
+    the button.
 
     A button's value is whatever the client sends, so who was paged comes from the timeline's escalations.
-    Raises NotPaged, AlreadyResolved, TryAgain (the room is not created yet).
+    Raises NotPaged, AlreadyResolved, TryAgain (the room is not created yet), RepeatedDelivery.
     """
     with uow() as tx:
         incident = tx.incidents.get(incident_id)
@@ -135,7 +144,15 @@ def room_to_join(*, incident_id: int, user_id: str, uow: UnitOfWorkFactory) -> s
             raise AlreadyResolved(f"{incident.ref} is resolved, so its war room takes no one new.")
         if incident.channel_id is None:
             raise TryAgain(f"{incident.ref} has no war room yet; try again in a moment.")
-        return incident.channel_id
+        now = clock.now()
+        if delivery_key is not None and not tx.deliveries.first_time(delivery_key, now):
+            raise RepeatedDelivery(delivery_key)
+        payload = {"user": user_id}
+        fresh = fresh_job(tx, incident.id, "join", payload)
+        job = tx.jobs.add(new_job("join", incident.id, now, lease, payload))
+        scheduled = Scheduled(view_of(incident), job.id, fresh=fresh)
+        tx.commit()
+        return scheduled
 
 
 def _was_paged(tx: SqlUnitOfWork, incident_id: int, user_id: str) -> bool:

@@ -160,10 +160,11 @@ def new_job(
     )
 
 
-# Reminder posts change nothing other jobs show, and nothing they show is changed by other jobs: they wait
+# Reminder posts (and a paged person's invite) change nothing other jobs show, and nothing they show is
+# changed by other jobs: they wait
 # only for the room to exist, so a reminder is never held up behind a crashed process's lease.
 _CAPTURE = "capture"
-_INDEPENDENT = frozenset({"reminder", "commander_reminder", _CAPTURE})
+_INDEPENDENT = frozenset({"reminder", "commander_reminder", _CAPTURE, "join"})
 # What later jobs need of an unfinished provisioning job: reminders, the room; the rest, also what they
 # may change or follow (the summary, the topic, the announcement). The pin is needed by nobody, so a
 # rate-limited pins.add (Tier 2) never holds up the room's updates, roles or resolution.

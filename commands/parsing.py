@@ -39,6 +39,7 @@ class Declare:
     title: str
     severity: str | None = None
     private: bool = False
+    description: str = ""  # the declare form's longer text; the slash command has none
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,9 @@ class Help:
 class Assign:
     role: str
     user_id: str
+    # Picked in Slack's user picker, so known to exist: no look-up. A typed mention is looked up first.
+    picked: bool = False
+    vacant_only: bool = False  # "I'll take it": take the role only while nobody holds it
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,34 @@ class AddActionItem:
 @dataclass(frozen=True)
 class Postmortem:
     pass
+
+
+@dataclass(frozen=True)
+class OpenAssignForm:
+    """The room's *Assign role* button."""
+
+
+@dataclass(frozen=True)
+class JoinRoom:
+    """A page's *Join war room* button; the incident is only what the button claims."""
+
+    incident_id: int | None
+
+
+@dataclass(frozen=True)
+class Snooze:
+    """A reminder's snooze button."""
+
+    choice: str
+
+
+@dataclass(frozen=True)
+class AddToTimeline:
+    """The "Add to incident timeline" message shortcut."""
+
+    ts: str
+    author: str | None
+    text: str
 
 
 Command = (

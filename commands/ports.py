@@ -158,6 +158,10 @@ class Presenter(Protocol):
 
     def page(self, incident: IncidentView, paged_by: str) -> Message: ...
 
+    def when(self, moment: datetime) -> str:
+        """A time as people in the configured zone read it."""
+        ...
+
 
 class IncidentSettings(Protocol):
     """The parts of the operator's config the actions read."""

@@ -6,11 +6,14 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from types import MappingProxyType
 from typing import Any
 
+from commands.feature import SLOW, Ask, Deps, JobResult, JobState, Recorded
 from commands.incidents import Scheduled, incident_in_room
 from commands.jobs import UnitOfWorkFactory
+from commands.parsing import Postmortem
 from commands.ports import Clock, IncidentSettings
 from commands.postmortem_steps import postmortem_job
 from commands.views import view_of
@@ -471,3 +474,35 @@ def request_postmortem(
         job = tx.jobs.add(postmortem_job(incident.id, now, lease, requested_by=user_id))
         tx.commit()
         return Scheduled(view_of(incident, settings.severity_description(incident.severity)), job.id)
+
+
+class PostmortemFeature:
+    """`/incident postmortem`: a fresh draft of the room's incident, open or resolved, for its room."""
+
+    name = "postmortem"
+    answers_in_ack = False
+    slow = SLOW
+
+    def record(self, cmd: Postmortem, ask: Ask, deps: Deps) -> Recorded:
+        scheduled = request_postmortem(
+            user_id=ask.user_id,
+            channel_id=ask.room,
+            uow=deps.uow,
+            clock=deps.clock,
+            settings=deps.settings,
+            lease=deps.lease,
+        )
+        return Recorded(scheduled=scheduled, reply=partial(_draft_reply, scheduled.incident.ref))
+
+
+def _draft_reply(ref: str, result: JobResult) -> str | None:
+    if result.state is JobState.DONE:
+        return f":memo: The postmortem draft for {ref} is in the war room."
+    if result.state is JobState.PENDING:
+        return f":hourglass: Slack is slow; I will post the postmortem draft for {ref} here soon."
+    if result.state is JobState.QUEUED:
+        return f":hourglass: The postmortem draft for {ref} is recorded and on its way here."
+    return None  # given up: the person was told what went wrong and how to fix it
+
+
+POSTMORTEM = PostmortemFeature()

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from commands.errors import AlreadyResolved, RepeatedDelivery
+from commands.errors import AlreadyResolved, RepeatedDelivery, UsageError
+from commands.feature import SLOW, Ask, Deps, Recorded
 from commands.incidents import RESOLVED, current_roles, incident_in_room
 from commands.jobs import UnitOfWorkFactory, new_job
+from commands.parsing import Snooze
 from commands.ports import Clock, IncidentSettings, Message
 from commands.views import IncidentView
 from store.models import Incident, SlackJob, TimelineEvent
@@ -184,3 +186,27 @@ def snooze(
         )
         tx.commit()
         return incident.ref, now + delay
+
+
+class SnoozeFeature:
+    """A reminder's snooze buttons: the room's next reminder moves to the chosen time from now."""
+
+    name = "snooze"
+    answers_in_ack = False
+    slow = SLOW
+
+    def record(self, cmd: Snooze, ask: Ask, deps: Deps) -> Recorded:
+        if cmd.choice not in SNOOZE_CHOICES:
+            raise UsageError("That snooze option is not available.")
+        ref, until = snooze(
+            channel_id=ask.room,
+            user_id=ask.user_id,
+            choice=cmd.choice,
+            uow=deps.uow,
+            clock=deps.clock,
+            delivery_key=ask.delivery_key,
+        )
+        return Recorded(answer=f":zzz: {ref} update reminders snoozed until {deps.presenter.when(until)}.")
+
+
+SNOOZE = SnoozeFeature()

@@ -49,6 +49,12 @@ def announce_update(ctx: StepContext) -> Outcome:
     )
 
 
+def invite_joiner(ctx: StepContext) -> Outcome:
+    """Someone paged pressed *Join war room*: add them (again, if they left)."""
+    ctx.chat.invite(_room(ctx), [ctx.payload["user"]])
+    return Outcome()
+
+
 def only_if(flag: str, step: Step) -> Step:
     """Run a step only when the payload says what it shows has changed."""
 
@@ -141,4 +147,5 @@ RESPONSE_PLANS: dict[str, Plan] = {
             ("set_topic", only_if("severity_changed", set_topic)),
         ),
     ],
+    "join": [("invite_joiner", invite_joiner)],
 }

@@ -43,15 +43,15 @@ def add_note(cmd: Note, *, user_id: str, channel_id: str, uow: UnitOfWorkFactory
 
 def pin_message(
     msg: PinnedMessage, *, pinned_by: str, uow: UnitOfWorkFactory, clock: Clock, delivery: str | None = None
-) -> bool:
-    """Add a message to its room's timeline once; False when it was already there or is a retried delivery.
+) -> bool | None:
+    """Add a message to its room's timeline once; False when already there, None for a retried delivery.
 
     Raises NotInWarRoom.
     """
     with uow() as tx:
         incident = incident_in_room(tx, msg.channel_id)
         if delivery is not None and not tx.deliveries.first_time(delivery, clock.now()):
-            return False
+            return None
         if tx.timeline.has_pin(incident.id, msg.ts):
             tx.commit()
             return False

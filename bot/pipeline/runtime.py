@@ -8,7 +8,6 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
-from enum import StrEnum
 from typing import Any
 
 from bot.ops.config import IncidentConfig
@@ -19,21 +18,13 @@ from bot.pipeline.job_watch import JobWatch
 from bot.render.presenter import SlackPresenter
 from bot.slack.chat import SlackChat
 from commands import reminders
-from commands.incidents import Declared, DeclareRequest, Scheduled
+from commands.feature import Ask, BatchFeature, Deps, JobResult, JobState, Recorded
+from commands.incidents import Scheduled
 from commands.job_runner import JobRunner
 from commands.ports import Clock
 from store.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
-
-
-class JobState(StrEnum):
-    """How a command's Slack work stands when its confirmation is written, so it says only what happened."""
-
-    DONE = "done"
-    PENDING = "pending"  # Slack failed or is slow, or earlier work of the incident goes first: it will follow
-    GAVE_UP = "gave_up"  # a refusal no retry fixes: the person was told why
-    QUEUED = "queued"  # recorded for the worker processes, none of which has started it yet
 
 
 # How long a web replica's reply waits for a worker to finish the job it recorded before saying it is
@@ -52,8 +43,6 @@ class Runtime:
     config: IncidentConfig
     runner: JobRunner
     executor: ThreadPoolExecutor
-    # Declarations are committed here before their ack, batched, never behind slow Slack work on `executor`.
-    recorder: BatchRecorder[DeclareRequest, Declared]
     # Other commands' commits that an ack waits for (within `record_budget`), off the worker pool.
     records: ThreadPoolExecutor
     lease: timedelta
@@ -69,6 +58,8 @@ class Runtime:
     job_slots: int = 16
     # Called whenever a claimed job ends, so a worker claims more without waiting for the tick.
     job_ended: Callable[[], None] | None = None
+    # Group commits (declarations) per batching feature, started on first use, never behind Slack work.
+    _batches: dict[str, BatchRecorder[tuple[Any, Ask], Recorded | Exception]] = field(default_factory=dict)
     _pending: set[Future[Any]] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _in_flight: int = 0
@@ -87,11 +78,30 @@ class Runtime:
         """Open a form right after the ack, on threads of its own (never behind provisioning or posts)."""
         return self._track(self.forms.submit(fn, *args))
 
-    def record(
-        self, request: DeclareRequest, done: Callable[[Scheduled | None | Exception], None]
+    def deps(self) -> Deps:
+        """What recording a command takes from this runtime."""
+        return Deps(
+            uow=self.uow,
+            clock=self.clock,
+            settings=self.config,
+            lease=self.lease,
+            admins=self,
+            directory=self.chat,
+            presenter=self.presenter,
+        )
+
+    def record_in_batch(
+        self, feature: BatchFeature[Any], item: tuple[Any, Ask], done: Callable[[Recorded | Exception], None]
     ) -> Future[None]:
-        """Queue a declaration for the next group commit; `done` hears how it went (an ack waits on it)."""
-        return self._track(self.recorder.submit(request, done))
+        """Queue an item for its feature's next group commit; `done` hears how it went (an ack waits)."""
+        with self._lock:
+            recorder = self._batches.get(feature.name)
+            if recorder is None:
+                recorder = BatchRecorder(
+                    lambda items: feature.record_batch(items, self.deps()), name=f"incidentbot-{feature.name}"
+                )
+                self._batches[feature.name] = recorder
+        return self._track(recorder.submit(item, done))
 
     def record_change(self, fn: Callable[[], None]) -> Future[Any]:
         """Run a command's commit that its ack waits for, never queued behind slow Slack work."""
@@ -109,7 +119,10 @@ class Runtime:
         With a `grace` (a deploy's SIGTERM), Slack work still running after that many seconds is left
         unrecorded and every job this process holds is released for the next process to resume at once.
         """
-        self.recorder.close()
+        with self._lock:
+            batches = list(self._batches.values())
+        for recorder in batches:
+            recorder.close()
         self.records.shutdown(wait=True)
         self.forms.shutdown(wait=grace is None, cancel_futures=grace is not None)
         if grace is None:
@@ -164,27 +177,32 @@ class Runtime:
             return wait and self.await_job(job_id)
         return self.runner.run(job_id, claimed=True)
 
-    def run_scheduled(self, scheduled: Scheduled, *, wait: bool = True) -> bool:
-        """Run a command's job from the snapshot it returned when nothing earlier must go first."""
+    def run(self, scheduled: Scheduled, *, wait: bool = True) -> JobResult:
+        """Run a command's job (from the snapshot it returned when nothing earlier must go first), or on a
+        web replica wait for a worker to; then what became of it, with the room once it exists."""
+        job_id = scheduled.job_id
+        if job_id is None:
+            return JobResult(JobState.DONE, scheduled.incident.channel_id)
         fresh = scheduled.fresh
-        if scheduled.job_id is None or fresh is None or not self.runs_jobs:
-            return self.run_job(scheduled.job_id, wait=wait)
-        done = self.runner.run_fresh(
-            scheduled.job_id, fresh.kind, scheduled.incident, fresh.payload, fresh.posts
-        )
-        return done is not None
+        channel = scheduled.incident.channel_id
+        if self.runs_jobs and fresh is not None:
+            done = self.runner.run_fresh(job_id, fresh.kind, scheduled.incident, fresh.payload, fresh.posts)
+            finished = done is not None
+            channel = done.incident.channel_id if done is not None else channel
+        else:
+            finished = self.run_job(job_id, wait=wait)
+        for then in scheduled.then:
+            self.run_job(then, wait=False)
+        if not wait:
+            return JobResult(JobState.DONE if finished else JobState.PENDING, channel)
+        state = self.job_state(job_id, finished)
+        if state is JobState.DONE and channel is None:
+            channel = self._room_of(scheduled.incident.id)
+        return JobResult(state, channel)
 
-    def run_provision(self, scheduled: Scheduled) -> str | None:
-        """Provision a just-declared incident's room (here, or by a worker); its channel once all is done."""
-        assert scheduled.job_id is not None, "a declaration always has a provisioning job"
-        if self.runs_jobs:
-            # Freshly recorded and claimed by us: run it without reading it back.
-            done = self.runner.run_fresh(scheduled.job_id, "provision", scheduled.incident)
-            return None if done is None else done.incident.channel_id
-        if not self.await_job(scheduled.job_id):
-            return None
+    def _room_of(self, incident_id: int) -> str | None:
         with self.uow() as tx:
-            incident = tx.incidents.get(scheduled.incident.id)
+            incident = tx.incidents.get(incident_id)
             return None if incident is None else incident.channel_id
 
     def await_job(self, job_id: int) -> bool:
@@ -194,6 +212,10 @@ class Runtime:
         with self.uow() as tx:
             job = tx.jobs.get(job_id)
             return job is not None and job.finished_at is not None and not job.last_error
+
+    def refresh_admins(self) -> None:
+        """Fetch the admin group now: only when it alone could allow what someone asked for."""
+        self.admins.refresh_now()
 
     def is_admin(self, user_id: str) -> bool | None:
         """Configured admins, or cached admin-group members; never a Slack call (see bot.pipeline.admins).

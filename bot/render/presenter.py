@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 import jinja2
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, MarkdownTextObject, SectionBlock
 
-from bot.render.mrkdwn import Mrkdwn, channel_link, escape, group_mention, mention
 from bot.render.templating import RENDER_ERRORS, environment, failure_site
 from bot.slack.ids import ActionId, BlockId
+from commands.mrkdwn import Mrkdwn, channel_link, escape, group_mention, mention
 from commands.ports import Clock, Message
 from commands.views import IncidentView
 
@@ -126,6 +126,9 @@ class SlackPresenter:
 
     def __init__(self, renderer: TemplateRenderer) -> None:
         self.renderer = renderer
+
+    def when(self, moment: datetime) -> str:
+        return self.renderer.when(moment)
 
     def _message(
         self,

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.render.mrkdwn import escape
 from bot.render.presenter import SlackPresenter, TemplateRenderer, format_duration
+from commands.mrkdwn import escape
 from commands.views import IncidentView
 
 NOW = datetime(2026, 11, 26, 20, 0, tzinfo=UTC)

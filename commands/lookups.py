@@ -14,6 +14,8 @@ LOOKUP_THREADS = 8
 
 
 class Directory(Protocol):
+    """The look-ups an escalation needs: whether a person exists, who is in a group."""
+
     def user_exists(self, user_id: str) -> bool: ...
 
     def group_members(self, group_id: str) -> list[str]: ...

@@ -1,0 +1,64 @@
+"""Which feature handles which command: the one table the acknowledgement pipeline looks commands up in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from commands.action import ACTION_ITEM
+from commands.assign import ASSIGN
+from commands.capture import ADD_TO_TIMELINE, REACTION, Marked
+from commands.declare import DECLARE
+from commands.escalate import ESCALATE, JOIN
+from commands.feature import Feature
+from commands.forms import ASSIGN_FORM, DECLARE_FORM, UPDATE_FORM
+from commands.note import NOTE
+from commands.parsing import (
+    AddActionItem,
+    AddToTimeline,
+    Assign,
+    Declare,
+    Escalate,
+    Help,
+    JoinRoom,
+    ListOpen,
+    Note,
+    OpenAssignForm,
+    OpenDeclareForm,
+    OpenUpdateForm,
+    Postmortem,
+    PostUpdate,
+    Resolve,
+    Snooze,
+    Status,
+)
+from commands.postmortem import POSTMORTEM
+from commands.reminders import SNOOZE
+from commands.resolve import RESOLVE
+from commands.status import HELP, LIST, STATUS
+from commands.update import UPDATE
+
+FEATURES: dict[type, Feature[Any]] = {
+    Declare: DECLARE,
+    OpenDeclareForm: DECLARE_FORM,
+    Status: STATUS,
+    ListOpen: LIST,
+    Help: HELP,
+    Resolve: RESOLVE,
+    Assign: ASSIGN,
+    OpenAssignForm: ASSIGN_FORM,
+    PostUpdate: UPDATE,
+    OpenUpdateForm: UPDATE_FORM,
+    Escalate: ESCALATE,
+    JoinRoom: JOIN,
+    Note: NOTE,
+    AddActionItem: ACTION_ITEM,
+    Postmortem: POSTMORTEM,
+    Snooze: SNOOZE,
+    AddToTimeline: ADD_TO_TIMELINE,
+    Marked: REACTION,
+}
+
+
+def feature_for(cmd: object) -> Feature[Any]:
+    """The feature that records `cmd`; a command without one is a programming error, caught by a unit test."""
+    return FEATURES[type(cmd)]
