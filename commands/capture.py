@@ -13,12 +13,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
-from commands.jobs import Outcome, Plan, StepContext, UnitOfWorkFactory, new_job
+from commands.jobs import JobKind, Outcome, Plan, StepContext, UnitOfWorkFactory, new_job
 from commands.parsing import AddActionItem
 from commands.ports import Clock
 from commands.timeline import PinnedMessage, add_action_item, pin_message, unpin_message
-
-KIND = "capture"
 
 
 @dataclass(frozen=True)
@@ -44,7 +42,7 @@ def record_reaction(
         now = clock.now()
         if delivery is not None and not tx.deliveries.first_time(delivery, now):
             return None
-        job = tx.jobs.add(new_job(KIND, incident.id, now, lease, asdict(marked)))
+        job = tx.jobs.add(new_job(JobKind.CAPTURE, incident.id, now, lease, asdict(marked)))
         tx.commit()
         return job.id
 
@@ -82,4 +80,4 @@ def capture_plans(uow: UnitOfWorkFactory, clock: Clock, clean: Callable[[str], s
             )
         return Outcome()
 
-    return {KIND: [("capture", capture)]}
+    return {JobKind.CAPTURE: [("capture", capture)]}

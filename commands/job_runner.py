@@ -28,6 +28,7 @@ from commands.errors import ChatError, ChatRefused
 from commands.jobs import (
     MAX_ATTEMPTS,
     GiveUp,
+    JobKind,
     Lane,
     Outcome,
     PartialProgress,
@@ -459,7 +460,7 @@ class JobRunner:
         """Tell the person who asked (in the room, else where they declared) what did not happen and why."""
         incident = ctx.incident
         where = incident.channel_id or incident.declared_in
-        resolver = incident.resolved_by if ctx.kind == "resolve" else None
+        resolver = incident.resolved_by if ctx.kind == JobKind.RESOLVE else None
         who = ctx.payload.get("by") or ctx.payload.get("requested_by") or resolver or incident.declared_by
         if not where or not who or ctx.kind in _UNATTENDED:
             return
@@ -489,16 +490,16 @@ class JobRunner:
 
 
 # What each kind of job does, for the sentence that says it could not.
-_WHAT = {
-    "provision": "set up the war room",
-    "resolve": "post the resolution",
-    "assign": "announce the role change",
-    "update": "post the update",
-    "escalate": "page everyone",
-    "postmortem": "share the postmortem draft",
+_WHAT: dict[str, str] = {
+    JobKind.PROVISION: "set up the war room",
+    JobKind.RESOLVE: "post the resolution",
+    JobKind.ASSIGN: "announce the role change",
+    JobKind.UPDATE: "post the update",
+    JobKind.ESCALATE: "page everyone",
+    JobKind.POSTMORTEM: "share the postmortem draft",
 }
 # Jobs nobody asked for: a failure is logged, with nobody to tell.
-_UNATTENDED = frozenset({"reminder", "commander_reminder"})
+_UNATTENDED = frozenset({JobKind.REMINDER, JobKind.COMMANDER_REMINDER})
 
 
 def _longer_wait(kept: Exception | None, new: Exception) -> Exception:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, Protocol
 
 from commands.ports import Chat, Clock, IncidentSettings, PostRef, Presenter
@@ -21,6 +22,20 @@ current_incident: ContextVar[str | None] = ContextVar("current_incident", defaul
 
 MAX_ATTEMPTS = 25
 MAX_BACKOFF = timedelta(minutes=5)
+
+
+class JobKind(StrEnum):
+    """What a job does: the value stored in slack_jobs.kind, which picks its plan."""
+
+    PROVISION = "provision"
+    RESOLVE = "resolve"
+    ASSIGN = "assign"
+    UPDATE = "update"
+    ESCALATE = "escalate"
+    REMINDER = "reminder"
+    COMMANDER_REMINDER = "commander_reminder"
+    CAPTURE = "capture"
+    POSTMORTEM = "postmortem"
 
 
 class UnitOfWorkFactory(Protocol):
@@ -145,7 +160,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 def new_job(
-    kind: str, incident_id: int, now: datetime, lease: timedelta, payload: dict[str, Any] | None = None
+    kind: JobKind, incident_id: int, now: datetime, lease: timedelta, payload: dict[str, Any] | None = None
 ) -> SlackJob:
     """A job due now and already claimed by the process that records it, which runs it straight away."""
     return SlackJob(
@@ -162,8 +177,7 @@ def new_job(
 
 # Reminder posts change nothing other jobs show, and nothing they show is changed by other jobs: they wait
 # only for the room to exist, so a reminder is never held up behind a crashed process's lease.
-_CAPTURE = "capture"
-_INDEPENDENT = frozenset({"reminder", "commander_reminder", _CAPTURE})
+_INDEPENDENT = frozenset({JobKind.REMINDER, JobKind.COMMANDER_REMINDER, JobKind.CAPTURE})
 # What later jobs need of an unfinished provisioning job: reminders, the room; the rest, also what they
 # may change or follow (the summary, the topic, the announcement). The pin is needed by nobody, so a
 # rate-limited pins.add (Tier 2) never holds up the room's updates, roles or resolution.
@@ -173,7 +187,7 @@ _ROOM_READY = frozenset({"create_room", "invite_declarer", "set_topic", "post_su
 
 def waits_for(kind: str, earlier_kind: str, earlier_done: Iterable[str] = ()) -> bool:
     """Whether a job of `kind` must wait until an earlier unfinished job of the same incident is done."""
-    if earlier_kind == "provision":
+    if earlier_kind == JobKind.PROVISION:
         needed = _ROOM if kind in _INDEPENDENT else _ROOM_READY
         return not needed <= set(earlier_done)
     return kind not in _INDEPENDENT and earlier_kind not in _INDEPENDENT
@@ -183,12 +197,12 @@ def waits_for(kind: str, earlier_kind: str, earlier_done: Iterable[str] = ()) ->
 class FreshJob:
     """What a process needs to run a job it has just recorded without reading it back."""
 
-    kind: str
+    kind: JobKind
     payload: dict[str, Any]
     posts: dict[str, PostRef]
 
 
-def fresh_job(tx: SqlUnitOfWork, incident_id: int, kind: str, payload: dict[str, Any]) -> FreshJob | None:
+def fresh_job(tx: SqlUnitOfWork, incident_id: int, kind: JobKind, payload: dict[str, Any]) -> FreshJob | None:
     """The job's context if nothing earlier must finish first (else the runner loads it in order later)."""
     if any(waits_for(kind, j.kind, j.done_steps) for j in tx.jobs.pending_for(incident_id)):
         return None

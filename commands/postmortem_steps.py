@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from commands.jobs import GiveUp, Outcome, Plan, Step, StepContext, new_job
+from commands.jobs import GiveUp, JobKind, Outcome, Plan, Step, StepContext, new_job
 from commands.ports import FileRef, Message, PostRef
 from commands.views import IncidentView
 from store.models import SlackJob
 
-KIND = "postmortem"
 EVENT_TYPE = "incident_postmortem"
 
 
@@ -41,7 +40,7 @@ class Drafts(Protocol):
 def postmortem_job(incident_id: int, now: datetime, lease: timedelta, *, requested_by: str) -> SlackJob:
     """A job that uploads a draft of the incident's state as it is when the job runs."""
     payload = {"requested_by": requested_by, "requested_at": now.isoformat()}
-    return new_job(KIND, incident_id, now, lease, payload)
+    return new_job(JobKind.POSTMORTEM, incident_id, now, lease, payload)
 
 
 def _room(ctx: StepContext) -> str:
@@ -88,4 +87,4 @@ def share_postmortem(drafts: Drafts) -> Step:
 
 def postmortem_plans(drafts: Drafts) -> dict[str, Plan]:
     """The job plan, built around the renderer the composition root provides."""
-    return {KIND: [("share_postmortem", share_postmortem(drafts))]}
+    return {JobKind.POSTMORTEM: [("share_postmortem", share_postmortem(drafts))]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from commands.errors import ChannelNotFound, ChatRefused, NameTaken
-from commands.jobs import Chain, Outcome, Parallel, Plan, StepContext
+from commands.jobs import Chain, JobKind, Outcome, Parallel, Plan, StepContext
 from commands.ports import Message, PostRef
 from commands.text import channel_name
 
@@ -131,7 +131,7 @@ def refresh_summary(ctx: StepContext) -> Outcome:
 
 PLANS: dict[str, Plan] = {
     # Everything needs the room; then four independent calls at once; the pin needs the summary.
-    "provision": [
+    JobKind.PROVISION: [
         # Everything needs the room; then all at once: the invite, the topic, the announcement, and the
         # summary followed by its pin (a lane of its own, so the announce channel's pace never holds it up).
         ("create_room", create_room),
@@ -143,7 +143,7 @@ PLANS: dict[str, Plan] = {
         ),
         ("mark_provisioned", mark_provisioned),
     ],
-    "resolve": [
+    JobKind.RESOLVE: [
         Parallel(
             ("post_resolution", post_resolution),
             ("announce_resolution", announce_resolution),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import cast
 
-from commands.jobs import Outcome, Parallel, Plan, StepContext
+from commands.jobs import JobKind, Outcome, Parallel, Plan, StepContext
 from commands.provisioning import announce_message, post_once
 from commands.reminders import ReminderPresenter
 from commands.response_steps import direct_message_each
+from commands.vocabulary import Role
 
 
 def _presenter(ctx: StepContext) -> ReminderPresenter:
@@ -38,19 +39,19 @@ def announce_overdue(ctx: StepContext) -> Outcome:
 
 
 def post_commander_reminder(ctx: StepContext) -> Outcome:
-    if ctx.incident.is_resolved or not ctx.incident.channel_id or "commander" in ctx.incident.roles:
+    if ctx.incident.is_resolved or not ctx.incident.channel_id or Role.COMMANDER in ctx.incident.roles:
         return Outcome()
     message = _presenter(ctx).commander_reminder(ctx.incident, ctx.payload)
     return post_once(ctx, f"commander_reminder:{ctx.payload['due']}", ctx.incident.channel_id, message)
 
 
 REMINDER_PLANS: dict[str, Plan] = {
-    "reminder": [
+    JobKind.REMINDER: [
         Parallel(
             ("post_reminder", post_reminder),
             ("dm_leads", dm_leads),
             ("announce_overdue", announce_overdue),
         ),
     ],
-    "commander_reminder": [("post_commander_reminder", post_commander_reminder)],
+    JobKind.COMMANDER_REMINDER: [("post_commander_reminder", post_commander_reminder)],
 }

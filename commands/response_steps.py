@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from commands.jobs import GiveUp, Outcome, Parallel, PartialProgress, Plan, Step, StepContext
+from commands.jobs import GiveUp, JobKind, Outcome, Parallel, PartialProgress, Plan, Step, StepContext
 from commands.ports import Message, PostRef
 from commands.provisioning import announce_message, post_once, refresh_summary, set_topic
 
@@ -114,7 +114,7 @@ def announce_escalation(ctx: StepContext) -> Outcome:
 
 
 RESPONSE_PLANS: dict[str, Plan] = {
-    "assign": [
+    JobKind.ASSIGN: [
         Parallel(
             ("invite_assignee", invite_assignee),
             ("brief_assignee", brief_assignee),
@@ -122,7 +122,7 @@ RESPONSE_PLANS: dict[str, Plan] = {
             ("refresh_summary", refresh_summary),
         ),
     ],
-    "update": [
+    JobKind.UPDATE: [
         Parallel(
             ("post_update", post_update_in_room),
             ("announce_update", announce_update),
@@ -131,7 +131,7 @@ RESPONSE_PLANS: dict[str, Plan] = {
             ("set_topic", only_if("status_changed", set_topic)),
         ),
     ],
-    "escalate": [
+    JobKind.ESCALATE: [
         ("invite_paged", invite_paged),
         Parallel(
             ("page_people", page_people),

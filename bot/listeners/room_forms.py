@@ -22,6 +22,7 @@ from commands.errors import ChatError, RepeatedDelivery
 from commands.escalation import room_to_join
 from commands.parsing import MAX_MESSAGE, Assign, PostUpdate
 from commands.updates import last_update
+from commands.vocabulary import IncidentStatus
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +140,7 @@ def handle_update_submission(
     if len(message) > MAX_MESSAGE:
         ack(response_action="errors", errors={BlockId.MESSAGE: f"Keep it under {MAX_MESSAGE} characters."})
         return
-    if status not in rt.config.statuses or status == "resolved" or channel is None:
+    if status not in rt.config.statuses or status == IncidentStatus.RESOLVED or channel is None:
         ack(response_action="errors", errors={BlockId.STATUS: "Choose one of the listed statuses."})
         return
     cmd = PostUpdate(message=message, status=status)

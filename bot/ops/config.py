@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from commands.limits import RateLimit
+from commands.vocabulary import IncidentStatus, Role
 
 __all__ = [
     "DEFAULT_ROLES",
@@ -294,9 +295,9 @@ class IncidentConfig(_Strict):
     @classmethod
     def _roles(cls, value: dict[str, RoleConfig]) -> dict[str, RoleConfig]:
         """The commander role carries the resolve/downgrade rights, so it cannot be configured away."""
-        if "commander" not in value:
+        if Role.COMMANDER not in value:
             raise ValueError("a 'commander' role is required")
-        reserved = sorted(set(value) & (set(PERMISSION_SUBJECTS) - {"commander"}))
+        reserved = sorted(set(value) & (set(PERMISSION_SUBJECTS) - {Role.COMMANDER}))
         if reserved:
             raise ValueError(f"{reserved[0]!r} is a permissions term and cannot name a role")
         return value
@@ -339,7 +340,7 @@ class IncidentConfig(_Strict):
             _check_name(item)
         if len(set(value)) != len(value):
             raise ValueError("statuses must not repeat")
-        if len(value) < 2 or value[0] != "investigating" or value[-1] != "resolved":
+        if len(value) < 2 or value[0] != IncidentStatus.INVESTIGATING or value[-1] != IncidentStatus.RESOLVED:
             raise ValueError("statuses must start with 'investigating' and end with 'resolved'")
         return value
 

@@ -21,6 +21,7 @@ from bot.slack.chat import SlackChat
 from commands import reminders
 from commands.incidents import Declared, DeclareRequest, Scheduled
 from commands.job_runner import JobRunner
+from commands.jobs import JobKind
 from commands.ports import Clock
 from store.uow import UnitOfWorkFactory
 
@@ -179,7 +180,7 @@ class Runtime:
         assert scheduled.job_id is not None, "a declaration always has a provisioning job"
         if self.runs_jobs:
             # Freshly recorded and claimed by us: run it without reading it back.
-            done = self.runner.run_fresh(scheduled.job_id, "provision", scheduled.incident)
+            done = self.runner.run_fresh(scheduled.job_id, JobKind.PROVISION, scheduled.incident)
             return None if done is None else done.incident.channel_id
         if not self.await_job(scheduled.job_id):
             return None
