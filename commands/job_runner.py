@@ -30,10 +30,10 @@ from commands.jobs import (
     GiveUp,
     JobKind,
     Lane,
-    Outcome,
     PartialProgress,
     Plan,
     StepContext,
+    StepOutcome,
     UnitOfWorkFactory,
     backoff,
     current_incident,
@@ -54,7 +54,7 @@ class _LaneStep:
     """A lane's step that finished (name and outcome) or failed (error, with what it did part-way)."""
 
     name: str | None
-    outcome: Outcome | None
+    outcome: StepOutcome | None
     error: Exception | None = None
 
 
@@ -82,7 +82,7 @@ def _run_lane(ctx: StepContext, lane: Lane, finished: queue.Queue[_LaneEvent]) -
 class StageFailed(Exception):
     """Some steps of a stage failed; the ones that succeeded are kept."""
 
-    def __init__(self, done: list[tuple[str | None, Outcome]], cause: Exception) -> None:
+    def __init__(self, done: list[tuple[str | None, StepOutcome]], cause: Exception) -> None:
         super().__init__(str(cause))
         self.done = done
         self.cause = cause
@@ -230,7 +230,7 @@ class JobRunner:
 
     def _execute_steps(self, ctx: StepContext) -> StepContext | None:
         done = list(ctx.done)
-        unrecorded: list[tuple[str | None, Outcome]] = []
+        unrecorded: list[tuple[str | None, StepOutcome]] = []
         plan = stages(self.plans[ctx.kind])
         try:
             for position, stage in enumerate(plan):
@@ -261,7 +261,7 @@ class JobRunner:
                 self._tell_gave_up(ctx, failed.cause)
             return None
 
-    def _run_stage(self, ctx: StepContext, lanes: list[Lane]) -> Iterator[tuple[str, Outcome]]:
+    def _run_stage(self, ctx: StepContext, lanes: list[Lane]) -> Iterator[tuple[str, StepOutcome]]:
         """Yield a stage's finished steps as each returns (lanes at once, a lane's steps in order); if any
         fails, raise StageFailed with what the failed ones did part-way, after the others were yielded."""
         if len(lanes) == 1 and len(lanes[0]) == 1:
@@ -278,7 +278,7 @@ class JobRunner:
         for lane in lanes:
             # Each lane's thread carries the incident too, for its log lines.
             self._pool.submit(copy_context().run, _run_lane, ctx, lane, finished)
-        kept: list[tuple[str | None, Outcome]] = []
+        kept: list[tuple[str | None, StepOutcome]] = []
         first: Exception | None = None
         running = len(lanes)
         while running:
@@ -345,7 +345,7 @@ class JobRunner:
         self,
         ctx: StepContext,
         done: list[str],
-        unrecorded: list[tuple[str | None, Outcome]],
+        unrecorded: list[tuple[str | None, StepOutcome]],
         *,
         finished: bool,
         failure: Exception | None = None,

@@ -43,7 +43,7 @@ class UnitOfWorkFactory(Protocol):
 
 
 @dataclass(frozen=True)
-class Outcome:
+class StepOutcome:
     """What a finished step changed: incident columns, posts to remember, timeline lines."""
 
     incident: dict[str, Any] = field(default_factory=dict)
@@ -71,7 +71,7 @@ class GiveUp(Exception):
 class PartialProgress(Exception):
     """A fan-out step failed part-way: record what it did so the retry skips those, then retry."""
 
-    def __init__(self, outcome: Outcome, cause: Exception) -> None:
+    def __init__(self, outcome: StepOutcome, cause: Exception) -> None:
         super().__init__(str(cause))
         self.outcome = outcome
         self.cause = cause
@@ -96,7 +96,7 @@ class StepContext:
         """True when an earlier attempt may have acted on Slack without recording it."""
         return self.attempts > 1
 
-    def after(self, outcome: Outcome) -> StepContext:
+    def after(self, outcome: StepOutcome) -> StepContext:
         shown = {k: v for k, v in outcome.incident.items() if k in _VIEW_FIELDS}
         incident = replace(self.incident, **shown) if shown else self.incident
         posts = {**self.posts, **dict(outcome.all_posts())}
@@ -105,7 +105,7 @@ class StepContext:
 
 _VIEW_FIELDS = {f.name for f in fields(IncidentView)}
 
-Step = Callable[[StepContext], Outcome]
+Step = Callable[[StepContext], StepOutcome]
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ def stages(plan: Plan) -> list[tuple[Lane, ...]]:
     ]
 
 
-def merge(outcomes: list[Outcome]) -> Outcome:
+def merge(outcomes: list[StepOutcome]) -> StepOutcome:
     """Fold step outcomes (in plan order) into one record."""
     columns: dict[str, Any] = {}
     posts: list[tuple[str, PostRef]] = []
@@ -151,7 +151,7 @@ def merge(outcomes: list[Outcome]) -> Outcome:
         columns.update(outcome.incident)
         posts += outcome.all_posts()
         events += outcome.events
-    return Outcome(incident=columns, events=events, more_posts=tuple(posts))
+    return StepOutcome(incident=columns, events=events, more_posts=tuple(posts))
 
 
 def backoff(attempts: int) -> timedelta:

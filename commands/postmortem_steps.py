@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from commands.jobs import GiveUp, JobKind, Outcome, Plan, Step, StepContext, new_job
+from commands.jobs import GiveUp, JobKind, Plan, Step, StepContext, StepOutcome, new_job
 from commands.ports import FileRef, Message, PostRef
 from commands.views import IncidentView
 from store.models import SlackJob
@@ -53,16 +53,16 @@ def _room(ctx: StepContext) -> str:
 def share_postmortem(drafts: Drafts) -> Step:
     """Upload the draft and post its metadata message once; a retry first looks for what already landed."""
 
-    def step(ctx: StepContext) -> Outcome:
+    def step(ctx: StepContext) -> StepOutcome:
         purpose = f"postmortem:{ctx.job_id}"
         if purpose in ctx.posts:
-            return Outcome()
+            return StepOutcome()
         room = _room(ctx)
         since = datetime.fromisoformat(ctx.payload["requested_at"])
         if ctx.recovering:
             ts = ctx.chat.find_post(room, EVENT_TYPE, ctx.incident.id, since, ctx.job_id)
             if ts is not None:
-                return Outcome(post=(purpose, PostRef(room, ts)))
+                return StepOutcome(post=(purpose, PostRef(room, ts)))
         # A file read outside Slack lists people by name: bare member ids would mean nothing there.
         draft = drafts.draft(ctx.incident.id, ctx.chat.user_name)
         # Slack cannot attach metadata to a file share, so the file goes first and a normal message
@@ -78,7 +78,7 @@ def share_postmortem(drafts: Drafts) -> Step:
             Message(text=draft.comment, event_type=EVENT_TYPE),
         )
         ref = ctx.chat.post(room, drafts.shared(ctx.incident, file, ctx.payload, ctx.job_id))
-        return Outcome(
+        return StepOutcome(
             post=(purpose, ref), more_posts=((f"postmortem_file:{ctx.job_id}", PostRef(room, file.file_id)),)
         )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.pipeline.actions import Caller
-from bot.pipeline.handoff import Handover
+from bot.pipeline.handoff import Handoff as Handover  # TODO(lead): use Handoff in the rewrite
 from bot.pipeline.replies import failure_message, reporting
 from bot.pipeline.runtime import JobState, Runtime
 from bot.render.mrkdwn import channel_link, escape
