@@ -62,12 +62,8 @@ def post_once(ctx: StepContext, purpose: str, channel: str, message: Message) ->
     return StepOutcome(post=(purpose, ctx.chat.post(channel, message)))
 
 
-def _post_once(ctx: StepContext, purpose: str, channel: str, event_type: str, make: str) -> StepOutcome:
-    return post_once(ctx, purpose, channel, getattr(ctx.presenter, make)(ctx.incident))
-
-
 def post_summary(ctx: StepContext) -> StepOutcome:
-    outcome = _post_once(ctx, "summary", _room(ctx), "incident_declared", "summary")
+    outcome = post_once(ctx, "summary", _room(ctx), ctx.presenter.summary(ctx.incident))
     return StepOutcome(post=outcome.post, events=[("summary_posted", "Posted the incident summary")])
 
 
@@ -75,10 +71,6 @@ def pin_summary(ctx: StepContext) -> StepOutcome:
     ref = ctx.posts["summary"]
     ctx.chat.pin(ref.channel, ref.ts)
     return StepOutcome(events=[("summary_pinned", "Pinned the incident summary")])
-
-
-def _announce(ctx: StepContext, purpose: str, event_type: str, make: str, what: str) -> StepOutcome:
-    return announce_message(ctx, purpose, getattr(ctx.presenter, make)(ctx.incident), what)
 
 
 def announce_message(
@@ -105,7 +97,7 @@ def announce_message(
 
 
 def announce(ctx: StepContext) -> StepOutcome:
-    return _announce(ctx, "announce", "incident_declared", "announcement", "incident")
+    return announce_message(ctx, "announce", ctx.presenter.announcement(ctx.incident), "incident")
 
 
 def mark_provisioned(ctx: StepContext) -> StepOutcome:
@@ -113,12 +105,13 @@ def mark_provisioned(ctx: StepContext) -> StepOutcome:
 
 
 def post_resolution(ctx: StepContext) -> StepOutcome:
-    outcome = _post_once(ctx, "resolution", _room(ctx), "incident_resolved", "resolution")
+    outcome = post_once(ctx, "resolution", _room(ctx), ctx.presenter.resolution(ctx.incident))
     return StepOutcome(post=outcome.post)
 
 
 def announce_resolution(ctx: StepContext) -> StepOutcome:
-    return _announce(ctx, "resolution_announce", "incident_resolved", "resolution_announcement", "resolution")
+    message = ctx.presenter.resolution_announcement(ctx.incident)
+    return announce_message(ctx, "resolution_announce", message, "resolution")
 
 
 def refresh_summary(ctx: StepContext) -> StepOutcome:
