@@ -158,13 +158,6 @@ def parse_declare(words: list[str], severities: Sequence[str]) -> Declare | Open
     return Declare(title=title, severity=severity, private=private)
 
 
-def validate_severity(name: str, severities: Sequence[str]) -> str:
-    """Return the severity if configured, else raise a UsageError listing the valid ones."""
-    if name not in severities:
-        raise _usage("declare", f"Unknown severity `{name}`. Choose one of: {', '.join(severities)}.")
-    return name
-
-
 def user_mention(word: str) -> str | None:
     """The user id in an escaped mention `<@U123|name>`, else None."""
     match = _USER.match(word)
