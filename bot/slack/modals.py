@@ -1,4 +1,4 @@
-"""Block Kit for the declaration modal, built with slack_sdk's models so Slack's limits are checked."""
+"""The declare, assign and update modals and reading their submissions; slack_sdk models check the limits."""
 
 from __future__ import annotations
 
