@@ -15,12 +15,10 @@ from datetime import timedelta
 
 from commands.errors import NotInWarRoom, RepeatedDelivery
 from commands.feature import SLOW, Ask, Deps, Recorded
-from commands.jobs import Outcome, Plan, StepContext, UnitOfWorkFactory, new_job
+from commands.jobs import JobKind, Plan, StepContext, StepOutcome, UnitOfWorkFactory, new_job
 from commands.parsing import AddActionItem, AddToTimeline
 from commands.ports import Clock
 from commands.timeline import PinnedMessage, add_action_item, pin_message, unpin_message
-
-KIND = "capture"
 
 
 @dataclass(frozen=True)
@@ -46,7 +44,7 @@ def record_reaction(
         now = clock.now()
         if delivery is not None and not tx.deliveries.first_time(delivery, now):
             return None
-        job = tx.jobs.add(new_job(KIND, incident.id, now, lease, asdict(marked)))
+        job = tx.jobs.add(new_job(JobKind.CAPTURE, incident.id, now, lease, asdict(marked)))
         tx.commit()
         return job.id
 
@@ -54,19 +52,19 @@ def record_reaction(
 def capture_plans(uow: UnitOfWorkFactory, clock: Clock, clean: Callable[[str], str]) -> dict[str, Plan]:
     """The capture job: one step that reads the message from Slack and records it once."""
 
-    def capture(ctx: StepContext) -> Outcome:
+    def capture(ctx: StepContext) -> StepOutcome:
         marked = Marked(**ctx.payload)
         once = f"job:{ctx.job_id}"  # a retried or resumed job records nothing twice
         if marked.removed:
             if marked.action == "pin":
                 unpin_message(channel_id=marked.channel, ts=marked.ts, uow=uow, clock=clock, delivery=once)
-            return Outcome()
+            return StepOutcome()
         found = ctx.chat.message(marked.channel, marked.ts)
         if found is None:
-            return Outcome()  # deleted before we could read it
+            return StepOutcome()  # deleted before we could read it
         if marked.user not in found.reactions.get(marked.emoji, []):
             # Taken back already (its removal may have been handled first): the message stays off.
-            return Outcome()
+            return StepOutcome()
         author, text = found.author, found.text
         if marked.action == "pin":
             message = PinnedMessage(
@@ -82,9 +80,9 @@ def capture_plans(uow: UnitOfWorkFactory, clock: Clock, clean: Callable[[str], s
             add_action_item(
                 item, user_id=marked.user, channel_id=marked.channel, uow=uow, clock=clock, delivery=once
             )
-        return Outcome()
+        return StepOutcome()
 
-    return {KIND: [("capture", capture)]}
+    return {JobKind.CAPTURE: [("capture", capture)]}
 
 
 class ReactionFeature:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from commands.errors import RepeatedDelivery
 from commands.feature import Ask, Deps, JobResult, JobState, Recorded, Reply
 from commands.incidents import DeclareRequest, Scheduled, declare_incidents
-from commands.jobs import FreshJob
+from commands.jobs import FreshJob, JobKind
 from commands.limits import RateLimited
 from commands.mrkdwn import channel_link, escape
 from commands.parsing import Declare
@@ -51,7 +51,7 @@ class DeclareFeature:
 def _recorded(cmd: Declare, scheduled: Scheduled) -> Recorded:
     ref = scheduled.incident.ref
     # Freshly recorded and claimed by this process: its provisioning runs without reading it back.
-    fresh = Scheduled(scheduled.incident, scheduled.job_id, fresh=FreshJob("provision", {}, {}))
+    fresh = Scheduled(scheduled.incident, scheduled.job_id, fresh=FreshJob(JobKind.PROVISION, {}, {}))
     return Recorded(
         answer=f":rotating_light: Declared *{ref}*: {escape(cmd.title)}. Opening its war room…",
         scheduled=fresh,

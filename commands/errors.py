@@ -1,4 +1,4 @@
-"""Domain errors: each carries the sentence the person who typed the command will read."""
+"""Errors of the domain and its ports: an IncidentError carries the sentence for the person who asked."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ class AlreadyResolved(IncidentError):
 
 
 class TryAgain(IncidentError):
-    """A dependency (usually the database) is unavailable; nothing was changed."""
+    """Something the command needs is not there yet (the room, the admin group); nothing was changed."""
 
 
 class RepeatedDelivery(Exception):

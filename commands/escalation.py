@@ -8,12 +8,13 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from commands.errors import AlreadyResolved, IncidentError, RepeatedDelivery, TryAgain, UsageError
-from commands.incidents import RESOLVED, Scheduled, current_roles, incident_in_room
-from commands.jobs import UnitOfWorkFactory, fresh_job, new_job
+from commands.incidents import Scheduled, current_roles, incident_in_room
+from commands.jobs import JobKind, UnitOfWorkFactory, fresh_job, new_job
 from commands.parsing import Escalate
 from commands.permissions import NO_ADMINS, Admins, require
 from commands.ports import Clock, IncidentSettings
 from commands.views import view_of
+from commands.vocabulary import IncidentStatus
 from store.models import TimelineEvent
 from store.uow import SqlUnitOfWork
 
@@ -37,7 +38,7 @@ def escalate(
     with uow() as tx:
         incident = incident_in_room(tx, channel_id, for_update=True)
         now = clock.now()  # after the lock: events commit in the order their times say
-        if incident.status == RESOLVED:
+        if incident.status == IncidentStatus.RESOLVED:
             raise AlreadyResolved(f"{incident.ref} is resolved; reopen by declaring a new incident.")
         previous = incident.severity
         changed = cmd.severity is not None and cmd.severity != previous
@@ -97,8 +98,8 @@ def escalate(
             "groups": list(cmd.groups),
             "paged": paged,
         }
-        fresh = fresh_job(tx, incident.id, "escalate", payload)
-        job = tx.jobs.add(new_job("escalate", incident.id, now, lease, payload))
+        fresh = fresh_job(tx, incident.id, JobKind.ESCALATE, payload)
+        job = tx.jobs.add(new_job(JobKind.ESCALATE, incident.id, now, lease, payload))
         scheduled = Scheduled(
             view_of(incident, settings.severity_description(incident.severity)), job.id, fresh=fresh
         )
@@ -140,7 +141,7 @@ def room_to_join(
                 "You were not paged for that incident, so I can't add you to its war room; nothing was "
                 "changed. Someone in its war room can page you with `/incident escalate @you`."
             )
-        if incident.status == RESOLVED:
+        if incident.status == IncidentStatus.RESOLVED:
             raise AlreadyResolved(f"{incident.ref} is resolved, so its war room takes no one new.")
         if incident.channel_id is None:
             raise TryAgain(f"{incident.ref} has no war room yet; try again in a moment.")
@@ -148,8 +149,8 @@ def room_to_join(
         if delivery_key is not None and not tx.deliveries.first_time(delivery_key, now):
             raise RepeatedDelivery(delivery_key)
         payload = {"user": user_id}
-        fresh = fresh_job(tx, incident.id, "join", payload)
-        job = tx.jobs.add(new_job("join", incident.id, now, lease, payload))
+        fresh = fresh_job(tx, incident.id, JobKind.JOIN, payload)
+        job = tx.jobs.add(new_job(JobKind.JOIN, incident.id, now, lease, payload))
         scheduled = Scheduled(view_of(incident), job.id, fresh=fresh)
         tx.commit()
         return scheduled

@@ -8,18 +8,16 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from commands.errors import AlreadyResolved, NotInWarRoom
-from commands.jobs import FreshJob, UnitOfWorkFactory, fresh_job, new_job
+from commands.jobs import FreshJob, JobKind, UnitOfWorkFactory, fresh_job, new_job
 from commands.limits import DeclareAllowance, RateLimit, RateLimited
 from commands.parsing import Declare, Resolve
 from commands.permissions import NO_ADMINS, Admins, require
 from commands.ports import Clock, IncidentSettings
 from commands.postmortem_steps import postmortem_job
 from commands.views import IncidentView, view_of
+from commands.vocabulary import IncidentStatus
 from store.models import Incident, TimelineEvent
 from store.uow import SqlUnitOfWork
-
-INITIAL_STATUS = "investigating"
-RESOLVED = "resolved"
 
 
 @dataclass(frozen=True)
@@ -92,7 +90,7 @@ def declare_incidents(
         incidents = [_new_incident(requests[position], now, settings) for position in fresh]
         tx.incidents.insert_many(incidents)
         tx.timeline.insert_many([_declared_event(incident) for incident in incidents])
-        job_ids = tx.jobs.insert_many([new_job("provision", i.id, now, lease) for i in incidents])
+        job_ids = tx.jobs.insert_many([new_job(JobKind.PROVISION, i.id, now, lease) for i in incidents])
         tx.commit()
     for position, incident, job_id in zip(fresh, incidents, job_ids, strict=True):
         view = view_of(incident, settings.severity_description(incident.severity))
@@ -129,7 +127,7 @@ def _new_incident(request: DeclareRequest, now: datetime, settings: IncidentSett
         title=request.cmd.title,
         description=request.description,
         severity=severity,
-        status=INITIAL_STATUS,
+        status=IncidentStatus.INVESTIGATING,
         private=request.cmd.private,
         channel_id=None,
         declared_by=request.user_id,
@@ -180,14 +178,14 @@ def resolve_incident(
     with uow() as tx:
         incident = incident_in_room(tx, channel_id, for_update=True)
         now = clock.now()  # after the lock: events commit in the order their times say
-        if incident.status == RESOLVED:
+        if incident.status == IncidentStatus.RESOLVED:
             raise AlreadyResolved(f"{incident.ref} is already resolved.")
         require(
             "resolve", settings, user=user_id, roles=current_roles(incident), admins=admins, ref=incident.ref
         )
         incident.next_update_due_at = None
         incident.commander_due_at = None
-        incident.status = RESOLVED
+        incident.status = IncidentStatus.RESOLVED
         incident.resolved_at = now
         incident.resolved_by = user_id
         incident.resolution_summary = cmd.summary or None
@@ -195,8 +193,8 @@ def resolve_incident(
         tx.timeline.add(
             TimelineEvent(incident_id=incident.id, kind="resolved", actor=user_id, text=text, occurred_at=now)
         )
-        fresh = fresh_job(tx, incident.id, "resolve", {})
-        job = tx.jobs.add(new_job("resolve", incident.id, now, lease))
+        fresh = fresh_job(tx, incident.id, JobKind.RESOLVE, {})
+        job = tx.jobs.add(new_job(JobKind.RESOLVE, incident.id, now, lease))
         # Recorded with the resolution so the draft cannot be lost; it runs after the resolve job.
         draft = tx.jobs.add(postmortem_job(incident.id, now, lease, requested_by=user_id))
         tx.commit()

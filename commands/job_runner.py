@@ -28,11 +28,12 @@ from commands.errors import ChatError, ChatRefused
 from commands.jobs import (
     MAX_ATTEMPTS,
     GiveUp,
+    JobKind,
     Lane,
-    Outcome,
     PartialProgress,
     Plan,
     StepContext,
+    StepOutcome,
     UnitOfWorkFactory,
     backoff,
     current_incident,
@@ -53,7 +54,7 @@ class _LaneStep:
     """A lane's step that finished (name and outcome) or failed (error, with what it did part-way)."""
 
     name: str | None
-    outcome: Outcome | None
+    outcome: StepOutcome | None
     error: Exception | None = None
 
 
@@ -81,7 +82,7 @@ def _run_lane(ctx: StepContext, lane: Lane, finished: queue.Queue[_LaneEvent]) -
 class StageFailed(Exception):
     """Some steps of a stage failed; the ones that succeeded are kept."""
 
-    def __init__(self, done: list[tuple[str | None, Outcome]], cause: Exception) -> None:
+    def __init__(self, done: list[tuple[str | None, StepOutcome]], cause: Exception) -> None:
         super().__init__(str(cause))
         self.done = done
         self.cause = cause
@@ -229,7 +230,7 @@ class JobRunner:
 
     def _execute_steps(self, ctx: StepContext) -> StepContext | None:
         done = list(ctx.done)
-        unrecorded: list[tuple[str | None, Outcome]] = []
+        unrecorded: list[tuple[str | None, StepOutcome]] = []
         plan = stages(self.plans[ctx.kind])
         try:
             for position, stage in enumerate(plan):
@@ -260,7 +261,7 @@ class JobRunner:
                 self._tell_gave_up(ctx, failed.cause)
             return None
 
-    def _run_stage(self, ctx: StepContext, lanes: list[Lane]) -> Iterator[tuple[str, Outcome]]:
+    def _run_stage(self, ctx: StepContext, lanes: list[Lane]) -> Iterator[tuple[str, StepOutcome]]:
         """Yield a stage's finished steps as each returns (lanes at once, a lane's steps in order); if any
         fails, raise StageFailed with what the failed ones did part-way, after the others were yielded."""
         if len(lanes) == 1 and len(lanes[0]) == 1:
@@ -277,7 +278,7 @@ class JobRunner:
         for lane in lanes:
             # Each lane's thread carries the incident too, for its log lines.
             self._pool.submit(copy_context().run, _run_lane, ctx, lane, finished)
-        kept: list[tuple[str | None, Outcome]] = []
+        kept: list[tuple[str | None, StepOutcome]] = []
         first: Exception | None = None
         running = len(lanes)
         while running:
@@ -344,7 +345,7 @@ class JobRunner:
         self,
         ctx: StepContext,
         done: list[str],
-        unrecorded: list[tuple[str | None, Outcome]],
+        unrecorded: list[tuple[str | None, StepOutcome]],
         *,
         finished: bool,
         failure: Exception | None = None,
@@ -459,7 +460,7 @@ class JobRunner:
         """Tell the person who asked (in the room, else where they declared) what did not happen and why."""
         incident = ctx.incident
         where = incident.channel_id or incident.declared_in
-        resolver = incident.resolved_by if ctx.kind == "resolve" else None
+        resolver = incident.resolved_by if ctx.kind == JobKind.RESOLVE else None
         who = ctx.payload.get("by") or ctx.payload.get("requested_by") or resolver or incident.declared_by
         if not where or not who or ctx.kind in _UNATTENDED:
             return
@@ -489,16 +490,16 @@ class JobRunner:
 
 
 # What each kind of job does, for the sentence that says it could not.
-_WHAT = {
-    "provision": "set up the war room",
-    "resolve": "post the resolution",
-    "assign": "announce the role change",
-    "update": "post the update",
-    "escalate": "page everyone",
-    "postmortem": "share the postmortem draft",
+_WHAT: dict[str, str] = {
+    JobKind.PROVISION: "set up the war room",
+    JobKind.RESOLVE: "post the resolution",
+    JobKind.ASSIGN: "announce the role change",
+    JobKind.UPDATE: "post the update",
+    JobKind.ESCALATE: "page everyone",
+    JobKind.POSTMORTEM: "share the postmortem draft",
 }
 # Jobs nobody asked for: a failure is logged, with nobody to tell.
-_UNATTENDED = frozenset({"reminder", "commander_reminder"})
+_UNATTENDED = frozenset({JobKind.REMINDER, JobKind.COMMANDER_REMINDER})
 
 
 def _longer_wait(kept: Exception | None, new: Exception) -> Exception:

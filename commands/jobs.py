@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, Protocol
 
 from commands.ports import Chat, Clock, IncidentSettings, PostRef, Presenter
@@ -23,12 +24,27 @@ MAX_ATTEMPTS = 25
 MAX_BACKOFF = timedelta(minutes=5)
 
 
+class JobKind(StrEnum):
+    """What a job does: the value stored in slack_jobs.kind, which picks its plan."""
+
+    PROVISION = "provision"
+    RESOLVE = "resolve"
+    ASSIGN = "assign"
+    UPDATE = "update"
+    ESCALATE = "escalate"
+    REMINDER = "reminder"
+    COMMANDER_REMINDER = "commander_reminder"
+    CAPTURE = "capture"
+    POSTMORTEM = "postmortem"
+    JOIN = "join"  # a paged person pressed *Join war room*
+
+
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> SqlUnitOfWork: ...
 
 
 @dataclass(frozen=True)
-class Outcome:
+class StepOutcome:
     """What a finished step changed: incident columns, posts to remember, timeline lines."""
 
     incident: dict[str, Any] = field(default_factory=dict)
@@ -56,7 +72,7 @@ class GiveUp(Exception):
 class PartialProgress(Exception):
     """A fan-out step failed part-way: record what it did so the retry skips those, then retry."""
 
-    def __init__(self, outcome: Outcome, cause: Exception) -> None:
+    def __init__(self, outcome: StepOutcome, cause: Exception) -> None:
         super().__init__(str(cause))
         self.outcome = outcome
         self.cause = cause
@@ -81,7 +97,7 @@ class StepContext:
         """True when an earlier attempt may have acted on Slack without recording it."""
         return self.attempts > 1
 
-    def after(self, outcome: Outcome) -> StepContext:
+    def after(self, outcome: StepOutcome) -> StepContext:
         shown = {k: v for k, v in outcome.incident.items() if k in _VIEW_FIELDS}
         incident = replace(self.incident, **shown) if shown else self.incident
         posts = {**self.posts, **dict(outcome.all_posts())}
@@ -90,7 +106,7 @@ class StepContext:
 
 _VIEW_FIELDS = {f.name for f in fields(IncidentView)}
 
-Step = Callable[[StepContext], Outcome]
+Step = Callable[[StepContext], StepOutcome]
 
 
 @dataclass(frozen=True)
@@ -127,7 +143,7 @@ def stages(plan: Plan) -> list[tuple[Lane, ...]]:
     ]
 
 
-def merge(outcomes: list[Outcome]) -> Outcome:
+def merge(outcomes: list[StepOutcome]) -> StepOutcome:
     """Fold step outcomes (in plan order) into one record."""
     columns: dict[str, Any] = {}
     posts: list[tuple[str, PostRef]] = []
@@ -136,7 +152,7 @@ def merge(outcomes: list[Outcome]) -> Outcome:
         columns.update(outcome.incident)
         posts += outcome.all_posts()
         events += outcome.events
-    return Outcome(incident=columns, events=events, more_posts=tuple(posts))
+    return StepOutcome(incident=columns, events=events, more_posts=tuple(posts))
 
 
 def backoff(attempts: int) -> timedelta:
@@ -145,7 +161,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 def new_job(
-    kind: str, incident_id: int, now: datetime, lease: timedelta, payload: dict[str, Any] | None = None
+    kind: JobKind, incident_id: int, now: datetime, lease: timedelta, payload: dict[str, Any] | None = None
 ) -> SlackJob:
     """A job due now and already claimed by the process that records it, which runs it straight away."""
     return SlackJob(
@@ -163,8 +179,7 @@ def new_job(
 # Reminder posts (and a paged person's invite) change nothing other jobs show, and nothing they show is
 # changed by other jobs: they wait
 # only for the room to exist, so a reminder is never held up behind a crashed process's lease.
-_CAPTURE = "capture"
-_INDEPENDENT = frozenset({"reminder", "commander_reminder", _CAPTURE, "join"})
+_INDEPENDENT = frozenset({JobKind.REMINDER, JobKind.COMMANDER_REMINDER, JobKind.CAPTURE, JobKind.JOIN})
 # What later jobs need of an unfinished provisioning job: reminders, the room; the rest, also what they
 # may change or follow (the summary, the topic, the announcement). The pin is needed by nobody, so a
 # rate-limited pins.add (Tier 2) never holds up the room's updates, roles or resolution.
@@ -174,7 +189,7 @@ _ROOM_READY = frozenset({"create_room", "invite_declarer", "set_topic", "post_su
 
 def waits_for(kind: str, earlier_kind: str, earlier_done: Iterable[str] = ()) -> bool:
     """Whether a job of `kind` must wait until an earlier unfinished job of the same incident is done."""
-    if earlier_kind == "provision":
+    if earlier_kind == JobKind.PROVISION:
         needed = _ROOM if kind in _INDEPENDENT else _ROOM_READY
         return not needed <= set(earlier_done)
     return kind not in _INDEPENDENT and earlier_kind not in _INDEPENDENT
@@ -184,12 +199,12 @@ def waits_for(kind: str, earlier_kind: str, earlier_done: Iterable[str] = ()) ->
 class FreshJob:
     """What a process needs to run a job it has just recorded without reading it back."""
 
-    kind: str
+    kind: JobKind
     payload: dict[str, Any]
     posts: dict[str, PostRef]
 
 
-def fresh_job(tx: SqlUnitOfWork, incident_id: int, kind: str, payload: dict[str, Any]) -> FreshJob | None:
+def fresh_job(tx: SqlUnitOfWork, incident_id: int, kind: JobKind, payload: dict[str, Any]) -> FreshJob | None:
     """The job's context if nothing earlier must finish first (else the runner loads it in order later)."""
     if any(waits_for(kind, j.kind, j.done_steps) for j in tx.jobs.pending_for(incident_id)):
         return None

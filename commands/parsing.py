@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from commands.errors import UsageError
 from commands.text import plain_text
+from commands.vocabulary import IncidentStatus
 
 MAX_TITLE = 200
 MAX_SUMMARY = 2000
@@ -189,13 +190,6 @@ def parse_declare(words: list[str], severities: Sequence[str]) -> Declare | Open
     return Declare(title=title, severity=severity, private=private)
 
 
-def validate_severity(name: str, severities: Sequence[str]) -> str:
-    """Return the severity if configured, else raise a UsageError listing the valid ones."""
-    if name not in severities:
-        raise _usage("declare", f"Unknown severity `{name}`. Choose one of: {', '.join(severities)}.")
-    return name
-
-
 def user_mention(word: str) -> str | None:
     """The user id in an escaped mention `<@U123|name>`, else None."""
     match = _USER.match(word)
@@ -224,10 +218,10 @@ def parse_update(words: list[str], statuses: Sequence[str]) -> PostUpdate | Open
     if not words:
         return OpenUpdateForm()
     status = None
-    allowed = [s for s in statuses if s != "resolved"]
+    allowed = [s for s in statuses if s != IncidentStatus.RESOLVED]
     if words[0].lower() in allowed:
         status, words = words[0].lower(), words[1:]
-    elif words[0].lower() == "resolved":
+    elif words[0].lower() == IncidentStatus.RESOLVED:
         raise _usage("update", "To resolve the incident use `/incident resolve [summary]`.")
     message = plain_text(" ".join(words))
     if not message:

@@ -12,8 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from commands.errors import PermissionDenied, TryAgain
-
-COMMANDER = "commander"
+from commands.vocabulary import Role
 
 _WHAT = {
     "resolve": "resolve",
@@ -53,7 +52,7 @@ def is_allowed(
     for subject in subjects:
         if subject == "anyone":
             return True
-        if subject == "unassigned" and COMMANDER not in roles:
+        if subject == "unassigned" and Role.COMMANDER not in roles:
             return True
         if roles.get(subject) == user:  # "commander" is a role like any other here
             return True
@@ -94,7 +93,7 @@ def _who(subjects: Sequence[str]) -> str:
 
 def _refusal(subjects: Sequence[str], what: str, roles: Mapping[str, str], rules: Rules) -> str:
     who = _who(subjects)
-    holder = roles.get(COMMANDER)
+    holder = roles.get(Role.COMMANDER)
     if who == "nobody":  # the rule is "unassigned" alone, and there is a commander now
         return f"Nobody may {what} once it has a commander. The commander is <@{holder}>."
     if holder:

@@ -17,9 +17,9 @@ from commands.parsing import Postmortem
 from commands.ports import Clock, IncidentSettings
 from commands.postmortem_steps import postmortem_job
 from commands.views import view_of
+from commands.vocabulary import Role
 from store.models import ActionItem, Incident, RoleAssignment, TimelineEvent
 
-COMMANDER = "commander"
 MITIGATED = "monitoring"
 
 Cadence = Callable[[str], timedelta]
@@ -327,7 +327,7 @@ def assemble(
         for i in action_items
     )
     history = _severity_history(incident, timeline)
-    commanders = [r.assigned_at for r in roles if r.role == COMMANDER]
+    commanders = [r.assigned_at for r in roles if r.role == Role.COMMANDER]
     mitigated = next(
         (e.occurred_at for e in timeline if e.kind == "status_changed" and e.data.get("to") == MITIGATED),
         None,

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from commands.jobs import GiveUp, Outcome, Plan, Step, StepContext, new_job
+from commands.jobs import GiveUp, JobKind, Plan, Step, StepContext, StepOutcome, new_job
 from commands.ports import FileRef, Message, PostRef
 from commands.views import IncidentView
 from store.models import SlackJob
 
-KIND = "postmortem"
 EVENT_TYPE = "incident_postmortem"
 
 
@@ -41,7 +40,7 @@ class Drafts(Protocol):
 def postmortem_job(incident_id: int, now: datetime, lease: timedelta, *, requested_by: str) -> SlackJob:
     """A job that uploads a draft of the incident's state as it is when the job runs."""
     payload = {"requested_by": requested_by, "requested_at": now.isoformat()}
-    return new_job(KIND, incident_id, now, lease, payload)
+    return new_job(JobKind.POSTMORTEM, incident_id, now, lease, payload)
 
 
 def _room(ctx: StepContext) -> str:
@@ -54,16 +53,16 @@ def _room(ctx: StepContext) -> str:
 def share_postmortem(drafts: Drafts) -> Step:
     """Upload the draft and post its metadata message once; a retry first looks for what already landed."""
 
-    def step(ctx: StepContext) -> Outcome:
+    def step(ctx: StepContext) -> StepOutcome:
         purpose = f"postmortem:{ctx.job_id}"
         if purpose in ctx.posts:
-            return Outcome()
+            return StepOutcome()
         room = _room(ctx)
         since = datetime.fromisoformat(ctx.payload["requested_at"])
         if ctx.recovering:
             ts = ctx.chat.find_post(room, EVENT_TYPE, ctx.incident.id, since, ctx.job_id)
             if ts is not None:
-                return Outcome(post=(purpose, PostRef(room, ts)))
+                return StepOutcome(post=(purpose, PostRef(room, ts)))
         # A file read outside Slack lists people by name: bare member ids would mean nothing there.
         draft = drafts.draft(ctx.incident.id, ctx.chat.user_name)
         # Slack cannot attach metadata to a file share, so the file goes first and a normal message
@@ -79,7 +78,7 @@ def share_postmortem(drafts: Drafts) -> Step:
             Message(text=draft.comment, event_type=EVENT_TYPE),
         )
         ref = ctx.chat.post(room, drafts.shared(ctx.incident, file, ctx.payload, ctx.job_id))
-        return Outcome(
+        return StepOutcome(
             post=(purpose, ref), more_posts=((f"postmortem_file:{ctx.job_id}", PostRef(room, file.file_id)),)
         )
 
@@ -88,4 +87,4 @@ def share_postmortem(drafts: Drafts) -> Step:
 
 def postmortem_plans(drafts: Drafts) -> dict[str, Plan]:
     """The job plan, built around the renderer the composition root provides."""
-    return {KIND: [("share_postmortem", share_postmortem(drafts))]}
+    return {JobKind.POSTMORTEM: [("share_postmortem", share_postmortem(drafts))]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from commands.errors import ChannelNotFound, ChatRefused, NameTaken
-from commands.jobs import Chain, Outcome, Parallel, Plan, StepContext
+from commands.jobs import Chain, JobKind, Parallel, Plan, StepContext, StepOutcome
 from commands.ports import Message, PostRef
 from commands.text import channel_name
 
@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 MAX_NAME_ATTEMPTS = 10
 
 
-def create_room(ctx: StepContext) -> Outcome:
+def create_room(ctx: StepContext) -> StepOutcome:
     """Create the war room, moving to a deterministic suffix while the name is taken."""
     inc = ctx.incident
     for attempt in range(MAX_NAME_ATTEMPTS):
@@ -28,7 +28,7 @@ def create_room(ctx: StepContext) -> Outcome:
                 continue
             channel = found
         kind = "private war room" if inc.private else "war room"
-        return Outcome(
+        return StepOutcome(
             incident={"channel_id": channel, "channel_name": name},
             events=[("room_created", f"Opened {kind} #{name}")],
         )
@@ -40,50 +40,42 @@ def _room(ctx: StepContext) -> str:
     return ctx.incident.channel_id
 
 
-def invite_declarer(ctx: StepContext) -> Outcome:
+def invite_declarer(ctx: StepContext) -> StepOutcome:
     ctx.chat.invite(_room(ctx), [ctx.incident.declared_by])
-    return Outcome(events=[("member_invited", f"Invited <@{ctx.incident.declared_by}>")])
+    return StepOutcome(events=[("member_invited", f"Invited <@{ctx.incident.declared_by}>")])
 
 
-def set_topic(ctx: StepContext) -> Outcome:
+def set_topic(ctx: StepContext) -> StepOutcome:
     ctx.chat.set_topic(_room(ctx), ctx.presenter.topic(ctx.incident))
-    return Outcome()
+    return StepOutcome()
 
 
-def post_once(ctx: StepContext, purpose: str, channel: str, message: Message) -> Outcome:
+def post_once(ctx: StepContext, purpose: str, channel: str, message: Message) -> StepOutcome:
     """Post unless an earlier, unrecorded attempt already did (looked up by metadata only when recovering)."""
     if purpose in ctx.posts:
-        return Outcome()
+        return StepOutcome()
     if ctx.recovering:
         key = message.event_payload.get("key")
         ts = ctx.chat.find_post(channel, message.event_type, ctx.incident.id, ctx.incident.declared_at, key)
         if ts is not None:
-            return Outcome(post=(purpose, PostRef(channel, ts)))
-    return Outcome(post=(purpose, ctx.chat.post(channel, message)))
+            return StepOutcome(post=(purpose, PostRef(channel, ts)))
+    return StepOutcome(post=(purpose, ctx.chat.post(channel, message)))
 
 
-def _post_once(ctx: StepContext, purpose: str, channel: str, event_type: str, make: str) -> Outcome:
-    return post_once(ctx, purpose, channel, getattr(ctx.presenter, make)(ctx.incident))
+def post_summary(ctx: StepContext) -> StepOutcome:
+    outcome = post_once(ctx, "summary", _room(ctx), ctx.presenter.summary(ctx.incident))
+    return StepOutcome(post=outcome.post, events=[("summary_posted", "Posted the incident summary")])
 
 
-def post_summary(ctx: StepContext) -> Outcome:
-    outcome = _post_once(ctx, "summary", _room(ctx), "incident_declared", "summary")
-    return Outcome(post=outcome.post, events=[("summary_posted", "Posted the incident summary")])
-
-
-def pin_summary(ctx: StepContext) -> Outcome:
+def pin_summary(ctx: StepContext) -> StepOutcome:
     ref = ctx.posts["summary"]
     ctx.chat.pin(ref.channel, ref.ts)
-    return Outcome(events=[("summary_pinned", "Pinned the incident summary")])
-
-
-def _announce(ctx: StepContext, purpose: str, event_type: str, make: str, what: str) -> Outcome:
-    return announce_message(ctx, purpose, getattr(ctx.presenter, make)(ctx.incident), what)
+    return StepOutcome(events=[("summary_pinned", "Pinned the incident summary")])
 
 
 def announce_message(
     ctx: StepContext, purpose: str, message: Message, what: str, *, record: bool = True
-) -> Outcome:
+) -> StepOutcome:
     """Post in the announce channel; a missing channel is told to the declarer and does not block the room."""
     try:
         outcome = post_once(ctx, purpose, ctx.settings.announce_channel, message)
@@ -97,41 +89,42 @@ def announce_message(
                 f"I could not post in the announce channel `{ctx.settings.announce_channel}`: "
                 "it does not exist or I am not allowed in it. Ask an admin to fix `announce_channel`.",
             )
-        return Outcome(
+        return StepOutcome(
             events=[("announce_failed", f"Could not announce the {what}: announce channel not found")]
         )
     events = [("announced", f"Announced the {what} to stakeholders")] if record else []
-    return Outcome(post=outcome.post, events=events)
+    return StepOutcome(post=outcome.post, events=events)
 
 
-def announce(ctx: StepContext) -> Outcome:
-    return _announce(ctx, "announce", "incident_declared", "announcement", "incident")
+def announce(ctx: StepContext) -> StepOutcome:
+    return announce_message(ctx, "announce", ctx.presenter.announcement(ctx.incident), "incident")
 
 
-def mark_provisioned(ctx: StepContext) -> Outcome:
-    return Outcome(incident={"provisioned_at": ctx.clock.now()})
+def mark_provisioned(ctx: StepContext) -> StepOutcome:
+    return StepOutcome(incident={"provisioned_at": ctx.clock.now()})
 
 
-def post_resolution(ctx: StepContext) -> Outcome:
-    outcome = _post_once(ctx, "resolution", _room(ctx), "incident_resolved", "resolution")
-    return Outcome(post=outcome.post)
+def post_resolution(ctx: StepContext) -> StepOutcome:
+    outcome = post_once(ctx, "resolution", _room(ctx), ctx.presenter.resolution(ctx.incident))
+    return StepOutcome(post=outcome.post)
 
 
-def announce_resolution(ctx: StepContext) -> Outcome:
-    return _announce(ctx, "resolution_announce", "incident_resolved", "resolution_announcement", "resolution")
+def announce_resolution(ctx: StepContext) -> StepOutcome:
+    message = ctx.presenter.resolution_announcement(ctx.incident)
+    return announce_message(ctx, "resolution_announce", message, "resolution")
 
 
-def refresh_summary(ctx: StepContext) -> Outcome:
+def refresh_summary(ctx: StepContext) -> StepOutcome:
     """Re-render the pinned summary in place so it never shows a stale status."""
     ref = ctx.posts.get("summary")
     if ref is not None:
         ctx.chat.update(ref.channel, ref.ts, ctx.presenter.summary(ctx.incident))
-    return Outcome()
+    return StepOutcome()
 
 
 PLANS: dict[str, Plan] = {
     # Everything needs the room; then four independent calls at once; the pin needs the summary.
-    "provision": [
+    JobKind.PROVISION: [
         # Everything needs the room; then all at once: the invite, the topic, the announcement, and the
         # summary followed by its pin (a lane of its own, so the announce channel's pace never holds it up).
         ("create_room", create_room),
@@ -143,7 +136,7 @@ PLANS: dict[str, Plan] = {
         ),
         ("mark_provisioned", mark_provisioned),
     ],
-    "resolve": [
+    JobKind.RESOLVE: [
         Parallel(
             ("post_resolution", post_resolution),
             ("announce_resolution", announce_resolution),

@@ -18,11 +18,12 @@ from typing import Any, Protocol
 
 from commands.errors import AlreadyResolved, RepeatedDelivery, UsageError
 from commands.feature import SLOW, Ask, Deps, Recorded
-from commands.incidents import RESOLVED, current_roles, incident_in_room
-from commands.jobs import UnitOfWorkFactory, new_job
+from commands.incidents import current_roles, incident_in_room
+from commands.jobs import JobKind, UnitOfWorkFactory, new_job
 from commands.parsing import Snooze
 from commands.ports import Clock, IncidentSettings, Message
 from commands.views import IncidentView
+from commands.vocabulary import IncidentStatus, Role
 from store.models import Incident, SlackJob, TimelineEvent
 from store.reminder_queries import ReminderRepository
 
@@ -47,7 +48,7 @@ class ReminderPresenter(Protocol):
 
 def reminder_target(roles: Mapping[str, str], declared_by: str) -> str:
     """Who is nudged: the comms lead if assigned, else the commander, else the declarer."""
-    return roles.get("comms") or roles.get("commander") or declared_by
+    return roles.get("comms") or roles.get(Role.COMMANDER) or declared_by
 
 
 def escalates(count: int, escalate_after: int) -> bool:
@@ -82,22 +83,22 @@ def tick(
         counts = repo.claim_updates(list(due_updates), now, next_due, fallback)
         asks = repo.claim_commander_checks(list(due_commanders), now)
         incidents = {i.id: i for i in tx.incidents.get_many([*counts, *asks])}
-        resolved = [i for i in counts if incidents[i].status == RESOLVED]
+        resolved = [i for i in counts if incidents[i].status == IncidentStatus.RESOLVED]
         repo.clear_update_due(resolved)
         jobs: list[SlackJob] = []
         events: list[TimelineEvent] = []
         for incident_id, count in counts.items():
             incident = incidents[incident_id]
-            if incident.status != RESOLVED:
+            if incident.status != IncidentStatus.RESOLVED:
                 job, event = _update_reminder(settings, lease, now, incident, due_updates[incident_id], count)
                 jobs.append(job)
                 events.append(event)
         for incident_id in asks:
             incident = incidents[incident_id]
-            if incident.status != RESOLVED and "commander" not in current_roles(incident):
+            if incident.status != IncidentStatus.RESOLVED and Role.COMMANDER not in current_roles(incident):
                 jobs.append(
                     new_job(
-                        "commander_reminder",
+                        JobKind.COMMANDER_REMINDER,
                         incident_id,
                         now,
                         lease,
@@ -136,7 +137,7 @@ def _update_reminder(
         "count": count,
         "target": reminder_target(roles, incident.declared_by),
         "escalate": escalate,
-        "commander": roles.get("commander"),
+        "commander": roles.get(Role.COMMANDER),
         "comms": roles.get("comms"),
         "last_update_at": incident.last_update_at.isoformat() if incident.last_update_at else None,
     }
@@ -148,7 +149,7 @@ def _update_reminder(
         occurred_at=now,
         data={"due": seen.isoformat(), "count": count},
     )
-    return new_job("reminder", incident.id, now, lease, payload), event
+    return new_job(JobKind.REMINDER, incident.id, now, lease, payload), event
 
 
 def snooze(
@@ -171,7 +172,7 @@ def snooze(
         incident = incident_in_room(tx, channel_id, for_update=True)
         if delivery_key is not None and not tx.deliveries.first_time(delivery_key, now):
             raise RepeatedDelivery(delivery_key)
-        if incident.status == RESOLVED:
+        if incident.status == IncidentStatus.RESOLVED:
             raise AlreadyResolved(f"{incident.ref} is resolved; there is nothing to snooze.")
         incident.next_update_due_at = now + delay
         tx.timeline.add(

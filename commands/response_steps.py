@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from commands.jobs import GiveUp, Outcome, Parallel, PartialProgress, Plan, Step, StepContext
+from commands.jobs import GiveUp, JobKind, Parallel, PartialProgress, Plan, Step, StepContext, StepOutcome
 from commands.ports import Message, PostRef
 from commands.provisioning import announce_message, post_once, refresh_summary, set_topic
 
@@ -17,61 +17,61 @@ def _room(ctx: StepContext) -> str:
     return ctx.incident.channel_id
 
 
-def invite_assignee(ctx: StepContext) -> Outcome:
+def invite_assignee(ctx: StepContext) -> StepOutcome:
     ctx.chat.invite(_room(ctx), [ctx.payload["user"]])
-    return Outcome()
+    return StepOutcome()
 
 
-def brief_assignee(ctx: StepContext) -> Outcome:
+def brief_assignee(ctx: StepContext) -> StepOutcome:
     """A short DM: what the role means and where the room is."""
     role = ctx.payload["role"]
     message = ctx.presenter.briefing(ctx.incident, role, ctx.settings.role_description(role))
     return direct_message_each(ctx, [ctx.payload["user"]], f"briefing:{ctx.job_id}", message)
 
 
-def post_role_in_room(ctx: StepContext) -> Outcome:
+def post_role_in_room(ctx: StepContext) -> StepOutcome:
     """Everyone in the room sees who holds the role now (and who held it before)."""
     message = ctx.presenter.role_assigned(ctx.incident, {**ctx.payload, "key": ctx.job_id})
     return post_once(ctx, f"role:{ctx.job_id}", _room(ctx), message)
 
 
-def post_update_in_room(ctx: StepContext) -> Outcome:
+def post_update_in_room(ctx: StepContext) -> StepOutcome:
     message = ctx.presenter.update(ctx.incident, ctx.payload)
     return post_once(ctx, f"update:{ctx.payload['event_id']}", _room(ctx), message)
 
 
-def announce_update(ctx: StepContext) -> Outcome:
+def announce_update(ctx: StepContext) -> StepOutcome:
     if ctx.incident.private:
-        return Outcome()
+        return StepOutcome()
     message = ctx.presenter.update_announcement(ctx.incident, ctx.payload)
     return announce_message(
         ctx, f"update_announce:{ctx.payload['event_id']}", message, "update", record=False
     )
 
 
-def invite_joiner(ctx: StepContext) -> Outcome:
+def invite_joiner(ctx: StepContext) -> StepOutcome:
     """Someone paged pressed *Join war room*: add them (again, if they left)."""
     ctx.chat.invite(_room(ctx), [ctx.payload["user"]])
-    return Outcome()
+    return StepOutcome()
 
 
 def only_if(flag: str, step: Step) -> Step:
     """Run a step only when the payload says what it shows has changed."""
 
-    def conditional(ctx: StepContext) -> Outcome:
-        return step(ctx) if ctx.payload.get(flag) else Outcome()
+    def conditional(ctx: StepContext) -> StepOutcome:
+        return step(ctx) if ctx.payload.get(flag) else StepOutcome()
 
     return conditional
 
 
-def invite_paged(ctx: StepContext) -> Outcome:
+def invite_paged(ctx: StepContext) -> StepOutcome:
     paged = list(ctx.payload.get("paged") or [])
     if paged:
         ctx.chat.invite(_room(ctx), paged)
-    return Outcome()
+    return StepOutcome()
 
 
-def direct_message_each(ctx: StepContext, users: Iterable[str], prefix: str, message: Message) -> Outcome:
+def direct_message_each(ctx: StepContext, users: Iterable[str], prefix: str, message: Message) -> StepOutcome:
     """DM each person once; a failure part-way records the DMs already sent so the retry skips them.
 
     Each DM carries its purpose as its metadata key: a retry after a timeout (the DM may have landed)
@@ -93,11 +93,11 @@ def direct_message_each(ctx: StepContext, users: Iterable[str], prefix: str, mes
             )
             sent.append((purpose, found or ctx.chat.direct_message(user, keyed)))
         except Exception as exc:
-            raise PartialProgress(Outcome(more_posts=tuple(sent)), exc) from exc
-    return Outcome(more_posts=tuple(sent))
+            raise PartialProgress(StepOutcome(more_posts=tuple(sent)), exc) from exc
+    return StepOutcome(more_posts=tuple(sent))
 
 
-def page_people(ctx: StepContext) -> Outcome:
+def page_people(ctx: StepContext) -> StepOutcome:
     _room(ctx)
     message = ctx.presenter.page(ctx.incident, ctx.payload["by"])
     return direct_message_each(
@@ -105,14 +105,14 @@ def page_people(ctx: StepContext) -> Outcome:
     )
 
 
-def post_escalation_in_room(ctx: StepContext) -> Outcome:
+def post_escalation_in_room(ctx: StepContext) -> StepOutcome:
     message = ctx.presenter.escalation(ctx.incident, ctx.payload)
     return post_once(ctx, f"escalation:{ctx.payload['event_id']}", _room(ctx), message)
 
 
-def announce_escalation(ctx: StepContext) -> Outcome:
+def announce_escalation(ctx: StepContext) -> StepOutcome:
     if ctx.incident.private:
-        return Outcome()
+        return StepOutcome()
     message = ctx.presenter.escalation_announcement(ctx.incident, ctx.payload)
     return announce_message(
         ctx, f"escalation_announce:{ctx.payload['event_id']}", message, "escalation", record=False
@@ -120,7 +120,7 @@ def announce_escalation(ctx: StepContext) -> Outcome:
 
 
 RESPONSE_PLANS: dict[str, Plan] = {
-    "assign": [
+    JobKind.ASSIGN: [
         Parallel(
             ("invite_assignee", invite_assignee),
             ("brief_assignee", brief_assignee),
@@ -128,7 +128,7 @@ RESPONSE_PLANS: dict[str, Plan] = {
             ("refresh_summary", refresh_summary),
         ),
     ],
-    "update": [
+    JobKind.UPDATE: [
         Parallel(
             ("post_update", post_update_in_room),
             ("announce_update", announce_update),
@@ -137,7 +137,7 @@ RESPONSE_PLANS: dict[str, Plan] = {
             ("set_topic", only_if("status_changed", set_topic)),
         ),
     ],
-    "escalate": [
+    JobKind.ESCALATE: [
         ("invite_paged", invite_paged),
         Parallel(
             ("page_people", page_people),
@@ -147,5 +147,5 @@ RESPONSE_PLANS: dict[str, Plan] = {
             ("set_topic", only_if("severity_changed", set_topic)),
         ),
     ],
-    "join": [("invite_joiner", invite_joiner)],
+    JobKind.JOIN: [("invite_joiner", invite_joiner)],
 }

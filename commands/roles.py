@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from commands.errors import IncidentError, RepeatedDelivery
-from commands.incidents import RESOLVED, Scheduled, current_roles, incident_in_room
-from commands.jobs import UnitOfWorkFactory, fresh_job, new_job
+from commands.incidents import Scheduled, current_roles, incident_in_room
+from commands.jobs import JobKind, UnitOfWorkFactory, fresh_job, new_job
 from commands.parsing import Assign
-from commands.permissions import COMMANDER, NO_ADMINS, Admins, require
+from commands.permissions import NO_ADMINS, Admins, require
 from commands.ports import Clock, IncidentSettings
 from commands.views import view_of
+from commands.vocabulary import IncidentStatus, Role
 from store.models import RoleAssignment, TimelineEvent
 
 
@@ -49,7 +50,7 @@ def assign_role(
         if previous is not None and previous.user_id == cmd.user_id:
             tx.commit()  # nothing changes but the delivery record
             return Scheduled(view_of(incident, settings.severity_description(incident.severity)), None)
-        if cmd.role == COMMANDER:
+        if cmd.role == Role.COMMANDER:
             require(
                 "assign_commander",
                 settings,
@@ -63,7 +64,7 @@ def assign_role(
         incident.roles.append(
             RoleAssignment(role=cmd.role, user_id=cmd.user_id, assigned_by=user_id, assigned_at=now)
         )
-        if cmd.role == COMMANDER:
+        if cmd.role == Role.COMMANDER:
             incident.commander_due_at = None
         was = f" (was <@{previous.user_id}>)" if previous is not None else ""
         tx.timeline.add(
@@ -85,10 +86,10 @@ def assign_role(
             "user": cmd.user_id,
             "previous": previous.user_id if previous is not None else None,
             "by": user_id,
-            "resolved": incident.status == RESOLVED,
+            "resolved": incident.status == IncidentStatus.RESOLVED,
         }
-        fresh = fresh_job(tx, incident.id, "assign", payload)
-        job = tx.jobs.add(new_job("assign", incident.id, now, lease, payload))
+        fresh = fresh_job(tx, incident.id, JobKind.ASSIGN, payload)
+        job = tx.jobs.add(new_job(JobKind.ASSIGN, incident.id, now, lease, payload))
         scheduled = Scheduled(
             view_of(incident, settings.severity_description(incident.severity)), job.id, fresh=fresh
         )

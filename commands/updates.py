@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from commands.errors import AlreadyResolved, RepeatedDelivery, UsageError
-from commands.incidents import RESOLVED, Scheduled, current_roles, incident_in_room
-from commands.jobs import UnitOfWorkFactory, fresh_job, new_job
+from commands.incidents import Scheduled, current_roles, incident_in_room
+from commands.jobs import JobKind, UnitOfWorkFactory, fresh_job, new_job
 from commands.parsing import PostUpdate
 from commands.ports import Clock, IncidentSettings
 from commands.views import view_of
+from commands.vocabulary import IncidentStatus, Role
 from store.models import TimelineEvent
 
 
@@ -34,7 +35,7 @@ def post_update(
         now = clock.now()  # after the lock: events commit in the order their times say
         if delivery_key is not None and not tx.deliveries.first_time(delivery_key, now):
             raise RepeatedDelivery(delivery_key)
-        if incident.status == RESOLVED:
+        if incident.status == IncidentStatus.RESOLVED:
             raise AlreadyResolved(f"{incident.ref} is resolved; updates have stopped.")
         if not cmd.message.strip():
             raise UsageError("An update needs a message for stakeholders.")
@@ -76,11 +77,11 @@ def post_update(
             "by": user_id,
             "status": incident.status,
             "status_changed": incident.status != previous_status,
-            "commander": current_roles(incident).get("commander"),
+            "commander": current_roles(incident).get(Role.COMMANDER),
             "at": now.isoformat(),
         }
-        fresh = fresh_job(tx, incident.id, "update", payload)
-        job = tx.jobs.add(new_job("update", incident.id, now, lease, payload))
+        fresh = fresh_job(tx, incident.id, JobKind.UPDATE, payload)
+        job = tx.jobs.add(new_job(JobKind.UPDATE, incident.id, now, lease, payload))
         scheduled = Scheduled(
             view_of(incident, settings.severity_description(incident.severity)), job.id, fresh=fresh
         )

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from commands.vocabulary import IncidentStatus
+
 if TYPE_CHECKING:
     from store.models import Incident
 
@@ -38,7 +40,7 @@ class IncidentView:
 
     @property
     def is_resolved(self) -> bool:
-        return self.status == "resolved"
+        return self.status == IncidentStatus.RESOLVED
 
 
 def view_of(incident: Incident, severity_description: str = "") -> IncidentView:

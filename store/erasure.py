@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from commands.jobs import JobKind
 from store.models import ActionItem, Incident, Person, RoleAssignment, SlackJob, TimelineEvent
 from store.retention import PRUNED_TEXT
 
@@ -114,7 +115,7 @@ class ErasureRepository:
     def _update_payloads(self, user_id: str) -> int:
         """Stakeholder updates wait in (and finished ones stay in) their job's payload until retention."""
         stmt = select(SlackJob).where(
-            SlackJob.kind == "update", SlackJob.payload["by"].as_string() == user_id
+            SlackJob.kind == JobKind.UPDATE, SlackJob.payload["by"].as_string() == user_id
         )
         changed = 0
         for job in list(self.session.scalars(stmt)):

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, case, delete, func, insert, or_, select, u
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from commands.vocabulary import IncidentStatus
 from store.models import (
     ActionItem,
     BotPost,
@@ -22,8 +23,6 @@ from store.models import (
 )
 from store.notify import is_postgres, notify_jobs
 from store.retention import PRUNED_KINDS
-
-RESOLVED = "resolved"
 
 
 def column_values(obj: Incident | TimelineEvent | SlackJob) -> dict[str, Any]:
@@ -85,7 +84,7 @@ class IncidentRepository:
 
     def list_open(self, limit: int = 50, *, include_private: bool = True) -> Sequence[Incident]:
         """The newest open incidents; the limit counts only the ones asked for (private left out first)."""
-        stmt = select(Incident).where(Incident.status != RESOLVED)
+        stmt = select(Incident).where(Incident.status != IncidentStatus.RESOLVED)
         if not include_private:
             stmt = stmt.where(Incident.private.is_(False))
         stmt = stmt.order_by(Incident.declared_at.desc(), Incident.id.desc()).limit(limit)

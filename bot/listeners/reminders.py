@@ -9,6 +9,7 @@ from slack_bolt import Ack, Respond
 from bot.listeners.room_forms import button_context, button_value, click
 from bot.pipeline.acknowledge import acknowledge
 from commands.parsing import Assign, OpenUpdateForm, Snooze
+from commands.vocabulary import Role
 
 
 def handle_reminder_update_button(
@@ -30,5 +31,5 @@ def handle_take_command_button(
     Once someone is commander the button only says who: it is an answer to "nobody is commander".
     """
     _, _, user = button_context(body)
-    intake = click(body, respond, lambda: Assign(role="commander", user_id=user, vacant_only=True))
+    intake = click(body, respond, lambda: Assign(role=Role.COMMANDER, user_id=user, vacant_only=True))
     acknowledge(context["runtime"], ack, intake)

@@ -16,8 +16,8 @@ from bot.slack.ids import ActionId, BlockId
 from bot.slack.modals import field_value, room_of
 from commands.errors import ChatError
 from commands.feature import Ask
-from commands.incidents import RESOLVED
 from commands.parsing import MAX_MESSAGE, Assign, JoinRoom, OpenAssignForm, OpenUpdateForm, PostUpdate
+from commands.vocabulary import IncidentStatus
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def handle_update_submission(
             raise FormInvalid({BlockId.MESSAGE: "An update needs a message for stakeholders."})
         if len(message) > MAX_MESSAGE:
             raise FormInvalid({BlockId.MESSAGE: f"Keep it under {MAX_MESSAGE} characters."})
-        if status not in rt.config.statuses or status == RESOLVED or room_of(view) is None:
+        if status not in rt.config.statuses or status == IncidentStatus.RESOLVED or room_of(view) is None:
             raise FormInvalid({BlockId.STATUS: "Choose one of the listed statuses."})
         return PostUpdate(message=message, status=status)
 

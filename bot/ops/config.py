@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from commands.limits import RateLimit
+from commands.vocabulary import IncidentStatus, Role
 
 __all__ = [
     "DEFAULT_ROLES",
@@ -76,19 +77,23 @@ def parse_rate(text: str) -> RateLimit:
     return RateLimit(count=int(count), window=parse_duration(window))
 
 
-def format_duration(value: timedelta) -> str:
-    """Render a timedelta the way operators write it ('15m', '1h30m'), so printed config reads like input."""
-    total = int(value.total_seconds())
-    if total <= 0:
-        return "0s"
+def format_duration(value: timedelta, *, approximate: bool = False) -> str:
+    """Exact by default, as operators write it ('1h30m', read back by parse_duration: config, postmortems).
+
+    `approximate` says it the way people do in an incident, its two largest units: 2d 3h, 1h 5m, 4m, 30s.
+    """
+    total = max(int(value.total_seconds()), 0)
     days, rest = divmod(total, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, seconds = divmod(rest, 60)
-    out = ""
-    for amount, unit in ((days, "d"), (hours, "h"), (minutes, "m"), (seconds, "s")):
-        if amount:
-            out += f"{amount}{unit}"
-    return out
+    if approximate:
+        if days:
+            return f"{days}d {hours}h"
+        if hours:
+            return f"{hours}h {minutes}m"
+        return f"{minutes}m" if minutes else f"{seconds}s"
+    units = ((days, "d"), (hours, "h"), (minutes, "m"), (seconds, "s"))
+    return "".join(f"{amount}{unit}" for amount, unit in units if amount) or "0s"
 
 
 def _check_name(value: str) -> str:
@@ -294,9 +299,9 @@ class IncidentConfig(_Strict):
     @classmethod
     def _roles(cls, value: dict[str, RoleConfig]) -> dict[str, RoleConfig]:
         """The commander role carries the resolve/downgrade rights, so it cannot be configured away."""
-        if "commander" not in value:
+        if Role.COMMANDER not in value:
             raise ValueError("a 'commander' role is required")
-        reserved = sorted(set(value) & (set(PERMISSION_SUBJECTS) - {"commander"}))
+        reserved = sorted(set(value) & (set(PERMISSION_SUBJECTS) - {Role.COMMANDER}))
         if reserved:
             raise ValueError(f"{reserved[0]!r} is a permissions term and cannot name a role")
         return value
@@ -339,7 +344,7 @@ class IncidentConfig(_Strict):
             _check_name(item)
         if len(set(value)) != len(value):
             raise ValueError("statuses must not repeat")
-        if len(value) < 2 or value[0] != "investigating" or value[-1] != "resolved":
+        if len(value) < 2 or value[0] != IncidentStatus.INVESTIGATING or value[-1] != IncidentStatus.RESOLVED:
             raise ValueError("statuses must start with 'investigating' and end with 'resolved'")
         return value
 

@@ -1,4 +1,4 @@
-"""Process environment for the bot: Slack credentials, database, ports; built on demand, never at import."""
+"""Environment settings: Slack tokens, database, ports, log level, job timings; typos fail at start-up."""
 
 from __future__ import annotations
 

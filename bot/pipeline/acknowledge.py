@@ -17,7 +17,7 @@ from typing import Any
 from slack_bolt import Ack
 
 from bot.pipeline.forms import open_form
-from bot.pipeline.handoff import Handover
+from bot.pipeline.handoff import Handoff
 from bot.pipeline.replies import DATABASE_ERRORS, Reply, failure_message, reporting
 from bot.pipeline.runtime import Runtime
 from commands.errors import RepeatedDelivery, UsageError
@@ -118,10 +118,10 @@ def _refuse(rt: Runtime, ack: Ack, intake: Intake, text: str, *, in_ack: bool = 
 
 def _record(rt: Runtime, intake: Intake, feature: Feature[Any], cmd: object) -> _Commit:
     """Record on the recording threads and wait at most the budget; a late commit carries on by itself."""
-    handover: Handover[Recorded] = Handover()
+    handoff: Handoff[Recorded] = Handoff()
 
     def done(result: Recorded | Exception) -> None:
-        if handover.finish(result):
+        if handoff.finish(result):
             # The person was told it is taking longer: carry on from here, before this task ends, so
             # Runtime.drain never sees a quiet gap.
             _late(rt, intake, feature, result)
@@ -131,7 +131,7 @@ def _record(rt: Runtime, intake: Intake, feature: Feature[Any], cmd: object) -> 
         rt.record_in_batch(batch, (cmd, intake.ask), done)
     else:
         rt.record_change(lambda: done(_attempt(rt, feature, cmd, intake.ask)))
-    in_time, result = handover.wait(rt.record_budget)
+    in_time, result = handoff.wait(rt.record_budget)
     return _Commit(in_time, result)
 
 

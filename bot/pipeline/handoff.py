@@ -1,4 +1,4 @@
-"""The hand-over between a listener waiting (within a budget) for a commit and the thread making it."""
+"""The hand-off between a listener waiting (within a budget) for a commit and the thread making it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 
-class Handover(Generic[T]):
+class Handoff(Generic[T]):
     """Whoever finishes second carries on: the listener when the commit came in time, else the committer.
 
     The committing thread calls `finish`; the listener calls `wait`. Exactly one of them sees the other
@@ -22,7 +22,7 @@ class Handover(Generic[T]):
         self._late = False
 
     def finish(self, result: T | Exception) -> bool:
-        """Hand over the commit's result; True when the listener has already answered without it."""
+        """Hand off the commit's result; True when the listener has already answered without it."""
         with self._lock:
             self._result = result
             self._done.set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, MarkdownTextObject, SectionBlock
 
+from bot.ops.config import format_duration
 from bot.render.templating import RENDER_ERRORS, environment, failure_site
 from bot.slack.ids import ActionId, BlockId
 from commands.mrkdwn import Mrkdwn, channel_link, escape, group_mention, mention
@@ -28,21 +30,6 @@ SECTION_LIMIT = 3000  # Slack's limit on a section block's text
 def shipped_templates_dir() -> Path:
     """Where the templates installed with the package live, whatever the working directory."""
     return Path(str(files("templates")))
-
-
-def format_duration(delta: timedelta) -> str:
-    """Say a duration the way people do in an incident: 2d 3h, 1h 5m, 4m, 30s."""
-    seconds = max(int(delta.total_seconds()), 0)
-    days, rem = divmod(seconds, 86400)
-    hours, rem = divmod(rem, 3600)
-    minutes, secs = divmod(rem, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes}m"
-    if minutes:
-        return f"{minutes}m"
-    return f"{secs}s"
 
 
 class TemplateRenderer:
@@ -71,7 +58,7 @@ class TemplateRenderer:
         env.filters["group_mention"] = group_mention
         env.filters["channel"] = channel_link
         env.filters["when"] = self.when
-        env.filters["duration"] = format_duration
+        env.filters["duration"] = partial(format_duration, approximate=True)
         env.filters["open_for"] = self.open_for
         env.filters["escape_mrkdwn"] = lambda v: Mrkdwn(escape(v))
         return env
@@ -95,7 +82,7 @@ class TemplateRenderer:
 
     def open_for(self, incident: IncidentView) -> str:
         end = incident.resolved_at or self.clock.now()
-        return format_duration(end - incident.declared_at)
+        return format_duration(end - incident.declared_at, approximate=True)
 
     def render(self, name: str, **context: Any) -> str:
         """Render a template; a broken operator template is reported and the shipped one used instead."""

@@ -1,4 +1,4 @@
-"""Block Kit for the declaration modal, built with slack_sdk's models so Slack's limits are checked."""
+"""The declare, assign and update modals and reading their submissions; slack_sdk models check the limits."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from slack_sdk.models.views import View
 from bot.ops.config import IncidentConfig
 from bot.slack.ids import ActionId, BlockId, ViewId
 from commands.parsing import MAX_MESSAGE, MAX_TITLE
+from commands.vocabulary import IncidentStatus
 
 
 class DeclareModalState(BaseModel):
@@ -111,7 +112,7 @@ def assign_modal(config: IncidentConfig, channel_id: str) -> View:
 
 
 def update_modal(config: IncidentConfig, channel_id: str, last_message: str, status: str) -> View:
-    statuses = [s for s in config.statuses if s != "resolved"]
+    statuses = [s for s in config.statuses if s != IncidentStatus.RESOLVED]
     options = [Option(value=s, text=s) for s in statuses]
     initial = next((o for o in options if o.value == status), options[0])
     return View(

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.render.presenter import SlackPresenter, TemplateRenderer, format_duration
+from bot.ops.config import format_duration
+from bot.render.presenter import SlackPresenter, TemplateRenderer
 from commands.mrkdwn import escape
 from commands.views import IncidentView
 
@@ -89,6 +90,7 @@ def test_override_template_is_used(tmp_path: Path) -> None:
 
 
 def test_format_duration() -> None:
-    assert format_duration(timedelta(seconds=42)) == "42s"
-    assert format_duration(timedelta(minutes=4, seconds=3)) == "4m"
-    assert format_duration(timedelta(hours=26)) == "1d 2h"
+    assert format_duration(timedelta(seconds=42), approximate=True) == "42s"
+    assert format_duration(timedelta(minutes=4, seconds=3), approximate=True) == "4m"
+    assert format_duration(timedelta(hours=26), approximate=True) == "1d 2h"
+    assert format_duration(timedelta(hours=1, minutes=30)) == "1h30m"

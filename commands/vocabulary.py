@@ -1,0 +1,18 @@
+"""The statuses and roles the code itself acts on; every other one is a string the operator configured."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class IncidentStatus(StrEnum):
+    """The two statuses every configured list must have: where an incident starts and where it ends."""
+
+    INVESTIGATING = "investigating"
+    RESOLVED = "resolved"
+
+
+class Role(StrEnum):
+    """The one role with rules of its own (reminders ask for it, permissions name it)."""
+
+    COMMANDER = "commander"
