@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
-from commands.jobs import Outcome, Plan, StepContext, UnitOfWorkFactory, new_job
+from commands.jobs import Outcome, Plan, StepContext, new_job
 from commands.parsing import AddActionItem
-from commands.ports import Clock
+from commands.ports import Clock, UnitOfWorkFactory
 from commands.timeline import PinnedMessage, add_action_item, pin_message, unpin_message
 
 KIND = "capture"

@@ -7,12 +7,11 @@ from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from commands.ports import Chat, Clock, IncidentSettings, PostRef, Presenter
+from commands.ports import Chat, Clock, IncidentSettings, PostRef, Presenter, UnitOfWork
+from commands.records import SlackJob
 from commands.views import IncidentView
-from store.models import SlackJob
-from store.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -21,10 +20,6 @@ current_incident: ContextVar[str | None] = ContextVar("current_incident", defaul
 
 MAX_ATTEMPTS = 25
 MAX_BACKOFF = timedelta(minutes=5)
-
-
-class UnitOfWorkFactory(Protocol):
-    def __call__(self) -> SqlUnitOfWork: ...
 
 
 @dataclass(frozen=True)
@@ -188,7 +183,7 @@ class FreshJob:
     posts: dict[str, PostRef]
 
 
-def fresh_job(tx: SqlUnitOfWork, incident_id: int, kind: str, payload: dict[str, Any]) -> FreshJob | None:
+def fresh_job(tx: UnitOfWork, incident_id: int, kind: str, payload: dict[str, Any]) -> FreshJob | None:
     """The job's context if nothing earlier must finish first (else the runner loads it in order later)."""
     if any(waits_for(kind, j.kind, j.done_steps) for j in tx.jobs.pending_for(incident_id)):
         return None

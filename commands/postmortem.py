@@ -10,11 +10,10 @@ from types import MappingProxyType
 from typing import Any
 
 from commands.incidents import Scheduled, incident_in_room
-from commands.jobs import UnitOfWorkFactory
-from commands.ports import Clock, IncidentSettings
+from commands.ports import Clock, IncidentSettings, UnitOfWorkFactory
 from commands.postmortem_steps import postmortem_job
+from commands.records import ActionItem, Incident, RoleAssignment, TimelineEvent
 from commands.views import view_of
-from store.models import ActionItem, Incident, RoleAssignment, TimelineEvent
 
 COMMANDER = "commander"
 MITIGATED = "monitoring"

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from commands.errors import AlreadyResolved, RepeatedDelivery, UsageError
 from commands.incidents import RESOLVED, Scheduled, current_roles, incident_in_room
-from commands.jobs import UnitOfWorkFactory, fresh_job, new_job
+from commands.jobs import fresh_job, new_job
 from commands.parsing import PostUpdate
-from commands.ports import Clock, IncidentSettings
+from commands.ports import Clock, IncidentSettings, UnitOfWorkFactory
+from commands.records import TimelineEvent
 from commands.views import view_of
-from store.models import TimelineEvent
 
 
 def post_update(

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from store.models import Incident
+    from commands.records import Incident
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from bot.slack.lookups import people_to_page
 from commands import incidents
 from commands.errors import UnknownTarget
 from commands.escalation import escalate
-from commands.jobs import UnitOfWorkFactory
 from commands.limits import check_page_count
 from commands.parsing import (
     AddActionItem,
@@ -30,7 +29,7 @@ from commands.parsing import (
     Status,
 )
 from commands.permissions import AdminsUnknown
-from commands.ports import Clock
+from commands.ports import Clock, UnitOfWorkFactory
 from commands.postmortem import request_postmortem
 from commands.roles import assign_role
 from commands.timeline import add_action_item, add_note

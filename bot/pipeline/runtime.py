@@ -22,7 +22,7 @@ from commands import reminders
 from commands.incidents import Declared, DeclareRequest, Scheduled
 from commands.job_runner import JobRunner
 from commands.ports import Clock
-from store.uow import UnitOfWorkFactory
+from store.uow import SqlUnitOfWorkFactory as UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,7 @@ from bot.ops.config import IncidentConfig, format_duration
 from bot.render.mrkdwn import escape as escape_mrkdwn
 from bot.render.presenter import shipped_templates_dir
 from bot.render.templating import RENDER_ERRORS, environment, failure_site
-from commands.jobs import UnitOfWorkFactory
-from commands.ports import FileRef, Message
+from commands.ports import FileRef, Message, UnitOfWorkFactory
 from commands.postmortem import PostmortemData, load_postmortem, remember_names, unnamed, with_names
 from commands.postmortem_steps import EVENT_TYPE, Draft
 from commands.views import IncidentView
