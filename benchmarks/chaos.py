@@ -40,7 +40,7 @@ from bot.ops.migrate import upgrade
 from bot.slack.ids import ActionId
 from store.db import make_engine, make_session_factory
 from store.models import BotPost, Incident, SlackJob, TimelineEvent
-from store.uow import UnitOfWorkFactory
+from store.uow import SqlUnitOfWorkFactory
 
 USERS = {"U1": "alice", "U2": "bob", "U3": "carol", "U4": "dave", "U5": "eve"}
 CONFIG = """
@@ -387,7 +387,7 @@ class Chaos:
     def _uow(self) -> Iterator[Any]:
         engine = make_engine(self.database_url)
         try:
-            with UnitOfWorkFactory(make_session_factory(engine))() as tx:
+            with SqlUnitOfWorkFactory(make_session_factory(engine))() as tx:
                 yield tx
         finally:
             engine.dispose()

@@ -32,6 +32,7 @@ from bot.slack.chat import SlackChat
 from bot.slack.client import make_web_client
 from bot.slack.http import IncidentBotWsgi
 from commands.capture import capture_plans
+from commands.holdings import JobHoldings
 from commands.job_runner import JobRunner
 from commands.ports import Clock, SystemClock
 from commands.postmortem_steps import postmortem_plans
@@ -39,8 +40,7 @@ from commands.provisioning import PLANS
 from commands.reminder_steps import REMINDER_PLANS
 from commands.response_steps import RESPONSE_PLANS
 from store.db import make_engine, make_session_factory, ping
-from store.holdings import JobHoldings
-from store.uow import UnitOfWorkFactory
+from store.uow import SqlUnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ def build_runtime(
     )
     engine = make_engine(settings.database_url)
     holdings = JobHoldings(process_identity())
-    uow = UnitOfWorkFactory(make_session_factory(engine), holdings, hand_off=not runs_jobs)
+    uow = SqlUnitOfWorkFactory(make_session_factory(engine), holdings, hand_off=not runs_jobs)
     chat = SlackChat(client)
     presenter = SlackPresenter(
         TemplateRenderer(zone=config.zone, clock=clock, override_dir=config.templates_dir)

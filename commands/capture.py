@@ -15,9 +15,9 @@ from datetime import timedelta
 
 from commands.errors import NotInWarRoom, RepeatedDelivery
 from commands.feature import SLOW, Ask, Deps, Recorded
-from commands.jobs import JobKind, Plan, StepContext, StepOutcome, UnitOfWorkFactory, new_job
+from commands.jobs import JobKind, Plan, StepContext, StepOutcome, new_job
 from commands.parsing import AddActionItem, AddToTimeline
-from commands.ports import Clock
+from commands.ports import Clock, UnitOfWorkFactory
 from commands.timeline import PinnedMessage, add_action_item, pin_message, unpin_message
 
 

@@ -5,18 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from commands.errors import AlreadyResolved, IncidentError, RepeatedDelivery, TryAgain, UsageError
 from commands.incidents import Scheduled, current_roles, incident_in_room
-from commands.jobs import JobKind, UnitOfWorkFactory, fresh_job, new_job
+from commands.jobs import JobKind, fresh_job, new_job
 from commands.parsing import Escalate
 from commands.permissions import NO_ADMINS, Admins, require
-from commands.ports import Clock, IncidentSettings
+from commands.ports import Clock, IncidentSettings, UnitOfWork, UnitOfWorkFactory
+from commands.records import TimelineEvent
 from commands.views import view_of
 from commands.vocabulary import IncidentStatus
-from store.models import TimelineEvent
-from store.uow import SqlUnitOfWork
 
 
 def escalate(
@@ -156,10 +153,5 @@ def room_to_join(
         return scheduled
 
 
-def _was_paged(tx: SqlUnitOfWork, incident_id: int, user_id: str) -> bool:
-    paged = tx.session.scalars(
-        select(TimelineEvent.data).where(
-            TimelineEvent.incident_id == incident_id, TimelineEvent.kind == "escalated"
-        )
-    )
-    return any(user_id in (data or {}).get("paged", ()) for data in paged)
+def _was_paged(tx: UnitOfWork, incident_id: int, user_id: str) -> bool:
+    return any(user_id in data.get("paged", ()) for data in tx.timeline.data_of(incident_id, "escalated"))

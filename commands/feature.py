@@ -17,7 +17,7 @@ from commands.ports import Clock, Presenter
 
 if TYPE_CHECKING:
     from commands.incidents import Scheduled
-    from commands.jobs import UnitOfWorkFactory
+    from commands.ports import UnitOfWorkFactory
 
 C = TypeVar("C", contravariant=True)
 

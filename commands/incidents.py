@@ -8,16 +8,15 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from commands.errors import AlreadyResolved, NotInWarRoom
-from commands.jobs import FreshJob, JobKind, UnitOfWorkFactory, fresh_job, new_job
+from commands.jobs import FreshJob, JobKind, fresh_job, new_job
 from commands.limits import DeclareAllowance, RateLimit, RateLimited
 from commands.parsing import Declare, Resolve
 from commands.permissions import NO_ADMINS, Admins, require
-from commands.ports import Clock, IncidentSettings
+from commands.ports import Clock, IncidentSettings, UnitOfWork, UnitOfWorkFactory
 from commands.postmortem_steps import postmortem_job
+from commands.records import Incident, TimelineEvent
 from commands.views import IncidentView, view_of
 from commands.vocabulary import IncidentStatus
-from store.models import Incident, TimelineEvent
-from store.uow import SqlUnitOfWork
 
 
 @dataclass(frozen=True)
@@ -70,7 +69,9 @@ def declare_incidents(
     now = clock.now()
     results: list[Declared] = [None] * len(requests)
     with uow() as tx:
-        allowance = DeclareAllowance(tx.session, [r.user_id for r in requests], now, settings.declare_limit())
+        limit = settings.declare_limit()
+        used = tx.incidents.declares_since([r.user_id for r in requests], now - limit.window)
+        allowance = DeclareAllowance(used, now, limit)
         fresh: list[int] = []  # positions of the requests to record
         seen: set[str] = set()
         for position, request in enumerate(requests):
@@ -151,7 +152,7 @@ def _declared_event(incident: Incident) -> TimelineEvent:
     )
 
 
-def incident_in_room(tx: SqlUnitOfWork, channel_id: str, *, for_update: bool = False) -> Incident:
+def incident_in_room(tx: UnitOfWork, channel_id: str, *, for_update: bool = False) -> Incident:
     incident = tx.incidents.get_by_channel(channel_id, for_update=for_update)
     if incident is None:
         raise NotInWarRoom(

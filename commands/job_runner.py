@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, update
-
 from commands.errors import ChatError, ChatRefused
+from commands.holdings import JobHoldings
 from commands.jobs import (
     MAX_ATTEMPTS,
     GiveUp,
@@ -34,17 +33,15 @@ from commands.jobs import (
     Plan,
     StepContext,
     StepOutcome,
-    UnitOfWorkFactory,
     backoff,
     current_incident,
     merge,
     stages,
     waits_for,
 )
-from commands.ports import Chat, Clock, IncidentSettings, Message, PostRef, Presenter
+from commands.ports import Chat, Clock, IncidentSettings, Message, PostRef, Presenter, UnitOfWorkFactory
+from commands.records import BotPost, TimelineEvent
 from commands.views import IncidentView, view_of
-from store.holdings import JobHoldings
-from store.models import BotPost, Incident, SlackJob, TimelineEvent
 
 log = logging.getLogger(__name__)
 
@@ -366,37 +363,24 @@ class JobRunner:
             # Recording progress renews the lease, so only a step outlasting it lets another replica in.
             values["claimed_until"] = now + self.lease
         with self.uow() as tx:
-            tx.session.execute(update(SlackJob).where(SlackJob.id == job_id).values(**values))
+            tx.jobs.update_columns(job_id, values)
             if outcome.incident:
-                tx.session.execute(
-                    update(Incident).where(Incident.id == incident_id).values(**outcome.incident)
-                )
-            # Core multi-row INSERTs: one statement per table however many rows (no ids needed back).
-            posts: list[dict[str, Any]] = [
-                {
-                    "incident_id": incident_id,
-                    "purpose": p,
-                    "channel_id": r.channel,
-                    "ts": r.ts,
-                    "posted_at": now,
-                }
-                for p, r in outcome.all_posts()
-            ]
-            events: list[dict[str, Any]] = [
-                {
-                    "incident_id": incident_id,
-                    "kind": k,
-                    "actor": None,
-                    "text": t,
-                    "occurred_at": now,
-                    "data": {},
-                }
-                for k, t in outcome.events
-            ]
-            if posts:
-                tx.session.execute(insert(BotPost), posts)
-            if events:
-                tx.session.execute(insert(TimelineEvent), events)
+                tx.incidents.update_columns(incident_id, outcome.incident)
+            # Multi-row INSERTs: one statement per table however many rows (no ids needed back).
+            tx.posts.insert_many(
+                [
+                    BotPost(incident_id=incident_id, purpose=p, channel_id=r.channel, ts=r.ts, posted_at=now)
+                    for p, r in outcome.all_posts()
+                ]
+            )
+            tx.timeline.insert_many(
+                [
+                    TimelineEvent(
+                        incident_id=incident_id, kind=k, actor=None, text=t, occurred_at=now, data={}
+                    )
+                    for k, t in outcome.events
+                ]
+            )
             tx.commit()
         self._wake(incident_id)
 

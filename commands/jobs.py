@@ -8,12 +8,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
-from commands.ports import Chat, Clock, IncidentSettings, PostRef, Presenter
+from commands.ports import Chat, Clock, IncidentSettings, PostRef, Presenter, UnitOfWork
+from commands.records import SlackJob
 from commands.views import IncidentView
-from store.models import SlackJob
-from store.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +36,6 @@ class JobKind(StrEnum):
     CAPTURE = "capture"
     POSTMORTEM = "postmortem"
     JOIN = "join"  # a paged person pressed *Join war room*
-
-
-class UnitOfWorkFactory(Protocol):
-    def __call__(self) -> SqlUnitOfWork: ...
 
 
 @dataclass(frozen=True)
@@ -204,7 +199,7 @@ class FreshJob:
     posts: dict[str, PostRef]
 
 
-def fresh_job(tx: SqlUnitOfWork, incident_id: int, kind: JobKind, payload: dict[str, Any]) -> FreshJob | None:
+def fresh_job(tx: UnitOfWork, incident_id: int, kind: JobKind, payload: dict[str, Any]) -> FreshJob | None:
     """The job's context if nothing earlier must finish first (else the runner loads it in order later)."""
     if any(waits_for(kind, j.kind, j.done_steps) for j in tx.jobs.pending_for(incident_id)):
         return None

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import false, func, select, text, update
-from sqlalchemy.orm import Session
-
 from commands.errors import IncidentError, UsageError
-from store.models import Incident
-
-# The first key of the advisory locks taken per declaring person, apart from any other lock's keys.
-_LOCK_SPACE = 0x1DEC
 
 
 @dataclass(frozen=True)
@@ -43,25 +36,15 @@ def check_page_count(count: int, limit: int) -> None:
 class DeclareAllowance:
     """How many more declares each person may make now, counted from the database across replicas.
 
-    Read inside the declare transaction, after taking a lock that serialises declares by the same
-    people on every replica, with the batch's own declares added as they are admitted: neither a group
-    commit nor a script spread over replicas gets one person past the limit.
+    Built from `IncidentStore.declares_since` (read inside the declare transaction, under a lock that
+    serialises declares by the same people on every replica), with the batch's own declares added as
+    they are admitted: neither a group commit nor a script spread over replicas gets one person past it.
     """
 
-    def __init__(self, session: Session, users: Collection[str], now: datetime, limit: RateLimit) -> None:
+    def __init__(self, used: Mapping[str, tuple[int, datetime]], now: datetime, limit: RateLimit) -> None:
         self._limit, self._now = limit, now
-        since = now - limit.window
-        people = sorted(set(users))  # one order everywhere: no deadlock between batches
-        _serialise(session, people)
-        rows = session.execute(
-            select(Incident.declared_by, func.count(), func.min(Incident.declared_at))
-            .where(Incident.declared_by.in_(people), Incident.declared_at > since)
-            .group_by(Incident.declared_by)
-        )
-        self._used: dict[str, int] = {}
-        self._oldest: dict[str, datetime] = {}
-        for user, count, oldest in rows:
-            self._used[user], self._oldest[user] = int(count), oldest
+        self._used: dict[str, int] = {user: count for user, (count, _) in used.items()}
+        self._oldest: dict[str, datetime] = {user: oldest for user, (_, oldest) in used.items()}
 
     def take(self, user: str) -> RateLimited | None:
         """Count one declare for `user`; the refusal to give them instead when they are over the limit."""
@@ -81,23 +64,6 @@ class DeclareAllowance:
     def give_back(self, user: str) -> None:
         """Undo a `take` for a delivery that turned out to be a repeat (it declares nothing)."""
         self._used[user] -= 1
-
-
-def _serialise(session: Session, people: Sequence[str]) -> None:
-    """Hold, until commit, a lock per person (PostgreSQL) or the write lock (SQLite), before counting.
-
-    Without it two replicas' transactions could each count the same earlier declares and both insert.
-    """
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        session.execute(
-            text(
-                "SELECT pg_advisory_xact_lock(:space, hashtext(p)) FROM unnest(CAST(:people AS text[])) AS p"
-            ),
-            {"space": _LOCK_SPACE, "people": list(people)},
-        )
-    elif dialect == "sqlite":  # a write that matches nothing still takes the database's write lock
-        session.execute(update(Incident).where(false()).values(id=Incident.id))
 
 
 def _short(value: timedelta) -> str:

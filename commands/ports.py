@@ -1,12 +1,14 @@
-"""The small ports the incident actions run over: a clock, a chat, a presenter and the incident settings."""
+"""The ports the incident actions run over: a clock, a chat, a presenter, the settings and the store."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from types import TracebackType
 from typing import Any, Protocol
 
+from commands.records import ActionItem, BotPost, Incident, SlackJob, TimelineEvent
 from commands.views import IncidentView
 
 
@@ -180,3 +182,172 @@ class IncidentSettings(Protocol):
     def role_description(self, role: str) -> str: ...
 
     def allowed_to(self, action: str) -> list[str]: ...
+
+
+class IncidentStore(Protocol):
+    """Incidents (with their role assignments) by number or war room."""
+
+    def get(self, incident_id: int, *, for_update: bool = False) -> Incident | None: ...
+
+    def get_many(self, ids: Sequence[int]) -> Sequence[Incident]: ...
+
+    def get_by_channel(self, channel_id: str, *, for_update: bool = False) -> Incident | None:
+        """With `for_update`, later writers of the same incident wait until this transaction ends."""
+        ...
+
+    def list_open(self, limit: int = 50, *, include_private: bool = True) -> Sequence[Incident]: ...
+
+    def list_since(self, since: datetime | None = None) -> Sequence[Incident]: ...
+
+    def insert_many(self, incidents: Sequence[Incident]) -> list[int]:
+        """Insert new incidents at once; returns their ids in order, also set on them."""
+        ...
+
+    def update_columns(self, incident_id: int, values: Mapping[str, Any]) -> None:
+        """Set these columns of one incident, without reading it."""
+        ...
+
+    def declares_since(self, people: Iterable[str], since: datetime) -> dict[str, tuple[int, datetime]]:
+        """Person -> (declares after `since`, the oldest's time), counted once every other transaction
+        counting the same people has ended, so two replicas cannot both admit one declare too many."""
+        ...
+
+
+class TimelineStore(Protocol):
+    def add(self, event: TimelineEvent) -> TimelineEvent:
+        """Record an event; its id is known after the next flush."""
+        ...
+
+    def insert_many(self, events: Sequence[TimelineEvent]) -> None: ...
+
+    def list_for(self, incident_id: int) -> Sequence[TimelineEvent]: ...
+
+    def latest(self, incident_id: int, kind: str) -> TimelineEvent | None: ...
+
+    def data_of(self, incident_id: int, kind: str) -> list[dict[str, Any]]:
+        """The `data` of every event of this kind, oldest first."""
+        ...
+
+    def has_pin(self, incident_id: int, ts: str) -> bool: ...
+
+    def remove_pin(self, incident_id: int, ts: str) -> int: ...
+
+
+class PostStore(Protocol):
+    def get(self, incident_id: int, purpose: str) -> BotPost | None: ...
+
+    def list_for(self, incident_id: int) -> Sequence[BotPost]: ...
+
+    def insert_many(self, posts: Sequence[BotPost]) -> None: ...
+
+
+class JobStore(Protocol):
+    """Durable Slack jobs and their claims (a claim is a lease held by one process)."""
+
+    def add(self, job: SlackJob) -> SlackJob:
+        """Record a job and learn its id at once."""
+        ...
+
+    def insert_many(self, jobs: Sequence[SlackJob]) -> list[int]: ...
+
+    def get(self, job_id: int) -> SlackJob | None: ...
+
+    def pending_for(self, incident_id: int) -> Sequence[SlackJob]: ...
+
+    def update_columns(self, job_id: int, values: Mapping[str, Any]) -> None:
+        """Set these columns of one job, without reading it."""
+        ...
+
+    def claim(self, job_id: int, now: datetime, lease: timedelta) -> bool: ...
+
+    def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[int]: ...
+
+    def claim_deferred(self, job_id: int, now: datetime, lease: timedelta) -> bool: ...
+
+    def unclaim(self, job_id: int) -> None: ...
+
+    def renew(self, job_ids: Sequence[int], now: datetime, lease: timedelta) -> int: ...
+
+    def release(self, now: datetime) -> int: ...
+
+    def next_claimable(self) -> datetime | None: ...
+
+
+class DeliveryStore(Protocol):
+    def first_time(self, key: str, now: datetime) -> bool:
+        """Record a delivery; False when it was recorded before (by any transaction that committed)."""
+        ...
+
+
+class ActionItemStore(Protocol):
+    def add(self, item: ActionItem) -> ActionItem: ...
+
+    def list_for(self, incident_id: int) -> Sequence[ActionItem]: ...
+
+
+class PeopleStore(Protocol):
+    def names(self, user_ids: Iterable[str]) -> dict[str, str]: ...
+
+    def remember(self, names: Mapping[str, str]) -> None: ...
+
+
+class ReminderStore(Protocol):
+    """Due reminder work, claimed once across replicas: a claimed due time is no longer due."""
+
+    def due_updates(self, now: datetime, limit: int) -> list[tuple[int, datetime]]: ...
+
+    def claim_updates(
+        self, ids: Sequence[int], now: datetime, next_due: Mapping[str, datetime], fallback: datetime
+    ) -> dict[int, int]: ...
+
+    def clear_update_due(self, ids: Sequence[int]) -> None: ...
+
+    def due_commander_checks(self, now: datetime, limit: int) -> list[tuple[int, datetime]]: ...
+
+    def claim_commander_checks(self, ids: Sequence[int], now: datetime) -> set[int]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: what is not committed when the `with` block ends is undone."""
+
+    @property
+    def incidents(self) -> IncidentStore: ...
+
+    @property
+    def timeline(self) -> TimelineStore: ...
+
+    @property
+    def posts(self) -> PostStore: ...
+
+    @property
+    def jobs(self) -> JobStore: ...
+
+    @property
+    def deliveries(self) -> DeliveryStore: ...
+
+    @property
+    def action_items(self) -> ActionItemStore: ...
+
+    @property
+    def people(self) -> PeopleStore: ...
+
+    @property
+    def reminders(self) -> ReminderStore: ...
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def flush(self) -> None:
+        """Assign ids to what was added, without committing."""
+        ...
+
+
+class UnitOfWorkFactory(Protocol):
+    """Each call is a fresh unit of work."""
+
+    def __call__(self) -> UnitOfWork: ...

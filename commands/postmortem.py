@@ -12,13 +12,12 @@ from typing import Any
 
 from commands.feature import SLOW, Ask, Deps, JobResult, JobState, Recorded
 from commands.incidents import Scheduled, incident_in_room
-from commands.jobs import UnitOfWorkFactory
 from commands.parsing import Postmortem
-from commands.ports import Clock, IncidentSettings
+from commands.ports import Clock, IncidentSettings, UnitOfWorkFactory
 from commands.postmortem_steps import postmortem_job
+from commands.records import ActionItem, Incident, RoleAssignment, TimelineEvent
 from commands.views import view_of
 from commands.vocabulary import Role
-from store.models import ActionItem, Incident, RoleAssignment, TimelineEvent
 
 MITIGATED = "monitoring"
 

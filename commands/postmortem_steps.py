@@ -9,8 +9,8 @@ from typing import Any, Protocol
 
 from commands.jobs import GiveUp, JobKind, Plan, Step, StepContext, StepOutcome, new_job
 from commands.ports import FileRef, Message, PostRef
+from commands.records import SlackJob
 from commands.views import IncidentView
-from store.models import SlackJob
 
 EVENT_TYPE = "incident_postmortem"
 

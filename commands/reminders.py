@@ -19,13 +19,12 @@ from typing import Any, Protocol
 from commands.errors import AlreadyResolved, RepeatedDelivery, UsageError
 from commands.feature import SLOW, Ask, Deps, Recorded
 from commands.incidents import current_roles, incident_in_room
-from commands.jobs import JobKind, UnitOfWorkFactory, new_job
+from commands.jobs import JobKind, new_job
 from commands.parsing import Snooze
-from commands.ports import Clock, IncidentSettings, Message
+from commands.ports import Clock, IncidentSettings, Message, UnitOfWorkFactory
+from commands.records import Incident, SlackJob, TimelineEvent
 from commands.views import IncidentView
 from commands.vocabulary import IncidentStatus, Role
-from store.models import Incident, SlackJob, TimelineEvent
-from store.reminder_queries import ReminderRepository
 
 SNOOZE_CHOICES = {"15m": timedelta(minutes=15), "30m": timedelta(minutes=30), "1h": timedelta(hours=1)}
 
@@ -72,7 +71,7 @@ def tick(
     """
     now = clock.now()
     with uow() as tx:
-        repo = ReminderRepository(tx.session)
+        repo = tx.reminders
         due_updates = dict(repo.due_updates(now, limit))
         due_commanders = dict(repo.due_commander_checks(now, limit))
         if not due_updates and not due_commanders:

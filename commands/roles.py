@@ -6,13 +6,13 @@ from datetime import timedelta
 
 from commands.errors import IncidentError, RepeatedDelivery
 from commands.incidents import Scheduled, current_roles, incident_in_room
-from commands.jobs import JobKind, UnitOfWorkFactory, fresh_job, new_job
+from commands.jobs import JobKind, fresh_job, new_job
 from commands.parsing import Assign
 from commands.permissions import NO_ADMINS, Admins, require
-from commands.ports import Clock, IncidentSettings
+from commands.ports import Clock, IncidentSettings, UnitOfWorkFactory
+from commands.records import RoleAssignment, TimelineEvent
 from commands.views import view_of
 from commands.vocabulary import IncidentStatus, Role
-from store.models import RoleAssignment, TimelineEvent
 
 
 class RoleTaken(IncidentError):

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from commands.incidents import incident_in_room
-from commands.jobs import UnitOfWorkFactory
 from commands.parsing import AddActionItem, Note
-from commands.ports import Clock
-from store.models import ActionItem, TimelineEvent
+from commands.ports import Clock, UnitOfWorkFactory
+from commands.records import ActionItem, TimelineEvent
 
 
 @dataclass(frozen=True)

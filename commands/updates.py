@@ -6,12 +6,12 @@ from datetime import timedelta
 
 from commands.errors import AlreadyResolved, RepeatedDelivery, UsageError
 from commands.incidents import Scheduled, current_roles, incident_in_room
-from commands.jobs import JobKind, UnitOfWorkFactory, fresh_job, new_job
+from commands.jobs import JobKind, fresh_job, new_job
 from commands.parsing import PostUpdate
-from commands.ports import Clock, IncidentSettings
+from commands.ports import Clock, IncidentSettings, UnitOfWorkFactory
+from commands.records import TimelineEvent
 from commands.views import view_of
 from commands.vocabulary import IncidentStatus, Role
-from store.models import TimelineEvent
 
 
 def post_update(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from commands.vocabulary import IncidentStatus
 
 if TYPE_CHECKING:
-    from store.models import Incident
+    from commands.records import Incident
 
 
 @dataclass(frozen=True)

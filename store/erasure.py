@@ -9,7 +9,19 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from commands.jobs import JobKind
-from store.models import ActionItem, Incident, Person, RoleAssignment, SlackJob, TimelineEvent
+from store.models import (
+    ActionItem,
+    Incident,
+    Person,
+    RoleAssignment,
+    SlackJob,
+    TimelineEvent,
+    action_items,
+    incidents,
+    role_assignments,
+    slack_jobs,
+    timeline_events,
+)
 from store.retention import PRUNED_TEXT
 
 FORGOTTEN_TEXT = "[removed at the request of the person]"
@@ -73,9 +85,9 @@ class ErasureRepository:
 
     def _timeline(self, user_id: str) -> int:
         stmt = select(TimelineEvent).where(
-            TimelineEvent.actor == user_id,
-            TimelineEvent.kind.in_(AUTHORED_KINDS),
-            TimelineEvent.text.not_in(GONE),
+            timeline_events.c.actor == user_id,
+            timeline_events.c.kind.in_(AUTHORED_KINDS),
+            timeline_events.c.text.not_in(GONE),
         )
         changed = 0
         for entry in list(self.session.scalars(stmt)):
@@ -93,7 +105,7 @@ class ErasureRepository:
     def _action_items(self, user_id: str) -> int:
         stmt = (
             update(ActionItem)
-            .where(ActionItem.created_by == user_id, ActionItem.text != FORGOTTEN_TEXT)
+            .where(action_items.c.created_by == user_id, action_items.c.text != FORGOTTEN_TEXT)
             .values(text=FORGOTTEN_TEXT)
             .execution_options(synchronize_session=False)
         )
@@ -103,9 +115,9 @@ class ErasureRepository:
         stmt = (
             update(Incident)
             .where(
-                Incident.resolved_by == user_id,
-                Incident.resolution_summary.is_not(None),
-                Incident.resolution_summary != FORGOTTEN_TEXT,
+                incidents.c.resolved_by == user_id,
+                incidents.c.resolution_summary.is_not(None),
+                incidents.c.resolution_summary != FORGOTTEN_TEXT,
             )
             .values(resolution_summary=FORGOTTEN_TEXT)
             .execution_options(synchronize_session=False)
@@ -115,7 +127,7 @@ class ErasureRepository:
     def _update_payloads(self, user_id: str) -> int:
         """Stakeholder updates wait in (and finished ones stay in) their job's payload until retention."""
         stmt = select(SlackJob).where(
-            SlackJob.kind == JobKind.UPDATE, SlackJob.payload["by"].as_string() == user_id
+            slack_jobs.c.kind == JobKind.UPDATE, slack_jobs.c.payload["by"].as_string() == user_id
         )
         changed = 0
         for job in list(self.session.scalars(stmt)):
@@ -129,13 +141,13 @@ class ErasureRepository:
         counts = (
             select(func.count())
             .select_from(Incident)
-            .where(or_(Incident.declared_by == user_id, Incident.resolved_by == user_id)),
+            .where(or_(incidents.c.declared_by == user_id, incidents.c.resolved_by == user_id)),
             select(func.count())
             .select_from(RoleAssignment)
-            .where(or_(RoleAssignment.user_id == user_id, RoleAssignment.assigned_by == user_id)),
-            select(func.count()).select_from(TimelineEvent).where(TimelineEvent.actor == user_id),
+            .where(or_(role_assignments.c.user_id == user_id, role_assignments.c.assigned_by == user_id)),
+            select(func.count()).select_from(TimelineEvent).where(timeline_events.c.actor == user_id),
             select(func.count())
             .select_from(ActionItem)
-            .where(or_(ActionItem.owner == user_id, ActionItem.created_by == user_id)),
+            .where(or_(action_items.c.owner == user_id, action_items.c.created_by == user_id)),
         )
         return sum(int(self.session.scalar(stmt) or 0) for stmt in counts)

@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 typed models: the incident record, its roles, timeline, posts and durable Slack work."""
+"""The schema: tables for the incident records (mapped onto commands.records), deliveries and names."""
 
 from __future__ import annotations
 
@@ -8,18 +8,23 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    inspect,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from commands.records import ActionItem, BotPost, Incident, RoleAssignment, SlackJob, TimelineEvent
 
 # A fixed naming convention keeps constraint names stable across SQLite and PostgreSQL, so
 # Alembic can drop and alter them by name.
@@ -58,117 +63,143 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
 
 
-class Incident(Base):
-    """One incident; `id` is the sequential number people see as INC-<id>."""
-
-    __tablename__ = "incidents"
+# The records the commands use are plain classes (commands.records); these tables map them, imperatively.
+incidents = Table(
+    "incidents",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("title", String(250), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("severity", String(40), nullable=False),
+    Column("status", String(40), nullable=False, index=True),
+    Column("private", Boolean, nullable=False, default=False),
+    Column("channel_id", String(40), unique=True),
+    Column("channel_name", String(80)),
+    Column("declared_by", String(40), nullable=False),
+    Column("declared_at", UTCDateTime(), nullable=False),
+    Column("declared_in", String(40)),
+    Column("resolved_at", UTCDateTime()),
+    Column("resolved_by", String(40)),
+    Column("resolution_summary", Text),
+    Column("provisioned_at", UTCDateTime()),
+    Column("last_update_at", UTCDateTime()),
+    # The reminder tick reads only these indexed columns, so its cost follows what is due.
+    Column("next_update_due_at", UTCDateTime(), index=True),
+    Column("reminders_since_update", Integer, nullable=False, default=0, server_default="0"),
+    Column("commander_due_at", UTCDateTime(), index=True),
+    Column("timeline_pruned_at", UTCDateTime()),
     # Retention finds incidents whose timeline text is due for removal in this index: the pruned ones sort
     # apart from the rest, so its cost follows what is due, not how many incidents were ever resolved.
-    __table_args__ = (Index(None, "timeline_pruned_at", "resolved_at"),)
+    Index(None, "timeline_pruned_at", "resolved_at"),
+)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    title: Mapped[str] = mapped_column(String(250))
-    description: Mapped[str] = mapped_column(Text, default="")
-    severity: Mapped[str] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(40), index=True)
-    private: Mapped[bool] = mapped_column(Boolean, default=False)
-    channel_id: Mapped[str | None] = mapped_column(String(40), unique=True)
-    channel_name: Mapped[str | None] = mapped_column(String(80))
-    declared_by: Mapped[str] = mapped_column(String(40))
-    declared_at: Mapped[datetime]
-    declared_in: Mapped[str | None] = mapped_column(String(40))
-    resolved_at: Mapped[datetime | None]
-    resolved_by: Mapped[str | None] = mapped_column(String(40))
-    resolution_summary: Mapped[str | None] = mapped_column(Text)
-    provisioned_at: Mapped[datetime | None]
-    last_update_at: Mapped[datetime | None]
-    # The reminder tick reads only these indexed columns, so its cost follows what is due.
-    next_update_due_at: Mapped[datetime | None] = mapped_column(index=True)
-    reminders_since_update: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    commander_due_at: Mapped[datetime | None] = mapped_column(index=True)
-    # When retention last replaced this incident's pinned-message and note text; a later pin or note
-    # clears it, so that text is pruned too.
-    timeline_pruned_at: Mapped[datetime | None]
+role_assignments = Table(
+    "role_assignments",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("role", String(40), nullable=False),
+    Column("user_id", String(40), nullable=False),
+    Column("assigned_by", String(40), nullable=False),
+    Column("assigned_at", UTCDateTime(), nullable=False),
+    Column("ended_at", UTCDateTime()),
+    Index(None, "incident_id", "role"),
+)
 
-    roles: Mapped[list[RoleAssignment]] = relationship(
-        back_populates="incident", order_by="RoleAssignment.id", cascade="all, delete-orphan"
-    )
+timeline_events = Table(
+    "timeline_events",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("actor", String(40)),
+    Column("text", Text, nullable=False, default=""),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("message_channel", String(40)),
+    Column("message_ts", String(40)),
+    Column("permalink", Text),
+    Column("data", JSON, nullable=False, default=dict),
+    Index(None, "incident_id", "occurred_at"),
+)
 
-    @property
-    def ref(self) -> str:
-        return f"INC-{self.id}"
+bot_posts = Table(
+    "bot_posts",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("purpose", String(80), nullable=False),
+    Column("channel_id", String(40), nullable=False),
+    Column("ts", String(40), nullable=False),
+    Column("posted_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("incident_id", "purpose"),
+)
 
-
-class RoleAssignment(Base):
-    """Who holds a role; a handover ends the previous row instead of deleting it."""
-
-    __tablename__ = "role_assignments"
-    __table_args__ = (Index(None, "incident_id", "role"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
-    role: Mapped[str] = mapped_column(String(40))
-    user_id: Mapped[str] = mapped_column(String(40))
-    assigned_by: Mapped[str] = mapped_column(String(40))
-    assigned_at: Mapped[datetime]
-    ended_at: Mapped[datetime | None]
-
-    incident: Mapped[Incident] = relationship(back_populates="roles")
-
-
-class TimelineEvent(Base):
-    """Something that happened during the incident, with who did it and when."""
-
-    __tablename__ = "timeline_events"
-    __table_args__ = (Index(None, "incident_id", "occurred_at"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(40))
-    actor: Mapped[str | None] = mapped_column(String(40))
-    text: Mapped[str] = mapped_column(Text, default="")
-    occurred_at: Mapped[datetime]
-    message_channel: Mapped[str | None] = mapped_column(String(40))
-    message_ts: Mapped[str | None] = mapped_column(String(40))
-    permalink: Mapped[str | None] = mapped_column(Text)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-
-
-class BotPost(Base):
-    """A message the bot has posted, recorded once so a retried step never posts it again."""
-
-    __tablename__ = "bot_posts"
-    __table_args__ = (UniqueConstraint("incident_id", "purpose"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
-    purpose: Mapped[str] = mapped_column(String(80))
-    channel_id: Mapped[str] = mapped_column(String(40))
-    ts: Mapped[str] = mapped_column(String(40))
-    posted_at: Mapped[datetime]
-
-
-class SlackJob(Base):
-    """Durable intent to perform Slack side effects; steps already done are listed and never repeated."""
-
-    __tablename__ = "slack_jobs"
-    # finished_at: retention deletes finished jobs oldest first, reading only the ones past their time.
-    __table_args__ = (Index(None, "due_at"), Index(None, "claimed_by"), Index(None, "finished_at"))
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(40))
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    done_steps: Mapped[list[str]] = mapped_column(JSON, default=list)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+slack_jobs = Table(
+    "slack_jobs",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(40), nullable=False),
+    Column("incident_id", ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("payload", JSON, nullable=False, default=dict),
+    Column("done_steps", JSON, nullable=False, default=list),
+    Column("attempts", Integer, nullable=False, default=0),
     # NULL once finished: the sweeper's index then only holds work that is still owed.
-    due_at: Mapped[datetime | None]
-    claimed_until: Mapped[datetime | None]
+    Column("due_at", UTCDateTime()),
+    Column("claimed_until", UTCDateTime()),
     # The process holding the claim: it renews its leases on a timer and releases them when it stops.
-    claimed_by: Mapped[str | None] = mapped_column(String(80))
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime]
-    finished_at: Mapped[datetime | None]
+    Column("claimed_by", String(80)),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime()),
+    # finished_at: retention deletes finished jobs oldest first, reading only the ones past their time.
+    Index(None, "due_at"),
+    Index(None, "claimed_by"),
+    Index(None, "finished_at"),
+)
+
+action_items = Table(
+    "action_items",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("owner", String(40)),
+    Column("created_by", String(40), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index(None, "incident_id"),
+)
+
+Base.registry.map_imperatively(
+    Incident,
+    incidents,
+    properties={
+        "roles": relationship(
+            RoleAssignment,
+            back_populates="incident",
+            order_by=role_assignments.c.id,
+            cascade="all, delete-orphan",
+        )
+    },
+)
+Base.registry.map_imperatively(
+    RoleAssignment, role_assignments, properties={"incident": relationship(Incident, back_populates="roles")}
+)
+Base.registry.map_imperatively(TimelineEvent, timeline_events)
+Base.registry.map_imperatively(BotPost, bot_posts)
+Base.registry.map_imperatively(SlackJob, slack_jobs)
+Base.registry.map_imperatively(ActionItem, action_items)
+
+# Loader option target, typed: the records' own annotations say `list`, the mapping makes it a relationship.
+INCIDENT_ROLES = inspect(Incident).relationships["roles"].class_attribute
+
+TABLES: dict[type, Table] = {
+    Incident: incidents,
+    RoleAssignment: role_assignments,
+    TimelineEvent: timeline_events,
+    BotPost: bot_posts,
+    SlackJob: slack_jobs,
+    ActionItem: action_items,
+}
 
 
 class ProcessedDelivery(Base):
@@ -179,20 +210,6 @@ class ProcessedDelivery(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     received_at: Mapped[datetime]
-
-
-class ActionItem(Base):
-    """Follow-up work agreed during or after the incident, for the postmortem."""
-
-    __tablename__ = "action_items"
-    __table_args__ = (Index(None, "incident_id"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
-    text: Mapped[str] = mapped_column(Text)
-    owner: Mapped[str | None] = mapped_column(String(40))
-    created_by: Mapped[str] = mapped_column(String(40))
-    created_at: Mapped[datetime]
 
 
 class Person(Base):

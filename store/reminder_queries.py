@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import case, literal, select, update
 from sqlalchemy.orm import Session
 
-from store.models import Incident
+from commands.records import Incident
+from store.models import incidents
 
 
 class ReminderRepository:
@@ -22,9 +23,9 @@ class ReminderRepository:
 
     def due_updates(self, now: datetime, limit: int) -> list[tuple[int, datetime]]:
         stmt = (
-            select(Incident.id, Incident.next_update_due_at)
-            .where(Incident.next_update_due_at <= now)
-            .order_by(Incident.next_update_due_at, Incident.id)
+            select(incidents.c.id, incidents.c.next_update_due_at)
+            .where(incidents.c.next_update_due_at <= now)
+            .order_by(incidents.c.next_update_due_at, incidents.c.id)
             .limit(limit)
         )
         return [(row[0], row[1]) for row in self.session.execute(stmt) if row[1] is not None]
@@ -38,18 +39,18 @@ class ReminderRepository:
         """
         if not ids:
             return {}
-        as_due = Incident.__table__.c.next_update_due_at.type  # bind through the UTC-aware column type
+        as_due = incidents.c.next_update_due_at.type  # bind through the UTC-aware column type
 
         def due(value: datetime) -> Any:
             return literal(value, type_=as_due)
 
         whens = {name: due(value) for name, value in next_due.items()}
-        due_at = case(whens, value=Incident.severity, else_=due(fallback)) if whens else due(fallback)
+        due_at = case(whens, value=incidents.c.severity, else_=due(fallback)) if whens else due(fallback)
         stmt = (
             update(Incident)
-            .where(Incident.id.in_(ids), Incident.next_update_due_at <= now)
-            .values(next_update_due_at=due_at, reminders_since_update=Incident.reminders_since_update + 1)
-            .returning(Incident.id, Incident.reminders_since_update)
+            .where(incidents.c.id.in_(ids), incidents.c.next_update_due_at <= now)
+            .values(next_update_due_at=due_at, reminders_since_update=incidents.c.reminders_since_update + 1)
+            .returning(incidents.c.id, incidents.c.reminders_since_update)
             .execution_options(synchronize_session=False)
         )
         return {row[0]: row[1] for row in self.session.execute(stmt)}
@@ -57,14 +58,14 @@ class ReminderRepository:
     def clear_update_due(self, ids: Sequence[int]) -> None:
         """Forget due times that must not fire (resolved incidents), so no tick reads them again."""
         if ids:
-            stmt = update(Incident).where(Incident.id.in_(ids)).values(next_update_due_at=None)
+            stmt = update(Incident).where(incidents.c.id.in_(ids)).values(next_update_due_at=None)
             self.session.execute(stmt.execution_options(synchronize_session=False))
 
     def due_commander_checks(self, now: datetime, limit: int) -> list[tuple[int, datetime]]:
         stmt = (
-            select(Incident.id, Incident.commander_due_at)
-            .where(Incident.commander_due_at <= now)
-            .order_by(Incident.commander_due_at, Incident.id)
+            select(incidents.c.id, incidents.c.commander_due_at)
+            .where(incidents.c.commander_due_at <= now)
+            .order_by(incidents.c.commander_due_at, incidents.c.id)
             .limit(limit)
         )
         return [(row[0], row[1]) for row in self.session.execute(stmt) if row[1] is not None]
@@ -75,9 +76,9 @@ class ReminderRepository:
             return set()
         stmt = (
             update(Incident)
-            .where(Incident.id.in_(ids), Incident.commander_due_at <= now)
+            .where(incidents.c.id.in_(ids), incidents.c.commander_due_at <= now)
             .values(commander_due_at=None)
-            .returning(Incident.id)
+            .returning(incidents.c.id)
             .execution_options(synchronize_session=False)
         )
         return {row[0] for row in self.session.execute(stmt)}

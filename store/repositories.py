@@ -6,28 +6,36 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, case, delete, false, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from commands.records import ActionItem, BotPost, Incident, RoleAssignment, SlackJob, TimelineEvent
 from commands.vocabulary import IncidentStatus
 from store.models import (
-    ActionItem,
-    BotPost,
-    Incident,
+    INCIDENT_ROLES,
+    TABLES,
     Person,
     ProcessedDelivery,
-    RoleAssignment,
-    SlackJob,
-    TimelineEvent,
+    action_items,
+    bot_posts,
+    incidents,
+    slack_jobs,
+    timeline_events,
 )
 from store.notify import is_postgres, notify_jobs
 from store.retention import PRUNED_KINDS
 
+# Criteria on table columns cannot be evaluated in Python, and the rows these statements change are never
+# held in the session that runs them: the ORM need not look for copies to update.
+UNSYNCED = {"synchronize_session": False}
+# The first key of the advisory locks taken per declaring person, apart from any other lock's keys.
+_DECLARE_LOCK_SPACE = 0x1DEC
 
-def column_values(obj: Incident | TimelineEvent | SlackJob) -> dict[str, Any]:
-    """The column values of a not-yet-added model object, for a Core INSERT (every column, set or None)."""
-    return {c.key: getattr(obj, c.key) for c in obj.__table__.columns if c.key != "id"}
+
+def column_values(obj: Incident | TimelineEvent | SlackJob | BotPost) -> dict[str, Any]:
+    """The column values of a not-yet-added record, for a Core INSERT (every column, set or None)."""
+    return {c.key: getattr(obj, c.key) for c in TABLES[type(obj)].columns if c.key != "id"}
 
 
 def _insert_returning_ids(session: Session, rows: Sequence[Incident | SlackJob]) -> list[int]:
@@ -35,7 +43,7 @@ def _insert_returning_ids(session: Session, rows: Sequence[Incident | SlackJob])
     if not rows:
         return []
     model = type(rows[0])
-    stmt = insert(model).returning(model.id, sort_by_parameter_order=True)
+    stmt = insert(model).returning(TABLES[model].c.id, sort_by_parameter_order=True)
     ids = [row[0] for row in session.execute(stmt, [column_values(r) for r in rows])]
     for obj, new_id in zip(rows, ids, strict=True):
         obj.id = new_id
@@ -56,9 +64,9 @@ class IncidentRepository:
         return _insert_returning_ids(self.session, incidents)
 
     def get(self, incident_id: int, *, for_update: bool = False) -> Incident | None:
-        stmt = select(Incident).where(Incident.id == incident_id).options(selectinload(Incident.roles))
+        stmt = select(Incident).where(incidents.c.id == incident_id).options(selectinload(INCIDENT_ROLES))
         if for_update:
-            self._lock_on_sqlite(Incident.id == incident_id)
+            self._lock_on_sqlite(incidents.c.id == incident_id)
             stmt = stmt.with_for_update(of=Incident)
         return self.session.scalars(stmt).first()
 
@@ -66,34 +74,68 @@ class IncidentRepository:
         """Several incidents with their roles in two queries, whatever their number."""
         if not ids:
             return []
-        stmt = select(Incident).where(Incident.id.in_(set(ids))).options(selectinload(Incident.roles))
+        stmt = select(Incident).where(incidents.c.id.in_(set(ids))).options(selectinload(INCIDENT_ROLES))
         return self.session.scalars(stmt).all()
 
     def get_by_channel(self, channel_id: str, *, for_update: bool = False) -> Incident | None:
-        stmt = select(Incident).where(Incident.channel_id == channel_id).options(selectinload(Incident.roles))
+        stmt = (
+            select(Incident).where(incidents.c.channel_id == channel_id).options(selectinload(INCIDENT_ROLES))
+        )
         if for_update:
-            self._lock_on_sqlite(Incident.channel_id == channel_id)
+            self._lock_on_sqlite(incidents.c.channel_id == channel_id)
             stmt = stmt.with_for_update(of=Incident)
         return self.session.scalars(stmt).first()
 
     def _lock_on_sqlite(self, where: ColumnElement[bool]) -> None:
         """SQLite ignores FOR UPDATE: take its write lock before reading, so read-modify-write serialises."""
         if self.session.get_bind().dialect.name == "sqlite":
-            stmt = update(Incident).where(where).values(id=Incident.id)
+            stmt = update(Incident).where(where).values(id=incidents.c.id)
             self.session.execute(stmt, execution_options={"synchronize_session": False})
 
     def list_open(self, limit: int = 50, *, include_private: bool = True) -> Sequence[Incident]:
         """The newest open incidents; the limit counts only the ones asked for (private left out first)."""
-        stmt = select(Incident).where(Incident.status != IncidentStatus.RESOLVED)
+        stmt = select(Incident).where(incidents.c.status != IncidentStatus.RESOLVED)
         if not include_private:
-            stmt = stmt.where(Incident.private.is_(False))
-        stmt = stmt.order_by(Incident.declared_at.desc(), Incident.id.desc()).limit(limit)
+            stmt = stmt.where(incidents.c.private.is_(False))
+        stmt = stmt.order_by(incidents.c.declared_at.desc(), incidents.c.id.desc()).limit(limit)
         return self.session.scalars(stmt).all()
 
+    def update_columns(self, incident_id: int, values: Mapping[str, Any]) -> None:
+        """Set these columns of one incident by primary key, without reading it."""
+        if values:
+            stmt = update(Incident).where(incidents.c.id == incident_id).values(**values)
+            self.session.execute(stmt, execution_options=UNSYNCED)
+
+    def declares_since(self, people: Iterable[str], since: datetime) -> dict[str, tuple[int, datetime]]:
+        """Person -> (declares after `since`, the oldest's time), read under a lock per person held until
+        commit, so two replicas' transactions cannot both count the same earlier declares and both insert."""
+        ordered = sorted(set(people))  # one order everywhere: no deadlock between batches
+        self._serialise_declares(ordered)
+        rows = self.session.execute(
+            select(incidents.c.declared_by, func.count(), func.min(incidents.c.declared_at))
+            .where(incidents.c.declared_by.in_(ordered), incidents.c.declared_at > since)
+            .group_by(incidents.c.declared_by)
+        )
+        return {user: (int(count), oldest) for user, count, oldest in rows}
+
+    def _serialise_declares(self, people: Sequence[str]) -> None:
+        """Take a lock per person (PostgreSQL) or the database's write lock (SQLite), until commit."""
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            self.session.execute(
+                text(
+                    "SELECT pg_advisory_xact_lock(:space, hashtext(p)) "
+                    "FROM unnest(CAST(:people AS text[])) AS p"
+                ),
+                {"space": _DECLARE_LOCK_SPACE, "people": list(people)},
+            )
+        elif dialect == "sqlite":  # a write that matches nothing still takes the database's write lock
+            self.session.execute(update(Incident).where(false()).values(id=incidents.c.id))
+
     def list_since(self, since: datetime | None = None) -> Sequence[Incident]:
-        stmt = select(Incident).order_by(Incident.id)
+        stmt = select(Incident).order_by(incidents.c.id)
         if since is not None:
-            stmt = stmt.where(Incident.declared_at >= since)
+            stmt = stmt.where(incidents.c.declared_at >= since)
         return self.session.scalars(stmt).all()
 
     def add_role(self, assignment: RoleAssignment) -> None:
@@ -127,35 +169,44 @@ class TimelineRepository:
     def list_for(self, incident_id: int) -> Sequence[TimelineEvent]:
         stmt = (
             select(TimelineEvent)
-            .where(TimelineEvent.incident_id == incident_id)
-            .order_by(TimelineEvent.occurred_at, TimelineEvent.id)
+            .where(timeline_events.c.incident_id == incident_id)
+            .order_by(timeline_events.c.occurred_at, timeline_events.c.id)
         )
         return self.session.scalars(stmt).all()
 
     def latest(self, incident_id: int, kind: str) -> TimelineEvent | None:
         stmt = (
             select(TimelineEvent)
-            .where(TimelineEvent.incident_id == incident_id, TimelineEvent.kind == kind)
-            .order_by(TimelineEvent.occurred_at.desc(), TimelineEvent.id.desc())
+            .where(timeline_events.c.incident_id == incident_id, timeline_events.c.kind == kind)
+            .order_by(timeline_events.c.occurred_at.desc(), timeline_events.c.id.desc())
             .limit(1)
         )
         return self.session.scalars(stmt).first()
 
+    def data_of(self, incident_id: int, kind: str) -> list[dict[str, Any]]:
+        """The `data` of every event of this kind, oldest first (one indexed read, no whole rows)."""
+        stmt = (
+            select(timeline_events.c.data)
+            .where(timeline_events.c.incident_id == incident_id, timeline_events.c.kind == kind)
+            .order_by(timeline_events.c.occurred_at, timeline_events.c.id)
+        )
+        return [data or {} for data in self.session.scalars(stmt)]
+
     def has_pin(self, incident_id: int, ts: str) -> bool:
-        stmt = select(TimelineEvent.id).where(
-            TimelineEvent.incident_id == incident_id,
-            TimelineEvent.kind == "pinned",
-            TimelineEvent.message_ts == ts,
+        stmt = select(timeline_events.c.id).where(
+            timeline_events.c.incident_id == incident_id,
+            timeline_events.c.kind == "pinned",
+            timeline_events.c.message_ts == ts,
         )
         return self.session.scalars(stmt).first() is not None
 
     def remove_pin(self, incident_id: int, ts: str) -> int:
         stmt = delete(TimelineEvent).where(
-            TimelineEvent.incident_id == incident_id,
-            TimelineEvent.kind == "pinned",
-            TimelineEvent.message_ts == ts,
+            timeline_events.c.incident_id == incident_id,
+            timeline_events.c.kind == "pinned",
+            timeline_events.c.message_ts == ts,
         )
-        return self.session.execute(stmt).rowcount  # type: ignore[attr-defined]
+        return self.session.execute(stmt, execution_options=UNSYNCED).rowcount  # type: ignore[attr-defined]
 
 
 class ActionItemRepository:
@@ -167,7 +218,7 @@ class ActionItemRepository:
         return item
 
     def list_for(self, incident_id: int) -> Sequence[ActionItem]:
-        stmt = select(ActionItem).where(ActionItem.incident_id == incident_id).order_by(ActionItem.id)
+        stmt = select(ActionItem).where(action_items.c.incident_id == incident_id).order_by(action_items.c.id)
         return self.session.scalars(stmt).all()
 
 
@@ -179,11 +230,16 @@ class PostRepository:
         self.session.add(post)
 
     def get(self, incident_id: int, purpose: str) -> BotPost | None:
-        stmt = select(BotPost).where(BotPost.incident_id == incident_id, BotPost.purpose == purpose)
+        stmt = select(BotPost).where(bot_posts.c.incident_id == incident_id, bot_posts.c.purpose == purpose)
         return self.session.scalars(stmt).first()
 
     def list_for(self, incident_id: int) -> Sequence[BotPost]:
-        return self.session.scalars(select(BotPost).where(BotPost.incident_id == incident_id)).all()
+        return self.session.scalars(select(BotPost).where(bot_posts.c.incident_id == incident_id)).all()
+
+    def insert_many(self, posts: Sequence[BotPost]) -> None:
+        """Insert new posts in one statement, without the ORM's per-object bookkeeping."""
+        if posts:
+            self.session.execute(insert(BotPost), [column_values(p) for p in posts])
 
 
 class JobRepository:
@@ -227,6 +283,11 @@ class JobRepository:
         self.claimed += [job.id for job in jobs if job.claimed_until is not None]
         return ids
 
+    def update_columns(self, job_id: int, values: Mapping[str, Any]) -> None:
+        """Set these columns of one job by primary key, without reading it."""
+        stmt = update(SlackJob).where(slack_jobs.c.id == job_id).values(**values)
+        self.session.execute(stmt, execution_options=UNSYNCED)
+
     def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[int]:
         """Claim up to `limit` owed jobs, oldest due first; on PostgreSQL in one statement.
 
@@ -239,19 +300,19 @@ class JobRepository:
             ids = self.due_ids(now, limit)
             return [job_id for job_id in ids if self.claim(job_id, now, lease)]
         due = (
-            select(SlackJob.id)
-            .where(SlackJob.due_at <= now)
-            .where(or_(SlackJob.claimed_until.is_(None), SlackJob.claimed_until < now))
-            .order_by(SlackJob.due_at, SlackJob.id)
+            select(slack_jobs.c.id)
+            .where(slack_jobs.c.due_at <= now)
+            .where(or_(slack_jobs.c.claimed_until.is_(None), slack_jobs.c.claimed_until < now))
+            .order_by(slack_jobs.c.due_at, slack_jobs.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
             .scalar_subquery()
         )
         stmt = (
             update(SlackJob)
-            .where(SlackJob.id.in_(due))
-            .values(claimed_until=now + lease, claimed_by=self.owner, attempts=SlackJob.attempts + 1)
-            .returning(SlackJob.id)
+            .where(slack_jobs.c.id.in_(due))
+            .values(claimed_until=now + lease, claimed_by=self.owner, attempts=slack_jobs.c.attempts + 1)
+            .returning(slack_jobs.c.id)
         )
         claimed = sorted(self.session.scalars(stmt, execution_options={"synchronize_session": False}))
         self.claimed += claimed
@@ -260,9 +321,12 @@ class JobRepository:
     def next_claimable(self) -> datetime | None:
         """When the soonest unfinished job becomes claimable (due, and its lease over), if any is owed."""
         later = case(
-            (SlackJob.claimed_until > SlackJob.due_at, SlackJob.claimed_until), else_=SlackJob.due_at
+            (slack_jobs.c.claimed_until > slack_jobs.c.due_at, slack_jobs.c.claimed_until),
+            else_=slack_jobs.c.due_at,
         )
-        stmt = select(func.min(later)).where(SlackJob.finished_at.is_(None), SlackJob.due_at.is_not(None))
+        stmt = select(func.min(later)).where(
+            slack_jobs.c.finished_at.is_(None), slack_jobs.c.due_at.is_not(None)
+        )
         return self.session.scalars(stmt).first()
 
     def finished_among(self, job_ids: Iterable[int]) -> set[int]:
@@ -270,7 +334,7 @@ class JobRepository:
         ids = sorted(set(job_ids))
         if not ids:
             return set()
-        stmt = select(SlackJob.id).where(SlackJob.id.in_(ids), SlackJob.finished_at.is_not(None))
+        stmt = select(slack_jobs.c.id).where(slack_jobs.c.id.in_(ids), slack_jobs.c.finished_at.is_not(None))
         return set(self.session.scalars(stmt))
 
     def get(self, job_id: int) -> SlackJob | None:
@@ -279,11 +343,11 @@ class JobRepository:
     def due_ids(self, now: datetime, limit: int = 100) -> list[int]:
         """List jobs owed now; the due_at index keeps this proportional to what is due."""
         stmt = (
-            select(SlackJob.id)
-            .where(SlackJob.due_at <= now)
-            .where(or_(SlackJob.claimed_until.is_(None), SlackJob.claimed_until < now))
+            select(slack_jobs.c.id)
+            .where(slack_jobs.c.due_at <= now)
+            .where(or_(slack_jobs.c.claimed_until.is_(None), slack_jobs.c.claimed_until < now))
             # Ties (jobs deferred together) go oldest first, so one incident's jobs run in one sweep.
-            .order_by(SlackJob.due_at, SlackJob.id)
+            .order_by(slack_jobs.c.due_at, slack_jobs.c.id)
             .limit(limit)
         )
         return list(self.session.scalars(stmt).all())
@@ -292,11 +356,11 @@ class JobRepository:
         """Claim a due job atomically: the conditional UPDATE lets one process win across replicas."""
         stmt = (
             update(SlackJob)
-            .where(SlackJob.id == job_id, SlackJob.due_at <= now)
-            .where(or_(SlackJob.claimed_until.is_(None), SlackJob.claimed_until < now))
-            .values(claimed_until=now + lease, claimed_by=self.owner, attempts=SlackJob.attempts + 1)
+            .where(slack_jobs.c.id == job_id, slack_jobs.c.due_at <= now)
+            .where(or_(slack_jobs.c.claimed_until.is_(None), slack_jobs.c.claimed_until < now))
+            .values(claimed_until=now + lease, claimed_by=self.owner, attempts=slack_jobs.c.attempts + 1)
         )
-        won = self.session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+        won = self.session.execute(stmt, execution_options=UNSYNCED).rowcount == 1  # type: ignore[attr-defined]
         if won:
             self.claimed.append(job_id)
         return won
@@ -305,24 +369,28 @@ class JobRepository:
         """Claim a job that was waiting behind another, now, before its due time comes round."""
         stmt = (
             update(SlackJob)
-            .where(SlackJob.id == job_id, SlackJob.finished_at.is_(None), SlackJob.claimed_until.is_(None))
-            .values(claimed_until=now + lease, claimed_by=self.owner, attempts=SlackJob.attempts + 1)
+            .where(
+                slack_jobs.c.id == job_id,
+                slack_jobs.c.finished_at.is_(None),
+                slack_jobs.c.claimed_until.is_(None),
+            )
+            .values(claimed_until=now + lease, claimed_by=self.owner, attempts=slack_jobs.c.attempts + 1)
         )
-        won = self.session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+        won = self.session.execute(stmt, execution_options=UNSYNCED).rowcount == 1  # type: ignore[attr-defined]
         if won:
             self.claimed.append(job_id)
         return won
 
     def unclaim(self, job_id: int) -> None:
         """Give back a claim this process made but cannot act on (it is stopping)."""
-        stmt = update(SlackJob).where(SlackJob.id == job_id, self._held()).values(claimed_until=None)
-        self.session.execute(stmt)
+        stmt = update(SlackJob).where(slack_jobs.c.id == job_id, self._held()).values(claimed_until=None)
+        self.session.execute(stmt, execution_options=UNSYNCED)
 
     def _held(self) -> ColumnElement[bool]:
         return (
-            (SlackJob.claimed_by == self.owner)
-            & SlackJob.finished_at.is_(None)
-            & SlackJob.claimed_until.is_not(None)
+            (slack_jobs.c.claimed_by == self.owner)
+            & slack_jobs.c.finished_at.is_(None)
+            & slack_jobs.c.claimed_until.is_not(None)
         )
 
     def renew(self, job_ids: Sequence[int], now: datetime, lease: timedelta) -> int:
@@ -330,20 +398,24 @@ class JobRepository:
         if not job_ids:
             return 0
         stmt = (
-            update(SlackJob).where(SlackJob.id.in_(job_ids), self._held()).values(claimed_until=now + lease)
+            update(SlackJob)
+            .where(slack_jobs.c.id.in_(job_ids), self._held())
+            .values(claimed_until=now + lease)
         )
-        return self.session.execute(stmt).rowcount  # type: ignore[attr-defined]
+        return self.session.execute(stmt, execution_options=UNSYNCED).rowcount  # type: ignore[attr-defined]
 
     def release(self, now: datetime) -> int:
         """Hand back every job this process holds, due at once, and wake the workers to resume them."""
         stmt = update(SlackJob).where(self._held()).values(claimed_until=None, due_at=now)
-        count: int = self.session.execute(stmt).rowcount  # type: ignore[attr-defined]
+        count: int = self.session.execute(stmt, execution_options=UNSYNCED).rowcount  # type: ignore[attr-defined]
         if count:
             notify_jobs(self.session)
         return count
 
     def pending_for(self, incident_id: int) -> Sequence[SlackJob]:
-        stmt = select(SlackJob).where(SlackJob.incident_id == incident_id, SlackJob.finished_at.is_(None))
+        stmt = select(SlackJob).where(
+            slack_jobs.c.incident_id == incident_id, slack_jobs.c.finished_at.is_(None)
+        )
         return self.session.scalars(stmt).all()
 
 

@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from store.models import Incident, SlackJob, TimelineEvent
+from commands.records import Incident, SlackJob, TimelineEvent
+from store.models import incidents, slack_jobs, timeline_events
 
 # The timeline entries that copy people's words from chat (pinned messages, often holding secrets) or
 # hold free text nobody published (notes). Updates went to stakeholders and stay, as do action items.
@@ -30,11 +31,11 @@ class RetentionRepository:
         SQLite gives a new row the largest id plus one, so deleting the newest job would let the next
         job reuse its id, and posts recorded as `postmortem:<job id>` would then hide a new draft.
         """
-        newest = select(func.max(SlackJob.id)).scalar_subquery()
+        newest = select(func.max(slack_jobs.c.id)).scalar_subquery()
         stmt = (
-            select(SlackJob.id)
-            .where(SlackJob.finished_at < cutoff, SlackJob.id < newest)
-            .order_by(SlackJob.finished_at)
+            select(slack_jobs.c.id)
+            .where(slack_jobs.c.finished_at < cutoff, slack_jobs.c.id < newest)
+            .order_by(slack_jobs.c.finished_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
@@ -43,15 +44,15 @@ class RetentionRepository:
     def delete_jobs(self, ids: Sequence[int], cutoff: datetime) -> int:
         if not ids:
             return 0
-        stmt = delete(SlackJob).where(SlackJob.id.in_(ids), SlackJob.finished_at < cutoff)
-        return self.session.execute(stmt).rowcount  # type: ignore[attr-defined]
+        stmt = delete(SlackJob).where(slack_jobs.c.id.in_(ids), slack_jobs.c.finished_at < cutoff)
+        return self.session.execute(stmt, execution_options={"synchronize_session": False}).rowcount  # type: ignore[attr-defined]
 
     def incidents_to_prune(self, resolved_before: datetime, limit: int) -> list[int]:
         """Incidents resolved before the cutoff whose timeline text is still there, oldest first."""
         stmt = (
-            select(Incident.id)
-            .where(Incident.timeline_pruned_at.is_(None), Incident.resolved_at < resolved_before)
-            .order_by(Incident.resolved_at)
+            select(incidents.c.id)
+            .where(incidents.c.timeline_pruned_at.is_(None), incidents.c.resolved_at < resolved_before)
+            .order_by(incidents.c.resolved_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
@@ -67,9 +68,9 @@ class RetentionRepository:
             return [], 0
         mark = (
             update(Incident)
-            .where(Incident.id.in_(ids), Incident.timeline_pruned_at.is_(None))
+            .where(incidents.c.id.in_(ids), incidents.c.timeline_pruned_at.is_(None))
             .values(timeline_pruned_at=now)
-            .returning(Incident.id)
+            .returning(incidents.c.id)
             .execution_options(synchronize_session=False)
         )
         marked = sorted(self.session.scalars(mark))
@@ -78,9 +79,9 @@ class RetentionRepository:
         events = (
             update(TimelineEvent)
             .where(
-                TimelineEvent.incident_id.in_(marked),
-                TimelineEvent.kind.in_(PRUNED_KINDS),
-                TimelineEvent.text != PRUNED_TEXT,
+                timeline_events.c.incident_id.in_(marked),
+                timeline_events.c.kind.in_(PRUNED_KINDS),
+                timeline_events.c.text != PRUNED_TEXT,
             )
             .values(text=PRUNED_TEXT)
             .execution_options(synchronize_session=False)

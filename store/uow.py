@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.holdings import JobHoldings
+from commands.holdings import JobHoldings
+from commands.ports import UnitOfWork, UnitOfWorkFactory
+from store.reminder_queries import ReminderRepository
 from store.repositories import (
     ActionItemRepository,
     DeliveryRepository,
@@ -42,6 +45,7 @@ class SqlUnitOfWork:
         self.deliveries = DeliveryRepository(self.session)
         self.action_items = ActionItemRepository(self.session)
         self.people = PeopleRepository(self.session)
+        self.reminders = ReminderRepository(self.session)
         return self
 
     def __exit__(
@@ -63,8 +67,8 @@ class SqlUnitOfWork:
         self.session.flush()
 
 
-class UnitOfWorkFactory:
-    """Callable handed to actions and workers: each call is a fresh unit of work.
+class SqlUnitOfWorkFactory:
+    """Callable handed to actions and workers: each call is a fresh unit of work over the database.
 
     With `holdings`, the jobs it records already claimed, or claims, are held in this process's name;
     with `hand_off`, it runs no jobs, so it records them unclaimed for the workers instead.
@@ -83,3 +87,8 @@ class UnitOfWorkFactory:
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.session_factory, self.holdings, hand_off=self.hand_off)
+
+
+if TYPE_CHECKING:  # mypy checks here that the commands' port is what the SQL store provides
+    _unit: UnitOfWork = SqlUnitOfWork(sessionmaker())
+    _factory: UnitOfWorkFactory = SqlUnitOfWorkFactory(sessionmaker())

@@ -11,7 +11,7 @@ import pytest
 from benchmarks.chaos import scratch_database
 from bot.ops.migrate import upgrade
 from store.db import make_engine, make_session_factory
-from store.uow import UnitOfWorkFactory
+from store.uow import SqlUnitOfWorkFactory
 
 SERVER_ENV = "INCIDENTBOT_TEST_DATABASE_URL"
 REQUIRE_ENV = "INCIDENTBOT_REQUIRE_POSTGRES"
@@ -65,10 +65,10 @@ def db_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def uow_factory(db_url: str) -> Iterator[UnitOfWorkFactory]:
+def uow_factory(db_url: str) -> Iterator[SqlUnitOfWorkFactory]:
     """Units of work on the migrated database, through the same engine settings the bot uses."""
     engine = make_engine(db_url)
     try:
-        yield UnitOfWorkFactory(make_session_factory(engine))
+        yield SqlUnitOfWorkFactory(make_session_factory(engine))
     finally:
         engine.dispose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from store.models import ActionItem, Incident, RoleAssignment, SlackJob, TimelineEvent
-from store.uow import UnitOfWorkFactory
+from store.uow import SqlUnitOfWorkFactory
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 SECRET = "db password is hunter2"
@@ -13,7 +13,7 @@ PERMALINK = "https://example.slack.com/archives/C1/p1700000000000100"
 
 
 def seed_incident(
-    uow: UnitOfWorkFactory,
+    uow: SqlUnitOfWorkFactory,
     *,
     declared_at: datetime,
     resolved_after: timedelta | None = timedelta(hours=2),
@@ -98,7 +98,7 @@ def seed_incident(
         return n
 
 
-def timeline_texts(uow: UnitOfWorkFactory, incident_id: int) -> dict[str, str]:
+def timeline_texts(uow: SqlUnitOfWorkFactory, incident_id: int) -> dict[str, str]:
     """Kind -> text of an incident's timeline (one entry of each kind is seeded)."""
     with uow() as tx:
         return {e.kind: e.text for e in tx.timeline.list_for(incident_id)}

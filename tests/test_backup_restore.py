@@ -15,10 +15,10 @@ from sqlalchemy import make_url, text
 from bot.ops.migrate import upgrade
 from store.db import make_engine, make_session_factory
 from store.models import Incident, TimelineEvent
-from store.uow import UnitOfWorkFactory
+from store.uow import SqlUnitOfWorkFactory
 
 
-def declare(uow: UnitOfWorkFactory, title: str = "Checkout is timing out") -> int:
+def declare(uow: SqlUnitOfWorkFactory, title: str = "Checkout is timing out") -> int:
     """An incident and its first timeline entry in one transaction, as a declare writes them."""
     now = datetime.now(UTC)
     with uow() as tx:
@@ -49,7 +49,7 @@ def test_sqlite_online_backup_while_the_bot_writes_is_whole_and_consistent(
 ) -> None:
     upgrade(sqlite_url)
     engine = make_engine(sqlite_url)
-    uow = UnitOfWorkFactory(make_session_factory(engine))
+    uow = SqlUnitOfWorkFactory(make_session_factory(engine))
     stop = threading.Event()
     declared: list[int] = []
 
@@ -104,7 +104,7 @@ def test_a_restore_loses_later_incidents_and_hands_their_numbers_out_again(
     if postgres and not (shutil.which("pg_dump") and shutil.which("pg_restore")):
         pytest.skip("pg_dump and pg_restore are not installed")
     engine = make_engine(db_url)
-    uow = UnitOfWorkFactory(make_session_factory(engine))
+    uow = SqlUnitOfWorkFactory(make_session_factory(engine))
     declare(uow), declare(uow)
     (tmp_path / "backups").mkdir()
     backup = tmp_path / "backups" / ("incidentbot.dump" if postgres else "incidentbot.db")
@@ -132,7 +132,7 @@ def test_a_restore_loses_later_incidents_and_hands_their_numbers_out_again(
         restore_sqlite(db_url, backup)
     upgrade(db_url)
     engine = make_engine(db_url)
-    uow = UnitOfWorkFactory(make_session_factory(engine))
+    uow = SqlUnitOfWorkFactory(make_session_factory(engine))
     try:
         assert declare(uow, "Payments are slow") == 3  # INC-3 again: Slack still has #inc-3-search-is-down
         if postgres:

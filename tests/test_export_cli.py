@@ -16,7 +16,7 @@ from commands.incidents import declare_incident
 from commands.parsing import AddActionItem, Declare
 from commands.timeline import add_action_item
 from store.db import make_engine, make_session_factory
-from store.uow import UnitOfWorkFactory
+from store.uow import SqlUnitOfWorkFactory
 
 
 class Clock:
@@ -28,13 +28,13 @@ class Clock:
 
 
 @pytest.fixture
-def database(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[UnitOfWorkFactory]:
+def database(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[SqlUnitOfWorkFactory]:
     """Two incidents, declared a week apart (the second with an action item), and the CLI pointed at them."""
     upgrade(sqlite_url)
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
     monkeypatch.delenv("INCIDENTBOT_CONFIG", raising=False)
     engine = make_engine(sqlite_url)
-    uow = UnitOfWorkFactory(make_session_factory(engine))
+    uow = SqlUnitOfWorkFactory(make_session_factory(engine))
     for number, when in (
         (1, datetime(2026, 1, 1, 12, tzinfo=UTC)),
         (2, datetime(2026, 1, 8, 12, tzinfo=UTC)),
@@ -67,7 +67,7 @@ def database(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[UnitO
 
 
 def test_markdown_to_stdout_and_to_a_file_are_the_same_bytes(
-    database: UnitOfWorkFactory, tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+    database: SqlUnitOfWorkFactory, tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
 ) -> None:
     assert main(["export", "INC-2"]) == 0
     printed = capsysbinary.readouterr().out
@@ -78,7 +78,7 @@ def test_markdown_to_stdout_and_to_a_file_are_the_same_bytes(
     assert "# INC-2: Incident 2" in text and "- Add a canary · owner @U4" in text
 
 
-def test_json_record_with_utc_timestamps(database: UnitOfWorkFactory, tmp_path: Path) -> None:
+def test_json_record_with_utc_timestamps(database: SqlUnitOfWorkFactory, tmp_path: Path) -> None:
     out = tmp_path / "inc-2.json"
     assert main(["export", "INC-2", "--format", "json", "-o", str(out)]) == 0
     record = json.loads(out.read_text())
@@ -97,13 +97,13 @@ def test_json_record_with_utc_timestamps(database: UnitOfWorkFactory, tmp_path: 
     assert record["timeline"][1]["data"] == {"owner": "U4", "item": "Add a canary"}
 
 
-def test_unknown_incident_exits_1(database: UnitOfWorkFactory, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_incident_exits_1(database: SqlUnitOfWorkFactory, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["export", "INC-99"]) == 1
     assert "INC-99 does not exist" in capsys.readouterr().err
 
 
 def test_export_all_writes_one_file_per_incident_since_a_date(
-    database: UnitOfWorkFactory, tmp_path: Path
+    database: SqlUnitOfWorkFactory, tmp_path: Path
 ) -> None:
     assert main(["export", "--all", "-o", str(tmp_path / "md")]) == 0
     assert sorted(p.name for p in (tmp_path / "md").iterdir()) == ["INC-1.md", "INC-2.md"]
@@ -119,7 +119,7 @@ def test_export_all_writes_one_file_per_incident_since_a_date(
 
 
 def test_unwritable_output_is_reported(
-    database: UnitOfWorkFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    database: SqlUnitOfWorkFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "file").write_text("x")
     assert main(["export", "--all", "-o", str(tmp_path / "file")]) == 1

@@ -16,12 +16,12 @@ from bot.ops.config import IncidentConfig
 from bot.render.postmortem import PostmortemDrafts
 from store.erasure import FORGOTTEN_TEXT
 from store.models import ActionItem, Incident, Person, SlackJob
-from store.uow import UnitOfWorkFactory
+from store.uow import SqlUnitOfWorkFactory
 from tests.lifecycle_seed import NOW, SECRET, seed_incident, timeline_texts
 
 
 @pytest.fixture
-def seeded(uow_factory: UnitOfWorkFactory, db_url: str, monkeypatch: pytest.MonkeyPatch) -> int:
+def seeded(uow_factory: SqlUnitOfWorkFactory, db_url: str, monkeypatch: pytest.MonkeyPatch) -> int:
     monkeypatch.setenv("DATABASE_URL", db_url)
     return seed_incident(uow_factory, declared_at=NOW - timedelta(days=3))
 
@@ -32,7 +32,7 @@ def forget(member: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
 
 
 def test_their_words_and_name_go_while_ids_and_the_timeline_shape_stay(
-    seeded: int, uow_factory: UnitOfWorkFactory, capsys: pytest.CaptureFixture[str]
+    seeded: int, uow_factory: SqlUnitOfWorkFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = timeline_texts(uow_factory, seeded)
     code, out = forget("U2", capsys)
@@ -67,7 +67,7 @@ def test_their_words_and_name_go_while_ids_and_the_timeline_shape_stay(
 
 
 def test_a_forgotten_authors_pin_and_name_leave_the_draft_and_never_come_back(
-    seeded: int, uow_factory: UnitOfWorkFactory, capsys: pytest.CaptureFixture[str]
+    seeded: int, uow_factory: SqlUnitOfWorkFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert forget("U3", capsys)[0] == 0
     with uow_factory() as tx:
@@ -85,7 +85,7 @@ def test_a_forgotten_authors_pin_and_name_leave_the_draft_and_never_come_back(
 
 
 def test_a_second_run_changes_nothing_more(
-    seeded: int, uow_factory: UnitOfWorkFactory, capsys: pytest.CaptureFixture[str]
+    seeded: int, uow_factory: SqlUnitOfWorkFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:
     forget("U2", capsys)
     before = timeline_texts(uow_factory, seeded)
@@ -97,7 +97,7 @@ def test_a_second_run_changes_nothing_more(
 
 
 def test_an_unknown_member_is_reported_and_nothing_changes(
-    seeded: int, uow_factory: UnitOfWorkFactory, capsys: pytest.CaptureFixture[str]
+    seeded: int, uow_factory: SqlUnitOfWorkFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out = forget("U0NOBODY", capsys)
     assert code == 0 and out.startswith("Nothing found for U0NOBODY")
@@ -108,7 +108,7 @@ def test_an_unknown_member_is_reported_and_nothing_changes(
 
 
 def test_a_member_only_named_by_id_is_found_and_kept_from_name_lookups(
-    seeded: int, uow_factory: UnitOfWorkFactory, capsys: pytest.CaptureFixture[str]
+    seeded: int, uow_factory: SqlUnitOfWorkFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out = forget("<@U1|alice>", capsys)  # pasted as a mention
     assert code == 0 and "Forgot U1:" in out and "timeline entries replaced: 1" in out  # their note

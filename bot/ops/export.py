@@ -16,7 +16,7 @@ from bot.ops.settings import Settings
 from bot.render.postmortem import PostmortemDrafts
 from commands.postmortem import PostmortemData, incident_ids
 from store.db import make_engine, make_session_factory
-from store.uow import UnitOfWorkFactory
+from store.uow import SqlUnitOfWorkFactory
 
 EXTENSIONS = {"markdown": "md", "json": "json"}
 # Exports hold private incidents' titles, timelines and people: readable by their owner alone.
@@ -162,7 +162,7 @@ def run_export(args: argparse.Namespace, settings: Settings, config: IncidentCon
     fmt = getattr(args, "format", None) or "markdown"
     output: Path | None = getattr(args, "output", None)
     try:
-        drafts = PostmortemDrafts.for_config(UnitOfWorkFactory(make_session_factory(engine)), config)
+        drafts = PostmortemDrafts.for_config(SqlUnitOfWorkFactory(make_session_factory(engine)), config)
         if getattr(args, "all", False):
             assert output is not None, "the CLI requires -o DIR with --all"
             written = export_all(drafts, fmt, output, _since(getattr(args, "since", None), config))

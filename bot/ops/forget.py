@@ -11,10 +11,10 @@ from bot.ops.settings import Settings
 from commands.ports import Clock, SystemClock
 from store.db import make_engine, make_session_factory
 from store.erasure import FORGOTTEN_TEXT, Erasure, ErasureRepository
-from store.uow import UnitOfWorkFactory
+from store.uow import SqlUnitOfWorkFactory
 
 
-def forget_user(user_id: str, *, uow: UnitOfWorkFactory, clock: Clock) -> Erasure:
+def forget_user(user_id: str, *, uow: SqlUnitOfWorkFactory, clock: Clock) -> Erasure:
     """Erase in one transaction, so an interrupted run leaves everything as it was."""
     with uow() as tx:
         erasure = ErasureRepository(tx.session).forget(user_id, clock.now())
@@ -49,7 +49,7 @@ def run_forget_user(args: argparse.Namespace, settings: Settings) -> int:
     """Forget the member named on the command line; 1 when the database cannot be used."""
     engine = make_engine(settings.database_url)
     try:
-        uow = UnitOfWorkFactory(make_session_factory(engine))
+        uow = SqlUnitOfWorkFactory(make_session_factory(engine))
         erasure = forget_user(args.member_id, uow=uow, clock=SystemClock())
     except SQLAlchemyError as exc:
         # The driver's first line names the problem (unreachable, not migrated) without any password.

@@ -22,7 +22,7 @@ from commands.feature import Ask, BatchFeature, Deps, JobResult, JobState, Recor
 from commands.incidents import Scheduled
 from commands.job_runner import JobRunner
 from commands.ports import Clock
-from store.uow import UnitOfWorkFactory
+from store.uow import SqlUnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ JOB_WAIT_SECONDS = 5.0
 class Runtime:
     """The wired adapters plus the worker pool that runs actions after Slack has its acknowledgement."""
 
-    uow: UnitOfWorkFactory
+    uow: SqlUnitOfWorkFactory
     chat: SlackChat
     presenter: SlackPresenter
     clock: Clock

@@ -18,9 +18,8 @@ import yaml
 from bot.ops.config import IncidentConfig, format_duration
 from bot.render.presenter import shipped_templates_dir
 from bot.render.templating import RENDER_ERRORS, environment, failure_site
-from commands.jobs import UnitOfWorkFactory
 from commands.mrkdwn import escape as escape_mrkdwn
-from commands.ports import FileRef, Message
+from commands.ports import FileRef, Message, UnitOfWorkFactory
 from commands.postmortem import PostmortemData, load_postmortem, remember_names, unnamed, with_names
 from commands.postmortem_steps import EVENT_TYPE, Draft
 from commands.views import IncidentView

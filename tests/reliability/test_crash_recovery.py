@@ -21,7 +21,7 @@ from sqlalchemy import select
 from bot.emulator import SlackEmulator
 from store.db import make_engine, make_session_factory
 from store.models import SlackJob
-from store.uow import UnitOfWorkFactory
+from store.uow import SqlUnitOfWorkFactory
 from tests.scenario.test_serve_process import free_port, healthy, wait_until
 
 ROUNDS = 6
@@ -104,7 +104,7 @@ def assert_every_incident_provisioned_once(
 ) -> list[list[str]]:
     """Restart the bot, let it finish, check every recorded (and acked) incident; return resumed steps."""
     engine = make_engine(database_url)
-    uow = UnitOfWorkFactory(make_session_factory(engine))
+    uow = SqlUnitOfWorkFactory(make_session_factory(engine))
 
     def all_provisioned() -> bool:
         with uow() as tx:
@@ -178,7 +178,7 @@ def test_kill_straight_after_acknowledging_an_update_still_posts_it_once(
     url = f"http://127.0.0.1:{port}/slack/events"
     proc = start(emulator, database_url, port)
     engine = make_engine(database_url)
-    uow = UnitOfWorkFactory(make_session_factory(engine))
+    uow = SqlUnitOfWorkFactory(make_session_factory(engine))
 
     def room() -> str | None:
         with uow() as tx:

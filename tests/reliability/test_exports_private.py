@@ -15,7 +15,7 @@ from commands.incidents import declare_incident
 from commands.parsing import Declare
 from commands.ports import SystemClock
 from store.db import make_engine, make_session_factory
-from store.uow import UnitOfWorkFactory
+from store.uow import SqlUnitOfWorkFactory
 
 
 def mode(path: Path) -> int:
@@ -39,7 +39,7 @@ def test_exports_and_the_directories_they_create_are_owner_only(sqlite_url: str,
                 Declare(title=title, severity="sev2", private=private),
                 user_id="U1",
                 channel_id=None,
-                uow=UnitOfWorkFactory(make_session_factory(engine)),
+                uow=SqlUnitOfWorkFactory(make_session_factory(engine)),
                 clock=SystemClock(),
                 settings=IncidentConfig(),
                 lease=timedelta(seconds=30),

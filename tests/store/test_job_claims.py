@@ -11,13 +11,13 @@ import pytest
 
 from store.models import Incident, SlackJob
 from store.notify import CHANNEL, JobListener, libpq_conninfo
-from store.uow import UnitOfWorkFactory
+from store.uow import SqlUnitOfWorkFactory
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=5)
 
 
-def _jobs(uow_factory: UnitOfWorkFactory, count: int, *, claimed: bool = False) -> list[int]:
+def _jobs(uow_factory: SqlUnitOfWorkFactory, count: int, *, claimed: bool = False) -> list[int]:
     with uow_factory() as uow:
         incident = uow.incidents.add(
             Incident(
@@ -41,7 +41,7 @@ def _jobs(uow_factory: UnitOfWorkFactory, count: int, *, claimed: bool = False) 
 
 
 def test_claim_due_takes_at_most_the_limit_oldest_first_and_counts_an_attempt(
-    uow_factory: UnitOfWorkFactory,
+    uow_factory: SqlUnitOfWorkFactory,
 ) -> None:
     ids = _jobs(uow_factory, 5)
     with uow_factory() as uow:
@@ -53,7 +53,7 @@ def test_claim_due_takes_at_most_the_limit_oldest_first_and_counts_an_attempt(
         assert [uow.jobs.get(i).attempts for i in ids] == [1] * 5  # type: ignore[union-attr]
 
 
-def test_concurrent_batch_claims_split_the_jobs_between_workers(uow_factory: UnitOfWorkFactory) -> None:
+def test_concurrent_batch_claims_split_the_jobs_between_workers(uow_factory: SqlUnitOfWorkFactory) -> None:
     ids = _jobs(uow_factory, 40)
     won: list[list[int]] = [[], []]
     barrier = threading.Barrier(2)
@@ -76,8 +76,8 @@ def test_concurrent_batch_claims_split_the_jobs_between_workers(uow_factory: Uni
     assert sorted(won[0] + won[1]) == ids, "a job was claimed twice, or not at all"
 
 
-def test_a_hand_off_unit_of_work_records_jobs_unclaimed_and_due(uow_factory: UnitOfWorkFactory) -> None:
-    handing = UnitOfWorkFactory(uow_factory.session_factory, hand_off=True)
+def test_a_hand_off_unit_of_work_records_jobs_unclaimed_and_due(uow_factory: SqlUnitOfWorkFactory) -> None:
+    handing = SqlUnitOfWorkFactory(uow_factory.session_factory, hand_off=True)
     (job_id,) = _jobs(handing, 1, claimed=True)
     with uow_factory() as uow:
         job = uow.jobs.get(job_id)
@@ -85,7 +85,7 @@ def test_a_hand_off_unit_of_work_records_jobs_unclaimed_and_due(uow_factory: Uni
         assert uow.jobs.claim_due(NOW, LEASE, 10) == [job_id]
 
 
-def test_next_claimable_is_the_soonest_due_time_or_lease_end(uow_factory: UnitOfWorkFactory) -> None:
+def test_next_claimable_is_the_soonest_due_time_or_lease_end(uow_factory: SqlUnitOfWorkFactory) -> None:
     with uow_factory() as uow:
         assert uow.jobs.next_claimable() is None
     _jobs(uow_factory, 1, claimed=True)
@@ -100,7 +100,7 @@ def test_recording_for_the_workers_notifies_them_on_commit(postgres_url: str) ->
 
     upgrade(postgres_url)
     engine = make_engine(postgres_url)
-    handing = UnitOfWorkFactory(make_session_factory(engine), hand_off=True)
+    handing = SqlUnitOfWorkFactory(make_session_factory(engine), hand_off=True)
     try:
         with psycopg.connect(libpq_conninfo(postgres_url), autocommit=True) as listen:
             listen.execute(f"LISTEN {CHANNEL}")
@@ -124,7 +124,7 @@ def test_the_listener_wakes_its_worker_when_jobs_are_recorded(postgres_url: str)
         listener.start()
         assert listener.listening.wait(5)
         woken.clear()  # the wake-up every (re)connection starts with
-        _jobs(UnitOfWorkFactory(make_session_factory(engine), hand_off=True), 1, claimed=True)
+        _jobs(SqlUnitOfWorkFactory(make_session_factory(engine), hand_off=True), 1, claimed=True)
         assert woken.wait(2), "the listener did not wake on the NOTIFY"
     finally:
         listener.stop()

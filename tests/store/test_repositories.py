@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from store.models import BotPost, Incident, SlackJob
-from store.uow import UnitOfWorkFactory
+from store.uow import SqlUnitOfWorkFactory
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -20,7 +20,7 @@ def _incident(title: str = "Checkout down", *, status: str = "active", at: datet
 
 
 def _add_incident(
-    uow_factory: UnitOfWorkFactory,
+    uow_factory: SqlUnitOfWorkFactory,
     title: str = "Checkout down",
     *,
     status: str = "active",
@@ -33,7 +33,7 @@ def _add_incident(
 
 
 def _add_job(
-    uow_factory: UnitOfWorkFactory, *, due_at: datetime | None, claimed_until: datetime | None = None
+    uow_factory: SqlUnitOfWorkFactory, *, due_at: datetime | None, claimed_until: datetime | None = None
 ) -> int:
     incident_id = _add_incident(uow_factory)
     with uow_factory() as uow:
@@ -53,7 +53,7 @@ def _add_job(
 # --- datetimes -----------------------------------------------------------------------------------
 
 
-def test_datetimes_round_trip_as_aware_utc(uow_factory: UnitOfWorkFactory) -> None:
+def test_datetimes_round_trip_as_aware_utc(uow_factory: SqlUnitOfWorkFactory) -> None:
     declared = datetime(2024, 5, 1, 14, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2)))
     incident_id = _add_incident(uow_factory, at=declared)
     with uow_factory() as uow:
@@ -65,14 +65,14 @@ def test_datetimes_round_trip_as_aware_utc(uow_factory: UnitOfWorkFactory) -> No
         assert incident.resolved_at is None
 
 
-def test_naive_datetimes_are_refused(uow_factory: UnitOfWorkFactory) -> None:
+def test_naive_datetimes_are_refused(uow_factory: SqlUnitOfWorkFactory) -> None:
     with uow_factory() as uow, pytest.raises(StatementError, match="naive datetime refused"):
         uow.incidents.add(_incident(at=datetime(2024, 5, 1, 12, 0)))
     with uow_factory() as uow:
         assert uow.incidents.list_since() == []
 
 
-def test_filtering_by_datetime_compares_instants(uow_factory: UnitOfWorkFactory) -> None:
+def test_filtering_by_datetime_compares_instants(uow_factory: SqlUnitOfWorkFactory) -> None:
     _add_incident(uow_factory, title="old", at=NOW - timedelta(days=1))
     _add_incident(uow_factory, title="new", at=NOW)
     with uow_factory() as uow:
@@ -83,7 +83,7 @@ def test_filtering_by_datetime_compares_instants(uow_factory: UnitOfWorkFactory)
 # --- incidents -----------------------------------------------------------------------------------
 
 
-def test_incident_ids_are_sequential(uow_factory: UnitOfWorkFactory) -> None:
+def test_incident_ids_are_sequential(uow_factory: SqlUnitOfWorkFactory) -> None:
     ids = [_add_incident(uow_factory, title=f"incident {n}") for n in range(3)]
     assert ids == [1, 2, 3]
     with uow_factory() as uow:
@@ -93,7 +93,7 @@ def test_incident_ids_are_sequential(uow_factory: UnitOfWorkFactory) -> None:
         assert incident.title == "incident 1"
 
 
-def test_list_open_is_newest_first_and_excludes_resolved(uow_factory: UnitOfWorkFactory) -> None:
+def test_list_open_is_newest_first_and_excludes_resolved(uow_factory: SqlUnitOfWorkFactory) -> None:
     _add_incident(uow_factory, title="oldest", at=NOW - timedelta(hours=3))
     _add_incident(uow_factory, title="newest", at=NOW)
     _add_incident(uow_factory, title="resolved", status="resolved", at=NOW + timedelta(hours=1))
@@ -103,7 +103,7 @@ def test_list_open_is_newest_first_and_excludes_resolved(uow_factory: UnitOfWork
         assert [i.title for i in uow.incidents.list_open(limit=1)] == ["newest"]
 
 
-def test_uncommitted_work_is_rolled_back(uow_factory: UnitOfWorkFactory) -> None:
+def test_uncommitted_work_is_rolled_back(uow_factory: SqlUnitOfWorkFactory) -> None:
     with uow_factory() as uow:
         uow.incidents.add(_incident())
     with uow_factory() as uow:
@@ -113,7 +113,7 @@ def test_uncommitted_work_is_rolled_back(uow_factory: UnitOfWorkFactory) -> None
 # --- bot posts -----------------------------------------------------------------------------------
 
 
-def test_bot_post_is_unique_per_incident_and_purpose(uow_factory: UnitOfWorkFactory) -> None:
+def test_bot_post_is_unique_per_incident_and_purpose(uow_factory: SqlUnitOfWorkFactory) -> None:
     incident_id = _add_incident(uow_factory)
     other_id = _add_incident(uow_factory)
     with uow_factory() as uow:
@@ -140,7 +140,7 @@ def test_bot_post_is_unique_per_incident_and_purpose(uow_factory: UnitOfWorkFact
 # --- jobs ----------------------------------------------------------------------------------------
 
 
-def test_due_ids_lists_only_due_unleased_jobs(uow_factory: UnitOfWorkFactory) -> None:
+def test_due_ids_lists_only_due_unleased_jobs(uow_factory: SqlUnitOfWorkFactory) -> None:
     due = _add_job(uow_factory, due_at=NOW - timedelta(minutes=1))
     expired_lease = _add_job(
         uow_factory, due_at=NOW - timedelta(minutes=2), claimed_until=NOW - timedelta(seconds=1)
@@ -153,7 +153,7 @@ def test_due_ids_lists_only_due_unleased_jobs(uow_factory: UnitOfWorkFactory) ->
         assert uow.jobs.due_ids(NOW) == [expired_lease, due]  # oldest due first
 
 
-def test_claim_refuses_jobs_that_are_not_due_or_leased(uow_factory: UnitOfWorkFactory) -> None:
+def test_claim_refuses_jobs_that_are_not_due_or_leased(uow_factory: SqlUnitOfWorkFactory) -> None:
     future = _add_job(uow_factory, due_at=NOW + timedelta(minutes=1))
     leased = _add_job(uow_factory, due_at=NOW, claimed_until=NOW + timedelta(minutes=1))
     with uow_factory() as uow:
@@ -161,7 +161,7 @@ def test_claim_refuses_jobs_that_are_not_due_or_leased(uow_factory: UnitOfWorkFa
         assert uow.jobs.claim(leased, NOW, LEASE) is False
 
 
-def test_claim_takes_a_lease_until_it_expires(uow_factory: UnitOfWorkFactory) -> None:
+def test_claim_takes_a_lease_until_it_expires(uow_factory: SqlUnitOfWorkFactory) -> None:
     job_id = _add_job(uow_factory, due_at=NOW)
     with uow_factory() as uow:
         assert uow.jobs.claim(job_id, NOW, LEASE) is True
@@ -175,7 +175,7 @@ def test_claim_takes_a_lease_until_it_expires(uow_factory: UnitOfWorkFactory) ->
         assert job.claimed_until == NOW + LEASE
 
 
-def test_interleaved_units_of_work_claim_a_job_once(uow_factory: UnitOfWorkFactory) -> None:
+def test_interleaved_units_of_work_claim_a_job_once(uow_factory: SqlUnitOfWorkFactory) -> None:
     job_id = _add_job(uow_factory, due_at=NOW)
     with uow_factory() as first, uow_factory() as second:
         assert first.jobs.due_ids(NOW) == [job_id]
@@ -190,7 +190,7 @@ def test_interleaved_units_of_work_claim_a_job_once(uow_factory: UnitOfWorkFacto
         assert job.attempts == 1
 
 
-def test_racing_threads_claim_each_job_exactly_once(uow_factory: UnitOfWorkFactory) -> None:
+def test_racing_threads_claim_each_job_exactly_once(uow_factory: SqlUnitOfWorkFactory) -> None:
     job_ids = [_add_job(uow_factory, due_at=NOW) for _ in range(5)]
     workers = 2
     barrier = threading.Barrier(workers)
@@ -231,7 +231,7 @@ def test_postgres_claim_waits_for_the_holder_then_loses(postgres_url: str) -> No
     upgrade(postgres_url)
     engine = make_engine(postgres_url)
     try:
-        factory = UnitOfWorkFactory(make_session_factory(engine))
+        factory = SqlUnitOfWorkFactory(make_session_factory(engine))
         job_id = _add_job(factory, due_at=NOW)
         result: list[bool] = []
         with factory() as holder:
@@ -256,7 +256,7 @@ def test_postgres_claim_waits_for_the_holder_then_loses(postgres_url: str) -> No
 # --- deliveries ----------------------------------------------------------------------------------
 
 
-def test_first_time_is_true_once_per_key(uow_factory: UnitOfWorkFactory) -> None:
+def test_first_time_is_true_once_per_key(uow_factory: SqlUnitOfWorkFactory) -> None:
     with uow_factory() as uow:
         assert uow.deliveries.first_time("evt-1", NOW) is True
         assert uow.deliveries.first_time("evt-1", NOW) is False
@@ -264,7 +264,7 @@ def test_first_time_is_true_once_per_key(uow_factory: UnitOfWorkFactory) -> None
         uow.commit()
 
 
-def test_first_time_is_shared_across_sessions(uow_factory: UnitOfWorkFactory) -> None:
+def test_first_time_is_shared_across_sessions(uow_factory: SqlUnitOfWorkFactory) -> None:
     with uow_factory() as uow:
         assert uow.deliveries.first_time("evt-1", NOW) is True
         uow.commit()
@@ -277,14 +277,14 @@ def test_first_time_is_shared_across_sessions(uow_factory: UnitOfWorkFactory) ->
         assert uow.deliveries.first_time("evt-2", NOW) is False
 
 
-def test_first_time_is_undone_when_the_unit_of_work_rolls_back(uow_factory: UnitOfWorkFactory) -> None:
+def test_first_time_is_undone_when_the_unit_of_work_rolls_back(uow_factory: SqlUnitOfWorkFactory) -> None:
     with uow_factory() as uow:
         assert uow.deliveries.first_time("evt-1", NOW) is True
     with uow_factory() as uow:
         assert uow.deliveries.first_time("evt-1", NOW) is True
 
 
-def test_expire_removes_only_old_deliveries(uow_factory: UnitOfWorkFactory) -> None:
+def test_expire_removes_only_old_deliveries(uow_factory: SqlUnitOfWorkFactory) -> None:
     with uow_factory() as uow:
         uow.deliveries.first_time("old", NOW - timedelta(days=2))
         uow.deliveries.first_time("recent", NOW - timedelta(hours=1))
@@ -298,7 +298,7 @@ def test_expire_removes_only_old_deliveries(uow_factory: UnitOfWorkFactory) -> N
 
 
 def test_declarations_recorded_together_get_their_own_rows_and_skip_repeated_deliveries(
-    uow_factory: UnitOfWorkFactory,
+    uow_factory: SqlUnitOfWorkFactory,
 ) -> None:
     from bot.ops.config import IncidentConfig
     from commands.incidents import DeclareRequest, Scheduled, declare_incidents

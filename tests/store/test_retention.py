@@ -18,7 +18,7 @@ from commands.parsing import Note
 from commands.timeline import add_note
 from store.models import Incident, SlackJob
 from store.retention import PRUNED_TEXT
-from store.uow import UnitOfWorkFactory
+from store.uow import SqlUnitOfWorkFactory
 from tests.lifecycle_seed import NOW, PERMALINK, SECRET, seed_incident, timeline_texts
 
 DAY = timedelta(days=1)
@@ -33,7 +33,7 @@ class Clock:
         return self.at
 
 
-def add_jobs(uow: UnitOfWorkFactory, incident_id: int, finished: list[datetime | None]) -> list[int]:
+def add_jobs(uow: SqlUnitOfWorkFactory, incident_id: int, finished: list[datetime | None]) -> list[int]:
     """One job per entry: finished at that time, or still owed (None)."""
     with uow() as tx:
         jobs = [
@@ -53,12 +53,12 @@ def add_jobs(uow: UnitOfWorkFactory, incident_id: int, finished: list[datetime |
         return [job.id for job in jobs]
 
 
-def job_ids(uow: UnitOfWorkFactory) -> list[int]:
+def job_ids(uow: SqlUnitOfWorkFactory) -> list[int]:
     with uow() as tx:
         return list(tx.session.scalars(select(SlackJob.id).order_by(SlackJob.id)))
 
 
-def engine_of(uow: UnitOfWorkFactory) -> Engine:
+def engine_of(uow: SqlUnitOfWorkFactory) -> Engine:
     bind = uow.session_factory.kw["bind"]
     assert isinstance(bind, Engine)
     return bind
@@ -82,7 +82,7 @@ def statements(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
 
 
 def test_finished_jobs_past_retention_go_oldest_first_a_batch_at_a_time(
-    uow_factory: UnitOfWorkFactory,
+    uow_factory: SqlUnitOfWorkFactory,
 ) -> None:
     n = seed_incident(uow_factory, declared_at=NOW - 100 * DAY)
     old = [NOW - (45 - i) * DAY for i in range(5)]
@@ -98,7 +98,7 @@ def test_finished_jobs_past_retention_go_oldest_first_a_batch_at_a_time(
     assert job_ids(uow_factory) == ids[5:]
 
 
-def test_the_newest_job_is_kept_so_no_job_id_is_ever_reused(uow_factory: UnitOfWorkFactory) -> None:
+def test_the_newest_job_is_kept_so_no_job_id_is_ever_reused(uow_factory: SqlUnitOfWorkFactory) -> None:
     n = seed_incident(uow_factory, declared_at=NOW - 100 * DAY)
     last = add_jobs(uow_factory, n, [NOW - 40 * DAY])[-1]
     assert delete_finished_jobs(uow_factory, Clock(NOW), 30 * DAY) == 1
@@ -107,14 +107,16 @@ def test_the_newest_job_is_kept_so_no_job_id_is_ever_reused(uow_factory: UnitOfW
     assert new > last
 
 
-def test_replicas_pruning_at_once_delete_each_job_once(uow_factory: UnitOfWorkFactory, db_url: str) -> None:
+def test_replicas_pruning_at_once_delete_each_job_once(
+    uow_factory: SqlUnitOfWorkFactory, db_url: str
+) -> None:
     n = seed_incident(uow_factory, declared_at=NOW - 100 * DAY)
     add_jobs(uow_factory, n, [NOW - 40 * DAY] * 60)
-    other = UnitOfWorkFactory(uow_factory.session_factory)
+    other = SqlUnitOfWorkFactory(uow_factory.session_factory)
     counts: list[int] = []
     start = threading.Barrier(2)
 
-    def replica(uow: UnitOfWorkFactory) -> None:
+    def replica(uow: SqlUnitOfWorkFactory) -> None:
         start.wait()
         while removed := delete_finished_jobs(uow, Clock(NOW), 30 * DAY, limit=7):
             counts.append(removed)
@@ -132,7 +134,7 @@ def test_replicas_pruning_at_once_delete_each_job_once(uow_factory: UnitOfWorkFa
 
 
 def test_text_of_pins_and_notes_goes_once_resolved_long_enough_and_the_rest_stays(
-    uow_factory: UnitOfWorkFactory,
+    uow_factory: SqlUnitOfWorkFactory,
 ) -> None:
     old = seed_incident(uow_factory, declared_at=NOW - 100 * DAY)
     recent = seed_incident(uow_factory, declared_at=NOW - 30 * DAY)
@@ -156,7 +158,7 @@ def test_text_of_pins_and_notes_goes_once_resolved_long_enough_and_the_rest_stay
     assert prune_timeline_text(uow_factory, Clock(NOW), KEEP) == (0, 0)
 
 
-def test_postmortem_draft_and_json_export_still_work_after_pruning(uow_factory: UnitOfWorkFactory) -> None:
+def test_postmortem_draft_and_json_export_still_work_after_pruning(uow_factory: SqlUnitOfWorkFactory) -> None:
     n = seed_incident(uow_factory, declared_at=NOW - 100 * DAY)
     prune_timeline_text(uow_factory, Clock(NOW), KEEP)
     drafts = PostmortemDrafts.for_config(uow_factory, IncidentConfig())
@@ -171,7 +173,7 @@ def test_postmortem_draft_and_json_export_still_work_after_pruning(uow_factory: 
     assert SECRET not in str(record)
 
 
-def test_a_note_added_after_pruning_is_pruned_too(uow_factory: UnitOfWorkFactory) -> None:
+def test_a_note_added_after_pruning_is_pruned_too(uow_factory: SqlUnitOfWorkFactory) -> None:
     n = seed_incident(uow_factory, declared_at=NOW - 100 * DAY, channel="C42")
     clock = Clock(NOW)
     prune_timeline_text(uow_factory, clock, KEEP)
@@ -185,14 +187,14 @@ def test_a_note_added_after_pruning_is_pruned_too(uow_factory: UnitOfWorkFactory
         assert "hunter3" not in str([e.text for e in tx.timeline.list_for(n)])
 
 
-def test_replicas_pruning_text_at_once_prune_each_incident_once(uow_factory: UnitOfWorkFactory) -> None:
+def test_replicas_pruning_text_at_once_prune_each_incident_once(uow_factory: SqlUnitOfWorkFactory) -> None:
     for _ in range(12):
         seed_incident(uow_factory, declared_at=NOW - 100 * DAY)
-    other = UnitOfWorkFactory(uow_factory.session_factory)
+    other = SqlUnitOfWorkFactory(uow_factory.session_factory)
     done: list[tuple[int, int]] = []
     start = threading.Barrier(2)
 
-    def replica(uow: UnitOfWorkFactory) -> None:
+    def replica(uow: SqlUnitOfWorkFactory) -> None:
         start.wait()
         while (result := prune_timeline_text(uow, Clock(NOW), KEEP, limit=5))[0]:
             done.append(result)
@@ -208,7 +210,7 @@ def test_replicas_pruning_text_at_once_prune_each_incident_once(uow_factory: Uni
 # --- cost ----------------------------------------------------------------------------------------
 
 
-def test_with_nothing_due_a_pass_is_one_indexed_query_per_setting(uow_factory: UnitOfWorkFactory) -> None:
+def test_with_nothing_due_a_pass_is_one_indexed_query_per_setting(uow_factory: SqlUnitOfWorkFactory) -> None:
     for days in (100, 101):
         n = seed_incident(uow_factory, declared_at=NOW - days * DAY)
     add_jobs(uow_factory, n, [NOW - 40 * DAY] * 3)
@@ -225,7 +227,7 @@ def test_with_nothing_due_a_pass_is_one_indexed_query_per_setting(uow_factory: U
         assert index in query_plan(engine, sql, params)
 
 
-def test_with_defaults_only_finished_jobs_are_looked_at(uow_factory: UnitOfWorkFactory) -> None:
+def test_with_defaults_only_finished_jobs_are_looked_at(uow_factory: SqlUnitOfWorkFactory) -> None:
     with statements(engine_of(uow_factory)) as seen:
         prune(uow_factory, Clock(NOW), IncidentConfig().retention)
     assert len(seen) == 1 and "slack_jobs" in seen[0][0]

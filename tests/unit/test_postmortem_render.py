@@ -16,7 +16,7 @@ from markdown_it import MarkdownIt
 
 from bot.render.postmortem import PostmortemRenderer
 from commands.postmortem import PostmortemData, assemble
-from store.models import ActionItem, Incident, RoleAssignment, TimelineEvent
+from commands.records import ActionItem, Incident, RoleAssignment, TimelineEvent
 from tests.postmortem_markdown import SECTIONS, split
 
 START = datetime(2026, 3, 1, 13, 0, tzinfo=UTC)

@@ -25,7 +25,7 @@ from commands.postmortem import load_postmortem, readable
 from commands.roles import assign_role
 from commands.timeline import add_action_item
 from commands.updates import post_update
-from store.uow import UnitOfWorkFactory
+from store.uow import SqlUnitOfWorkFactory
 
 START = datetime(2026, 3, 1, 13, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=30)
@@ -44,7 +44,7 @@ class Clock:
         self.at = START + timedelta(minutes=minutes)
 
 
-def declared(uow: UnitOfWorkFactory, clock: Clock, severity: str = "sev2") -> None:
+def declared(uow: SqlUnitOfWorkFactory, clock: Clock, severity: str = "sev2") -> None:
     declare_incident(
         Declare(title="Checkout is timing out", severity=severity),
         user_id="U1",
@@ -62,7 +62,7 @@ def declared(uow: UnitOfWorkFactory, clock: Clock, severity: str = "sev2") -> No
 
 
 def update(
-    uow: UnitOfWorkFactory, clock: Clock, minutes: float, text: str, status: str | None = None
+    uow: SqlUnitOfWorkFactory, clock: Clock, minutes: float, text: str, status: str | None = None
 ) -> None:
     clock.to(minutes)
     post_update(
@@ -76,7 +76,7 @@ def update(
     )
 
 
-def raise_to(uow: UnitOfWorkFactory, clock: Clock, minutes: float, severity: str) -> None:
+def raise_to(uow: SqlUnitOfWorkFactory, clock: Clock, minutes: float, severity: str) -> None:
     clock.to(minutes)
     escalate(
         Escalate(severity=severity),
@@ -91,7 +91,7 @@ def raise_to(uow: UnitOfWorkFactory, clock: Clock, minutes: float, severity: str
 
 
 def assign(
-    uow: UnitOfWorkFactory, clock: Clock, minutes: float, role: str, user: str, by: str = "U1"
+    uow: SqlUnitOfWorkFactory, clock: Clock, minutes: float, role: str, user: str, by: str = "U1"
 ) -> None:
     clock.to(minutes)
     assign_role(
@@ -105,7 +105,7 @@ def assign(
     )
 
 
-def resolve(uow: UnitOfWorkFactory, clock: Clock, minutes: float) -> None:
+def resolve(uow: SqlUnitOfWorkFactory, clock: Clock, minutes: float) -> None:
     clock.to(minutes)
     resolve_incident(
         Resolve(summary="Rolled back"),
@@ -118,7 +118,7 @@ def resolve(uow: UnitOfWorkFactory, clock: Clock, minutes: float) -> None:
     )
 
 
-def test_milestones_and_durations(uow_factory: UnitOfWorkFactory) -> None:
+def test_milestones_and_durations(uow_factory: SqlUnitOfWorkFactory) -> None:
     uow, clock = uow_factory, Clock()
     declared(uow, clock)
     pm = load_postmortem(1, uow=uow, settings=CONFIG)
@@ -153,7 +153,7 @@ def test_milestones_and_durations(uow_factory: UnitOfWorkFactory) -> None:
 
 
 def test_cadence_matches_the_reminders_due_times(
-    uow_factory: UnitOfWorkFactory,
+    uow_factory: SqlUnitOfWorkFactory,
 ) -> None:
     uow, clock = uow_factory, Clock()
     declared(uow, clock, "sev2")  # owed within 30m
@@ -185,7 +185,7 @@ def test_cadence_matches_the_reminders_due_times(
     assert pm.initial_severity == "sev2" and pm.severity == "sev3"
 
 
-def test_action_items_after_resolve_are_in_the_data(uow_factory: UnitOfWorkFactory) -> None:
+def test_action_items_after_resolve_are_in_the_data(uow_factory: SqlUnitOfWorkFactory) -> None:
     uow, clock = uow_factory, Clock()
     declared(uow, clock)
     assign(uow, clock, 1, "commander", "U1")
@@ -208,7 +208,7 @@ def test_action_items_after_resolve_are_in_the_data(uow_factory: UnitOfWorkFacto
     )
 
 
-def test_unknown_incident_is_none(uow_factory: UnitOfWorkFactory) -> None:
+def test_unknown_incident_is_none(uow_factory: SqlUnitOfWorkFactory) -> None:
     assert load_postmortem(42, uow=uow_factory, settings=CONFIG) is None
 
 

@@ -1,0 +1,121 @@
+"""The records the commands read and write, as plain classes: the store maps them to its tables.
+
+They know nothing of the database, so a command runs the same over the SQL store and an in-memory fake.
+`id` (and a child's `incident_id`) stays None until the store assigns it: on insert, or on flush.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+# Typed as the int every stored record has; None only on a record not yet added.
+UNSAVED = cast(int, None)
+
+
+@dataclass(kw_only=True, eq=False)
+class RoleAssignment:
+    """Who holds a role; a handover ends the previous row instead of deleting it."""
+
+    id: int = UNSAVED
+    incident_id: int = UNSAVED
+    role: str
+    user_id: str
+    assigned_by: str
+    assigned_at: datetime
+    ended_at: datetime | None = None
+
+
+@dataclass(kw_only=True, eq=False)
+class Incident:
+    """One incident; `id` is the sequential number people see as INC-<id>."""
+
+    id: int = UNSAVED
+    title: str
+    description: str = ""
+    severity: str
+    status: str
+    private: bool = False
+    channel_id: str | None = None
+    channel_name: str | None = None
+    declared_by: str
+    declared_at: datetime
+    declared_in: str | None = None
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    resolution_summary: str | None = None
+    provisioned_at: datetime | None = None
+    last_update_at: datetime | None = None
+    next_update_due_at: datetime | None = None
+    reminders_since_update: int = 0
+    commander_due_at: datetime | None = None
+    # When retention last replaced this incident's pinned-message and note text; a later pin or note
+    # clears it, so that text is pruned too.
+    timeline_pruned_at: datetime | None = None
+    # Every assignment ever made, oldest first: the ended ones are the handover history.
+    roles: list[RoleAssignment] = field(default_factory=list)
+
+    @property
+    def ref(self) -> str:
+        return f"INC-{self.id}"
+
+
+@dataclass(kw_only=True, eq=False)
+class TimelineEvent:
+    """Something that happened during the incident, with who did it and when."""
+
+    id: int = UNSAVED
+    incident_id: int = UNSAVED
+    kind: str
+    actor: str | None = None
+    text: str = ""
+    occurred_at: datetime
+    message_channel: str | None = None
+    message_ts: str | None = None
+    permalink: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True, eq=False)
+class BotPost:
+    """A message the bot has posted, recorded once so a retried step never posts it again."""
+
+    id: int = UNSAVED
+    incident_id: int
+    purpose: str
+    channel_id: str
+    ts: str
+    posted_at: datetime
+
+
+@dataclass(kw_only=True, eq=False)
+class SlackJob:
+    """Durable intent to perform Slack side effects; steps already done are listed and never repeated."""
+
+    id: int = UNSAVED
+    kind: str
+    incident_id: int
+    payload: dict[str, Any] = field(default_factory=dict)
+    done_steps: list[str] = field(default_factory=list)
+    attempts: int = 0
+    # None once finished: the sweeper only looks at work that is still owed.
+    due_at: datetime | None = None
+    claimed_until: datetime | None = None
+    # The process holding the claim: it renews its leases on a timer and releases them when it stops.
+    claimed_by: str | None = None
+    last_error: str | None = None
+    created_at: datetime
+    finished_at: datetime | None = None
+
+
+@dataclass(kw_only=True, eq=False)
+class ActionItem:
+    """Follow-up work agreed during or after the incident, for the postmortem."""
+
+    id: int = UNSAVED
+    incident_id: int = UNSAVED
+    text: str
+    owner: str | None = None
+    created_by: str
+    created_at: datetime

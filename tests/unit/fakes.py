@@ -1,0 +1,428 @@
+"""An in-memory UnitOfWork for unit tests of the commands: the port's semantics, none of the SQL.
+
+A unit of work works on its own copy of the committed state; `commit` makes that copy the committed
+state, and leaving the `with` block without committing discards it. Ids come from sequences that, as in
+a database, are never given back: incidents and jobs get theirs when inserted or added, timeline events,
+action items and role assignments at the next flush (or commit).
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from commands.ports import UnitOfWork, UnitOfWorkFactory
+from commands.records import ActionItem, BotPost, Incident, RoleAssignment, SlackJob, TimelineEvent
+
+R = TypeVar("R", Incident, RoleAssignment, TimelineEvent, BotPost, SlackJob, ActionItem)
+
+
+def clone(record: R) -> R:
+    """A copy sharing nothing mutable with the original (built through the constructor, so a record
+    class the store has mapped is copied without its ORM state)."""
+    values = {f.name: copy.deepcopy(getattr(record, f.name)) for f in fields(record) if f.name != "roles"}
+    new = type(record)(**values)
+    if isinstance(record, Incident) and isinstance(new, Incident):
+        new.roles = [clone(r) for r in record.roles]
+    return new
+
+
+@dataclass
+class State:
+    """Every table's rows; the committed state, or one unit of work's copy of it."""
+
+    incidents: dict[int, Incident] = field(default_factory=dict)
+    timeline: list[TimelineEvent] = field(default_factory=list)
+    posts: list[BotPost] = field(default_factory=list)
+    jobs: dict[int, SlackJob] = field(default_factory=dict)
+    deliveries: dict[str, datetime] = field(default_factory=dict)
+    action_items: list[ActionItem] = field(default_factory=list)
+    people: dict[str, str] = field(default_factory=dict)
+
+    def copy(self) -> State:
+        return State(
+            incidents={k: clone(v) for k, v in self.incidents.items()},
+            timeline=[clone(e) for e in self.timeline],
+            posts=[clone(p) for p in self.posts],
+            jobs={k: clone(v) for k, v in self.jobs.items()},
+            deliveries=dict(self.deliveries),
+            action_items=[clone(i) for i in self.action_items],
+            people=dict(self.people),
+        )
+
+
+class FakeDatabase:
+    """The committed state and the id sequences; call it for a unit of work (it is a UnitOfWorkFactory)."""
+
+    def __init__(self) -> None:
+        self.committed = State()
+        self._sequences: dict[str, itertools.count[int]] = {}
+        self.commits = 0
+
+    def next_id(self, table: str) -> int:
+        return next(self._sequences.setdefault(table, itertools.count(1)))
+
+    def __call__(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self)
+
+    # What tests read: copies of the committed rows, so a test cannot change them by accident.
+    def incident(self, incident_id: int) -> Incident:
+        return clone(self.committed.incidents[incident_id])
+
+    def events(self, incident_id: int | None = None, kind: str | None = None) -> list[TimelineEvent]:
+        return [
+            clone(e)
+            for e in self.committed.timeline
+            if (incident_id is None or e.incident_id == incident_id) and (kind is None or e.kind == kind)
+        ]
+
+    def jobs(self, kind: str | None = None) -> list[SlackJob]:
+        return [clone(j) for j in self.committed.jobs.values() if kind is None or j.kind == kind]
+
+    def snapshot(self) -> State:
+        """Everything committed, for comparing before and after a refused command."""
+        return self.committed.copy()
+
+
+def same_state(a: State, b: State) -> bool:
+    """Whether two states hold the same rows (records compare by identity, so compare their fields)."""
+
+    def rows(state: State) -> Any:
+        def row(r: Any) -> Any:
+            values = {f.name: getattr(r, f.name) for f in fields(r) if f.name != "roles"}
+            if isinstance(r, Incident):
+                values["roles"] = [row(x) for x in r.roles]
+            return values
+
+        return (
+            {k: row(v) for k, v in state.incidents.items()},
+            [row(e) for e in state.timeline],
+            [row(p) for p in state.posts],
+            {k: row(v) for k, v in state.jobs.items()},
+            state.deliveries,
+            [row(i) for i in state.action_items],
+            state.people,
+        )
+
+    return bool(rows(a) == rows(b))
+
+
+class _Repo:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    @property
+    def _state(self) -> State:
+        return self._uow.state
+
+
+class FakeIncidents(_Repo):
+    def get(self, incident_id: int, *, for_update: bool = False) -> Incident | None:
+        return self._state.incidents.get(incident_id)
+
+    def get_many(self, ids: Sequence[int]) -> Sequence[Incident]:
+        return [self._state.incidents[i] for i in sorted(set(ids)) if i in self._state.incidents]
+
+    def get_by_channel(self, channel_id: str, *, for_update: bool = False) -> Incident | None:
+        return next((i for i in self._state.incidents.values() if i.channel_id == channel_id), None)
+
+    def list_open(self, limit: int = 50, *, include_private: bool = True) -> Sequence[Incident]:
+        found = [
+            i
+            for i in self._state.incidents.values()
+            if i.status != "resolved" and (include_private or not i.private)
+        ]
+        return sorted(found, key=lambda i: (i.declared_at, i.id), reverse=True)[:limit]
+
+    def list_since(self, since: datetime | None = None) -> Sequence[Incident]:
+        return [
+            i for _, i in sorted(self._state.incidents.items()) if since is None or i.declared_at >= since
+        ]
+
+    def insert_many(self, incidents: Sequence[Incident]) -> list[int]:
+        for incident in incidents:
+            incident.id = self._uow.db.next_id("incidents")
+            self._state.incidents[incident.id] = incident
+        return [i.id for i in incidents]
+
+    def update_columns(self, incident_id: int, values: Mapping[str, Any]) -> None:
+        incident = self._state.incidents[incident_id]
+        for name, value in values.items():
+            setattr(incident, name, value)
+
+    def declares_since(self, people: Iterable[str], since: datetime) -> dict[str, tuple[int, datetime]]:
+        wanted = set(people)
+        found: dict[str, tuple[int, datetime]] = {}
+        for incident in self._state.incidents.values():
+            user = incident.declared_by
+            if user in wanted and incident.declared_at > since:
+                count, oldest = found.get(user, (0, incident.declared_at))
+                found[user] = (count + 1, min(oldest, incident.declared_at))
+        return found
+
+
+class FakeTimeline(_Repo):
+    def add(self, event: TimelineEvent) -> TimelineEvent:
+        self._state.timeline.append(event)
+        return event
+
+    def insert_many(self, events: Sequence[TimelineEvent]) -> None:
+        self._state.timeline.extend(events)
+        self._uow.flush()
+
+    def list_for(self, incident_id: int) -> Sequence[TimelineEvent]:
+        found = [e for e in self._state.timeline if e.incident_id == incident_id]
+        return sorted(found, key=lambda e: (e.occurred_at, e.id or 0))
+
+    def latest(self, incident_id: int, kind: str) -> TimelineEvent | None:
+        found = [e for e in self.list_for(incident_id) if e.kind == kind]
+        return found[-1] if found else None
+
+    def data_of(self, incident_id: int, kind: str) -> list[dict[str, Any]]:
+        return [e.data or {} for e in self.list_for(incident_id) if e.kind == kind]
+
+    def _pins(self, incident_id: int, ts: str) -> list[TimelineEvent]:
+        return [
+            e
+            for e in self._state.timeline
+            if e.incident_id == incident_id and e.kind == "pinned" and e.message_ts == ts
+        ]
+
+    def has_pin(self, incident_id: int, ts: str) -> bool:
+        return bool(self._pins(incident_id, ts))
+
+    def remove_pin(self, incident_id: int, ts: str) -> int:
+        gone = self._pins(incident_id, ts)
+        self._state.timeline = [e for e in self._state.timeline if e not in gone]
+        return len(gone)
+
+
+class FakePosts(_Repo):
+    def get(self, incident_id: int, purpose: str) -> BotPost | None:
+        return next(
+            (p for p in self._state.posts if p.incident_id == incident_id and p.purpose == purpose), None
+        )
+
+    def list_for(self, incident_id: int) -> Sequence[BotPost]:
+        return [p for p in self._state.posts if p.incident_id == incident_id]
+
+    def insert_many(self, posts: Sequence[BotPost]) -> None:
+        for post in posts:
+            if self.get(post.incident_id, post.purpose) is not None:
+                raise ValueError(f"a post for {post.purpose!r} is recorded already")  # the unique key
+            post.id = self._uow.db.next_id("bot_posts")
+            self._state.posts.append(post)
+
+
+class FakeJobs(_Repo):
+    def add(self, job: SlackJob) -> SlackJob:
+        job.id = self._uow.db.next_id("slack_jobs")
+        self._state.jobs[job.id] = job
+        return job
+
+    def insert_many(self, jobs: Sequence[SlackJob]) -> list[int]:
+        return [self.add(job).id for job in jobs]
+
+    def get(self, job_id: int) -> SlackJob | None:
+        return self._state.jobs.get(job_id)
+
+    def pending_for(self, incident_id: int) -> Sequence[SlackJob]:
+        return [
+            j for j in self._state.jobs.values() if j.incident_id == incident_id and j.finished_at is None
+        ]
+
+    def update_columns(self, job_id: int, values: Mapping[str, Any]) -> None:
+        job = self._state.jobs[job_id]
+        for name, value in values.items():
+            setattr(job, name, value)
+
+    def _claimable(self, job: SlackJob, now: datetime) -> bool:
+        return (
+            job.due_at is not None
+            and job.due_at <= now
+            and (job.claimed_until is None or job.claimed_until < now)
+        )
+
+    def _take(self, job: SlackJob, now: datetime, lease: timedelta) -> None:
+        job.claimed_until, job.attempts = now + lease, job.attempts + 1
+
+    def claim(self, job_id: int, now: datetime, lease: timedelta) -> bool:
+        job = self._state.jobs.get(job_id)
+        if job is None or not self._claimable(job, now):
+            return False
+        self._take(job, now, lease)
+        return True
+
+    def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[int]:
+        due = sorted(
+            (j for j in self._state.jobs.values() if self._claimable(j, now)),
+            key=lambda j: (j.due_at, j.id),
+        )[: max(limit, 0)]
+        for job in due:
+            self._take(job, now, lease)
+        return sorted(j.id for j in due)
+
+    def claim_deferred(self, job_id: int, now: datetime, lease: timedelta) -> bool:
+        job = self._state.jobs.get(job_id)
+        if job is None or job.finished_at is not None or job.claimed_until is not None:
+            return False
+        self._take(job, now, lease)
+        return True
+
+    def _held(self) -> list[SlackJob]:
+        return [j for j in self._state.jobs.values() if j.finished_at is None and j.claimed_until is not None]
+
+    def unclaim(self, job_id: int) -> None:
+        job = self._state.jobs.get(job_id)
+        if job is not None and job in self._held():
+            job.claimed_until = None
+
+    def renew(self, job_ids: Sequence[int], now: datetime, lease: timedelta) -> int:
+        held = [j for j in self._held() if j.id in set(job_ids)]
+        for job in held:
+            job.claimed_until = now + lease
+        return len(held)
+
+    def release(self, now: datetime) -> int:
+        held = self._held()
+        for job in held:
+            job.claimed_until, job.due_at = None, now
+        return len(held)
+
+    def next_claimable(self) -> datetime | None:
+        owed = [
+            max(j.due_at, j.claimed_until) if j.claimed_until is not None else j.due_at
+            for j in self._state.jobs.values()
+            if j.finished_at is None and j.due_at is not None
+        ]
+        return min(owed, default=None)
+
+
+class FakeDeliveries(_Repo):
+    def first_time(self, key: str, now: datetime) -> bool:
+        if key in self._state.deliveries:
+            return False
+        self._state.deliveries[key] = now
+        return True
+
+
+class FakeActionItems(_Repo):
+    def add(self, item: ActionItem) -> ActionItem:
+        self._state.action_items.append(item)
+        return item
+
+    def list_for(self, incident_id: int) -> Sequence[ActionItem]:
+        return [i for i in self._state.action_items if i.incident_id == incident_id]
+
+
+class FakePeople(_Repo):
+    def names(self, user_ids: Iterable[str]) -> dict[str, str]:
+        return {u: self._state.people[u] for u in set(user_ids) if u in self._state.people}
+
+    def remember(self, names: Mapping[str, str]) -> None:
+        self._state.people.update(names)
+
+
+class FakeReminders(_Repo):
+    def _due(self, now: datetime, limit: int, column: str) -> list[tuple[int, datetime]]:
+        due = [(i.id, getattr(i, column)) for i in self._state.incidents.values()]
+        due = [(i, at) for i, at in due if at is not None and at <= now]
+        return sorted(due, key=lambda d: (d[1], d[0]))[:limit]
+
+    def due_updates(self, now: datetime, limit: int) -> list[tuple[int, datetime]]:
+        return self._due(now, limit, "next_update_due_at")
+
+    def claim_updates(
+        self, ids: Sequence[int], now: datetime, next_due: Mapping[str, datetime], fallback: datetime
+    ) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        for incident_id in ids:
+            incident = self._state.incidents[incident_id]
+            if incident.next_update_due_at is not None and incident.next_update_due_at <= now:
+                incident.next_update_due_at = next_due.get(incident.severity, fallback)
+                incident.reminders_since_update += 1
+                counts[incident_id] = incident.reminders_since_update
+        return counts
+
+    def clear_update_due(self, ids: Sequence[int]) -> None:
+        for incident_id in ids:
+            self._state.incidents[incident_id].next_update_due_at = None
+
+    def due_commander_checks(self, now: datetime, limit: int) -> list[tuple[int, datetime]]:
+        return self._due(now, limit, "commander_due_at")
+
+    def claim_commander_checks(self, ids: Sequence[int], now: datetime) -> set[int]:
+        claimed = set()
+        for incident_id in ids:
+            incident = self._state.incidents[incident_id]
+            if incident.commander_due_at is not None and incident.commander_due_at <= now:
+                incident.commander_due_at = None
+                claimed.add(incident_id)
+        return claimed
+
+
+class FakeUnitOfWork:
+    """One transaction over a FakeDatabase: a copy of its state, committed or discarded as a whole."""
+
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+        self.state = State()
+        self.incidents = FakeIncidents(self)
+        self.timeline = FakeTimeline(self)
+        self.posts = FakePosts(self)
+        self.jobs = FakeJobs(self)
+        self.deliveries = FakeDeliveries(self)
+        self.action_items = FakeActionItems(self)
+        self.people = FakePeople(self)
+        self.reminders = FakeReminders(self)
+        self._open = False
+
+    def __enter__(self) -> FakeUnitOfWork:
+        assert not self._open, "a unit of work is entered once"
+        self._open = True
+        self.state = self.db.committed.copy()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._open = False
+        self.state = State()  # whatever was not committed is gone
+
+    def flush(self) -> None:
+        for incident in self.state.incidents.values():
+            for role in incident.roles:
+                if role.id is None:
+                    role.id = self.db.next_id("role_assignments")
+                role.incident_id = incident.id
+        for event in self.state.timeline:
+            if event.id is None:
+                event.id = self.db.next_id("timeline_events")
+        for item in self.state.action_items:
+            if item.id is None:
+                item.id = self.db.next_id("action_items")
+
+    def commit(self) -> None:
+        assert self._open, "commit inside the with block"
+        self.flush()
+        self._check_references()
+        self.db.committed = self.state.copy()
+        self.db.commits += 1
+
+    def _check_references(self) -> None:
+        """Rows point at incidents that exist, as the foreign keys insist."""
+        known = set(self.state.incidents)
+        rows: list[Any] = [*self.state.timeline, *self.state.posts, *self.state.jobs.values()]
+        rows += self.state.action_items
+        dangling = [r for r in rows if r.incident_id not in known]
+        assert not dangling, f"rows of unknown incidents: {dangling}"
+
+
+if TYPE_CHECKING:  # `mypy tests/unit/fakes.py` holds the fake to the port the SQL store satisfies
+    _unit: UnitOfWork = FakeUnitOfWork(FakeDatabase())
+    _factory: UnitOfWorkFactory = FakeDatabase()
