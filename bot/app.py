@@ -36,9 +36,8 @@ from commands.holdings import JobHoldings
 from commands.job_runner import JobRunner
 from commands.ports import Clock, SystemClock
 from commands.postmortem_steps import postmortem_plans
-from commands.provisioning import PLANS
-from commands.reminder_steps import REMINDER_PLANS
-from commands.response_steps import RESPONSE_PLANS
+from commands.registry import JOB_PLANS
+from commands.reminders import REMINDER_PLANS
 from store.db import make_engine, make_session_factory, ping
 from store.uow import SqlUnitOfWorkFactory
 
@@ -144,8 +143,7 @@ def build_runtime(
         settings=config,
         clock=clock,
         plans={
-            **PLANS,
-            **RESPONSE_PLANS,
+            **JOB_PLANS,
             **REMINDER_PLANS,
             **postmortem_plans(PostmortemDrafts.for_config(uow, config)),
             **capture_plans(uow, clock, clean),

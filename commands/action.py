@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from commands.feature import SLOW, Ask, Deps, Recorded
+from commands.incidents import incident_in_room
 from commands.parsing import AddActionItem
-from commands.timeline import add_action_item
+from commands.ports import Clock, UnitOfWorkFactory
+from commands.records import ActionItem, TimelineEvent
 
 
 class ActionItemFeature:
@@ -25,3 +27,38 @@ class ActionItemFeature:
 
 
 ACTION_ITEM = ActionItemFeature()
+
+
+def add_action_item(
+    cmd: AddActionItem,
+    *,
+    user_id: str,
+    channel_id: str,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    delivery: str | None = None,
+) -> str:
+    """Record an action item (also on the timeline) once per delivery; returns the incident reference."""
+    now = clock.now()
+    with uow() as tx:
+        incident = incident_in_room(tx, channel_id)
+        if delivery is not None and not tx.deliveries.first_time(delivery, now):
+            return incident.ref
+        tx.action_items.add(
+            ActionItem(
+                incident_id=incident.id, text=cmd.text, owner=cmd.owner, created_by=user_id, created_at=now
+            )
+        )
+        owner = f" (owner <@{cmd.owner}>)" if cmd.owner else ""
+        tx.timeline.add(
+            TimelineEvent(
+                incident_id=incident.id,
+                kind="action_item",
+                actor=user_id,
+                text=f"{cmd.text}{owner}",
+                occurred_at=now,
+                data={"owner": cmd.owner, "item": cmd.text},
+            )
+        )
+        tx.commit()
+        return incident.ref

@@ -13,12 +13,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
+from commands.action import add_action_item
 from commands.errors import NotInWarRoom, RepeatedDelivery
 from commands.feature import SLOW, Ask, Deps, Recorded
 from commands.jobs import JobKind, Plan, StepContext, StepOutcome, new_job
 from commands.parsing import AddActionItem, AddToTimeline
 from commands.ports import Clock, UnitOfWorkFactory
-from commands.timeline import PinnedMessage, add_action_item, pin_message, unpin_message
+from commands.timeline import PinnedMessage, pin_message, unpin_message
 
 
 @dataclass(frozen=True)

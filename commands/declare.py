@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from commands.errors import RepeatedDelivery
+from commands.errors import ChatRefused, NameTaken, RepeatedDelivery
 from commands.feature import Ask, Deps, JobResult, JobState, Recorded, Reply
-from commands.incidents import DeclareRequest, Scheduled, declare_incidents
-from commands.jobs import FreshJob, JobKind
-from commands.limits import RateLimited
+from commands.incidents import DeclareSettings, Scheduled
+from commands.jobs import (
+    Chain,
+    FreshJob,
+    JobKind,
+    Parallel,
+    Plan,
+    StepContext,
+    StepOutcome,
+    new_job,
+)
+from commands.limits import DeclareAllowance, RateLimited
 from commands.mrkdwn import channel_link, escape
 from commands.parsing import Declare
+from commands.ports import Clock, IncidentSettings, UnitOfWorkFactory
+from commands.records import Incident, TimelineEvent
+from commands.steps import (
+    announce_message,
+    post_once,
+    room,
+    set_topic,
+)
+from commands.text import channel_name
+from commands.views import view_of
+from commands.vocabulary import IncidentStatus
 
 
 class DeclareFeature:
@@ -80,3 +102,184 @@ def _reply(ref: str, title: str) -> Reply:
 
 
 DECLARE = DeclareFeature()
+
+
+MAX_NAME_ATTEMPTS = 10
+
+
+def create_room(ctx: StepContext) -> StepOutcome:
+    """Create the war room, moving to a deterministic suffix while the name is taken."""
+    inc = ctx.incident
+    for attempt in range(MAX_NAME_ATTEMPTS):
+        name = channel_name(ctx.settings.channel_prefix, inc.id, inc.title, attempt)
+        try:
+            channel = ctx.chat.create_channel(name, private=inc.private)
+        except NameTaken:
+            # After a crash the room we asked for may exist already: adopt it rather than make a second.
+            found = ctx.chat.find_own_channel(name) if ctx.recovering else None
+            if found is None:
+                continue
+            channel = found
+        kind = "private war room" if inc.private else "war room"
+        return StepOutcome(
+            incident={"channel_id": channel, "channel_name": name},
+            events=[("room_created", f"Opened {kind} #{name}")],
+        )
+    raise ChatRefused("conversations.create", "name_taken")  # ten names in a row taken: someone must look
+
+
+def invite_declarer(ctx: StepContext) -> StepOutcome:
+    ctx.chat.invite(room(ctx), [ctx.incident.declared_by])
+    return StepOutcome(events=[("member_invited", f"Invited <@{ctx.incident.declared_by}>")])
+
+
+def post_summary(ctx: StepContext) -> StepOutcome:
+    outcome = post_once(ctx, "summary", room(ctx), ctx.presenter.summary(ctx.incident))
+    return StepOutcome(post=outcome.post, events=[("summary_posted", "Posted the incident summary")])
+
+
+def pin_summary(ctx: StepContext) -> StepOutcome:
+    ref = ctx.posts["summary"]
+    ctx.chat.pin(ref.channel, ref.ts)
+    return StepOutcome(events=[("summary_pinned", "Pinned the incident summary")])
+
+
+def announce(ctx: StepContext) -> StepOutcome:
+    return announce_message(ctx, "announce", ctx.presenter.announcement(ctx.incident), "incident")
+
+
+def mark_provisioned(ctx: StepContext) -> StepOutcome:
+    return StepOutcome(incident={"provisioned_at": ctx.clock.now()})
+
+
+PLANS: dict[str, Plan] = {
+    # Everything needs the room; then all at once: the invite, the topic, the announcement, and the
+    # summary followed by its pin (a lane of its own, so the announce channel's pace never holds it up).
+    JobKind.PROVISION: [
+        ("create_room", create_room),
+        Parallel(
+            ("invite_declarer", invite_declarer),
+            ("set_topic", set_topic),
+            Chain(("post_summary", post_summary), ("pin_summary", pin_summary)),
+            ("announce", announce),
+        ),
+        ("mark_provisioned", mark_provisioned),
+    ],
+}
+
+
+@dataclass(frozen=True)
+class DeclareRequest:
+    """One declaration waiting to be recorded, with the Slack delivery it came in (forms may be retried)."""
+
+    cmd: Declare
+    user_id: str
+    channel_id: str | None
+    description: str = ""
+    delivery_key: str | None = None
+
+
+# What became of one declaration in a group commit: recorded, a repeated delivery (None), or refused.
+Declared = Scheduled | RateLimited | None
+
+
+def declare_incidents(
+    requests: Sequence[DeclareRequest],
+    *,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    settings: DeclareSettings,
+    lease: timedelta,
+) -> list[Declared]:
+    """Record declarations, each with its declared event and provisioning job, in one transaction.
+
+    A burst of declares queued together commits once (one multi-row INSERT per table); each result is
+    the new incident and its job, None for a delivery recorded before (a retried form), which changes
+    nothing, or RateLimited for someone over `declare_rate_limit`, which records nothing (not even the
+    delivery, so a retry is refused again). A delivery key is written in the same transaction, so a
+    crash keeps both or neither.
+    """
+    now = clock.now()
+    results: list[Declared] = [None] * len(requests)
+    with uow() as tx:
+        limit = settings.declare_limit()
+        used = tx.incidents.declares_since([r.user_id for r in requests], now - limit.window)
+        allowance = DeclareAllowance(used, now, limit)
+        fresh: list[int] = []  # positions of the requests to record
+        seen: set[str] = set()
+        for position, request in enumerate(requests):
+            key = request.delivery_key
+            if key is not None and key in seen:
+                continue
+            refused = allowance.take(request.user_id)
+            if refused is not None:
+                results[position] = refused
+                continue
+            if key is None or tx.deliveries.first_time(key, now):
+                fresh.append(position)
+            else:
+                allowance.give_back(request.user_id)
+            if key is not None:
+                seen.add(key)
+        incidents = [_new_incident(requests[position], now, settings) for position in fresh]
+        tx.incidents.insert_many(incidents)
+        tx.timeline.insert_many([_declared_event(incident) for incident in incidents])
+        job_ids = tx.jobs.insert_many([new_job(JobKind.PROVISION, i.id, now, lease) for i in incidents])
+        tx.commit()
+    for position, incident, job_id in zip(fresh, incidents, job_ids, strict=True):
+        view = view_of(incident, settings.severity_description(incident.severity))
+        results[position] = Scheduled(view, job_id)
+    return results
+
+
+def declare_incident(
+    cmd: Declare,
+    *,
+    user_id: str,
+    channel_id: str | None,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    settings: DeclareSettings,
+    lease: timedelta,
+    description: str = "",
+) -> Scheduled:
+    """Record one new incident and the intent to provision its war room.
+
+    Raises RateLimited.
+    """
+    request = DeclareRequest(cmd, user_id, channel_id, description)
+    [scheduled] = declare_incidents([request], uow=uow, clock=clock, settings=settings, lease=lease)
+    if isinstance(scheduled, RateLimited):
+        raise scheduled
+    assert scheduled is not None, "a declaration without a delivery key is always new"
+    return scheduled
+
+
+def _new_incident(request: DeclareRequest, now: datetime, settings: IncidentSettings) -> Incident:
+    severity = request.cmd.severity or settings.severity_names()[-1]
+    return Incident(
+        title=request.cmd.title,
+        description=request.description,
+        severity=severity,
+        status=IncidentStatus.INVESTIGATING,
+        private=request.cmd.private,
+        channel_id=None,
+        declared_by=request.user_id,
+        declared_at=now,
+        declared_in=request.channel_id,
+        next_update_due_at=now + settings.update_every(severity),
+        reminders_since_update=0,
+        commander_due_at=now + settings.commander_timeout(severity),
+        roles=[],  # known empty: the snapshot needs no query
+    )
+
+
+def _declared_event(incident: Incident) -> TimelineEvent:
+    return TimelineEvent(
+        incident_id=incident.id,
+        kind="declared",
+        actor=incident.declared_by,
+        text=f"Declared {incident.severity}: {incident.title}",
+        occurred_at=incident.declared_at,
+        data={"severity": incident.severity, "private": incident.private},
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from commands.errors import RepeatedDelivery
 from commands.feature import SLOW, Ask, Deps, FormRequest, Recorded
 from commands.parsing import OpenAssignForm, OpenDeclareForm, OpenUpdateForm
-from commands.updates import last_update
+from commands.update import last_update
 
 
 def _first_delivery(ask: Ask, deps: Deps) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from commands.feature import SLOW, Ask, Deps, Recorded
+from commands.incidents import incident_in_room
 from commands.parsing import Note
-from commands.timeline import add_note
+from commands.ports import Clock, UnitOfWorkFactory
+from commands.records import TimelineEvent
 
 
 class NoteFeature:
@@ -18,3 +20,16 @@ class NoteFeature:
 
 
 NOTE = NoteFeature()
+
+
+def add_note(cmd: Note, *, user_id: str, channel_id: str, uow: UnitOfWorkFactory, clock: Clock) -> str:
+    """Record a note; returns the incident reference for the confirmation."""
+    with uow() as tx:
+        incident = incident_in_room(tx, channel_id)
+        tx.timeline.add(
+            TimelineEvent(
+                incident_id=incident.id, kind="note", actor=user_id, text=cmd.text, occurred_at=clock.now()
+            )
+        )
+        tx.commit()
+        return incident.ref

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from commands import assign, declare, escalate, resolve, update
 from commands.action import ACTION_ITEM
 from commands.assign import ASSIGN
 from commands.capture import ADD_TO_TIMELINE, REACTION, Marked
@@ -11,6 +12,7 @@ from commands.declare import DECLARE
 from commands.escalate import ESCALATE, JOIN
 from commands.feature import Feature
 from commands.forms import ASSIGN_FORM, DECLARE_FORM, UPDATE_FORM
+from commands.jobs import Plan
 from commands.note import NOTE
 from commands.parsing import (
     AddActionItem,
@@ -56,6 +58,17 @@ FEATURES: dict[type, Feature[Any]] = {
     Snooze: SNOOZE,
     AddToTimeline: ADD_TO_TIMELINE,
     Marked: REACTION,
+}
+
+
+# The Slack steps of each feature's job; reminders', postmortems' and captures' plans need the runtime's
+# adapters and are added where it is wired (bot/app.py).
+JOB_PLANS: dict[str, Plan] = {
+    **declare.PLANS,
+    **resolve.PLANS,
+    **assign.PLANS,
+    **update.PLANS,
+    **escalate.PLANS,
 }
 
 

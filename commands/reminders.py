@@ -14,15 +14,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from commands.errors import AlreadyResolved, RepeatedDelivery, UsageError
 from commands.feature import SLOW, Ask, Deps, Recorded
 from commands.incidents import current_roles, incident_in_room
-from commands.jobs import JobKind, new_job
+from commands.jobs import JobKind, Parallel, Plan, StepContext, StepOutcome, new_job
 from commands.parsing import Snooze
 from commands.ports import Clock, IncidentSettings, Message, UnitOfWorkFactory
 from commands.records import Incident, SlackJob, TimelineEvent
+from commands.steps import announce_message, direct_message_each, post_once
 from commands.views import IncidentView
 from commands.vocabulary import IncidentStatus, Role
 
@@ -210,3 +211,49 @@ class SnoozeFeature:
 
 
 SNOOZE = SnoozeFeature()
+
+
+def _presenter(ctx: StepContext) -> ReminderPresenter:
+    return cast(ReminderPresenter, ctx.presenter)
+
+
+def post_reminder(ctx: StepContext) -> StepOutcome:
+    """Remind the room; an incident resolved since the claim gets no reminder."""
+    if ctx.incident.is_resolved or not ctx.incident.channel_id:
+        return StepOutcome()
+    message = _presenter(ctx).update_reminder(ctx.incident, ctx.payload)
+    return post_once(ctx, f"reminder:{ctx.payload['due']}", ctx.incident.channel_id, message)
+
+
+def dm_leads(ctx: StepContext) -> StepOutcome:
+    if ctx.incident.is_resolved or not ctx.payload.get("escalate"):
+        return StepOutcome()
+    leads = [u for u in (ctx.payload.get("commander"), ctx.payload.get("comms")) if u]
+    message = _presenter(ctx).overdue_reminder_dm(ctx.incident, ctx.payload)
+    return direct_message_each(ctx, leads, f"overdue_dm:{ctx.payload['due']}", message)
+
+
+def announce_overdue(ctx: StepContext) -> StepOutcome:
+    if ctx.incident.is_resolved or ctx.incident.private or not ctx.payload.get("escalate"):
+        return StepOutcome()
+    message = _presenter(ctx).overdue_announcement(ctx.incident, ctx.payload)
+    return announce_message(ctx, f"overdue:{ctx.payload['due']}", message, "overdue update", record=False)
+
+
+def post_commander_reminder(ctx: StepContext) -> StepOutcome:
+    if ctx.incident.is_resolved or not ctx.incident.channel_id or Role.COMMANDER in ctx.incident.roles:
+        return StepOutcome()
+    message = _presenter(ctx).commander_reminder(ctx.incident, ctx.payload)
+    return post_once(ctx, f"commander_reminder:{ctx.payload['due']}", ctx.incident.channel_id, message)
+
+
+REMINDER_PLANS: dict[str, Plan] = {
+    JobKind.REMINDER: [
+        Parallel(
+            ("post_reminder", post_reminder),
+            ("dm_leads", dm_leads),
+            ("announce_overdue", announce_overdue),
+        ),
+    ],
+    JobKind.COMMANDER_REMINDER: [("post_commander_reminder", post_commander_reminder)],
+}

@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from commands.errors import AlreadyResolved
 from commands.feature import SLOW, Ask, Deps, Recorded
-from commands.incidents import resolve_incident
+from commands.incidents import Scheduled, current_roles, incident_in_room
+from commands.jobs import JobKind, Parallel, Plan, StepContext, StepOutcome, fresh_job, new_job
 from commands.parsing import Resolve
+from commands.permissions import NO_ADMINS, Admins, require
+from commands.ports import Clock, IncidentSettings, UnitOfWorkFactory
+from commands.postmortem_steps import postmortem_job
+from commands.records import TimelineEvent
+from commands.steps import (
+    announce_message,
+    post_once,
+    refresh_summary,
+    room,
+    set_topic,
+)
+from commands.views import view_of
+from commands.vocabulary import IncidentStatus
 
 
 class ResolveFeature:
@@ -30,3 +47,71 @@ class ResolveFeature:
 
 
 RESOLVE = ResolveFeature()
+
+
+def post_resolution(ctx: StepContext) -> StepOutcome:
+    outcome = post_once(ctx, "resolution", room(ctx), ctx.presenter.resolution(ctx.incident))
+    return StepOutcome(post=outcome.post)
+
+
+def announce_resolution(ctx: StepContext) -> StepOutcome:
+    message = ctx.presenter.resolution_announcement(ctx.incident)
+    return announce_message(ctx, "resolution_announce", message, "resolution")
+
+
+PLANS: dict[str, Plan] = {
+    JobKind.RESOLVE: [
+        Parallel(
+            ("post_resolution", post_resolution),
+            ("announce_resolution", announce_resolution),
+            ("refresh_summary", refresh_summary),
+            ("set_topic", set_topic),
+        ),
+    ],
+}
+
+
+def resolve_incident(
+    cmd: Resolve,
+    *,
+    user_id: str,
+    channel_id: str,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    settings: IncidentSettings,
+    lease: timedelta,
+    admins: Admins = NO_ADMINS,
+) -> Scheduled:
+    """Mark the room's incident resolved and schedule the resolution posts.
+
+    Raises NotInWarRoom, AlreadyResolved, PermissionDenied, AdminsUnknown.
+    """
+    with uow() as tx:
+        incident = incident_in_room(tx, channel_id, for_update=True)
+        now = clock.now()  # after the lock: events commit in the order their times say
+        if incident.status == IncidentStatus.RESOLVED:
+            raise AlreadyResolved(f"{incident.ref} is already resolved.")
+        require(
+            "resolve", settings, user=user_id, roles=current_roles(incident), admins=admins, ref=incident.ref
+        )
+        incident.next_update_due_at = None
+        incident.commander_due_at = None
+        incident.status = IncidentStatus.RESOLVED
+        incident.resolved_at = now
+        incident.resolved_by = user_id
+        incident.resolution_summary = cmd.summary or None
+        text = f"Resolved: {cmd.summary}" if cmd.summary else "Resolved"
+        tx.timeline.add(
+            TimelineEvent(incident_id=incident.id, kind="resolved", actor=user_id, text=text, occurred_at=now)
+        )
+        fresh = fresh_job(tx, incident.id, JobKind.RESOLVE, {})
+        job = tx.jobs.add(new_job(JobKind.RESOLVE, incident.id, now, lease))
+        # Recorded with the resolution so the draft cannot be lost; it runs after the resolve job.
+        draft = tx.jobs.add(postmortem_job(incident.id, now, lease, requested_by=user_id))
+        tx.commit()
+        return Scheduled(
+            view_of(incident, settings.severity_description(incident.severity)),
+            job.id,
+            (draft.id,),
+            fresh=fresh,
+        )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from commands import incidents
+from collections.abc import Sequence
+
 from commands.feature import SLOW, Ask, Deps, Recorded
+from commands.incidents import incident_in_room
 from commands.mrkdwn import escape
 from commands.parsing import Help, ListOpen, Status, help_text
+from commands.ports import IncidentSettings, UnitOfWorkFactory
+from commands.views import IncidentView, view_of
 
 
 class StatusFeature:
@@ -16,7 +20,7 @@ class StatusFeature:
     slow = SLOW
 
     def record(self, cmd: Status, ask: Ask, deps: Deps) -> Recorded:
-        view = incidents.incident_status(channel_id=ask.room, uow=deps.uow, settings=deps.settings)
+        view = incident_status(channel_id=ask.room, uow=deps.uow, settings=deps.settings)
         return Recorded(answer=deps.presenter.status_reply(view))
 
 
@@ -28,7 +32,7 @@ class ListFeature:
     slow = SLOW
 
     def record(self, cmd: ListOpen, ask: Ask, deps: Deps) -> Recorded:
-        return Recorded(answer=deps.presenter.list_reply(incidents.list_open_incidents(uow=deps.uow)))
+        return Recorded(answer=deps.presenter.list_reply(list_open_incidents(uow=deps.uow)))
 
 
 class HelpFeature:
@@ -45,3 +49,16 @@ class HelpFeature:
 STATUS = StatusFeature()
 LIST = ListFeature()
 HELP = HelpFeature()
+
+
+def incident_status(*, channel_id: str, uow: UnitOfWorkFactory, settings: IncidentSettings) -> IncidentView:
+    """Return the room's incident for a status reply."""
+    with uow() as tx:
+        incident = incident_in_room(tx, channel_id)
+        return view_of(incident, settings.severity_description(incident.severity))
+
+
+def list_open_incidents(*, uow: UnitOfWorkFactory, limit: int = 50) -> Sequence[IncidentView]:
+    """Open incidents, newest first; private ones are left out because the asker may not be in their room."""
+    with uow() as tx:
+        return [view_of(i) for i in tx.incidents.list_open(limit, include_private=False)]

@@ -1,4 +1,4 @@
-"""Timeline capture: notes, pinned messages (added and removed), and action items."""
+"""Pinned messages on the timeline: added (by reaction or shortcut) and removed, each once."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from commands.incidents import incident_in_room
-from commands.parsing import AddActionItem, Note
 from commands.ports import Clock, UnitOfWorkFactory
-from commands.records import ActionItem, TimelineEvent
+from commands.records import TimelineEvent
 
 
 @dataclass(frozen=True)
@@ -25,19 +24,6 @@ class PinnedMessage:
 def message_time(ts: str) -> datetime:
     """A Slack ts is seconds since the epoch: the message's own time, not when it was pinned."""
     return datetime.fromtimestamp(float(ts), tz=UTC)
-
-
-def add_note(cmd: Note, *, user_id: str, channel_id: str, uow: UnitOfWorkFactory, clock: Clock) -> str:
-    """Record a note; returns the incident reference for the confirmation."""
-    with uow() as tx:
-        incident = incident_in_room(tx, channel_id)
-        tx.timeline.add(
-            TimelineEvent(
-                incident_id=incident.id, kind="note", actor=user_id, text=cmd.text, occurred_at=clock.now()
-            )
-        )
-        tx.commit()
-        return incident.ref
 
 
 def pin_message(
@@ -84,38 +70,3 @@ def unpin_message(
         removed = tx.timeline.remove_pin(incident.id, ts)
         tx.commit()
         return removed > 0
-
-
-def add_action_item(
-    cmd: AddActionItem,
-    *,
-    user_id: str,
-    channel_id: str,
-    uow: UnitOfWorkFactory,
-    clock: Clock,
-    delivery: str | None = None,
-) -> str:
-    """Record an action item (also on the timeline) once per delivery; returns the incident reference."""
-    now = clock.now()
-    with uow() as tx:
-        incident = incident_in_room(tx, channel_id)
-        if delivery is not None and not tx.deliveries.first_time(delivery, now):
-            return incident.ref
-        tx.action_items.add(
-            ActionItem(
-                incident_id=incident.id, text=cmd.text, owner=cmd.owner, created_by=user_id, created_at=now
-            )
-        )
-        owner = f" (owner <@{cmd.owner}>)" if cmd.owner else ""
-        tx.timeline.add(
-            TimelineEvent(
-                incident_id=incident.id,
-                kind="action_item",
-                actor=user_id,
-                text=f"{cmd.text}{owner}",
-                occurred_at=now,
-                data={"owner": cmd.owner, "item": cmd.text},
-            )
-        )
-        tx.commit()
-        return incident.ref

@@ -12,9 +12,9 @@ import pytest
 from bot.ops.cli import main
 from bot.ops.config import IncidentConfig
 from bot.ops.migrate import upgrade
-from commands.incidents import declare_incident
+from commands.action import add_action_item
+from commands.declare import declare_incident
 from commands.parsing import AddActionItem, Declare
-from commands.timeline import add_action_item
 from store.db import make_engine, make_session_factory
 from store.uow import SqlUnitOfWorkFactory
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.ops.config import IncidentConfig
 from bot.ops.migrate import upgrade
-from commands.incidents import declare_incident
+from commands.declare import declare_incident
 from commands.parsing import Declare
 from commands.ports import SystemClock
 from store.db import make_engine, make_session_factory

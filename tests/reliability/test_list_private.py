@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from commands.incidents import DeclareRequest, declare_incidents
+from commands.declare import DeclareRequest, declare_incidents
 from commands.parsing import Declare
 from tests.reliability.conftest import Rig
 

@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.ops.config import IncidentConfig
+from commands.action import add_action_item
+from commands.assign import assign_role
+from commands.declare import declare_incident
 from commands.errors import UsageError
-from commands.escalation import escalate
-from commands.incidents import declare_incident, resolve_incident
+from commands.escalate import escalate
 from commands.parsing import (
     AddActionItem,
     Assign,
@@ -22,9 +24,8 @@ from commands.parsing import (
     parse,
 )
 from commands.postmortem import load_postmortem, readable
-from commands.roles import assign_role
-from commands.timeline import add_action_item
-from commands.updates import post_update
+from commands.resolve import resolve_incident
+from commands.update import post_update
 from store.uow import SqlUnitOfWorkFactory
 
 START = datetime(2026, 3, 1, 13, 0, tzinfo=UTC)

@@ -301,7 +301,8 @@ def test_declarations_recorded_together_get_their_own_rows_and_skip_repeated_del
     uow_factory: SqlUnitOfWorkFactory,
 ) -> None:
     from bot.ops.config import IncidentConfig
-    from commands.incidents import DeclareRequest, Scheduled, declare_incidents
+    from commands.declare import DeclareRequest, declare_incidents
+    from commands.incidents import Scheduled
     from commands.parsing import Declare
     from tests.scenario.conftest import FakeClock
 

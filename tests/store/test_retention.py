@@ -14,8 +14,8 @@ from bot.ops.config import IncidentConfig, RetentionConfig
 from bot.ops.export import export_record
 from bot.ops.maintenance import delete_finished_jobs, prune, prune_timeline_text
 from bot.render.postmortem import PostmortemDrafts
+from commands.note import add_note
 from commands.parsing import Note
-from commands.timeline import add_note
 from store.models import Incident, SlackJob
 from store.retention import PRUNED_TEXT
 from store.uow import SqlUnitOfWorkFactory

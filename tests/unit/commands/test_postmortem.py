@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from commands.assign import assign_role
 from commands.errors import NotInWarRoom
-from commands.incidents import resolve_incident
 from commands.parsing import Assign, PostUpdate, Resolve
 from commands.postmortem import load_postmortem, remember_names, request_postmortem
-from commands.roles import assign_role
-from commands.updates import post_update
+from commands.resolve import resolve_incident
+from commands.update import post_update
 from tests.unit.commands.conftest import CONFIG, LEASE, ROOM, Clock, war_room
 from tests.unit.fakes import FakeDatabase, same_state
 

@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from commands.action import add_action_item
 from commands.errors import NotInWarRoom
+from commands.note import add_note
 from commands.parsing import AddActionItem, Note
-from commands.timeline import PinnedMessage, add_action_item, add_note, pin_message, unpin_message
+from commands.timeline import PinnedMessage, pin_message, unpin_message
 from tests.unit.commands.conftest import ROOM, Clock, war_room
 from tests.unit.fakes import FakeDatabase, same_state
 

@@ -6,7 +6,7 @@ import pytest
 
 from commands.errors import AlreadyResolved, NotInWarRoom, RepeatedDelivery, UsageError
 from commands.parsing import PostUpdate
-from commands.updates import last_update, post_update
+from commands.update import last_update, post_update
 from tests.unit.commands.conftest import CONFIG, LEASE, ROOM, Clock, war_room
 from tests.unit.fakes import FakeDatabase, same_state
 

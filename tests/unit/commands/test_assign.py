@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from commands.assign import RoleTaken, assign_role
 from commands.errors import RepeatedDelivery
 from commands.parsing import Assign
 from commands.permissions import PermissionDenied
-from commands.roles import RoleTaken, assign_role
 from tests.unit.commands.conftest import CONFIG, LEASE, ROOM, Clock, war_room
 from tests.unit.fakes import FakeDatabase, same_state
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from commands.errors import AlreadyResolved, RepeatedDelivery, TryAgain, UsageError
-from commands.escalation import NotPaged, escalate, room_to_join
+from commands.escalate import NotPaged, escalate, room_to_join
 from commands.incidents import Scheduled
 from commands.parsing import Escalate
 from commands.permissions import PermissionDenied
