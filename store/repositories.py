@@ -329,13 +329,20 @@ class JobRepository:
         )
         return self.session.scalars(stmt).first()
 
-    def finished_among(self, job_ids: Iterable[int]) -> set[int]:
-        """Which of these jobs are finished (done or given up): one indexed read for every waiter."""
+    def finished_among(self, job_ids: Iterable[int]) -> dict[int, tuple[bool, str | None]]:
+        """Which of these jobs are finished: whether each gave up, and its incident's room.
+
+        One indexed read for every waiter, so a reply waiting on a worker costs no read of its own.
+        """
         ids = sorted(set(job_ids))
         if not ids:
-            return set()
-        stmt = select(slack_jobs.c.id).where(slack_jobs.c.id.in_(ids), slack_jobs.c.finished_at.is_not(None))
-        return set(self.session.scalars(stmt))
+            return {}
+        stmt = (
+            select(slack_jobs.c.id, slack_jobs.c.last_error, incidents.c.channel_id)
+            .join(incidents, incidents.c.id == slack_jobs.c.incident_id)
+            .where(slack_jobs.c.id.in_(ids), slack_jobs.c.finished_at.is_not(None))
+        )
+        return {row.id: (row.last_error is not None, row.channel_id) for row in self.session.execute(stmt)}
 
     def get(self, job_id: int) -> SlackJob | None:
         return self.session.get(SlackJob, job_id)

@@ -65,7 +65,9 @@ def handle_join_room_button(
 ) -> None:
     """From a page DM: invite a person paged for this open incident into its room (again, if they left)."""
     value = button_value(body)
-    parse = lambda: JoinRoom(int(value) if value.isdigit() else None)  # noqa: E731
+    # The value is whatever the client sent: only a number an incident id can be names one.
+    number = int(value) if value.isdigit() and len(value) <= 9 else None
+    parse = lambda: JoinRoom(number)  # noqa: E731
     acknowledge(context["runtime"], ack, click(body, respond, parse))
 
 

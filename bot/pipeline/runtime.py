@@ -181,16 +181,18 @@ class Runtime:
         """Run a command's job (from the snapshot it returned when nothing earlier must go first), or on a
         web replica wait for a worker to; then what became of it, with the room once it exists."""
         job_id = scheduled.job_id
-        if job_id is None:
-            return JobResult(JobState.DONE, scheduled.incident.channel_id)
-        fresh = scheduled.fresh
         channel = scheduled.incident.channel_id
-        if self.runs_jobs and fresh is not None:
+        if job_id is None:
+            return JobResult(JobState.DONE, channel)
+        if not self.runs_jobs:
+            return self._awaited(scheduled, job_id, wait)
+        fresh = scheduled.fresh
+        if fresh is not None:
             done = self.runner.run_fresh(job_id, fresh.kind, scheduled.incident, fresh.payload, fresh.posts)
             finished = done is not None
             channel = done.incident.channel_id if done is not None else channel
         else:
-            finished = self.run_job(job_id, wait=wait)
+            finished = self.runner.run(job_id, claimed=True)
         for then in scheduled.then:
             self.run_job(then, wait=False)
         if not wait:
@@ -200,6 +202,16 @@ class Runtime:
             channel = self._room_of(scheduled.incident.id)
         return JobResult(state, channel)
 
+    def _awaited(self, scheduled: Scheduled, job_id: int, wait: bool) -> JobResult:
+        """A web replica's view of a worker's job: the watch's shared poll says how it ended, and where."""
+        if not wait:
+            return JobResult(JobState.QUEUED, scheduled.incident.channel_id)
+        finished = self.watch.wait(job_id, self.job_wait)
+        if finished is None:
+            return JobResult(self.job_state(job_id, False), scheduled.incident.channel_id)
+        state = JobState.GAVE_UP if finished.gave_up else JobState.DONE
+        return JobResult(state, finished.channel_id)
+
     def _room_of(self, incident_id: int) -> str | None:
         with self.uow() as tx:
             incident = tx.incidents.get(incident_id)
@@ -207,11 +219,8 @@ class Runtime:
 
     def await_job(self, job_id: int) -> bool:
         """Wait (at most `job_wait`) for a worker to finish a job; True when it did, and did all of it."""
-        if not self.watch.wait(job_id, self.job_wait):
-            return False
-        with self.uow() as tx:
-            job = tx.jobs.get(job_id)
-            return job is not None and job.finished_at is not None and not job.last_error
+        finished = self.watch.wait(job_id, self.job_wait)
+        return finished is not None and not finished.gave_up
 
     def refresh_admins(self) -> None:
         """Fetch the admin group now: only when it alone could allow what someone asked for."""
