@@ -87,6 +87,7 @@ def child_main(argv: list[str] | None = None) -> None:
     from bot.app import create_app
     from bot.ops.config import IncidentConfig
     from bot.ops.local import LocalServer
+    from bot.ops.server import freeze_startup_objects
     from bot.ops.settings import Settings
 
     parser = argparse.ArgumentParser()
@@ -103,6 +104,7 @@ def child_main(argv: list[str] | None = None) -> None:
     config = IncidentConfig(declare_rate_limit="1000000/1m")
     bot = create_app(Settings(), config, lease=timedelta(seconds=30), workers=args.workers)
     bot.warm_up()  # as `incidentbot serve` does
+    freeze_startup_objects()
     bot.start_ticker()
     try:
         with LocalServer(bot.wsgi) as server:

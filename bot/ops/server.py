@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -28,7 +29,6 @@ log = logging.getLogger(__name__)
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 # How often the main thread looks at the stop flag; the signal handler itself only sets the flag.
 STOP_POLL_SECONDS = 0.1
-HTTP_THREADS = 16
 
 
 class StopRequest:
@@ -93,6 +93,7 @@ def _serve(settings: Settings, config: IncidentConfig) -> int:
         )
         try:
             bot.warm_up()
+            freeze_startup_objects()
             bot.start_ticker()
             run = _run_socket_mode if settings.socket_mode else _run_http
             received = run(bot, settings, stop)
@@ -104,6 +105,12 @@ def _serve(settings: Settings, config: IncidentConfig) -> int:
     log.info("stopped after %s", received.name)
     exit_if_work_is_stuck()
     return 0
+
+
+def freeze_startup_objects() -> None:
+    """Keep what start-up built out of later collections: a full one scanned it all, pausing acks ~0.2 s."""
+    gc.collect()
+    gc.freeze()
 
 
 def exit_if_work_is_stuck() -> None:
@@ -120,7 +127,9 @@ def _run_http(bot: IncidentBot, settings: Settings, stop: StopRequest) -> signal
     from bot.ops.local import LocalServer
 
     try:
-        server = LocalServer(bot.wsgi, host="0.0.0.0", port=settings.port, threads=HTTP_THREADS)
+        server = LocalServer(
+            bot.wsgi, host="0.0.0.0", port=settings.port, threads=settings.incidentbot_http_threads
+        )
     except OSError as exc:
         raise StartupError(
             f"cannot listen on PORT {settings.port}: {exc.strerror or exc}; set PORT to a free port"
