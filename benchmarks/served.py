@@ -87,7 +87,7 @@ def child_main(argv: list[str] | None = None) -> None:
     from bot.app import create_app
     from bot.ops.config import IncidentConfig
     from bot.ops.local import LocalServer
-    from bot.ops.server import freeze_startup_objects
+    from bot.ops.server import tune_for_acks
     from bot.ops.settings import Settings
 
     parser = argparse.ArgumentParser()
@@ -104,8 +104,8 @@ def child_main(argv: list[str] | None = None) -> None:
     config = IncidentConfig(declare_rate_limit="1000000/1m")
     bot = create_app(Settings(), config, lease=timedelta(seconds=30), workers=args.workers)
     bot.warm_up()  # as `incidentbot serve` does
-    freeze_startup_objects()
     bot.start_ticker()
+    tune_for_acks()
     try:
         with LocalServer(bot.wsgi) as server:
             print(READY + json.dumps({"url": server.events_url}), flush=True)
@@ -123,8 +123,11 @@ def do_nothing(environ: dict[str, Any], start_response: Callable[..., object]) -
 
 
 def serve_floor() -> None:
-    """Child side of `floor`: the do-nothing app under the bot's waitress settings."""
+    """Child side of `floor`: the do-nothing app under the bot's waitress and interpreter settings."""
     from bot.ops.local import LocalServer
+    from bot.ops.server import tune_for_acks
+
+    tune_for_acks()
 
     with LocalServer(do_nothing) as server:
         print(READY + json.dumps({"url": server.events_url}), flush=True)
