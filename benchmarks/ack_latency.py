@@ -18,8 +18,8 @@ from pathlib import Path
 from benchmarks.harness import command_request, percentile
 from benchmarks.load import burst
 from benchmarks.report import Finding, Section, table, verdict
-from benchmarks.served import served_app
-from benchmarks.worker_scaling import fleet
+from benchmarks.served import cpu_seconds, served_app
+from benchmarks.worker_scaling import Fleet, fleet
 from bot.emulator import SlackEmulator
 
 CONCURRENCY = (1, 10, 50, 100)
@@ -41,6 +41,7 @@ class Level:
     concurrency: int
     times: list[float] = field(default_factory=list)
     failures: int = 0
+    cpu: float = 0.0  # seconds the server process ran, from each burst's start to its last answer
 
     @property
     def p99(self) -> float:
@@ -54,6 +55,7 @@ class Level:
             str(len(self.times)),
             *(f"{percentile(self.times, p) * 1000:.1f}" for p in (50, 90, 99)),
             f"{max(self.times) * 1000:.1f}",
+            "-" if not self.cpu else f"{self.cpu / len(self.times) * 1000:.2f}",
             str(self.failures),
         ]
 
@@ -73,14 +75,20 @@ def wait_for(emu: SlackEmulator, announce: str, expected: int, timeout: float) -
     return False
 
 
-def send(emu: SlackEmulator, url: str, level: Level, samples: int) -> int:
-    """One burst: `concurrency` clients released together, each sending its share back to back."""
+def send(emu: SlackEmulator, url: str, level: Level, samples: int, pid: int | None = None) -> int:
+    """One burst: `concurrency` clients released together, each sending its share back to back.
+
+    With `pid`, the server process's CPU time during the burst is added to the level.
+    """
     per_client = max(1, math.ceil(samples / level.concurrency))
     clients = [
         [command_request(emu, f"declare sev3 Ack c{level.concurrency} n{i}") for i in range(per_client)]
         for _ in range(level.concurrency)
     ]
+    before = cpu_seconds(pid) if pid is not None else 0.0
     result = burst(url, clients)
+    if pid is not None:
+        level.cpu += cpu_seconds(pid) - before
     level.times += result.times
     level.failures += result.failures
     return len(result.times) - result.failures
@@ -100,6 +108,7 @@ class Run:
     emu: SlackEmulator
     announce: str
     floor_url: str
+    floor_pid: int
     samples: int
     busiest: int
     rounds: int
@@ -109,7 +118,9 @@ class Run:
     def __post_init__(self) -> None:
         self.floor = Level("floor: a do-nothing app", float("nan"), self.busiest)
 
-    def shape(self, name: str, url: str, latencies: tuple[float, ...], concurrency: tuple[int, ...]) -> None:
+    def shape(
+        self, name: str, url: str, pid: int, latencies: tuple[float, ...], concurrency: tuple[int, ...]
+    ) -> None:
         """Every level of one shape; between bursts the latency is dropped until the backlog is done."""
         sent = announced(self.emu, self.announce)
         for latency in latencies:
@@ -117,9 +128,9 @@ class Run:
                 level = Level(name, latency, n)
                 for _ in range(self.rounds if n == self.busiest else 1):
                     if n == self.busiest:
-                        send(self.emu, self.floor_url, self.floor, max(self.samples, n))
+                        send(self.emu, self.floor_url, self.floor, max(self.samples, n), self.floor_pid)
                     self.emu.set_latency(latency)
-                    sent += send(self.emu, url, level, max(self.samples, n))
+                    sent += send(self.emu, url, level, max(self.samples, n), pid)
                     self.emu.set_latency(0)
                     if not wait_for(self.emu, self.announce, sent, timeout=180):
                         raise RuntimeError(
@@ -129,13 +140,13 @@ class Run:
 
 
 @contextmanager
-def web_and_worker(emu: SlackEmulator, postgres_url: str) -> Iterator[str]:
-    """`incidentbot serve` with INCIDENTBOT_RUN_WORKER=false beside one `incidentbot work`; its events URL."""
+def web_and_worker(emu: SlackEmulator, postgres_url: str) -> Iterator[Fleet]:
+    """`incidentbot serve` with INCIDENTBOT_RUN_WORKER=false beside one `incidentbot work`."""
     with (
         tempfile.TemporaryDirectory(prefix="incidentbot-ack-") as tmp,
         fleet(emu, postgres_url, 1, Path(tmp), tick=TICK) as running,
     ):
-        yield running.events_url
+        yield running
 
 
 def measure(
@@ -151,12 +162,12 @@ def measure(
     """The floor, the web process beside a worker (PostgreSQL), and the single process on SQLite."""
     busiest = max(concurrency_levels)
     with served_app(emu, sqlite_url, floor=True) as floor_app:
-        run = Run(emu, announce, floor_app.url, samples, busiest, rounds)
+        run = Run(emu, announce, floor_app.url, floor_app.pid, samples, busiest, rounds)
         if postgres_url is not None:
-            with web_and_worker(emu, postgres_url) as url:
-                run.shape(WEB, url, latencies, concurrency_levels)
+            with web_and_worker(emu, postgres_url) as web:
+                run.shape(WEB, web.events_url, web.web_pid, latencies, concurrency_levels)
         with served_app(emu, sqlite_url) as app:
-            run.shape(EMBEDDED, app.url, latencies, concurrency_levels)
+            run.shape(EMBEDDED, app.url, app.pid, latencies, concurrency_levels)
     return section(run, samples, postgres_url is not None)
 
 
@@ -205,7 +216,10 @@ def section(run: Run, samples: int, measured_web: bool) -> Section:
         f"Every burst at {run.busiest} concurrent is run {run.rounds} times, each right after a floor burst "
         f"of the same size, and pooled; the floor row pools those floor bursts, so bot and floor see the "
         f"same machine load. The emulator's Web API latency is set for the burst and dropped to 0 after it "
-        f"until every declare is announced, so bursts do not share a backlog. Times in ms."
+        f"until every declare is announced, so bursts do not share a backlog. Server CPU per ack is the "
+        f"CPU time of the serving process (every thread, /proc/<pid>/task/*/schedstat) from a burst's "
+        f"start to its last answer, divided by the acks: unlike the times, it hardly depends on what else "
+        f"runs on the machine. Times in ms."
     )
     notes = [
         "Load generator, emulator, PostgreSQL and the bot's processes share the machine's cores, so the "
@@ -218,7 +232,19 @@ def section(run: Run, samples: int, measured_web: bool) -> Section:
         method,
         tables=[
             table(
-                ["shape", "Web API latency", "concurrent", "acks", "p50", "p90", "p99", "max", "failed"], rows
+                [
+                    "shape",
+                    "Web API latency",
+                    "concurrent",
+                    "acks",
+                    "p50",
+                    "p90",
+                    "p99",
+                    "max",
+                    "server CPU per ack",
+                    "failed",
+                ],
+                rows,
             )
         ],
         findings=findings,

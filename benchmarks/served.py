@@ -19,6 +19,17 @@ from bot.emulator import SlackEmulator
 READY = "READY "
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time of every thread of a process so far, from /proc (Linux), in seconds."""
+    total = 0
+    for stat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        try:
+            total += int(stat.read_text().split()[0])
+        except (OSError, IndexError, ValueError):  # a thread that ended while being read
+            continue
+    return total / 1e9
+
+
 def rss_bytes(pid: int) -> int:
     """Resident set size of a process from /proc (Linux), in bytes."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -64,11 +64,10 @@ def _wait_healthy(port: int, seconds: float = 30.0) -> None:
 
 @dataclass(frozen=True)
 class Fleet:
-    """The running processes: the web process's port and pid, and the workers' pids."""
+    """The web process's port, and its pid (to read its CPU time)."""
 
     port: int
     web_pid: int
-    worker_pids: tuple[int, ...]
 
     @property
     def events_url(self) -> str:
@@ -106,7 +105,7 @@ def fleet(emu: SlackEmulator, url: str, workers: int, tmp: Path, *, tick: str = 
         for port in ports:
             _wait_healthy(port)
         time.sleep(1.0)  # every worker's LISTEN is in place
-        yield Fleet(web, procs[0].pid, tuple(p.pid for p in procs[1:]))
+        yield Fleet(web, procs[0].pid)
     finally:
         for proc in procs:
             if proc.poll() is None:
