@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import re
 import statistics
 import tempfile
@@ -15,12 +14,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from pydantic import SecretStr
 from slack_sdk import WebClient
 from sqlalchemy import Engine, create_engine, event, make_url, pool
 
+from benchmarks.load import post
 from bot.app import IncidentBot, create_app
 from bot.emulator import SlackEmulator
 from bot.emulator.signing import sign_request
@@ -139,20 +139,6 @@ def command_request(
     body = urlencode(form).encode()
     headers = {"Content-Type": "application/x-www-form-urlencoded", **sign_request(emu.signing_secret, body)}
     return body, headers
-
-
-def post(url: str, body: bytes, headers: dict[str, str], timeout: float = 30.0) -> tuple[int, float]:
-    """POST once on a fresh loopback connection (as Slack does); return the status and seconds taken."""
-    parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
-    try:
-        started = time.perf_counter()
-        conn.request("POST", parts.path, body=body, headers=headers)
-        response = conn.getresponse()
-        response.read()
-        return response.status, time.perf_counter() - started
-    finally:
-        conn.close()
 
 
 _TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE)\s+\"?(\w+)", re.IGNORECASE)

@@ -266,7 +266,7 @@ def run_burst(database_url: str, declares: int) -> Burst:
         emu.realistic_rate_limits(True)  # after setup, so only the bot's calls fill the windows
         with served_app(emu, database_url) as app:  # as `incidentbot serve`: ticker and lease heartbeat
             started = time.monotonic()
-            level = run_level(emu, app, 0.0, declares, declares)
+            level = run_level(emu, app.url, 0.0, declares, declares)
             wait_provisioned(engine, declares, timeout=pace_floor(declares) + 10 * MARGIN)
         calls = emu.calls
         per_method = method_calls(calls)

@@ -45,6 +45,7 @@ class Sizes:
     memory_rounds: int
     ack_concurrency: tuple[int, ...] = ack_latency.CONCURRENCY
     ack_latencies: tuple[float, ...] = ack_latency.LATENCIES
+    ack_rounds: int = ack_latency.ROUNDS
     tick_open: tuple[int, ...] = scheduler_tick.OPEN_SIZES
     tick_rounds: int = 5
     postmortem_events: tuple[int, ...] = postmortem_render.DEFAULT_SIZES
@@ -105,24 +106,34 @@ def per_action(db_url: str, sizes: Sizes, backend: str) -> list[Section]:
     return sections
 
 
-def served(db_url: str, sizes: Sizes, backend: str) -> list[Section]:
-    """Ack latency and memory against the app alone in a child process."""
+def acks(db_url: str, sizes: Sizes, backend: str) -> list[Section]:
+    """Declare acks against the floor: web process beside a worker (PostgreSQL runs) and SQLite alone."""
     emu, _general, announce = start_emulator(bench_config())
     try:
-        busiest = max(sizes.ack_concurrency)
-        with served_app(emu, db_url, floor=True) as floor_app:
-            floor = ack_latency.run_level(emu, floor_app, 0.0, busiest, max(sizes.ack_samples, busiest))
+        with workdir() as wd, database(None, wd) as sqlite_url:
+            postgres_url = db_url if backend == "PostgreSQL" else None
+            return [
+                ack_latency.measure(
+                    emu,
+                    announce,
+                    sqlite_url,
+                    postgres_url,
+                    sizes.ack_samples,
+                    sizes.ack_concurrency,
+                    sizes.ack_latencies,
+                    sizes.ack_rounds,
+                )
+            ]
+    finally:
+        emu.stop()
+
+
+def served_memory(db_url: str, sizes: Sizes, backend: str) -> list[Section]:
+    """Memory of the app alone in a child process."""
+    emu, _general, announce = start_emulator(bench_config())
+    try:
         with served_app(emu, db_url) as app:
-            section, _ = ack_latency.measure(
-                emu, app, announce, sizes.ack_samples, sizes.ack_concurrency, sizes.ack_latencies, floor
-            )
-            sections = [section]
-        # A fresh process for memory, so the ack bursts do not count towards its RSS.
-        with served_app(emu, db_url) as app:
-            sections.append(
-                memory.measure(emu, app, announce, sizes.memory_total, sizes.memory_rounds, backend)
-            )
-        return sections
+            return [memory.measure(emu, app, announce, sizes.memory_total, sizes.memory_rounds, backend)]
     finally:
         emu.stop()
 
@@ -164,7 +175,8 @@ Measurement = Callable[[str, Sizes, str], list[Section]]
 MEASUREMENTS: dict[str, Measurement] = {
     "per action": per_action,
     "client overhead": lambda _url, sizes, _backend: overhead(sizes),
-    "served": served,
+    "ack latency": acks,
+    "memory": served_memory,
     "scheduler tick": scheduler,
     "postmortem render": lambda _url, sizes, _backend: postmortem(sizes),
     "rate_limited": rate_limits,

@@ -19,6 +19,17 @@ from bot.emulator import SlackEmulator
 READY = "READY "
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time of every thread of a process so far, from /proc (Linux), in seconds."""
+    total = 0
+    for stat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        try:
+            total += int(stat.read_text().split()[0])
+        except (OSError, IndexError, ValueError):  # a thread that ended while being read
+            continue
+    return total / 1e9
+
+
 def rss_bytes(pid: int) -> int:
     """Resident set size of a process from /proc (Linux), in bytes."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -87,6 +98,7 @@ def child_main(argv: list[str] | None = None) -> None:
     from bot.app import create_app
     from bot.ops.config import IncidentConfig
     from bot.ops.local import LocalServer
+    from bot.ops.server import tune_for_acks
     from bot.ops.settings import Settings
 
     parser = argparse.ArgumentParser()
@@ -104,6 +116,7 @@ def child_main(argv: list[str] | None = None) -> None:
     bot = create_app(Settings(), config, lease=timedelta(seconds=30), workers=args.workers)
     bot.warm_up()  # as `incidentbot serve` does
     bot.start_ticker()
+    tune_for_acks()
     try:
         with LocalServer(bot.wsgi) as server:
             print(READY + json.dumps({"url": server.events_url}), flush=True)
@@ -121,8 +134,11 @@ def do_nothing(environ: dict[str, Any], start_response: Callable[..., object]) -
 
 
 def serve_floor() -> None:
-    """Child side of `floor`: the do-nothing app under the bot's waitress settings."""
+    """Child side of `floor`: the do-nothing app under the bot's waitress and interpreter settings."""
     from bot.ops.local import LocalServer
+    from bot.ops.server import tune_for_acks
+
+    tune_for_acks()
 
     with LocalServer(do_nothing) as server:
         print(READY + json.dumps({"url": server.events_url}), flush=True)

@@ -62,9 +62,21 @@ def _wait_healthy(port: int, seconds: float = 30.0) -> None:
     raise RuntimeError(f"no process became healthy on port {port}")
 
 
+@dataclass(frozen=True)
+class Fleet:
+    """The web process's port, and its pid (to read its CPU time)."""
+
+    port: int
+    web_pid: int
+
+    @property
+    def events_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/slack/events"
+
+
 @contextmanager
-def _fleet(emu: SlackEmulator, url: str, workers: int, tmp: Path) -> Iterator[int]:
-    """Start one web process and `workers` worker processes; yield the web port; stop them all."""
+def fleet(emu: SlackEmulator, url: str, workers: int, tmp: Path, *, tick: str = TICK) -> Iterator[Fleet]:
+    """Start `serve` (INCIDENTBOT_RUN_WORKER=false) and `workers` `incidentbot work`; stop them all."""
     config = tmp / "incidentbot.toml"
     config.write_text(f'declare_rate_limit = "{BENCH_DECLARE_LIMIT}"\n')
     base = {
@@ -75,7 +87,7 @@ def _fleet(emu: SlackEmulator, url: str, workers: int, tmp: Path) -> Iterator[in
         "DATABASE_URL": url,
         "LOG_LEVEL": "ERROR",
         "INCIDENTBOT_CONFIG": str(config),
-        "INCIDENTBOT_TICK_SECONDS": TICK,
+        "INCIDENTBOT_TICK_SECONDS": tick,
         "INCIDENTBOT_MIGRATE_ON_START": "false",
     }
     base.pop("SLACK_APP_TOKEN", None)
@@ -93,7 +105,7 @@ def _fleet(emu: SlackEmulator, url: str, workers: int, tmp: Path) -> Iterator[in
         for port in ports:
             _wait_healthy(port)
         time.sleep(1.0)  # every worker's LISTEN is in place
-        yield web
+        yield Fleet(web, procs[0].pid)
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -129,11 +141,11 @@ def run_once(url: str, workers: int, declares: int) -> Run:
     try:
         with (
             tempfile.TemporaryDirectory(prefix="incidentbot-scaling-") as tmp,
-            _fleet(emu, url, workers, Path(tmp)) as port,
+            fleet(emu, url, workers, Path(tmp)) as running,
         ):
             emu.set_latency(LATENCY)
             emu.reset_calls()
-            events = f"http://127.0.0.1:{port}/slack/events"
+            events = running.events_url
             started = time.monotonic()
             with ThreadPoolExecutor(SENDERS) as senders:
                 list(

@@ -129,3 +129,38 @@ def test_a_burst_under_realistic_rate_limits_is_followed_until_every_room_is_don
     for figure in ("rooms provisioned | 3 of 3", "work done twice (violations) | 0", "| room created | 3 |"):
         assert figure in text, figure
     assert "work done twice, 3 declares under Slack's rate limits: met" in text
+
+
+def test_ack_latency_times_the_web_process_beside_a_worker_against_the_floor(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    from benchmarks import ack_latency
+    from benchmarks.harness import bench_config, database, start_emulator
+    from bot.ops.migrate import upgrade
+
+    upgrade(postgres_url)
+    emu, _general, announce = start_emulator(bench_config())
+    try:
+        with database(None, tmp_path) as sqlite_url:
+            report = ack_latency.measure(
+                emu,
+                announce,
+                sqlite_url,
+                postgres_url,
+                2,
+                concurrency_levels=(2,),
+                latencies=(0.0,),
+                rounds=2,
+            )
+    finally:
+        emu.stop()
+    text = "\n".join(report.tables)
+    # Two rounds pooled per shape; a floor burst before every one of them, pooled across shapes.
+    assert "| web + worker, PostgreSQL | 0 s | 2 | 4 |" in text
+    assert "| serve alone, SQLite | 0 s | 2 | 4 |" in text
+    assert "| floor: a do-nothing app | - | 2 | 8 |" in text
+    rows = text.splitlines()[2:]
+    assert all(row.endswith("| 0 |") for row in rows), "every ack answered 200"
+    assert all(float(row.split("|")[-3]) > 0 for row in rows), "each server's CPU per ack was read"
+    (target,) = [f for f in report.findings if f.what.startswith("declare ack p99, 2 concurrent, 0 s")]
+    assert "× floor" in target.measured and target.target.startswith("≤ 2× floor p99")

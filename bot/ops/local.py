@@ -10,6 +10,7 @@ from typing import Any
 
 from waitress.server import create_server
 
+from bot.ops.settings import HTTP_THREADS
 from bot.slack.http import SLACK_PATH
 from bot.slack.request_gate import MAX_BODY_BYTES
 
@@ -54,7 +55,7 @@ class LocalServer:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        threads: int = 16,
+        threads: int = HTTP_THREADS,
         limits: HttpLimits | None = None,
     ) -> None:
         self._server = create_server(

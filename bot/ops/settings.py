@@ -23,6 +23,10 @@ def normalise_database_url(url: str) -> str:
 
 
 MAX_RECORD_BUDGET = 2.5
+# Waitress threads: each ack of a burst holds one while it waits for its group commit, so a burst larger
+# than the pool is split into several commits one after another (16 threads made 100 acks wait for 7).
+HTTP_THREADS = 128
+MAX_HTTP_THREADS = 1000
 
 
 class Settings(BaseSettings):
@@ -46,6 +50,7 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=default_database_url)
     incidentbot_config: Path | None = None
     port: int = 3000
+    incidentbot_http_threads: int = HTTP_THREADS
     incidentbot_migrate_on_start: bool = True
     log_level: str = "INFO"
     # How long a claim on a Slack job lasts unless renewed; the holder renews it every fifth of this, so
@@ -107,6 +112,14 @@ class Settings(BaseSettings):
         """Slack gives up on an unanswered command after 3 s; leave room for the network and Bolt."""
         if not 0 < value <= MAX_RECORD_BUDGET:
             raise ValueError(f"must be more than 0 and at most {MAX_RECORD_BUDGET} seconds, got {value}")
+        return value
+
+    @field_validator("incidentbot_http_threads")
+    @classmethod
+    def _threads_in_range(cls, value: int) -> int:
+        """At least one thread to answer with, and no more than the connections waitress takes."""
+        if not 1 <= value <= MAX_HTTP_THREADS:
+            raise ValueError(f"must be between 1 and {MAX_HTTP_THREADS}, got {value}")
         return value
 
     @field_validator("log_level")
