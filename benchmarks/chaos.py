@@ -212,7 +212,10 @@ class Chaos:
             return self.rng.choice(self.replicas).url
 
     def killer(self) -> None:
-        while not self.stop.wait(self.kill_rng.uniform(5.0, 9.0)):
+        # Kills are 5 to 9 s apart however long a replacement takes to start (seconds on a busy machine).
+        last = time.monotonic()
+        while not self.stop.wait(max(last + self.kill_rng.uniform(5.0, 9.0) - time.monotonic(), 0.0)):
+            last = time.monotonic()
             with self.lock:
                 victim = self.kill_rng.randrange(len(self.replicas))
                 old = self.replicas.pop(victim)
