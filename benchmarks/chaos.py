@@ -10,6 +10,8 @@ order per incident, with no reminder doubled or missed and nothing left running.
     python -m benchmarks.chaos --postgres URL [--seconds 600] [--seed 7]
 
 URL names a server where the user may create databases; the run makes its own database and drops it.
+With INCIDENTBOT_CHAOS_LOG_DIR=DIR, each replica logs (INFO) to DIR/replica-PORT.log and every update
+found out of order is traced to DIR/trace.txt: its messages, and the posts the emulator received.
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ class Report:
     acknowledged: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
     kills: int = 0
+    kill_times: list[float] = field(default_factory=list)  # wall-clock times of each kill -9
     incidents: int = 0
     slack_calls: int = 0
     violations: list[str] = field(default_factory=list)
@@ -168,6 +171,7 @@ class Chaos:
     # -- processes ------------------------------------------------------------------------------------
     def start_replica(self) -> Replica:
         port = free_port()
+        log_dir = os.environ.get("INCIDENTBOT_CHAOS_LOG_DIR")
         env = {
             **os.environ,
             "SLACK_BOT_TOKEN": self.emu.bot_token,
@@ -176,7 +180,7 @@ class Chaos:
             "DATABASE_URL": self.database_url,
             "INCIDENTBOT_CONFIG": str(self.config),
             "PORT": str(port),
-            "LOG_LEVEL": "CRITICAL",
+            "LOG_LEVEL": "INFO" if log_dir else "CRITICAL",
             # Longer than a timed-out call may stay in flight at Slack (SLACK_TIMEOUT + the fault's 0.5 s),
             # so a takeover's look-up sees whatever a killed process's last call did.
             "INCIDENTBOT_JOB_LEASE_SECONDS": "4",
@@ -185,13 +189,17 @@ class Chaos:
             "INCIDENTBOT_MIGRATE_ON_START": "false",
         }
         env.pop("SLACK_APP_TOKEN", None)
+        # With INCIDENTBOT_CHAOS_LOG_DIR set, each replica's log goes to <dir>/replica-<port>.log.
+        log = open(Path(log_dir) / f"replica-{port}.log", "wb") if log_dir else None  # noqa: SIM115
         proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve"],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=log or subprocess.DEVNULL,
             cwd=self.workdir,
         )
+        if log is not None:
+            log.close()
         deadline = time.monotonic() + 30
         while not healthy(f"http://127.0.0.1:{port}/healthz"):
             if time.monotonic() > deadline or proc.poll() is not None:
@@ -204,11 +212,15 @@ class Chaos:
             return self.rng.choice(self.replicas).url
 
     def killer(self) -> None:
-        while not self.stop.wait(self.kill_rng.uniform(5.0, 9.0)):
+        # Kills are 5 to 9 s apart however long a replacement takes to start (seconds on a busy machine).
+        last = time.monotonic()
+        while not self.stop.wait(max(last + self.kill_rng.uniform(5.0, 9.0) - time.monotonic(), 0.0)):
+            last = time.monotonic()
             with self.lock:
                 victim = self.kill_rng.randrange(len(self.replicas))
                 old = self.replicas.pop(victim)
             old.proc.send_signal(signal.SIGKILL)
+            self.report.kill_times.append(time.time())
             old.proc.wait(timeout=10)
             self.report.kills += 1
             replacement = self.start_replica()
@@ -533,8 +545,30 @@ class Checker:
 
         if order(in_room) != recorded:
             self.fail(f"{ref}: room updates {order(in_room)} differ from the timeline {recorded}")
+            self.trace(number, room, "incident_update")
         if order(in_announce) != recorded:
             self.fail(f"{ref}: announced updates {order(in_announce)} differ from the timeline {recorded}")
+            self.trace(number, announce, "incident_update")
+
+    def trace(self, number: int, channel: str, event_type: str) -> None:
+        """With INCIDENTBOT_CHAOS_LOG_DIR set, write what the emulator saw of these posts, to find why."""
+        log_dir = os.environ.get("INCIDENTBOT_CHAOS_LOG_DIR")
+        if not log_dir:
+            return
+        offset = time.time() - time.monotonic()  # the emulator stamps calls with the shared monotonic clock
+        lines = [f"INC-{number} {event_type} in {channel}; kills at {self.c.report.kill_times}"]
+        lines += [f"  message ts={m.ts} {m.text[:60]!r}" for m in self.posts(channel, event_type, number)]
+        for call in self.emu.calls_to("chat.postMessage"):
+            meta = call.args.get("metadata") or {}
+            payload = meta.get("event_payload") or {} if isinstance(meta, dict) else {}
+            if payload.get("incident_id") == number and meta.get("event_type") == event_type:
+                lines.append(
+                    f"  call at={call.at + offset:.3f} channel={call.args.get('channel')} "
+                    f"status={call.status} error={call.error} key={payload.get('key')} "
+                    f"{str(call.args.get('text'))[:60]!r}"
+                )
+        with open(Path(log_dir) / "trace.txt", "a") as out:
+            out.write("\n".join(lines) + "\n")
 
     def check_reminders(self, ref: str, number: int, room: str) -> None:
         keys = Counter(

@@ -112,8 +112,9 @@ class JobRunner:
         self.holdings = holdings or JobHoldings(owner="")
         self._stopping = threading.Event()
         self._released = False
-        # Jobs this process deferred behind an earlier one, by incident: woken when that one records.
-        self._deferred: dict[int, set[int]] = {}
+        # Jobs this process deferred behind an earlier one, by incident, with the attempts the deferral left:
+        # woken when that one records, unless claimed since (then that claim runs it, when it is due).
+        self._deferred: dict[int, dict[int, int]] = {}
         self._deferred_lock = threading.Lock()
         # How a woken job is handed to a worker (the runtime's pool); without it, the tick finds it.
         self.kick: Callable[[int], object] | None = None
@@ -298,7 +299,9 @@ class JobRunner:
             if not claimed and not uow.jobs.claim(job_id, now, self.lease):
                 return None
             job = uow.jobs.get(job_id)
-            if job is None or job.finished_at is not None:
+            if job is None or job.finished_at is not None or job.claimed_until is None:
+                # Unclaimed: it ended here after a claim made while it ran (its retry is not due yet, and
+                # Slack may still act on a call that timed out): whoever claims it when due runs it.
                 uow.commit()
                 return None
             earlier = [
@@ -310,10 +313,10 @@ class JobRunner:
                 # Side effects of one incident happen in the order they were asked for. Waiting is not
                 # an attempt: it neither counts towards giving up nor makes the next run a recovery.
                 job.due_at, job.claimed_until = now + timedelta(seconds=1), None
-                job.attempts = max(job.attempts - 1, 0)
+                job.attempts = attempts = max(job.attempts - 1, 0)
                 uow.commit()
                 with self._deferred_lock:
-                    self._deferred.setdefault(job.incident_id, set()).add(job.id)
+                    self._deferred.setdefault(job.incident_id, {})[job.id] = attempts
                 # The job it waits for may have progressed between the read above and the line before: if
                 # so, its wake-up found nobody waiting, so look once more now that this one is registered.
                 if not self._blocked(job.id, job.incident_id, job.kind):
@@ -401,12 +404,16 @@ class JobRunner:
         if self.kick is None:
             return
         with self._deferred_lock:
-            waiting = self._deferred.pop(incident_id, set())
+            waiting = self._deferred.pop(incident_id, {})
         if not waiting:
             return
         now = self.clock.now()
         with self.uow() as tx:
-            woken = [job_id for job_id in sorted(waiting) if tx.jobs.claim_deferred(job_id, now, self.lease)]
+            woken = [
+                job_id
+                for job_id, attempts in sorted(waiting.items())
+                if tx.jobs.claim_deferred(job_id, now, self.lease, attempts)
+            ]
             tx.commit()
         for job_id in woken:
             try:

@@ -372,14 +372,19 @@ class JobRepository:
             self.claimed.append(job_id)
         return won
 
-    def claim_deferred(self, job_id: int, now: datetime, lease: timedelta) -> bool:
-        """Claim a job that was waiting behind another, now, before its due time comes round."""
+    def claim_deferred(self, job_id: int, now: datetime, lease: timedelta, attempts: int) -> bool:
+        """Claim a job that was waiting behind another, now, before its due time comes round.
+
+        `attempts` is what the deferral left: every claim adds one, so a job claimed since (and perhaps
+        failed, its retry not due yet) is not taken early by a stale wake-up.
+        """
         stmt = (
             update(SlackJob)
             .where(
                 slack_jobs.c.id == job_id,
                 slack_jobs.c.finished_at.is_(None),
                 slack_jobs.c.claimed_until.is_(None),
+                slack_jobs.c.attempts == attempts,
             )
             .values(claimed_until=now + lease, claimed_by=self.owner, attempts=slack_jobs.c.attempts + 1)
         )

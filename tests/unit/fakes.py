@@ -267,9 +267,11 @@ class FakeJobs(_Repo):
             self._take(job, now, lease)
         return sorted(j.id for j in due)
 
-    def claim_deferred(self, job_id: int, now: datetime, lease: timedelta) -> bool:
+    def claim_deferred(self, job_id: int, now: datetime, lease: timedelta, attempts: int) -> bool:
         job = self._state.jobs.get(job_id)
         if job is None or job.finished_at is not None or job.claimed_until is not None:
+            return False
+        if job.attempts != attempts:  # claimed since it was deferred
             return False
         self._take(job, now, lease)
         return True
