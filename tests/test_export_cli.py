@@ -13,10 +13,10 @@ from bot.ops.cli import main
 from bot.ops.config import IncidentConfig
 from bot.ops.migrate import upgrade
 from commands.action import add_action_item
-from commands.declare import declare_incident
 from commands.parsing import AddActionItem, Declare
 from store.db import make_engine, make_session_factory
 from store.uow import SqlUnitOfWorkFactory
+from tests.declare_one import declare_incident
 
 
 class Clock:
