@@ -222,7 +222,7 @@ class Recorder:
 
         setattr(client, "api_call", api_call)  # noqa: B010 - instance patch, the product class is untouched
 
-    def _statement(self, conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+    def _statement(self, conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         with self._lock:
             self.statements.append((time.perf_counter(), statement.split(None, 1)[0].upper()))
             self.shapes.append(shape(statement))

@@ -232,29 +232,6 @@ def declare_incidents(
     return results
 
 
-def declare_incident(
-    cmd: Declare,
-    *,
-    user_id: str,
-    channel_id: str | None,
-    uow: UnitOfWorkFactory,
-    clock: Clock,
-    settings: DeclareSettings,
-    lease: timedelta,
-    description: str = "",
-) -> Scheduled:
-    """Record one new incident and the intent to provision its war room.
-
-    Raises RateLimited.
-    """
-    request = DeclareRequest(cmd, user_id, channel_id, description)
-    [scheduled] = declare_incidents([request], uow=uow, clock=clock, settings=settings, lease=lease)
-    if isinstance(scheduled, RateLimited):
-        raise scheduled
-    assert scheduled is not None, "a declaration without a delivery key is always new"
-    return scheduled
-
-
 def _new_incident(request: DeclareRequest, now: datetime, settings: IncidentSettings) -> Incident:
     severity = request.cmd.severity or settings.severity_names()[-1]
     return Incident(

@@ -26,7 +26,7 @@ class DeclareFormFeature:
     answers_in_ack = False
     slow = SLOW
 
-    def record(self, cmd: OpenDeclareForm, ask: Ask, deps: Deps) -> Recorded:
+    def record(self, _cmd: OpenDeclareForm, ask: Ask, deps: Deps) -> Recorded:
         _first_delivery(ask, deps)
         return Recorded(form=FormRequest("declare", {"channel_id": ask.channel_id or None}))
 
@@ -38,7 +38,7 @@ class UpdateFormFeature:
     answers_in_ack = False
     slow = SLOW
 
-    def record(self, cmd: OpenUpdateForm, ask: Ask, deps: Deps) -> Recorded:
+    def record(self, _cmd: OpenUpdateForm, ask: Ask, deps: Deps) -> Recorded:
         _first_delivery(ask, deps)
         message, status = last_update(channel_id=ask.room, uow=deps.uow)
         return Recorded(form=FormRequest("update", {"message": message, "status": status}))
@@ -51,7 +51,7 @@ class AssignFormFeature:
     answers_in_ack = False
     slow = SLOW
 
-    def record(self, cmd: OpenAssignForm, ask: Ask, deps: Deps) -> Recorded:
+    def record(self, _cmd: OpenAssignForm, ask: Ask, deps: Deps) -> Recorded:
         _first_delivery(ask, deps)
         return Recorded(form=FormRequest("assign"))
 

@@ -34,7 +34,7 @@ class Rules(Protocol):
 
 
 class _NoAdmins:
-    def is_admin(self, user_id: str) -> bool | None:
+    def is_admin(self, _user_id: str) -> bool | None:
         return False
 
 

@@ -482,7 +482,7 @@ class PostmortemFeature:
     answers_in_ack = False
     slow = SLOW
 
-    def record(self, cmd: Postmortem, ask: Ask, deps: Deps) -> Recorded:
+    def record(self, _cmd: Postmortem, ask: Ask, deps: Deps) -> Recorded:
         scheduled = request_postmortem(
             user_id=ask.user_id,
             channel_id=ask.room,

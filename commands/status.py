@@ -19,7 +19,7 @@ class StatusFeature:
     answers_in_ack = False
     slow = SLOW
 
-    def record(self, cmd: Status, ask: Ask, deps: Deps) -> Recorded:
+    def record(self, _cmd: Status, ask: Ask, deps: Deps) -> Recorded:
         view = incident_status(channel_id=ask.room, uow=deps.uow, settings=deps.settings)
         return Recorded(answer=deps.presenter.status_reply(view))
 
@@ -31,7 +31,7 @@ class ListFeature:
     answers_in_ack = False
     slow = SLOW
 
-    def record(self, cmd: ListOpen, ask: Ask, deps: Deps) -> Recorded:
+    def record(self, _cmd: ListOpen, _ask: Ask, deps: Deps) -> Recorded:
         return Recorded(answer=deps.presenter.list_reply(list_open_incidents(uow=deps.uow)))
 
 
@@ -42,7 +42,7 @@ class HelpFeature:
     answers_in_ack = True
     slow = SLOW
 
-    def record(self, cmd: Help, ask: Ask, deps: Deps) -> Recorded:
+    def record(self, _cmd: Help, _ask: Ask, _deps: Deps) -> Recorded:
         return Recorded(answer=escape(help_text()))
 
 

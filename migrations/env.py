@@ -22,7 +22,7 @@ def _url() -> str:
     return url or default_database_url()
 
 
-def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+def _render_item(type_: str, obj: Any, _autogen_context: AutogenContext) -> str | Literal[False]:
     """Render UTCDateTime as its plain impl so generated revisions never import (and pin) store.models."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

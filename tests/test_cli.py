@@ -147,7 +147,7 @@ def test_serve_dispatch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
 def test_serve_with_bad_config_exits_2(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    fake_module(monkeypatch, "bot.ops.server", serve=lambda s, c: pytest.fail("must not start"))
+    fake_module(monkeypatch, "bot.ops.server", serve=lambda _s, _c: pytest.fail("must not start"))
     path = tmp_path / "c.toml"
     path.write_text("nonsense = 1\n")
     monkeypatch.setenv("INCIDENTBOT_CONFIG", str(path))
@@ -201,7 +201,7 @@ def test_export_dispatch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     ],
 )
 def test_export_usage_errors(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> None:
-    fake_module(monkeypatch, "bot.ops.export", run_export=lambda a, s, c: pytest.fail("must not run"))
+    fake_module(monkeypatch, "bot.ops.export", run_export=lambda _a, _s, _c: pytest.fail("must not run"))
     assert main(argv) == 2
 
 

@@ -64,13 +64,13 @@ def test_db_upgrade_creates_the_default_database_wherever_it_runs_and_says_where
     assert migrate.current() == migrate.current(f"sqlite:///{expected}") is not None
 
 
+@pytest.mark.usefixtures("no_database_url")
 def test_serve_logs_the_database_with_its_password_hidden(
-    no_database_url: Path,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     server = types.ModuleType("bot.ops.server")
-    server.serve = lambda settings, config: 0  # type: ignore[attr-defined]
+    server.serve = lambda _settings, _config: 0  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "bot.ops.server", server)
     monkeypatch.setenv("DATABASE_URL", "postgres://incidentbot:hunter2@db.internal:5432/incidents")
     with caplog.at_level(logging.INFO, logger="bot.ops.cli"):
@@ -79,8 +79,9 @@ def test_serve_logs_the_database_with_its_password_hidden(
     assert "hunter2" not in caplog.text
 
 
+@pytest.mark.usefixtures("no_database_url")
 def test_a_relative_sqlite_path_is_logged_with_the_file_it_means(
-    no_database_url: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", "sqlite:///bot.db")
     with caplog.at_level(logging.INFO, logger="bot.ops.cli"):

@@ -13,10 +13,10 @@ from bot.ops.cli import main
 from bot.ops.config import IncidentConfig
 from bot.ops.migrate import upgrade
 from commands.action import add_action_item
-from commands.declare import declare_incident
 from commands.parsing import AddActionItem, Declare
 from store.db import make_engine, make_session_factory
 from store.uow import SqlUnitOfWorkFactory
+from tests.declare_one import declare_incident
 
 
 class Clock:
@@ -66,8 +66,9 @@ def database(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[SqlUn
         engine.dispose()
 
 
+@pytest.mark.usefixtures("database")
 def test_markdown_to_stdout_and_to_a_file_are_the_same_bytes(
-    database: SqlUnitOfWorkFactory, tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
 ) -> None:
     assert main(["export", "INC-2"]) == 0
     printed = capsysbinary.readouterr().out
@@ -78,7 +79,8 @@ def test_markdown_to_stdout_and_to_a_file_are_the_same_bytes(
     assert "# INC-2: Incident 2" in text and "- Add a canary · owner @U4" in text
 
 
-def test_json_record_with_utc_timestamps(database: SqlUnitOfWorkFactory, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("database")
+def test_json_record_with_utc_timestamps(tmp_path: Path) -> None:
     out = tmp_path / "inc-2.json"
     assert main(["export", "INC-2", "--format", "json", "-o", str(out)]) == 0
     record = json.loads(out.read_text())
@@ -97,14 +99,14 @@ def test_json_record_with_utc_timestamps(database: SqlUnitOfWorkFactory, tmp_pat
     assert record["timeline"][1]["data"] == {"owner": "U4", "item": "Add a canary"}
 
 
-def test_unknown_incident_exits_1(database: SqlUnitOfWorkFactory, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.usefixtures("database")
+def test_unknown_incident_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["export", "INC-99"]) == 1
     assert "INC-99 does not exist" in capsys.readouterr().err
 
 
-def test_export_all_writes_one_file_per_incident_since_a_date(
-    database: SqlUnitOfWorkFactory, tmp_path: Path
-) -> None:
+@pytest.mark.usefixtures("database")
+def test_export_all_writes_one_file_per_incident_since_a_date(tmp_path: Path) -> None:
     assert main(["export", "--all", "-o", str(tmp_path / "md")]) == 0
     assert sorted(p.name for p in (tmp_path / "md").iterdir()) == ["INC-1.md", "INC-2.md"]
     assert main(["export", "INC-1", "-o", str(tmp_path / "one.md")]) == 0
@@ -118,9 +120,8 @@ def test_export_all_writes_one_file_per_incident_since_a_date(
     assert only.name == "INC-2.json" and json.loads(only.read_text())["id"] == "INC-2"
 
 
-def test_unwritable_output_is_reported(
-    database: SqlUnitOfWorkFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.mark.usefixtures("database")
+def test_unwritable_output_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "file").write_text("x")
     assert main(["export", "--all", "-o", str(tmp_path / "file")]) == 1
     assert "cannot write the export" in capsys.readouterr().err

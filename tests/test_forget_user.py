@@ -96,8 +96,9 @@ def test_a_second_run_changes_nothing_more(
     assert timeline_texts(uow_factory, seeded) == before
 
 
+@pytest.mark.usefixtures("seeded")
 def test_an_unknown_member_is_reported_and_nothing_changes(
-    seeded: int, uow_factory: SqlUnitOfWorkFactory, capsys: pytest.CaptureFixture[str]
+    uow_factory: SqlUnitOfWorkFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out = forget("U0NOBODY", capsys)
     assert code == 0 and out.startswith("Nothing found for U0NOBODY")
@@ -107,8 +108,9 @@ def test_an_unknown_member_is_reported_and_nothing_changes(
         assert tx.session.scalar(select(ActionItem.text)) == "Rotate the db password"
 
 
+@pytest.mark.usefixtures("seeded")
 def test_a_member_only_named_by_id_is_found_and_kept_from_name_lookups(
-    seeded: int, uow_factory: SqlUnitOfWorkFactory, capsys: pytest.CaptureFixture[str]
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     code, out = forget("<@U1|alice>", capsys)  # pasted as a mention
     assert code == 0 and "Forgot U1:" in out and "timeline entries replaced: 1" in out  # their note
@@ -129,7 +131,8 @@ def test_an_unmigrated_database_is_reported_not_a_traceback(
     assert "cannot use the database" in capsys.readouterr().err
 
 
-def test_the_installed_command_forgets(seeded: int, db_url: str, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("seeded")
+def test_the_installed_command_forgets(db_url: str) -> None:
     env = {**os.environ, "DATABASE_URL": db_url}
     done = subprocess.run(
         [sys.executable, "-m", "bot", "forget-user", "U3"],

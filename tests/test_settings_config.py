@@ -55,7 +55,8 @@ def write(tmp_path: Path, text: str, name: str = "incidentbot.toml") -> Path:
 # --- settings ---------------------------------------------------------------------------------
 
 
-def test_settings_defaults(clean_env: pytest.MonkeyPatch) -> None:
+@pytest.mark.usefixtures("clean_env")
+def test_settings_defaults() -> None:
     s = Settings()
     assert s.slack_bot_token is None and s.slack_signing_secret is None and s.slack_app_token is None
     assert s.slack_api_url == "https://slack.com/api/"

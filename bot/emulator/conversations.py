@@ -8,6 +8,7 @@ from typing import Any
 from . import scopes
 from .access import Args, Handler, conversation, flag, joined, message, not_archived, visible
 from .invites import conversations_invite
+from .paging import MAX_HISTORY_LIMIT
 from .state import Channel, EmulatorState, Message, SlackError
 
 CHANNEL_NAME_MAX = 80
@@ -112,7 +113,7 @@ def conversations_history(st: EmulatorState, a: Args) -> dict[str, Any]:
     chan = joined(st, a)
     top = [m for m in chan.messages if m.thread_ts in (None, m.ts)]
     msgs = sorted(_window(top, a), key=lambda m: float(m.ts), reverse=True)
-    page = st.pager.page(msgs, a, f"history:{chan.id}", max_limit=999)
+    page = st.pager.page(msgs, a, f"history:{chan.id}", max_limit=MAX_HISTORY_LIMIT)
     meta = flag(a, "include_all_metadata")
     return {
         "messages": [m.to_api(include_metadata=meta) for m in page.items],

@@ -15,7 +15,7 @@ from .state import BOT_ID, PERMALINK_BASE, EmulatorState, SlackError
 __all__ = ["METHODS", "Args", "Handler"]
 
 
-def auth_test(st: EmulatorState, a: Args) -> dict[str, Any]:
+def auth_test(st: EmulatorState, _a: Args) -> dict[str, Any]:
     """Describe the bot identity, as bolt does at startup."""
     return {
         "url": f"{PERMALINK_BASE}/",

@@ -319,14 +319,9 @@ class EmulatorServer:
         return [c for c in self.calls if c.method == method]
 
     def reset_calls(self) -> None:
-        """Forget recorded Web API calls (response_url posts are kept; see reset_responses)."""
+        """Forget recorded Web API calls (response_url posts are kept)."""
         with self.state.lock:
             self.state.calls.clear()
-
-    def reset_responses(self) -> None:
-        """Forget recorded response_url posts."""
-        with self.state.lock:
-            self.state.responses.clear()
 
     @property
     def responses(self) -> list[ResponseCall]:

@@ -317,13 +317,6 @@ class SocketModeHub:
             self._cond.wait_for(lambda: find() is not None, timeout)
             return find()
 
-    def disconnect(self, reason: str = "refresh_requested") -> None:
-        """Ask connected apps to reconnect, as Slack does before it rotates a connection."""
-        with self._cond:
-            live = list(self._live)
-        for conn in live:
-            conn.send_json({"type": "disconnect", "reason": reason, "debug_info": {"host": "emulator"}})
-
     def close_all(self) -> None:
         """Refuse new connections and close the open ones (the emulator is stopping)."""
         with self._cond:
@@ -336,12 +329,6 @@ class SocketModeHub:
         """Accept connections again (the emulator is starting)."""
         with self._cond:
             self.closed = False
-
-    @property
-    def connections(self) -> int:
-        """How many connections are open now."""
-        with self._cond:
-            return len(self._live)
 
     @property
     def envelopes(self) -> list[SocketEnvelope]:

@@ -65,7 +65,7 @@ def _load_config_or_report(path: Path | None) -> IncidentConfig | None:
         return None
 
 
-def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+def _cmd_serve(_args: argparse.Namespace, settings: Settings) -> int:
     """Run the bot; the server module is imported lazily because it pulls in Bolt and the scheduler."""
     config = _load_config_or_report(settings.incidentbot_config)
     if config is None:
@@ -76,7 +76,7 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return int(serve(settings, config))
 
 
-def _cmd_work(args: argparse.Namespace, settings: Settings) -> int:
+def _cmd_work(_args: argparse.Namespace, settings: Settings) -> int:
     """Run the Slack jobs and the tick; imported lazily like serve, for the same reason."""
     config = _load_config_or_report(settings.incidentbot_config)
     if config is None:
@@ -86,7 +86,7 @@ def _cmd_work(args: argparse.Namespace, settings: Settings) -> int:
     return int(work(settings, config))
 
 
-def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+def _cmd_demo(args: argparse.Namespace, _settings: Settings) -> int:
     """Run the offline demo, which needs no Slack workspace."""
     from bot.ops.demo import run_demo
 
@@ -187,7 +187,7 @@ def _check_slack(settings: Settings) -> bool:
     return True
 
 
-def _cmd_manifest(args: argparse.Namespace, settings: Settings) -> int:
+def _cmd_manifest(args: argparse.Namespace, _settings: Settings) -> int:
     """Print the app manifest to paste into api.slack.com when creating or updating the app."""
     print(manifest_yaml(request_url=args.url, socket_mode=args.socket_mode), end="")
     return 0

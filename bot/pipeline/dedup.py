@@ -1,15 +1,9 @@
-"""Act once per Slack delivery: retried events and interactions are recognised in the database."""
+"""Delivery keys: how a retried Slack event or interaction is recognised (commands record them, once)."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
-
-from commands.ports import Clock
-from store.uow import SqlUnitOfWork
-
-log = logging.getLogger(__name__)
 
 
 def event_key(body: Mapping[str, Any]) -> str | None:
@@ -28,19 +22,3 @@ def interaction_key(body: Mapping[str, Any]) -> str | None:
     stamp = action_ts or body.get("action_ts")
     user = (body.get("user") or {}).get("id", "")
     return f"interaction:{user}:{stamp}" if stamp else None
-
-
-def first_delivery(uow: Callable[[], SqlUnitOfWork], clock: Clock, key: str | None) -> bool:
-    """Record the delivery in its own transaction; False when any replica already recorded it.
-
-    The record is committed before the work runs, so a crash in between drops that one delivery rather
-    than risk doing it twice; Slack does not retry a delivery it got a 200 for.
-    """
-    if key is None:
-        return True
-    with uow() as tx:
-        first = tx.deliveries.first_time(key, clock.now())
-        tx.commit()
-    if not first:
-        log.info("ignoring a repeated Slack delivery")
-    return first

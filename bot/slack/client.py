@@ -82,10 +82,10 @@ class ShortRateLimitRetryHandler(RateLimitErrorRetryHandler):
     def _can_retry(
         self,
         *,
-        state: RetryState,
-        request: HttpRequest,
+        state: RetryState,  # noqa: ARG002 - slack_sdk's RetryHandler passes every hook argument by keyword
+        request: HttpRequest,  # noqa: ARG002 - same
         response: HttpResponse | None = None,
-        error: Exception | None = None,
+        error: Exception | None = None,  # noqa: ARG002 - same
     ) -> bool:
         if response is None or response.status_code != 429:
             return False

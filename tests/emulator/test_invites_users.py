@@ -67,7 +67,8 @@ def test_deactivated_users_fail_silently(client: WebClient, emu: SlackEmulator, 
     assert emu.channels[room].members == {"UBOT", "U1", "U2"}
 
 
-def test_users_info_reports_deactivated_and_guest_accounts(client: WebClient, room: str) -> None:
+@pytest.mark.usefixtures("room")
+def test_users_info_reports_deactivated_and_guest_accounts(client: WebClient) -> None:
     gone = client.users_info(user="UGONE")["user"]
     assert gone["deleted"] is True and gone["is_restricted"] is False
     guest = client.users_info(user="UGUEST")["user"]
@@ -77,7 +78,8 @@ def test_users_info_reports_deactivated_and_guest_accounts(client: WebClient, ro
     assert client.users_info(user="U1")["user"]["deleted"] is False
 
 
-def test_messages_to_deactivated_users(client: WebClient, emu: SlackEmulator, room: str) -> None:
+@pytest.mark.usefixtures("room")
+def test_messages_to_deactivated_users(client: WebClient, emu: SlackEmulator) -> None:
     """Posting to a deactivated user succeeds (python-slack-sdk#1156); conversations.open does not."""
     posted = client.chat_postMessage(channel="UGONE", text="are you there?")
     assert posted["ok"] and emu.channels[posted["channel"]].messages[-1].text == "are you there?"

@@ -15,14 +15,14 @@ from .conftest import MakeEmu, error_of, manifest
 
 # Each call a bot may only make in a conversation it is in, given a channel id and a message ts there.
 MEMBER_ONLY: dict[str, Callable[[WebClient, str, str], Any]] = {
-    "conversations.history": lambda c, ch, ts: c.conversations_history(channel=ch),
+    "conversations.history": lambda c, ch, _ts: c.conversations_history(channel=ch),
     "conversations.replies": lambda c, ch, ts: c.conversations_replies(channel=ch, ts=ts),
     "chat.getPermalink": lambda c, ch, ts: c.chat_getPermalink(channel=ch, message_ts=ts),
     "chat.update": lambda c, ch, ts: c.chat_update(channel=ch, ts=ts, text="x"),
     "pins.add": lambda c, ch, ts: c.pins_add(channel=ch, timestamp=ts),
-    "conversations.setTopic": lambda c, ch, ts: c.conversations_setTopic(channel=ch, topic="x"),
-    "conversations.invite": lambda c, ch, ts: c.conversations_invite(channel=ch, users="U2"),
-    "conversations.archive": lambda c, ch, ts: c.conversations_archive(channel=ch),
+    "conversations.setTopic": lambda c, ch, _ts: c.conversations_setTopic(channel=ch, topic="x"),
+    "conversations.invite": lambda c, ch, _ts: c.conversations_invite(channel=ch, users="U2"),
+    "conversations.archive": lambda c, ch, _ts: c.conversations_archive(channel=ch),
 }
 
 

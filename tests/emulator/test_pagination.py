@@ -26,7 +26,7 @@ def walk(client: WebClient, method: str, key: str, **kwargs: Any) -> list[list[A
 
 
 @pytest.fixture
-def busy(client: WebClient, emu: SlackEmulator) -> str:
+def busy(emu: SlackEmulator) -> str:
     """A channel with 250 members, 250 messages and a 250-reply thread; 250 more users exist."""
     for n in range(250):
         emu.add_user(f"UM{n:03d}", f"member{n}")
@@ -75,9 +75,7 @@ def test_has_more_and_small_limits(client: WebClient, busy: str) -> None:
     assert len(page["messages"]) == 5 and page["has_more"] is True
 
 
-def test_cursors_are_opaque_and_bound_to_their_listing(
-    client: WebClient, emu: SlackEmulator, busy: str
-) -> None:
+def test_cursors_are_opaque_and_bound_to_their_listing(client: WebClient, busy: str) -> None:
     cursor = client.conversations_members(channel=busy, limit=10)["response_metadata"]["next_cursor"]
     assert "10" not in cursor and not cursor.startswith("offset")
     for bad in (cursor[:-3] + "xyz", "offset:10"):

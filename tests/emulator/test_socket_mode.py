@@ -92,8 +92,9 @@ def test_app_token_is_configurable(emu: SlackEmulator) -> None:
 
 
 # -- the builtin client ----------------------------------------------------------------------------------
+@pytest.mark.usefixtures("sm_client")
 def test_builtin_client_receives_a_command_and_acks_it(
-    emu: SlackEmulator, sm_client: SocketModeClient, received: list[SocketModeRequest]
+    emu: SlackEmulator, received: list[SocketModeRequest]
 ) -> None:
     assert emu.socket_connected(5)
     ack = emu.socket_send_command("declare sev2 db slow", user_id="U1")
@@ -110,8 +111,9 @@ def test_builtin_client_receives_a_command_and_acks_it(
     assert [a.envelope_id for a in emu.socket_mode.acks] == [req.envelope_id]
 
 
+@pytest.mark.usefixtures("sm_client")
 def test_builtin_client_receives_events_and_interactions(
-    emu: SlackEmulator, sm_client: SocketModeClient, received: list[SocketModeRequest]
+    emu: SlackEmulator, received: list[SocketModeRequest]
 ) -> None:
     assert emu.socket_connected(5)
     event = {"type": "reaction_added", "user": "U1", "reaction": "pushpin"}
@@ -148,7 +150,7 @@ def test_stop_closes_connections_instead_of_hanging() -> None:
         app_token=APP_TOKEN,
         web_client=WebClient(base_url=emu.api_url),
         auto_reconnect_enabled=False,
-        on_close_listeners=[lambda code, reason: closed.append(code)],
+        on_close_listeners=[lambda code, _reason: closed.append(code)],
     )
     client.connect()
     try:

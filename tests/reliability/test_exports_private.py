@@ -11,11 +11,11 @@ from pathlib import Path
 
 from bot.ops.config import IncidentConfig
 from bot.ops.migrate import upgrade
-from commands.declare import declare_incident
 from commands.parsing import Declare
 from commands.ports import SystemClock
 from store.db import make_engine, make_session_factory
 from store.uow import SqlUnitOfWorkFactory
+from tests.declare_one import declare_incident
 
 
 def mode(path: Path) -> int:

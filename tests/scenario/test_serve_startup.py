@@ -84,7 +84,7 @@ def launch(env: dict[str, str], tmp: Path) -> Serve:
     return Serve(proc, log_path, int(env.get("PORT", "0")))
 
 
-def run_to_exit(env: dict[str, str], tmp: Path, timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
+def run_to_exit(env: dict[str, str], timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
     """Run serve expecting it to refuse to start (a bot that starts instead times out the test)."""
     return subprocess.run(
         [sys.executable, "-m", "bot", "serve"],
@@ -126,7 +126,7 @@ def start(env: dict[str, str], tmp: Path, running: list[Serve]) -> Serve:
 def test_http_mode_without_signing_secret_refuses_to_start_and_says_why(
     emulator: SlackEmulator, tmp_path: Path
 ) -> None:
-    result = run_to_exit(environment(emulator, tmp_path, SLACK_SIGNING_SECRET=None), tmp_path)
+    result = run_to_exit(environment(emulator, tmp_path, SLACK_SIGNING_SECRET=None))
 
     assert result.returncode == 2
     assert "SLACK_SIGNING_SECRET is not set" in result.stderr
@@ -137,7 +137,7 @@ def test_http_mode_without_signing_secret_refuses_to_start_and_says_why(
 
 
 def test_a_wrong_bot_token_refuses_to_start_naming_the_error(emulator: SlackEmulator, tmp_path: Path) -> None:
-    result = run_to_exit(environment(emulator, tmp_path, SLACK_BOT_TOKEN=WRONG_TOKEN), tmp_path)
+    result = run_to_exit(environment(emulator, tmp_path, SLACK_BOT_TOKEN=WRONG_TOKEN))
 
     assert result.returncode == 2
     assert "invalid_auth" in result.stderr and "SLACK_BOT_TOKEN" in result.stderr
@@ -149,7 +149,7 @@ def test_a_wrong_bot_token_refuses_to_start_naming_the_error(emulator: SlackEmul
 def test_a_revoked_token_refuses_to_start_in_socket_mode_too(emulator: SlackEmulator, tmp_path: Path) -> None:
     emulator.error("auth.test", "token_revoked")
 
-    result = run_to_exit(environment(emulator, tmp_path, **socket_mode(emulator)), tmp_path)
+    result = run_to_exit(environment(emulator, tmp_path, **socket_mode(emulator)))
 
     assert result.returncode == 2
     assert "token_revoked" in result.stderr and "reinstall" in result.stderr

@@ -9,7 +9,6 @@ import pytest
 from bot.ops.config import IncidentConfig
 from commands.action import add_action_item
 from commands.assign import assign_role
-from commands.declare import declare_incident
 from commands.errors import UsageError
 from commands.escalate import escalate
 from commands.parsing import (
@@ -27,6 +26,7 @@ from commands.postmortem import load_postmortem, readable
 from commands.resolve import resolve_incident
 from commands.update import post_update
 from store.uow import SqlUnitOfWorkFactory
+from tests.declare_one import declare_incident
 
 START = datetime(2026, 3, 1, 13, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=30)

@@ -68,7 +68,7 @@ def engine_of(uow: SqlUnitOfWorkFactory) -> Engine:
 def statements(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
     seen: list[tuple[str, Any]] = []
 
-    def record(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
+    def record(_conn: Any, _cursor: Any, sql: str, params: Any, *_: Any) -> None:
         seen.append((sql, params))
 
     event.listen(engine, "before_cursor_execute", record)
@@ -107,9 +107,7 @@ def test_the_newest_job_is_kept_so_no_job_id_is_ever_reused(uow_factory: SqlUnit
     assert new > last
 
 
-def test_replicas_pruning_at_once_delete_each_job_once(
-    uow_factory: SqlUnitOfWorkFactory, db_url: str
-) -> None:
+def test_replicas_pruning_at_once_delete_each_job_once(uow_factory: SqlUnitOfWorkFactory) -> None:
     n = seed_incident(uow_factory, declared_at=NOW - 100 * DAY)
     add_jobs(uow_factory, n, [NOW - 40 * DAY] * 60)
     other = SqlUnitOfWorkFactory(uow_factory.session_factory)

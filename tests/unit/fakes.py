@@ -122,13 +122,13 @@ class _Repo:
 
 
 class FakeIncidents(_Repo):
-    def get(self, incident_id: int, *, for_update: bool = False) -> Incident | None:
+    def get(self, incident_id: int, *, for_update: bool = False) -> Incident | None:  # noqa: ARG002 - port keyword; a fake takes no locks
         return self._state.incidents.get(incident_id)
 
     def get_many(self, ids: Sequence[int]) -> Sequence[Incident]:
         return [self._state.incidents[i] for i in sorted(set(ids)) if i in self._state.incidents]
 
-    def get_by_channel(self, channel_id: str, *, for_update: bool = False) -> Incident | None:
+    def get_by_channel(self, channel_id: str, *, for_update: bool = False) -> Incident | None:  # noqa: ARG002 - same
         return next((i for i in self._state.incidents.values() if i.channel_id == channel_id), None)
 
     def list_open(self, limit: int = 50, *, include_private: bool = True) -> Sequence[Incident]:

@@ -75,7 +75,7 @@ def test_close_records_what_is_queued_and_refuses_more() -> None:
 
 
 def test_a_writer_answering_the_wrong_number_of_results_fails_the_batch_not_the_thread() -> None:
-    recorder: BatchRecorder[int, int] = BatchRecorder(lambda items: [], name="test-recorder")
+    recorder: BatchRecorder[int, int] = BatchRecorder(lambda _items: [], name="test-recorder")
     seen: list[int | Exception] = []
     recorder.submit(1, seen.append).result(timeout=5)
     recorder.submit(2, seen.append).result(timeout=5)  # the thread is still there to answer

@@ -20,7 +20,7 @@ class Slack:
     def __init__(self, message: ChatMessage | None) -> None:
         self.found = message
 
-    def message(self, channel: str, ts: str) -> ChatMessage | None:
+    def message(self, _channel: str, _ts: str) -> ChatMessage | None:
         return self.found
 
     def permalink(self, channel: str, ts: str) -> str:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 
 from bot.ops.config import IncidentConfig
-from commands.declare import DeclareRequest, declare_incident, declare_incidents
+from commands.declare import DeclareRequest, declare_incidents
 from commands.errors import AlreadyResolved, NotInWarRoom
 from commands.limits import RateLimited
 from commands.parsing import Declare, Resolve
 from commands.permissions import PermissionDenied
 from commands.resolve import resolve_incident
 from commands.status import incident_status, list_open_incidents
+from tests.declare_one import declare_incident
 from tests.unit.commands.conftest import CONFIG, LEASE, ROOM, Clock, war_room
 from tests.unit.fakes import FakeDatabase, same_state
 

@@ -19,7 +19,7 @@ def test_a_finished_job_is_recorded_with_what_its_steps_changed(db: FakeDatabase
         view = view_of(incident)
         tx.commit()
 
-    def post(ctx: StepContext) -> StepOutcome:
+    def post(_ctx: StepContext) -> StepOutcome:
         return StepOutcome(post=("summary", PostRef("CROOM", "1.5")), events=[("note", "Summary posted")])
 
     def rename(ctx: StepContext) -> StepOutcome:

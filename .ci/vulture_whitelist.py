@@ -1,0 +1,82 @@
+"""Names vulture cannot see being used: frameworks, templates, dynamic dispatch and the tests call them.
+
+Vulture matches by name only, so each line marks one name as used wherever it is defined; it is read,
+never run. Dead code is deleted, not listed here: an entry says who uses the name, so a stale one is
+easy to spot. Pydantic validators and SQLAlchemy event listeners need no entry: [tool.vulture]
+ignore_decorators in pyproject.toml covers every function registered that way.
+"""
+
+# ruff: noqa: B018 - bare attribute accesses are vulture's whitelist format
+
+from typing import Any
+
+_: Any = object()
+
+# -- pydantic -----------------------------------------------------------------------------------------
+_.model_config  # pydantic reads it off the class (bot/ops/config.py, bot/ops/settings.py)
+_.lower_severity  # PermissionsConfig fields, read by name through GUARDED_ACTIONS (bot/ops/config.py)
+_.assign_commander  # same
+
+# -- SQLAlchemy ---------------------------------------------------------------------------------------
+_.impl  # TypeDecorator: the column type UTCDateTime wraps (store/models.py)
+_.cache_ok  # TypeDecorator: statements using UTCDateTime may be cached
+_.process_bind_param  # TypeDecorator hook, called on every bound UTCDateTime value
+_.process_result_value  # TypeDecorator hook, called on every UTCDateTime value read
+_.type_annotation_map  # DeclarativeBase reads it to map Mapped[datetime] and Mapped[dict] columns
+_.posted_at  # BotPost field, mapped imperatively to bot_posts.posted_at (store/models.py)
+
+# -- Alembic ------------------------------------------------------------------------------------------
+_.down_revision  # each migration's parent, read by Alembic's script directory (migrations/versions/)
+_.branch_labels  # read by Alembic alongside down_revision
+_.depends_on  # same
+
+# -- http.server / socketserver -------------------------------------------------------------------------
+_.do_GET  # BaseHTTPRequestHandler dispatches GET here (bot/emulator/server.py, bot/ops/worker.py)
+_.log_message  # BaseHTTPRequestHandler's per-request log, overridden to stay quiet
+_.protocol_version  # BaseHTTPRequestHandler: HTTP/1.1 keeps the emulator's connections alive
+_.disable_nagle_algorithm  # StreamRequestHandler sets TCP_NODELAY when it is true
+_.close_connection  # BaseHTTPRequestHandler stops reading requests once the socket is a WebSocket
+_.daemon_threads  # ThreadingMixIn: request threads do not keep the process alive
+
+# -- waitress -----------------------------------------------------------------------------------------
+_.channel_timeout  # HttpLimits fields, passed to waitress.serve as keywords by asdict (bot/ops/local.py)
+_.cleanup_interval  # same
+_.max_request_header_size  # same
+_.max_request_body_size  # same
+_.inbuf_overflow  # same
+
+# -- Jinja templates (templates/*.j2; docs/postmortem.md lists them for operators' own templates) ------
+_.severity_changed  # Escalation, in postmortem.md.j2 (escalation.*.j2 read the job payload's key)
+_.initial_severity  # PostmortemData, in postmortem.md.j2
+_.handovers  # IncidentView, in summary.mrkdwn.j2
+
+# -- dynamic dispatch ---------------------------------------------------------------------------------
+_.do_declare  # benchmarks/chaos.py Chaos.traffic calls getattr(self, f"do_{kind}") per ACTION_WEIGHTS
+_.do_update  # same
+_.do_note  # same
+_.do_action  # same
+_.do_assign  # same
+_.do_escalate  # same
+_.do_pin  # same
+_.do_snooze  # same
+_.do_resolve  # same
+
+# -- the Slack emulator's test API (bot/emulator is the tests' Slack; tests/ is not scanned) -------------
+_.submit_view  # tests/scenario/test_declare_modal.py, tests/reliability/*
+_.message_shortcut  # tests/scenario/test_timeline_capture.py, tests/reliability/*
+_.socket_connected  # tests/emulator/test_socket_mode.py, tests/scenario/test_socket_mode_serve.py
+_.socket_send_command  # same
+_.socket_send_event  # tests/emulator/test_socket_mode.py
+_.socket_send_interaction  # same
+_.envelopes  # SocketModeHub, in tests/emulator/test_socket_mode.py, tests/scenario/test_socket_mode_serve.py
+_.revoke_token  # tests/emulator/test_ratelimits_tokens.py (documented in docs/slack.md)
+_.add_reaction  # tests/scenario/test_timeline_capture.py, tests/reliability/test_retries.py
+
+# -- benchmark results checked by tests/test_benchmarks_smoke.py -----------------------------------------
+_.client_calls  # ActionRecord (benchmarks/actions.py): the client saw the calls the emulator did
+_.limits_on  # Burst (benchmarks/rate_limited.py): the run measured under Slack's limits
+
+# -- TEMPORARY: findings in files other work is editing now; delete each entry with its fix ------------
+_.frame  # bot/ops/server.py StopRequest._handle: rename the signal handler's argument to _frame
+_.exc_type  # bot/ops/local.py LocalServer.__exit__: prefix its unused arguments with _
+_.add_role  # store/repositories.py: dead (no caller), delete the method
