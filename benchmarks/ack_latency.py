@@ -168,10 +168,10 @@ def measure(
                 run.shape(WEB, web.events_url, web.web_pid, latencies, concurrency_levels)
         with served_app(emu, sqlite_url) as app:
             run.shape(EMBEDDED, app.url, app.pid, latencies, concurrency_levels)
-    return section(run, samples, postgres_url is not None)
+    return section(run, postgres_url is not None)
 
 
-def section(run: Run, samples: int, measured_web: bool) -> Section:
+def section(run: Run, measured_web: bool) -> Section:
     """The table, the target per latency (web shape against twice the floor), and the slowest ack."""
     floor_p99 = run.floor.p99
     limit = FLOOR_FACTOR * floor_p99

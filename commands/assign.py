@@ -38,9 +38,10 @@ class AssignFeature:
     slow = SLOW
 
     def record(self, cmd: Assign, ask: Ask, deps: Deps) -> Recorded:
-        # A typed mention is checked with Slack first (within the acknowledgement's budget); a person
-        # picked in Slack's own user picker exists by construction.
-        if not cmd.picked and not cmd.vacant_only and not deps.directory.user_exists(cmd.user_id):
+        # Checked with Slack first (within the acknowledgement's budget), typed or picked in the form: a
+        # picker offers only people who exist, but one may be deactivated before the form is sent.
+        # "I'll take it" is the clicker themselves.
+        if not cmd.vacant_only and not deps.directory.user_exists(cmd.user_id):
             raise UnknownTarget(f"I can't find <@{cmd.user_id}> in this workspace; nothing was changed.")
         scheduled = assign_role(
             cmd,

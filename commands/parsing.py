@@ -72,8 +72,6 @@ class Help:
 class Assign:
     role: str
     user_id: str
-    # Picked in Slack's user picker, so known to exist: no look-up. A typed mention is looked up first.
-    picked: bool = False
     vacant_only: bool = False  # "I'll take it": take the role only while nobody holds it
 
 

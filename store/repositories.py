@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, case, delete, false, func, insert, or_, se
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from commands.records import ActionItem, BotPost, Incident, RoleAssignment, SlackJob, TimelineEvent
+from commands.records import ActionItem, BotPost, Incident, SlackJob, TimelineEvent
 from commands.vocabulary import IncidentStatus
 from store.models import (
     INCIDENT_ROLES,
@@ -137,9 +137,6 @@ class IncidentRepository:
         if since is not None:
             stmt = stmt.where(incidents.c.declared_at >= since)
         return self.session.scalars(stmt).all()
-
-    def add_role(self, assignment: RoleAssignment) -> None:
-        self.session.add(assignment)
 
 
 class TimelineRepository:

@@ -86,8 +86,7 @@ def handle_assign_submission(
             errors[BlockId.ASSIGNEE] = "Choose a person."
         if errors or room_of(view) is None:
             raise FormInvalid(errors or {BlockId.ROLE: "This form lost its war room; reopen it."})
-        # Slack's user picker only offers people who exist: no look-up stands between the form and the commit.
-        return Assign(role=role, user_id=person, picked=True)
+        return Assign(role=role, user_id=person)
 
     _submit_room_form(rt, ack, body, view, BlockId.ASSIGNEE, parse)
 

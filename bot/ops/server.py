@@ -45,7 +45,7 @@ class StopRequest:
             self._previous[signum] = signal.signal(signum, self._handle)
         return self
 
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
         # A handler may run in the middle of any code on the main thread, so it takes no locks and logs
         # nothing; restoring the previous handlers lets a second signal stop a shutdown that hangs.
         self.received = signal.Signals(signum)

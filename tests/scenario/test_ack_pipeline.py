@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from bot.ops.config import IncidentConfig
-from bot.slack.ids import ActionId
+from bot.slack.ids import ActionId, BlockId
 from tests.scenario.conftest import FakeClock, Harness
 
 
@@ -79,3 +79,24 @@ def test_join_button_from_someone_not_paged_changes_nothing(harness: Harness) ->
     h.settle()
     assert "You were not paged for that incident" in h.replies()[-1]
     assert len(h.emu.calls_to("conversations.invite")) == before
+
+
+def test_assign_form_naming_someone_deactivated_stays_open_and_changes_nothing(harness: Harness) -> None:
+    """A picker offers only people who exist, but one may be deactivated before the form is sent."""
+    h = harness
+    room = declared(h)
+    h.emu.add_user("U8", "gone", deleted=True)
+    summary = h.emu.channels[room].messages[0]
+    h.emu.click_button(
+        h.url, user_id="U1", channel_id=room, message_ts=summary.ts, action_id=ActionId.OPEN_ASSIGN, value="1"
+    )
+    h.settle()
+    view_id = next(iter(h.emu.views))
+    values = {
+        BlockId.ROLE: {ActionId.ROLE: {"type": "static_select", "selected_option": {"value": "comms"}}},
+        BlockId.ASSIGNEE: {ActionId.ASSIGNEE: {"type": "users_select", "selected_user": "U8"}},
+    }
+    answer = h.emu.submit_view(h.url, view_id, values, user_id="U1")
+    assert "can't find <@U8>" in answer.json()["errors"][BlockId.ASSIGNEE]
+    h.settle()
+    assert "role_assigned" not in h.timeline_kinds(1)
