@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     incidentbot_run_worker: bool = True
     # `incidentbot work` answers GET /healthz on this port when set (a worker serves nothing else).
     incidentbot_worker_health_port: int | None = None
+    # `incidentbot work` lowers its CPU priority by this much (Unix nice), so on a host it shares with
+    # web processes, acknowledgements get the CPU first and Slack work takes what is left (0: leave it).
+    incidentbot_worker_nice: int = Field(default=10, ge=0, le=19)
 
     @field_validator("slack_api_url")
     @classmethod

@@ -7,6 +7,7 @@ INCIDENTBOT_RUN_WORKER=false), and `incidentbot work` runs one on its own, servi
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -116,11 +117,24 @@ def work(settings: Settings, config: IncidentConfig) -> int:
     return refuse_or_run(lambda: _work(settings, config))
 
 
+def _yield_cpu_to_acks(nice: int) -> None:
+    """Slack work can wait a moment; an acknowledgement cannot: let web processes have the CPU first."""
+    if nice <= 0 or not hasattr(os, "nice"):
+        return
+    try:
+        os.nice(nice)
+    except OSError as exc:  # a container may forbid it: run at the usual priority rather than not at all
+        log.warning("could not lower the worker's CPU priority: %s", exc.strerror or exc)
+    else:
+        log.info("worker CPU priority lowered by %d (INCIDENTBOT_WORKER_NICE)", nice)
+
+
 def _work(settings: Settings, config: IncidentConfig) -> int:
     from bot.app import build_runtime, close_runtime
     from bot.ops.server import StopRequest, exit_if_work_is_stuck, migrate_on_start
 
     require_bot_token(settings)
+    _yield_cpu_to_acks(settings.incidentbot_worker_nice)
     migrate_on_start(settings)
     log_auth_check(check_bot_token(settings))
     stop = StopRequest().install()
