@@ -59,6 +59,7 @@ class Incident:
     impact: str | None = None  # high | medium | low, when the declarer answered it
     urgency: str | None = None
     duplicate_of: int | None = None  # resolved as a duplicate of this incident
+    possible_duplicate_of: int | None = None  # looked like this one when declared
     stale_due_at: datetime | None = None  # when an open incident without human activity gets a nudge
     archive_due_at: datetime | None = None  # when a resolved incident's room is archived
     archived_at: datetime | None = None

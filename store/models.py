@@ -105,6 +105,8 @@ incidents = Table(
     Column("impact", String(10)),
     Column("urgency", String(10)),
     Column("duplicate_of", ForeignKey("incidents.id")),
+    # Found at declaration: an open incident sharing a service (declared in the last two hours) or a title.
+    Column("possible_duplicate_of", Integer),
     # Lifecycle timers, claimed like reminders: read through their indexes, so the tick costs what is due.
     Column("stale_due_at", UTCDateTime(), index=True),
     Column("archive_due_at", UTCDateTime(), index=True),

@@ -27,6 +27,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("impact", sa.String(10), nullable=True))
         batch.add_column(sa.Column("urgency", sa.String(10), nullable=True))
         batch.add_column(sa.Column("duplicate_of", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("possible_duplicate_of", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("stale_due_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("archive_due_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True))
@@ -63,6 +64,7 @@ def downgrade() -> None:
             "archived_at",
             "archive_due_at",
             "stale_due_at",
+            "possible_duplicate_of",
             "duplicate_of",
             "urgency",
             "impact",
