@@ -481,6 +481,8 @@ _WHAT: dict[str, str] = {
     JobKind.UPDATE: "post the update",
     JobKind.ESCALATE: "page everyone",
     JobKind.POSTMORTEM: "share the postmortem draft",
+    JobKind.EDIT: "show the edit in the war room",
+    JobKind.REOPEN: "announce the reopening",
 }
 # Jobs nobody asked for: a failure is logged, with nobody to tell.
 _UNATTENDED = frozenset({JobKind.REMINDER, JobKind.COMMANDER_REMINDER})

@@ -36,6 +36,8 @@ class JobKind(StrEnum):
     CAPTURE = "capture"
     POSTMORTEM = "postmortem"
     JOIN = "join"  # a paged person pressed *Join war room*
+    EDIT = "edit"
+    REOPEN = "reopen"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from commands.vocabulary import IncidentStatus
 
 MAX_TITLE = 200
 MAX_SUMMARY = 2000
+MAX_DESCRIPTION = 3000  # the declare and edit forms' description field
+MAX_REASON = 2000  # why an incident is reopened
 
 MAX_MESSAGE = 2900  # leaves room in Slack's 3,000-character section for the update's header
 MAX_NOTE = 2000
@@ -27,6 +29,8 @@ USAGE: dict[str, str] = {
     "action": "/incident action <text> [@owner]  (in a war room)",
     "resolve": "/incident resolve [summary]  (in a war room)",
     "postmortem": "/incident postmortem  (in a war room)",
+    "edit": "/incident edit [title <text> | description <text>]  (in a war room; no text opens a form)",
+    "reopen": "/incident reopen [reason]  (in a resolved incident's war room)",
     "help": "/incident help",
 }
 
@@ -139,6 +143,26 @@ class AddToTimeline:
     text: str
 
 
+@dataclass(frozen=True)
+class Edit:
+    """Change what the incident is called or covers; None leaves a field as it is."""
+
+    title: str | None = None
+    description: str | None = None
+    incident_type: str | None = None
+    services: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class OpenEditForm:
+    """`/incident edit` without arguments."""
+
+
+@dataclass(frozen=True)
+class Reopen:
+    reason: str = ""
+
+
 Command = (
     Declare
     | OpenDeclareForm
@@ -153,6 +177,9 @@ Command = (
     | Note
     | AddActionItem
     | Postmortem
+    | Edit
+    | OpenEditForm
+    | Reopen
 )
 
 
@@ -262,6 +289,24 @@ def parse_action(words: list[str]) -> AddActionItem:
     return AddActionItem(text=_check_length("action", "action item", text, MAX_NOTE), owner=owner)
 
 
+def parse_edit(words: list[str]) -> Edit | OpenEditForm:
+    """Read `title <text>` or `description <text>`; nothing opens the form."""
+    if not words:
+        return OpenEditForm()
+    field, text = words[0].lower(), plain_text(" ".join(words[1:]))
+    if field == "title":
+        if not text:
+            raise _usage("edit", "A title cannot be empty.")
+        return Edit(title=_check_length("edit", "title", text, MAX_TITLE))
+    if field == "description":
+        if not text:
+            raise _usage("edit", "Give the new description (the form can empty it).")
+        return Edit(description=_check_length("edit", "description", text, MAX_DESCRIPTION))
+    raise _usage(
+        "edit", f"`{plain_text(words[0])[:40]}` cannot be edited here: name `title` or `description`."
+    )
+
+
 def parse(
     text: str,
     *,
@@ -308,5 +353,10 @@ def parse(
         if rest:
             raise _usage("postmortem", "`postmortem` takes no arguments.")
         return Postmortem()
+    if verb == "edit":
+        return parse_edit(rest)
+    if verb == "reopen":
+        reason = plain_text(" ".join(rest))
+        return Reopen(reason=_check_length("reopen", "reason", reason, MAX_REASON))
 
     raise UsageError(f"Unknown command `{plain_text(words[0])[:40]}`.\n{help_text()}")

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from commands import assign, declare, escalate, resolve, update
+from commands import assign, declare, edit, escalate, reopen, resolve, update
 from commands.action import ACTION_ITEM
 from commands.assign import ASSIGN
 from commands.capture import ADD_TO_TIMELINE, REACTION, Marked
 from commands.declare import DECLARE
+from commands.edit import EDIT
 from commands.escalate import ESCALATE, JOIN
 from commands.feature import Feature
-from commands.forms import ASSIGN_FORM, DECLARE_FORM, UPDATE_FORM
+from commands.forms import ASSIGN_FORM, DECLARE_FORM, EDIT_FORM, UPDATE_FORM
 from commands.jobs import Plan
 from commands.note import NOTE
 from commands.parsing import (
@@ -19,6 +20,7 @@ from commands.parsing import (
     AddToTimeline,
     Assign,
     Declare,
+    Edit,
     Escalate,
     Help,
     JoinRoom,
@@ -26,15 +28,18 @@ from commands.parsing import (
     Note,
     OpenAssignForm,
     OpenDeclareForm,
+    OpenEditForm,
     OpenUpdateForm,
     Postmortem,
     PostUpdate,
+    Reopen,
     Resolve,
     Snooze,
     Status,
 )
 from commands.postmortem import POSTMORTEM
 from commands.reminders import SNOOZE
+from commands.reopen import REOPEN
 from commands.resolve import RESOLVE
 from commands.status import HELP, LIST, STATUS
 from commands.update import UPDATE
@@ -58,6 +63,9 @@ FEATURES: dict[type, Feature[Any]] = {
     Snooze: SNOOZE,
     AddToTimeline: ADD_TO_TIMELINE,
     Marked: REACTION,
+    Edit: EDIT,
+    OpenEditForm: EDIT_FORM,
+    Reopen: REOPEN,
 }
 
 
@@ -69,6 +77,8 @@ JOB_PLANS: dict[str, Plan] = {
     **assign.PLANS,
     **update.PLANS,
     **escalate.PLANS,
+    **edit.PLANS,
+    **reopen.PLANS,
 }
 
 

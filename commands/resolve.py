@@ -100,6 +100,7 @@ def resolve_incident(
         incident.resolved_at = now
         incident.resolved_by = user_id
         incident.resolution_summary = cmd.summary or None
+        incident.postmortem_outdated_at = None  # a reopened incident's fresh draft is recorded below
         text = f"Resolved: {cmd.summary}" if cmd.summary else "Resolved"
         tx.timeline.add(
             TimelineEvent(incident_id=incident.id, kind="resolved", actor=user_id, text=text, occurred_at=now)

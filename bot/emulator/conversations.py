@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from . import scopes
-from .access import Args, Handler, conversation, flag, joined, message, not_archived, visible
+from .access import Args, Handler, conversation, flag, joined, member_of, message, not_archived, visible
 from .invites import conversations_invite
 from .state import Channel, EmulatorState, Message, SlackError
 
@@ -18,6 +18,15 @@ MAX_TOPIC = 250  # conversations.setTopic / setPurpose: too_long beyond
 def conversations_create(st: EmulatorState, a: Args) -> dict[str, Any]:
     """Create a channel with Slack's naming rules; the bot becomes creator and member."""
     name = str(a.get("name") or "")
+    _check_name(name)
+    if any(c.name == name for c in st.channels.values() if not c.is_im):
+        raise SlackError("name_taken")  # archived channels keep their names
+    chan = st.add_channel(name, private=flag(a, "is_private"), members={st.bot_user_id})
+    return {"channel": chan.to_api(st.bot_user_id)}
+
+
+def _check_name(name: str) -> None:
+    """Slack's channel-name rules, shared by create and rename."""
     if not name:
         raise SlackError("invalid_name_required")
     if len(name) > CHANNEL_NAME_MAX:
@@ -26,9 +35,26 @@ def conversations_create(st: EmulatorState, a: Args) -> dict[str, Any]:
         raise SlackError("invalid_name_specials")
     if not name.strip("-_"):
         raise SlackError("invalid_name_punctuation")
+
+
+def conversations_rename(st: EmulatorState, a: Args) -> dict[str, Any]:
+    """Rename a channel the bot is in and created (only the creator or an admin may): its id stays.
+
+    https://docs.slack.dev/reference/methods/conversations.rename: IMs cannot be renamed, an archived
+    channel refuses, a name in use (archived channels' included, and the channel's own) is `name_taken`.
+    """
+    chan = conversation(st, a)
+    if chan.is_im:
+        raise SlackError("method_not_supported_for_channel_type")
+    member_of(st, chan)
+    not_archived(chan)
+    if chan.creator != st.bot_user_id:
+        raise SlackError("not_authorized")
+    name = str(a.get("name") or "")
+    _check_name(name)
     if any(c.name == name for c in st.channels.values() if not c.is_im):
-        raise SlackError("name_taken")  # archived channels keep their names
-    chan = st.add_channel(name, private=flag(a, "is_private"), members={st.bot_user_id})
+        raise SlackError("name_taken")
+    chan.name = name
     return {"channel": chan.to_api(st.bot_user_id)}
 
 
@@ -180,4 +206,5 @@ CONVERSATION_METHODS: dict[str, Handler] = {
     "conversations.replies": conversations_replies,
     "conversations.list": conversations_list,
     "conversations.archive": conversations_archive,
+    "conversations.rename": conversations_rename,
 }

@@ -16,6 +16,7 @@ from bot.listeners.reminders import (
 )
 from bot.listeners.room_forms import (
     handle_assign_submission,
+    handle_edit_submission,
     handle_join_room_button,
     handle_open_assign_button,
     handle_open_update_button,
@@ -50,6 +51,7 @@ def register_listeners(app: App, runtime: Runtime) -> None:
     app.action(ActionId.JOIN_ROOM.value)(handle_join_room_button)
     app.view(ViewId.ASSIGN.value)(handle_assign_submission)
     app.view(ViewId.UPDATE.value)(handle_update_submission)
+    app.view(ViewId.EDIT.value)(handle_edit_submission)
     app.action(ActionId.REMINDER_UPDATE.value)(handle_reminder_update_button)
     app.action(re.compile(f"^{ActionId.SNOOZE.value}_"))(handle_snooze_button)
     app.action(ActionId.TAKE_COMMAND.value)(handle_take_command_button)

@@ -1,4 +1,4 @@
-"""Buttons and forms of a war room: assign a role, post an update, join from a page."""
+"""Buttons and forms of a war room: assign a role, post an update, edit the incident, join from a page."""
 
 from __future__ import annotations
 
@@ -13,10 +13,20 @@ from bot.pipeline.dedup import interaction_key
 from bot.pipeline.replies import Reply, ephemeral_reply
 from bot.pipeline.runtime import Runtime
 from bot.slack.ids import ActionId, BlockId
-from bot.slack.modals import field_value, room_of
+from bot.slack.modals import field_value, room_of, state_values
 from commands.errors import ChatError
 from commands.feature import Ask
-from commands.parsing import MAX_MESSAGE, Assign, JoinRoom, OpenAssignForm, OpenUpdateForm, PostUpdate
+from commands.parsing import (
+    MAX_DESCRIPTION,
+    MAX_MESSAGE,
+    MAX_TITLE,
+    Assign,
+    Edit,
+    JoinRoom,
+    OpenAssignForm,
+    OpenUpdateForm,
+    PostUpdate,
+)
 from commands.vocabulary import IncidentStatus
 
 log = logging.getLogger(__name__)
@@ -110,6 +120,42 @@ def handle_update_submission(
         return PostUpdate(message=message, status=status)
 
     _submit_room_form(rt, ack, body, view, BlockId.MESSAGE, parse)
+
+
+def handle_edit_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
+) -> None:
+    """The edit form: every field it shows is the incident's new value (type and services when shown)."""
+    rt: Runtime = context["runtime"]
+
+    def parse() -> Edit:
+        values = state_values(view)
+        title = " ".join(
+            clean(str(field_value(view, BlockId.TITLE, ActionId.TITLE).get("value") or "")).split()
+        )
+        description = clean(
+            str(field_value(view, BlockId.DESCRIPTION, ActionId.DESCRIPTION).get("value") or "")
+        ).strip()
+        errors: dict[str, str] = {}
+        if not title:
+            errors[BlockId.TITLE] = "An incident needs a title."
+        elif len(title) > MAX_TITLE:
+            errors[BlockId.TITLE] = f"Keep the title under {MAX_TITLE} characters."
+        if len(description) > MAX_DESCRIPTION:
+            errors[BlockId.DESCRIPTION] = f"Keep the description under {MAX_DESCRIPTION} characters."
+        incident_type: str | None = None
+        if BlockId.TYPE in values:
+            chosen = field_value(view, BlockId.TYPE, ActionId.TYPE).get("selected_option") or {}
+            incident_type = str(chosen.get("value") or "") or None
+        services: tuple[str, ...] | None = None
+        if BlockId.SERVICES in values:
+            picked = field_value(view, BlockId.SERVICES, ActionId.SERVICES).get("selected_options") or []
+            services = tuple(str(o.get("value") or "") for o in picked if isinstance(o, dict))
+        if errors or room_of(view) is None:
+            raise FormInvalid(errors or {BlockId.TITLE: "This form lost its war room; reopen it."})
+        return Edit(title=title, description=description, incident_type=incident_type, services=services)
+
+    _submit_room_form(rt, ack, body, view, BlockId.TITLE, parse)
 
 
 def _submit_room_form(

@@ -225,6 +225,25 @@ class SlackPresenter:
             paged_by=paged_by,
         )
 
+    def edited(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
+        return self._message(
+            "edited.mrkdwn.j2", "incident_edited", incident, key=payload["event_id"], edit=payload
+        )
+
+    def reopened(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
+        return self._message(
+            "reopened.mrkdwn.j2", "incident_reopened", incident, key=payload["event_id"], reopen=payload
+        )
+
+    def reopen_announcement(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
+        return self._message(
+            "reopen_announcement.mrkdwn.j2",
+            "incident_reopened",
+            incident,
+            key=payload["event_id"],
+            reopen=payload,
+        )
+
     def _since(self, incident: IncidentView, payload: dict[str, Any]) -> timedelta:
         last = payload.get("last_update_at")
         start = datetime.fromisoformat(last) if last else incident.declared_at

@@ -168,6 +168,11 @@ class SlackChat:
                 return
             wanted = rest
 
+    def rename_channel(self, channel: str, name: str) -> str:
+        """Rename; Slack may adjust the name to its rules, so the name it answers with is the one kept."""
+        response = self._call("conversations.rename", channel=channel, name=name)
+        return str((response.get("channel") or {}).get("name") or name)
+
     def set_topic(self, channel: str, topic: str) -> None:
         self._call("conversations.setTopic", channel=channel, topic=topic)
 

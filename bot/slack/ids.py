@@ -9,6 +9,7 @@ class ViewId(StrEnum):
     DECLARE = "declare_incident_modal"
     ASSIGN = "assign_role_modal"
     UPDATE = "post_update_modal"
+    EDIT = "edit_incident_modal"
 
 
 class BlockId(StrEnum):
@@ -23,6 +24,8 @@ class BlockId(StrEnum):
     SUMMARY_ACTIONS = "summary_actions"
     REMINDER_ACTIONS = "reminder_actions"
     PAGE_ACTIONS = "page_actions"
+    TYPE = "type"
+    SERVICES = "services"
 
 
 class ActionId(StrEnum):
@@ -40,3 +43,5 @@ class ActionId(StrEnum):
     REMINDER_UPDATE = "reminder_post_update"
     SNOOZE = "reminder_snooze"
     TAKE_COMMAND = "take_command"
+    TYPE = "type_select"
+    SERVICES = "services_select"

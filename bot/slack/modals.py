@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import (
     Option,
     PlainTextInputElement,
     PlainTextObject,
+    StaticMultiSelectElement,
     StaticSelectElement,
     UserSelectElement,
 )
@@ -18,7 +19,8 @@ from slack_sdk.models.views import View
 
 from bot.ops.config import IncidentConfig
 from bot.slack.ids import ActionId, BlockId, ViewId
-from commands.parsing import MAX_MESSAGE, MAX_TITLE
+from commands.edit import DEFAULT_TYPE
+from commands.parsing import MAX_DESCRIPTION, MAX_MESSAGE, MAX_TITLE
 from commands.vocabulary import IncidentStatus
 
 
@@ -141,6 +143,75 @@ def update_modal(config: IncidentConfig, channel_id: str, last_message: str, sta
                 ),
             ),
         ],
+    )
+
+
+MAX_OPTIONS = 100  # Slack's limit on a select's options
+
+
+def _choices(described: dict[str, str], current: list[str]) -> list[Option]:
+    """Options for the configured names, plus any current one no longer configured (so it can be kept)."""
+    names = list(dict.fromkeys([*described, *current]))[:MAX_OPTIONS]
+    return [Option(value=n, text=(f"{n}: {described[n]}" if described.get(n) else n)[:75]) for n in names]
+
+
+def edit_modal(config: IncidentConfig, channel_id: str, prefill: dict[str, Any]) -> View:
+    """Title and description, and type and services when the config has them, as the incident has them."""
+    blocks: list[InputBlock] = [
+        InputBlock(
+            block_id=BlockId.TITLE,
+            label="Title",
+            element=PlainTextInputElement(
+                action_id=ActionId.TITLE, max_length=MAX_TITLE, initial_value=prefill["title"] or None
+            ),
+        ),
+        InputBlock(
+            block_id=BlockId.DESCRIPTION,
+            label="Description",
+            optional=True,
+            element=PlainTextInputElement(
+                action_id=ActionId.DESCRIPTION,
+                multiline=True,
+                max_length=MAX_DESCRIPTION,
+                initial_value=(prefill["description"] or "")[:MAX_DESCRIPTION] or None,
+            ),
+        ),
+    ]
+    if config.types:
+        current = prefill.get("incident_type") or DEFAULT_TYPE
+        kept = [current] if current != DEFAULT_TYPE or DEFAULT_TYPE in config.types else []
+        options = _choices({n: t.description for n, t in config.types.items()}, kept)
+        initial = next((o for o in options if o.value == current), None)
+        blocks.append(
+            InputBlock(
+                block_id=BlockId.TYPE,
+                label="Type",
+                optional=True,
+                element=StaticSelectElement(action_id=ActionId.TYPE, options=options, initial_option=initial),
+            )
+        )
+    if config.services:
+        services = list(prefill.get("services") or [])
+        options = _choices({n: s.description for n, s in config.services.items()}, services)
+        chosen = [o for o in options if o.value in services] or None
+        blocks.append(
+            InputBlock(
+                block_id=BlockId.SERVICES,
+                label="Services",
+                optional=True,
+                element=StaticMultiSelectElement(
+                    action_id=ActionId.SERVICES, options=options, initial_options=chosen
+                ),
+            )
+        )
+    return View(
+        type="modal",
+        callback_id=ViewId.EDIT,
+        title=PlainTextObject(text="Edit incident"),
+        submit=PlainTextObject(text="Save"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=RoomModalState(channel_id=channel_id).model_dump_json(),
+        blocks=blocks,
     )
 
 

@@ -5,7 +5,19 @@ from __future__ import annotations
 import pytest
 
 from commands.errors import UsageError
-from commands.parsing import Declare, Help, ListOpen, OpenDeclareForm, Resolve, Status, parse
+from commands.parsing import (
+    Declare,
+    Edit,
+    Help,
+    ListOpen,
+    OpenDeclareForm,
+    OpenEditForm,
+    Reopen,
+    Resolve,
+    Status,
+    help_text,
+    parse,
+)
 from commands.text import channel_name, plain_text, slugify
 
 SEVS = ["sev1", "sev2", "sev3", "sev4"]
@@ -71,3 +83,42 @@ def test_slug_and_channel_name_obey_slack_rules() -> None:
     suffixed = channel_name("inc", 12345, "word " * 40, attempt=2)
     assert len(suffixed) <= 80 and suffixed.endswith("-3")
     assert channel_name("inc", 7, "db down", attempt=1) == "inc-7-db-down-2"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("edit", OpenEditForm()),
+        ("edit title Checkout 504s in <#C1|eu>", Edit(title="Checkout 504s in #eu")),
+        ("EDIT Title   spaced   out", Edit(title="spaced out")),
+        ("edit description Only &lt;EU&gt; shoppers", Edit(description="Only <EU> shoppers")),
+        ("reopen", Reopen()),
+        ("reopen Errors are back <@U1|alice>", Reopen(reason="Errors are back @alice")),
+    ],
+)
+def test_parse_edit_and_reopen(text: str, expected: object) -> None:
+    assert parse(text, severities=SEVS) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("edit title", "A title cannot be empty."),
+        ("edit title " + "x" * 201, "The title is 201 characters long; the limit is 200."),
+        ("edit description", "Give the new description"),
+        ("edit description " + "x" * 3001, "limit is 3000"),
+        ("edit severity sev1", "`severity` cannot be edited here: name `title` or `description`."),
+        ("reopen " + "x" * 2001, "limit is 2000"),
+    ],
+)
+def test_parse_edit_and_reopen_errors(text: str, fragment: str) -> None:
+    with pytest.raises(UsageError) as err:
+        parse(text, severities=SEVS)
+    assert fragment in err.value.message
+    assert "/incident edit" in err.value.message or "/incident reopen" in err.value.message
+
+
+def test_help_lists_edit_and_reopen() -> None:
+    text = help_text()
+    assert "/incident edit [title <text> | description <text>]" in text
+    assert "/incident reopen [reason]" in text
