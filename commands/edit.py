@@ -110,10 +110,10 @@ def rename_room(ctx: StepContext) -> StepOutcome:
     """Rename the room after the new title; a taken name moves on to -2, -3 ... as at declaration."""
     channel = room(ctx)
     inc = ctx.incident
-    for attempt in range(MAX_NAME_ATTEMPTS):
-        name = channel_name(ctx.payload["prefix"], inc.id, inc.title, attempt)
-        if name == inc.channel_name:
-            return StepOutcome()  # the title changed, its slug did not
+    names = [channel_name(ctx.payload["prefix"], inc.id, inc.title, a) for a in range(MAX_NAME_ATTEMPTS)]
+    if inc.channel_name in names:
+        return StepOutcome()  # the title changed, its slug did not: the room's name already fits it
+    for name in names:
         try:
             stored = ctx.chat.rename_channel(channel, name)
         except NameTaken:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from commands.errors import AlreadyResolved
@@ -10,7 +11,7 @@ from commands.incidents import Scheduled, current_roles, incident_in_room
 from commands.jobs import JobKind, Parallel, Plan, StepContext, StepOutcome, fresh_job, new_job
 from commands.parsing import Resolve
 from commands.permissions import NO_ADMINS, Admins, require
-from commands.ports import Clock, IncidentSettings, UnitOfWorkFactory
+from commands.ports import Clock, IncidentSettings, Message, UnitOfWorkFactory
 from commands.postmortem_steps import postmortem_job
 from commands.records import TimelineEvent
 from commands.steps import (
@@ -49,14 +50,24 @@ class ResolveFeature:
 RESOLVE = ResolveFeature()
 
 
+def _once_per_resolution(ctx: StepContext, purpose: str, message: Message) -> tuple[str, Message]:
+    """A reopened incident's next resolution is posted anew: its posts get a purpose and key of their own."""
+    if not ctx.payload.get("reopened"):
+        return purpose, message
+    keyed = f"{purpose}:{ctx.job_id}"
+    return keyed, replace(message, event_payload={**message.event_payload, "key": keyed})
+
+
 def post_resolution(ctx: StepContext) -> StepOutcome:
-    outcome = post_once(ctx, "resolution", room(ctx), ctx.presenter.resolution(ctx.incident))
+    purpose, message = _once_per_resolution(ctx, "resolution", ctx.presenter.resolution(ctx.incident))
+    outcome = post_once(ctx, purpose, room(ctx), message)
     return StepOutcome(post=outcome.post)
 
 
 def announce_resolution(ctx: StepContext) -> StepOutcome:
     message = ctx.presenter.resolution_announcement(ctx.incident)
-    return announce_message(ctx, "resolution_announce", message, "resolution")
+    purpose, message = _once_per_resolution(ctx, "resolution_announce", message)
+    return announce_message(ctx, purpose, message, "resolution")
 
 
 PLANS: dict[str, Plan] = {
@@ -100,13 +111,15 @@ def resolve_incident(
         incident.resolved_at = now
         incident.resolved_by = user_id
         incident.resolution_summary = cmd.summary or None
-        incident.postmortem_outdated_at = None  # a reopened incident's fresh draft is recorded below
         text = f"Resolved: {cmd.summary}" if cmd.summary else "Resolved"
         tx.timeline.add(
             TimelineEvent(incident_id=incident.id, kind="resolved", actor=user_id, text=text, occurred_at=now)
         )
-        fresh = fresh_job(tx, incident.id, JobKind.RESOLVE, {})
-        job = tx.jobs.add(new_job(JobKind.RESOLVE, incident.id, now, lease))
+        # After a reopen, the earlier resolution's posts must not stand in for this one's.
+        payload = {"reopened": True} if incident.postmortem_outdated_at is not None else {}
+        incident.postmortem_outdated_at = None  # the fresh draft is recorded below
+        fresh = fresh_job(tx, incident.id, JobKind.RESOLVE, payload)
+        job = tx.jobs.add(new_job(JobKind.RESOLVE, incident.id, now, lease, payload))
         # Recorded with the resolution so the draft cannot be lost; it runs after the resolve job.
         draft = tx.jobs.add(postmortem_job(incident.id, now, lease, requested_by=user_id))
         tx.commit()

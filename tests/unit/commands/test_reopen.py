@@ -120,6 +120,8 @@ def test_resolve_again_clears_the_outdated_mark_and_schedules_a_second_draft(
     incident = db.incident(number)
     assert incident.status == "resolved" and incident.postmortem_outdated_at is None
     assert len(db.jobs(JobKind.POSTMORTEM)) == 2
+    # The second resolution is posted anew, not taken for the first one's posts.
+    assert [j.payload for j in db.jobs(JobKind.RESOLVE)] == [{}, {"reopened": True}]
     assert db.events(number, "resolved")[-1].occurred_at == clock.now()
 
 
