@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from commands import assign, declare, escalate, resolve, update
+from commands import archive, assign, declare, escalate, resolve, stale, update
 from commands.action import ACTION_ITEM
 from commands.assign import ASSIGN
 from commands.capture import ADD_TO_TIMELINE, REACTION, Marked
@@ -69,6 +69,8 @@ JOB_PLANS: dict[str, Plan] = {
     **assign.PLANS,
     **update.PLANS,
     **escalate.PLANS,
+    **stale.PLANS,
+    **archive.PLANS,
 }
 
 

@@ -23,6 +23,7 @@ class BlockId(StrEnum):
     SUMMARY_ACTIONS = "summary_actions"
     REMINDER_ACTIONS = "reminder_actions"
     PAGE_ACTIONS = "page_actions"
+    STALE_ACTIONS = "stale_actions"
 
 
 class ActionId(StrEnum):
@@ -40,3 +41,4 @@ class ActionId(StrEnum):
     REMINDER_UPDATE = "reminder_post_update"
     SNOOZE = "reminder_snooze"
     TAKE_COMMAND = "take_command"
+    STALE_RESOLVE = "stale_resolve"
