@@ -14,7 +14,7 @@ from commands.errors import ChannelNotFound
 from commands.jobs import JobKind, Plan, StepContext, StepOutcome, new_job
 from commands.ports import Message
 from commands.records import Incident, SlackJob
-from commands.steps import post_once, room
+from commands.steps import post_once
 from commands.views import IncidentView
 
 
@@ -30,11 +30,11 @@ def archive_job(incident: Incident, due: datetime, now: datetime, lease: timedel
 
 def post_archive_notice(ctx: StepContext) -> StepOutcome:
     """Say why the room is going away; one archived already (by hand) needs no notice."""
-    if not ctx.incident.is_resolved:
-        return StepOutcome()  # reopened after the claim: the room stays
+    if not ctx.incident.is_resolved or not ctx.incident.channel_id:
+        return StepOutcome()  # reopened after the claim (the room stays), or it never had a room
     message = cast(ArchivePresenter, ctx.presenter).archive_notice(ctx.incident)
     try:
-        return post_once(ctx, "archive_notice", room(ctx), message)
+        return post_once(ctx, "archive_notice", ctx.incident.channel_id, message)
     except ChannelNotFound as exc:
         if exc.code != "is_archived":
             raise
@@ -42,9 +42,9 @@ def post_archive_notice(ctx: StepContext) -> StepOutcome:
 
 
 def archive_room(ctx: StepContext) -> StepOutcome:
-    if not ctx.incident.is_resolved:
+    if not ctx.incident.is_resolved or not ctx.incident.channel_id:
         return StepOutcome()
-    ctx.chat.archive(room(ctx))
+    ctx.chat.archive(ctx.incident.channel_id)
     return StepOutcome(
         incident={"archived_at": ctx.clock.now()}, events=[("room_archived", "Archived the war room")]
     )

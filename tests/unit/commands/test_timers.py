@@ -323,6 +323,16 @@ def test_a_room_reopened_after_the_claim_is_left_alone(db: FakeDatabase, clock: 
     assert chat.posts == [] and chat.archived == []
 
 
+def test_an_incident_whose_room_was_never_made_has_nothing_to_archive(db: FakeDatabase, clock: Clock) -> None:
+    number = war_room(db, clock, roles={"commander": "U2"})
+    resolve(db, clock)
+    chat = RecordingChat()
+    ctx = context(db, clock, number, chat, {"due": "d"})
+    ctx = replace(ctx, incident=replace(ctx.incident, channel_id=None))
+    assert post_archive_notice(ctx).post is None and archive_room(ctx).incident == {}
+    assert chat.posts == [] and chat.archived == []
+
+
 def test_a_nudge_waits_for_nobody_but_archiving_waits_for_the_postmortem_upload() -> None:
     assert not waits_for(JobKind.STALE, JobKind.UPDATE)
     assert waits_for(JobKind.ARCHIVE, JobKind.POSTMORTEM)
