@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
+from commands.activity import touched
 from commands.errors import ChatRefused, NameTaken, RepeatedDelivery, UsageError
 from commands.feature import SLOW, Ask, Deps, JobResult, JobState, Recorded, Reply
 from commands.incidents import Scheduled, current_roles, incident_in_room
@@ -216,6 +217,7 @@ def edit_incident(
             return None
         for change in changes:
             setattr(incident, change.field, change.after)
+        touched(incident, now, settings)
         event = tx.timeline.add(
             TimelineEvent(
                 incident_id=incident.id,

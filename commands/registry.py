@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from commands import assign, declare, edit, escalate, reopen, resolve, update
+from commands import archive, assign, declare, edit, escalate, reopen, resolve, stale, update
 from commands.action import ACTION_ITEM
 from commands.assign import ASSIGN
 from commands.capture import ADD_TO_TIMELINE, REACTION, Marked
@@ -79,6 +79,8 @@ JOB_PLANS: dict[str, Plan] = {
     **escalate.PLANS,
     **edit.PLANS,
     **reopen.PLANS,
+    **stale.PLANS,
+    **archive.PLANS,
 }
 
 

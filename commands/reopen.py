@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from commands.activity import touched
 from commands.errors import IncidentError, UsageError
 from commands.feature import SLOW, Ask, Deps, JobResult, JobState, Recorded, Reply
 from commands.incidents import Scheduled, current_roles, incident_in_room
@@ -123,7 +124,7 @@ def reopen_incident(
         incident.reminders_since_update = 0
         if Role.COMMANDER not in roles:
             incident.commander_due_at = now + settings.commander_timeout(incident.severity)
-        incident.stale_due_at = now + settings.stale_after(incident.severity)
+        touched(incident, now, settings)  # its stale clock runs again from now
         incident.archive_due_at = None  # a reopened incident's room is not archived
         incident.postmortem_outdated_at = now
         event = tx.timeline.add(

@@ -19,6 +19,7 @@ from store.repositories import (
     PostRepository,
     TimelineRepository,
 )
+from store.timer_queries import TimerRepository
 
 
 class SqlUnitOfWork:
@@ -46,6 +47,7 @@ class SqlUnitOfWork:
         self.action_items = ActionItemRepository(self.session)
         self.people = PeopleRepository(self.session)
         self.reminders = ReminderRepository(self.session)
+        self.timers = TimerRepository(self.session)
         return self
 
     def __exit__(

@@ -26,6 +26,7 @@ class BlockId(StrEnum):
     PAGE_ACTIONS = "page_actions"
     TYPE = "type"
     SERVICES = "services"
+    STALE_ACTIONS = "stale_actions"
 
 
 class ActionId(StrEnum):
@@ -45,3 +46,4 @@ class ActionId(StrEnum):
     TAKE_COMMAND = "take_command"
     TYPE = "type_select"
     SERVICES = "services_select"
+    STALE_RESOLVE = "stale_resolve"

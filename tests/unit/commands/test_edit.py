@@ -56,7 +56,9 @@ def test_a_new_title_is_recorded_with_its_event_and_a_job_that_does_not_rename_b
     now = clock.advance(minutes=5)
     scheduled = edit(db, clock, Edit(title="Checkout 504s for EU shoppers"))
     assert scheduled is not None and scheduled.incident.title == "Checkout 504s for EU shoppers"
-    assert db.incident(number).title == "Checkout 504s for EU shoppers"
+    incident = db.incident(number)
+    assert incident.title == "Checkout 504s for EU shoppers"
+    assert (incident.last_activity_at, incident.stale_due_at) == (now, now + CONFIG.stale_after("sev2"))
     [event] = db.events(number, "edited")
     assert (event.actor, event.occurred_at) == ("U2", now)
     assert event.text == "Edited: Title: Checkout is timing out → Checkout 504s for EU shoppers"

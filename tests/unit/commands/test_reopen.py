@@ -68,7 +68,7 @@ def test_reopen_restores_the_first_status_and_restarts_the_clocks(db: FakeDataba
     assert incident.next_update_due_at == now + CONFIG.update_every("sev1")
     assert incident.reminders_since_update == 0
     assert incident.archive_due_at is None
-    assert incident.stale_due_at == now + CONFIG.stale_after("sev1")
+    assert incident.stale_due_at == now + CONFIG.stale_after("sev1") and incident.last_activity_at == now
     assert incident.postmortem_outdated_at == now
     assert incident.commander_due_at is None, "the commander still holds the role"
     [event] = db.events(number, "reopened")
