@@ -319,3 +319,24 @@ def test_edit_form_and_reopen_over_socket_mode(tmp_path: Path) -> None:
         finally:
             proc.terminate()
             proc.wait(timeout=10)
+
+
+def test_a_reopened_room_is_not_archived_until_resolved_again(
+    configured_harness: Callable[..., Harness],
+) -> None:
+    clock = FakeClock()
+    h = configured_harness(IncidentConfig(), clock)
+    room = declared(h)
+    h.command("assign commander <@U1|alice>", channel=room)
+    h.command("resolve", channel=room)
+    clock.advance(days=6)
+    h.command("reopen Customers still see errors", channel=room)
+    clock.advance(days=2)  # past the first resolution's archive_after (7d)
+    h.bot.runtime.tick()
+    h.settle()
+    assert not h.emu.channels[room].archived and h.incident(1).archived_at is None
+    h.command("resolve", channel=room)
+    clock.advance(days=7, seconds=1)
+    h.bot.runtime.tick()
+    h.settle()
+    assert h.emu.channels[room].archived, "archived archive_after the second resolution"
