@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from commands.checklist import checklist_payload, new_checklist, post_checklist
+from commands.duplicate import find_possible_duplicates, link_batch_peers
 from commands.errors import ChatRefused, NameTaken, RepeatedDelivery
 from commands.feature import Ask, Deps, JobResult, JobState, Recorded, Reply
 from commands.incidents import DeclareSettings, Scheduled
@@ -73,19 +75,31 @@ class DeclareFeature:
 def _recorded(cmd: Declare, scheduled: Scheduled) -> Recorded:
     ref = scheduled.incident.ref
     # Freshly recorded and claimed by this process: its provisioning runs without reading it back.
-    fresh = Scheduled(scheduled.incident, scheduled.job_id, fresh=FreshJob(JobKind.PROVISION, {}, {}))
+    job = scheduled.fresh or FreshJob(JobKind.PROVISION, {}, {})
+    fresh = Scheduled(scheduled.incident, scheduled.job_id, fresh=job)
+    maybe = _possibly(scheduled.incident.possible_duplicate_of)
     return Recorded(
-        answer=f":rotating_light: Declared *{ref}*: {escape(cmd.title)}. Opening its war room…",
+        answer=f":rotating_light: Declared *{ref}*: {escape(cmd.title)}. Opening its war room…{maybe}",
         scheduled=fresh,
-        reply=_reply(ref, cmd.title),
+        reply=_reply(ref, cmd.title, maybe),
     )
 
 
-def _reply(ref: str, title: str) -> Reply:
+def _possibly(other: int | None) -> str:
+    """The declarer hears of a possible duplicate at once; its room's summary offers to mark it."""
+    if other is None:
+        return ""
+    return (
+        f"\n:twisted_rightwards_arrows: Possibly the same as *INC-{other}*: if so, use *Mark as duplicate* "
+        "in the room."
+    )
+
+
+def _reply(ref: str, title: str, maybe: str = "") -> Reply:
     def reply(result: JobResult) -> str | None:
         if result.state is JobState.DONE:
             room = channel_link(result.channel_id)
-            return f":rotating_light: Declared *{ref}*: {escape(title)}. War room: {room}"
+            return f":rotating_light: Declared *{ref}*: {escape(title)}. War room: {room}{maybe}"
         if result.state is JobState.GAVE_UP:
             return None  # the declarer was told what Slack refused and how to fix it
         if result.state is JobState.QUEUED:
@@ -162,6 +176,7 @@ PLANS: dict[str, Plan] = {
             ("set_topic", set_topic),
             Chain(("post_summary", post_summary), ("pin_summary", pin_summary)),
             ("announce", announce),
+            ("post_checklist", post_checklist),
         ),
         ("mark_provisioned", mark_provisioned),
     ],
@@ -222,13 +237,23 @@ def declare_incidents(
             if key is not None:
                 seen.add(key)
         incidents = [_new_incident(requests[position], now, settings) for position in fresh]
+        find_possible_duplicates(tx, incidents, now)  # one read for the batch
         tx.incidents.insert_many(incidents)
+        link_batch_peers(tx, incidents, now)
         tx.timeline.insert_many([_declared_event(incident) for incident in incidents])
-        job_ids = tx.jobs.insert_many([new_job(JobKind.PROVISION, i.id, now, lease) for i in incidents])
+        checklists = [new_checklist(incident, settings) for incident in incidents]
+        tx.checklist.insert_many([item for items in checklists for item in items])
+        payloads = [{"checklist": checklist_payload(items)} if items else {} for items in checklists]
+        job_ids = tx.jobs.insert_many(
+            [
+                new_job(JobKind.PROVISION, i.id, now, lease, p)
+                for i, p in zip(incidents, payloads, strict=True)
+            ]
+        )
         tx.commit()
-    for position, incident, job_id in zip(fresh, incidents, job_ids, strict=True):
+    for position, incident, job_id, payload in zip(fresh, incidents, job_ids, payloads, strict=True):
         view = view_of(incident, settings.severity_description(incident.severity))
-        results[position] = Scheduled(view, job_id)
+        results[position] = Scheduled(view, job_id, fresh=FreshJob(JobKind.PROVISION, payload, {}))
     return results
 
 
@@ -271,6 +296,7 @@ def _new_incident(request: DeclareRequest, now: datetime, settings: IncidentSett
         reminders_since_update=0,
         commander_due_at=now + settings.commander_timeout(severity),
         roles=[],  # known empty: the snapshot needs no query
+        services=list(request.cmd.services),
     )
 
 

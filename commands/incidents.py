@@ -28,6 +28,10 @@ class DeclareSettings(IncidentSettings, Protocol):
 
     def declare_limit(self) -> RateLimit: ...
 
+    def checklist(self, incident_type: str | None, severity: str) -> list[tuple[str, str]]:
+        """(text, source) of the checklist items a new incident of this type and severity gets."""
+        ...
+
 
 def incident_in_room(tx: UnitOfWork, channel_id: str, *, for_update: bool = False) -> Incident:
     incident = tx.incidents.get_by_channel(channel_id, for_update=for_update)

@@ -36,6 +36,8 @@ class JobKind(StrEnum):
     CAPTURE = "capture"
     POSTMORTEM = "postmortem"
     JOIN = "join"  # a paged person pressed *Join war room*
+    DUPLICATE = "duplicate"  # resolved as a duplicate: point the room to the other and invite its members
+    CHECKLIST = "checklist"  # a checklist item ticked or unticked: the checklist message shows it
 
 
 @dataclass(frozen=True)

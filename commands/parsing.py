@@ -27,6 +27,7 @@ USAGE: dict[str, str] = {
     "action": "/incident action <text> [@owner]  (in a war room)",
     "resolve": "/incident resolve [summary]  (in a war room)",
     "postmortem": "/incident postmortem  (in a war room)",
+    "duplicate": "/incident duplicate INC-<n>  (in a war room: resolve it as a duplicate of that incident)",
     "help": "/incident help",
 }
 
@@ -41,6 +42,7 @@ class Declare:
     severity: str | None = None
     private: bool = False
     description: str = ""  # the declare form's longer text; the slash command has none
+    services: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,21 @@ class AddToTimeline:
     text: str
 
 
+@dataclass(frozen=True)
+class Duplicate:
+    """`/incident duplicate INC-12`, or the summary's *Mark as duplicate* (its value is only a claim)."""
+
+    incident_id: int | None
+
+
+@dataclass(frozen=True)
+class TickChecklist:
+    """Checkboxes of the room's checklist changed: the positions ticked and unticked by this click."""
+
+    checked: tuple[int, ...] = ()
+    unchecked: tuple[int, ...] = ()
+
+
 Command = (
     Declare
     | OpenDeclareForm
@@ -153,6 +170,7 @@ Command = (
     | Note
     | AddActionItem
     | Postmortem
+    | Duplicate
 )
 
 
@@ -262,6 +280,18 @@ def parse_action(words: list[str]) -> AddActionItem:
     return AddActionItem(text=_check_length("action", "action item", text, MAX_NOTE), owner=owner)
 
 
+_INCIDENT_REF = re.compile(r"^(?:INC-?|#)?(\d{1,9})$", re.IGNORECASE)
+
+
+def parse_duplicate(words: list[str]) -> Duplicate:
+    if len(words) != 1:
+        raise _usage("duplicate", "Name the one incident this one duplicates.")
+    match = _INCIDENT_REF.match(words[0])
+    if match is None:
+        raise _usage("duplicate", f"`{plain_text(words[0])[:40]}` is not an incident, like INC-12.")
+    return Duplicate(int(match.group(1)))
+
+
 def parse(
     text: str,
     *,
@@ -308,5 +338,7 @@ def parse(
         if rest:
             raise _usage("postmortem", "`postmortem` takes no arguments.")
         return Postmortem()
+    if verb == "duplicate":
+        return parse_duplicate(rest)
 
     raise UsageError(f"Unknown command `{plain_text(words[0])[:40]}`.\n{help_text()}")

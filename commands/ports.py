@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol
 
-from commands.records import ActionItem, BotPost, Incident, SlackJob, TimelineEvent
-from commands.views import IncidentView
+from commands.records import ActionItem, BotPost, ChecklistItem, Incident, SlackJob, TimelineEvent
+from commands.views import ChecklistLine, IncidentView
 
 
 class Clock(Protocol):
@@ -71,6 +71,10 @@ class Chat(Protocol):
         ...
 
     def invite(self, channel: str, users: Sequence[str]) -> None: ...
+
+    def members(self, channel: str) -> list[str]:
+        """The people in a channel (every page), the bot itself left out."""
+        ...
 
     def set_topic(self, channel: str, topic: str) -> None: ...
 
@@ -160,6 +164,12 @@ class Presenter(Protocol):
 
     def page(self, incident: IncidentView, paged_by: str) -> Message: ...
 
+    def duplicate(self, incident: IncidentView, payload: dict[str, Any]) -> Message: ...
+
+    def duplicate_announcement(self, incident: IncidentView, payload: dict[str, Any]) -> Message: ...
+
+    def checklist(self, incident: IncidentView, items: Sequence[ChecklistLine]) -> Message: ...
+
     def when(self, moment: datetime) -> str:
         """A time as people in the configured zone read it."""
         ...
@@ -198,6 +208,11 @@ class IncidentStore(Protocol):
     def list_open(self, limit: int = 50, *, include_private: bool = True) -> Sequence[Incident]: ...
 
     def list_since(self, since: datetime | None = None) -> Sequence[Incident]: ...
+
+    def recent_open(self, since: datetime, limit: int) -> Sequence[Incident]:
+        """Open, public incidents declared at or after `since`, newest first, at most `limit`: one indexed
+        read, for possible duplicates."""
+        ...
 
     def insert_many(self, incidents: Sequence[Incident]) -> list[int]:
         """Insert new incidents at once; returns their ids in order, also set on them."""
@@ -285,6 +300,14 @@ class ActionItemStore(Protocol):
     def list_for(self, incident_id: int) -> Sequence[ActionItem]: ...
 
 
+class ChecklistStore(Protocol):
+    def insert_many(self, items: Sequence[ChecklistItem]) -> None: ...
+
+    def list_for(self, incident_id: int) -> Sequence[ChecklistItem]:
+        """The incident's items in position order; changes to them are saved with the transaction."""
+        ...
+
+
 class PeopleStore(Protocol):
     def names(self, user_ids: Iterable[str]) -> dict[str, str]: ...
 
@@ -330,6 +353,9 @@ class UnitOfWork(Protocol):
 
     @property
     def people(self) -> PeopleStore: ...
+
+    @property
+    def checklist(self) -> ChecklistStore: ...
 
     @property
     def reminders(self) -> ReminderStore: ...

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from commands import assign, declare, escalate, resolve, update
+from commands import assign, checklist, declare, duplicate, escalate, resolve, update
 from commands.action import ACTION_ITEM
 from commands.assign import ASSIGN
 from commands.capture import ADD_TO_TIMELINE, REACTION, Marked
+from commands.checklist import TICK_CHECKLIST
 from commands.declare import DECLARE
+from commands.duplicate import DUPLICATE
 from commands.escalate import ESCALATE, JOIN
 from commands.feature import Feature
 from commands.forms import ASSIGN_FORM, DECLARE_FORM, UPDATE_FORM
@@ -19,6 +21,7 @@ from commands.parsing import (
     AddToTimeline,
     Assign,
     Declare,
+    Duplicate,
     Escalate,
     Help,
     JoinRoom,
@@ -32,6 +35,7 @@ from commands.parsing import (
     Resolve,
     Snooze,
     Status,
+    TickChecklist,
 )
 from commands.postmortem import POSTMORTEM
 from commands.reminders import SNOOZE
@@ -58,6 +62,8 @@ FEATURES: dict[type, Feature[Any]] = {
     Snooze: SNOOZE,
     AddToTimeline: ADD_TO_TIMELINE,
     Marked: REACTION,
+    Duplicate: DUPLICATE,
+    TickChecklist: TICK_CHECKLIST,
 }
 
 
@@ -69,6 +75,8 @@ JOB_PLANS: dict[str, Plan] = {
     **assign.PLANS,
     **update.PLANS,
     **escalate.PLANS,
+    **duplicate.PLANS,
+    **checklist.PLANS,
 }
 
 

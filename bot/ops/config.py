@@ -498,6 +498,16 @@ class IncidentConfig(_Strict):
     def stale_after(self, severity: str) -> timedelta:
         return self.severities.get(severity, self.severities[self.default_severity]).stale_after
 
+    def checklist(self, incident_type: str | None, severity: str) -> list[tuple[str, str]]:
+        """The items posted at declaration, with where each came from: the type's (`[types.default]`'s
+        when none is given), then the severity's."""
+        name = incident_type or "default"
+        kind = self.types.get(name)
+        items = [(text, f"type:{name}") for text in kind.checklist] if kind is not None else []
+        level = self.severities.get(severity)
+        items += [(text, f"severity:{severity}") for text in level.checklist] if level is not None else []
+        return items
+
     def declare_limit(self) -> RateLimit:
         """How many declares one person may make per window."""
         return parse_rate(self.declare_rate_limit)

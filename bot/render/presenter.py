@@ -12,19 +12,30 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    CheckboxesElement,
+    MarkdownTextObject,
+    Option,
+    PlainTextObject,
+    SectionBlock,
+)
 
 from bot.ops.config import format_duration
 from bot.render.templating import RENDER_ERRORS, environment, failure_site
 from bot.slack.ids import ActionId, BlockId
 from commands.mrkdwn import Mrkdwn, channel_link, escape, group_mention, mention
 from commands.ports import Clock, Message
-from commands.views import IncidentView
+from commands.views import ChecklistLine, IncidentView
 
 log = logging.getLogger(__name__)
 
 MESSAGE_TEMPLATES = ".mrkdwn.j2"  # this renderer's templates; the postmortem has its own environment
 SECTION_LIMIT = 3000  # Slack's limit on a section block's text
+OPTION_LIMIT = 75  # Slack's limit on a checkbox's text and description
+CHECKBOXES_PER_BLOCK = 10  # Slack's limit on the options of one checkboxes element
 
 
 def shipped_templates_dir() -> Path:
@@ -153,6 +164,11 @@ class SlackPresenter:
                     text="Post update", action_id=ActionId.OPEN_UPDATE, value=value, style="primary"
                 ),
             ]
+            if incident.possible_duplicate_of is not None:
+                other = str(incident.possible_duplicate_of)
+                buttons.append(
+                    ButtonElement(text="Mark as duplicate", action_id=ActionId.MARK_DUPLICATE, value=other)
+                )
         return self._message(
             "summary.mrkdwn.j2",
             "incident_declared",
@@ -224,6 +240,54 @@ class SlackPresenter:
             block_id=BlockId.PAGE_ACTIONS,
             paged_by=paged_by,
         )
+
+    def duplicate(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
+        return self._message("duplicate.mrkdwn.j2", "incident_duplicate", incident, duplicate=payload)
+
+    def duplicate_announcement(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
+        return self._message(
+            "duplicate_announcement.mrkdwn.j2", "incident_duplicate", incident, duplicate=payload
+        )
+
+    def checklist(self, incident: IncidentView, items: Sequence[ChecklistLine]) -> Message:
+        """The header from the template, then the items as checkboxes, ten a block; who ticked each shows."""
+        done = sum(1 for item in items if item.done_at is not None)
+        header = self.renderer.render("checklist.mrkdwn.j2", incident=incident, items=items, done=done)
+        blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=_clip(header, SECTION_LIMIT)))]
+        fallback = [header]
+        for start in range(0, len(items), CHECKBOXES_PER_BLOCK):
+            options: list[Option] = []
+            ticked: list[Option] = []
+            for item in items[start : start + CHECKBOXES_PER_BLOCK]:
+                by = self._ticked_by(item)
+                option = Option(
+                    value=str(item.position),
+                    text=PlainTextObject(text=_clip(item.text, OPTION_LIMIT)),
+                    description=MarkdownTextObject(text=by) if by else None,
+                )
+                options.append(option)
+                if item.done_at is not None:
+                    ticked.append(option)
+                box = ":ballot_box_with_check:" if item.done_at is not None else ":white_medium_square:"
+                fallback.append(f"{box} {escape(item.text)}" + (f" · {by}" if by else ""))
+            element = CheckboxesElement(
+                action_id=ActionId.CHECKLIST, options=options, initial_options=ticked or None
+            )
+            block_id = f"{BlockId.CHECKLIST}_{start // CHECKBOXES_PER_BLOCK}"
+            blocks.append(ActionsBlock(block_id=block_id, elements=[element]))
+        payload: dict[str, Any] = {"incident_id": incident.id, "incident": incident.ref}
+        payload.update({"done": done, "items": len(items)})
+        return Message(
+            text=_clip("\n".join(fallback), SECTION_LIMIT),
+            event_type="incident_checklist",
+            event_payload=payload,
+            blocks=[b.to_dict() for b in blocks],
+        )
+
+    def _ticked_by(self, item: ChecklistLine) -> str:
+        if item.done_at is None or item.done_by is None:
+            return ""
+        return _clip(f"Done by {mention(item.done_by)} · {escape(self.when(item.done_at))}", OPTION_LIMIT)
 
     def _since(self, incident: IncidentView, payload: dict[str, Any]) -> timedelta:
         last = payload.get("last_update_at")

@@ -168,6 +168,14 @@ class SlackChat:
                 return
             wanted = rest
 
+    def members(self, channel: str) -> list[str]:
+        """Everyone in the channel, page by page, without the bot itself."""
+        me = self.bot_user_id()
+        found: list[str] = []
+        for page in self._pages("conversations.members", "members", channel=channel, limit=200):
+            found += [str(user) for user in page if user != me]
+        return list(dict.fromkeys(found))
+
     def set_topic(self, channel: str, topic: str) -> None:
         self._call("conversations.setTopic", channel=channel, topic=topic)
 

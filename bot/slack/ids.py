@@ -23,6 +23,7 @@ class BlockId(StrEnum):
     SUMMARY_ACTIONS = "summary_actions"
     REMINDER_ACTIONS = "reminder_actions"
     PAGE_ACTIONS = "page_actions"
+    CHECKLIST = "checklist"  # checklist_0, checklist_1, ...: ten checkboxes a block
 
 
 class ActionId(StrEnum):
@@ -40,3 +41,5 @@ class ActionId(StrEnum):
     REMINDER_UPDATE = "reminder_post_update"
     SNOOZE = "reminder_snooze"
     TAKE_COMMAND = "take_command"
+    MARK_DUPLICATE = "mark_duplicate"
+    CHECKLIST = "checklist_toggle"
