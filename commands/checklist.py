@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from commands.activity import touched
 from commands.errors import RepeatedDelivery
 from commands.feature import SLOW, Ask, Deps, Recorded
 from commands.incidents import DeclareSettings, Scheduled, incident_in_room
@@ -135,6 +136,8 @@ def tick_checklist(
                 _event(incident, item, "checklist_unchecked", f"Unchecked: {item.text}", user_id, now)
             )
             changed = True
+        if changed:
+            touched(incident, now, settings)  # someone is working the incident: it is not stale
         view = view_of(incident, settings.severity_description(incident.severity))
         if not changed:
             tx.commit()  # the delivery, so a retry stays a retry

@@ -295,6 +295,7 @@ def _new_incident(request: DeclareRequest, now: datetime, settings: IncidentSett
         next_update_due_at=now + settings.update_every(severity),
         reminders_since_update=0,
         commander_due_at=now + settings.commander_timeout(severity),
+        stale_due_at=now + settings.stale_after(severity),
         roles=[],  # known empty: the snapshot needs no query
         services=list(request.cmd.services),
     )

@@ -201,6 +201,7 @@ def mark_duplicate(
         incident.next_update_due_at = None
         incident.commander_due_at = None
         incident.stale_due_at = None
+        incident.archive_due_at = now + settings.archive_after  # its room is archived like any resolved one
         named = f" (named as INC-{other_id})" if other.id != other_id else ""
         tx.timeline.add(
             TimelineEvent(

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import partial
 
+from commands.activity import touched
 from commands.errors import (
     AlreadyResolved,
     IncidentError,
@@ -223,6 +224,7 @@ def escalate(
         elif not paged_users and not cmd.groups:
             raise UsageError(f"{incident.ref} is already {previous}, and nobody was named to page.")
         paged = list(dict.fromkeys(u for u in paged_users))
+        touched(incident, now, settings)
         text = _describe(previous, cmd.severity if changed else None, cmd.users, cmd.groups)
         event = tx.timeline.add(
             TimelineEvent(

@@ -132,6 +132,10 @@ class Chat(Protocol):
         """Return a file of this name and size the bot shared here since `oldest` (crash recovery)."""
         ...
 
+    def archive(self, channel: str) -> None:
+        """Archive a channel; one archived already counts as done."""
+        ...
+
 
 class Presenter(Protocol):
     """Turns incident state into messages; implemented with templates outside the domain."""
@@ -180,6 +184,7 @@ class IncidentSettings(Protocol):
 
     announce_channel: str
     channel_prefix: str
+    archive_after: timedelta  # a resolved incident's room is archived this long after it was resolved
 
     def severity_names(self) -> list[str]: ...
 
@@ -188,6 +193,8 @@ class IncidentSettings(Protocol):
     def update_every(self, severity: str) -> timedelta: ...
 
     def commander_timeout(self, severity: str) -> timedelta: ...
+
+    def stale_after(self, severity: str) -> timedelta: ...
 
     def role_description(self, role: str) -> str: ...
 
@@ -330,6 +337,28 @@ class ReminderStore(Protocol):
     def claim_commander_checks(self, ids: Sequence[int], now: datetime) -> set[int]: ...
 
 
+class TimerStore(Protocol):
+    """Due lifecycle timers (stale nudges, room archiving), claimed once across replicas like reminders."""
+
+    def due_stale(self, now: datetime, limit: int) -> list[tuple[int, datetime]]: ...
+
+    def claim_stale(
+        self, ids: Sequence[int], now: datetime, next_due: Mapping[str, datetime], fallback: datetime
+    ) -> set[int]:
+        """Claim the open incidents among `ids` still due, moving each to its severity's next due time."""
+        ...
+
+    def due_archives(self, now: datetime, limit: int) -> list[tuple[int, datetime]]: ...
+
+    def claim_archives(self, ids: Sequence[int], now: datetime) -> set[int]:
+        """Claim the resolved incidents among `ids` still due (each once); a reopened one is not claimed."""
+        ...
+
+    def clear_unclaimed(self, stale: Sequence[int], archives: Sequence[int]) -> None:
+        """Forget due times that must not fire (a resolved incident's nudge, a reopened one's archive)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: what is not committed when the `with` block ends is undone."""
 
@@ -359,6 +388,9 @@ class UnitOfWork(Protocol):
 
     @property
     def reminders(self) -> ReminderStore: ...
+
+    @property
+    def timers(self) -> TimerStore: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -10,6 +10,7 @@ from functools import partial
 from types import MappingProxyType
 from typing import Any
 
+from commands.activity import touched
 from commands.feature import SLOW, Ask, Deps, JobResult, JobState, Recorded
 from commands.incidents import Scheduled, incident_in_room
 from commands.parsing import Postmortem
@@ -505,6 +506,7 @@ def request_postmortem(
     now = clock.now()
     with uow() as tx:
         incident = incident_in_room(tx, channel_id)
+        touched(incident, now, settings)
         job = tx.jobs.add(postmortem_job(incident.id, now, lease, requested_by=user_id))
         tx.commit()
         return Scheduled(view_of(incident, settings.severity_description(incident.severity)), job.id)

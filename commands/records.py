@@ -63,6 +63,7 @@ class Incident:
     stale_due_at: datetime | None = None  # when an open incident without human activity gets a nudge
     archive_due_at: datetime | None = None  # when a resolved incident's room is archived
     archived_at: datetime | None = None
+    last_activity_at: datetime | None = None  # the latest human activity; None: none since declaring
     # Every assignment ever made, oldest first: the ended ones are the handover history.
     roles: list[RoleAssignment] = field(default_factory=list)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from commands import assign, checklist, declare, duplicate, escalate, resolve, update
+from commands import archive, assign, checklist, declare, duplicate, escalate, resolve, stale, update
 from commands.action import ACTION_ITEM
 from commands.assign import ASSIGN
 from commands.capture import ADD_TO_TIMELINE, REACTION, Marked
@@ -77,6 +77,8 @@ JOB_PLANS: dict[str, Plan] = {
     **escalate.PLANS,
     **duplicate.PLANS,
     **checklist.PLANS,
+    **stale.PLANS,
+    **archive.PLANS,
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from commands.errors import AlreadyResolved
+from commands.errors import AlreadyResolved, RepeatedDelivery
 from commands.feature import SLOW, Ask, Deps, Recorded
 from commands.incidents import Scheduled, current_roles, incident_in_room
 from commands.jobs import JobKind, Parallel, Plan, StepContext, StepOutcome, fresh_job, new_job
@@ -41,6 +41,7 @@ class ResolveFeature:
             settings=deps.settings,
             lease=deps.lease,
             admins=deps.admins,  # consulted only when the cheap rules refuse, and never asks Slack
+            delivery_key=ask.delivery_key,  # the stale nudge's *Resolve* button: Slack may send it twice
         )
         # The resolution post is the answer everyone sees: nobody waits for the job to say more.
         return Recorded(scheduled=scheduled, wait=False)
@@ -81,14 +82,17 @@ def resolve_incident(
     settings: IncidentSettings,
     lease: timedelta,
     admins: Admins = NO_ADMINS,
+    delivery_key: str | None = None,
 ) -> Scheduled:
     """Mark the room's incident resolved and schedule the resolution posts.
 
-    Raises NotInWarRoom, AlreadyResolved, PermissionDenied, AdminsUnknown.
+    Raises NotInWarRoom, AlreadyResolved, PermissionDenied, AdminsUnknown, RepeatedDelivery.
     """
     with uow() as tx:
         incident = incident_in_room(tx, channel_id, for_update=True)
         now = clock.now()  # after the lock: events commit in the order their times say
+        if delivery_key is not None and not tx.deliveries.first_time(delivery_key, now):
+            raise RepeatedDelivery(delivery_key)
         if incident.status == IncidentStatus.RESOLVED:
             raise AlreadyResolved(f"{incident.ref} is already resolved.")
         require(
@@ -96,6 +100,8 @@ def resolve_incident(
         )
         incident.next_update_due_at = None
         incident.commander_due_at = None
+        incident.stale_due_at = None
+        incident.archive_due_at = now + settings.archive_after
         incident.status = IncidentStatus.RESOLVED
         incident.resolved_at = now
         incident.resolved_by = user_id

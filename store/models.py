@@ -112,6 +112,7 @@ incidents = Table(
     Column("stale_due_at", UTCDateTime(), index=True),
     Column("archive_due_at", UTCDateTime(), index=True),
     Column("archived_at", UTCDateTime()),
+    Column("last_activity_at", UTCDateTime()),  # the latest human activity (None: none since declaring)
     # Retention finds incidents whose timeline text is due for removal in this index: the pruned ones sort
     # apart from the rest, so its cost follows what is due, not how many incidents were ever resolved.
     Index(None, "timeline_pruned_at", "resolved_at"),

@@ -20,6 +20,7 @@ from store.repositories import (
     PostRepository,
     TimelineRepository,
 )
+from store.timer_queries import TimerRepository
 
 
 class SqlUnitOfWork:
@@ -48,6 +49,7 @@ class SqlUnitOfWork:
         self.people = PeopleRepository(self.session)
         self.reminders = ReminderRepository(self.session)
         self.checklist = ChecklistRepository(self.session)
+        self.timers = TimerRepository(self.session)
         return self
 
     def __exit__(

@@ -156,12 +156,17 @@ def conversations_list(st: EmulatorState, a: Args) -> dict[str, Any]:
 
 
 def conversations_archive(st: EmulatorState, a: Args) -> dict[str, Any]:
-    """Archive a channel the bot is in."""
+    """Archive a channel the bot is in; never #general (https://docs.slack.dev/reference/methods/conversations.archive).
+
+    A workspace setting that forbids it (`restricted_action`) is not modelled: use `emu.error(...)`.
+    """
     chan = conversation(st, a)
     if chan.is_im:
         raise SlackError("method_not_supported_for_channel_type")
     if chan.archived:
         raise SlackError("already_archived")
+    if chan.is_general:
+        raise SlackError("cant_archive_general")
     joined(st, a)
     chan.archived = True
     return {}

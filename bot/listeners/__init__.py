@@ -12,6 +12,7 @@ from bot.listeners.commands import handle_incident_command
 from bot.listeners.reminders import (
     handle_reminder_update_button,
     handle_snooze_button,
+    handle_stale_resolve_button,
     handle_take_command_button,
 )
 from bot.listeners.room_forms import (
@@ -57,5 +58,6 @@ def register_listeners(app: App, runtime: Runtime) -> None:
     app.action(ActionId.REMINDER_UPDATE.value)(handle_reminder_update_button)
     app.action(re.compile(f"^{ActionId.SNOOZE.value}_"))(handle_snooze_button)
     app.action(ActionId.TAKE_COMMAND.value)(handle_take_command_button)
+    app.action(ActionId.STALE_RESOLVE.value)(handle_stale_resolve_button)
     app.event("reaction_added")(handle_reaction_added)
     app.event("reaction_removed")(handle_reaction_removed)

@@ -346,6 +346,28 @@ class SlackPresenter:
             block_id=BlockId.REMINDER_ACTIONS,
         )
 
+    def stale_notice(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
+        """Nudge a quiet incident's lead: *Post update* opens the room's update form, *Resolve* resolves."""
+        value = str(incident.id)
+        buttons = [
+            ButtonElement(text="Post update", action_id=ActionId.OPEN_UPDATE, value=value, style="primary"),
+            ButtonElement(text="Resolve", action_id=ActionId.STALE_RESOLVE, value=value),
+        ]
+        quiet = self.renderer.clock.now() - datetime.fromisoformat(payload["quiet_since"])
+        return self._message(
+            "stale.mrkdwn.j2",
+            "incident_stale",
+            incident,
+            key=f"stale:{payload['due']}",
+            buttons=buttons,
+            block_id=BlockId.STALE_ACTIONS,
+            stale=payload,
+            quiet=quiet,
+        )
+
+    def archive_notice(self, incident: IncidentView) -> Message:
+        return self._message("archived.mrkdwn.j2", "incident_archived", incident)
+
     def status_reply(self, incident: IncidentView) -> str:
         return self.renderer.render("status.mrkdwn.j2", incident=incident)
 

@@ -52,6 +52,7 @@ _RETRYABLE = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )
 _GONE = frozenset({"channel_not_found", "is_archived"})
+_ALREADY_ARCHIVED = frozenset({"already_archived"})
 
 
 def classify(method: str, code: str, status: int = 200, body: dict[str, Any] | None = None) -> ChatError:
@@ -175,6 +176,14 @@ class SlackChat:
         for page in self._pages("conversations.members", "members", channel=channel, limit=200):
             found += [str(user) for user in page if user != me]
         return list(dict.fromkeys(found))
+
+    def archive(self, channel: str) -> None:
+        """Archive a channel; Slack's `already_archived` (someone did it by hand, or a retry) is done."""
+        try:
+            self._call("conversations.archive", expected=_ALREADY_ARCHIVED, channel=channel)
+        except ChatRefused as exc:
+            if exc.code not in _ALREADY_ARCHIVED:
+                raise
 
     def set_topic(self, channel: str, topic: str) -> None:
         self._call("conversations.setTopic", channel=channel, topic=topic)

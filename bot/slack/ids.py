@@ -24,6 +24,7 @@ class BlockId(StrEnum):
     REMINDER_ACTIONS = "reminder_actions"
     PAGE_ACTIONS = "page_actions"
     CHECKLIST = "checklist"  # checklist_0, checklist_1, ...: ten checkboxes a block
+    STALE_ACTIONS = "stale_actions"
 
 
 class ActionId(StrEnum):
@@ -43,3 +44,4 @@ class ActionId(StrEnum):
     TAKE_COMMAND = "take_command"
     MARK_DUPLICATE = "mark_duplicate"
     CHECKLIST = "checklist_toggle"
+    STALE_RESOLVE = "stale_resolve"

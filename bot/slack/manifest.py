@@ -35,8 +35,18 @@ class CallbackId(StrEnum):
 # project's shared/slack/methods.json during development); names that are not Web API methods are
 # marked "event:" or "feature:". Keep this minimal: a scope not listed here is not requested.
 SCOPE_REASONS: dict[str, tuple[str, ...]] = {
-    "channels:manage": ("conversations.create", "conversations.invite", "conversations.setTopic"),
-    "groups:write": ("conversations.create", "conversations.invite", "conversations.setTopic"),
+    "channels:manage": (
+        "conversations.create",
+        "conversations.invite",
+        "conversations.setTopic",
+        "conversations.archive",
+    ),
+    "groups:write": (
+        "conversations.create",
+        "conversations.invite",
+        "conversations.setTopic",
+        "conversations.archive",
+    ),
     "channels:join": ("conversations.join",),
     "channels:read": ("conversations.info", "conversations.members"),
     "groups:read": ("conversations.info", "conversations.members"),

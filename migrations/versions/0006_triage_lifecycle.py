@@ -31,6 +31,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("stale_due_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("archive_due_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("last_activity_at", sa.DateTime(timezone=True), nullable=True))
         batch.create_foreign_key(
             batch.f("fk_incidents_duplicate_of_incidents"), "incidents", ["duplicate_of"], ["id"]
         )
@@ -64,6 +65,7 @@ def downgrade() -> None:
         batch.drop_index(batch.f("ix_incidents_stale_due_at"))
         batch.drop_constraint(batch.f("fk_incidents_duplicate_of_incidents"), type_="foreignkey")
         for column in (
+            "last_activity_at",
             "archived_at",
             "archive_due_at",
             "stale_due_at",

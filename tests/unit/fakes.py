@@ -400,6 +400,51 @@ class FakeReminders(_Repo):
         return claimed
 
 
+class FakeTimers(_Repo):
+    """Stale nudges and archives: claimed only while due and in the right status, as the SQL claim does."""
+
+    def _due(self, now: datetime, limit: int, column: str) -> list[tuple[int, datetime]]:
+        due = [(i.id, getattr(i, column)) for i in self._state.incidents.values()]
+        due = [(i, at) for i, at in due if at is not None and at <= now]
+        return sorted(due, key=lambda d: (d[1], d[0]))[:limit]
+
+    def due_stale(self, now: datetime, limit: int) -> list[tuple[int, datetime]]:
+        return self._due(now, limit, "stale_due_at")
+
+    def due_archives(self, now: datetime, limit: int) -> list[tuple[int, datetime]]:
+        return self._due(now, limit, "archive_due_at")
+
+    def claim_stale(
+        self, ids: Sequence[int], now: datetime, next_due: Mapping[str, datetime], fallback: datetime
+    ) -> set[int]:
+        claimed = set()
+        for incident_id in ids:
+            incident = self._state.incidents[incident_id]
+            due = incident.stale_due_at
+            if due is not None and due <= now and incident.status != "resolved":
+                incident.stale_due_at = next_due.get(incident.severity, fallback)
+                claimed.add(incident_id)
+        return claimed
+
+    def claim_archives(self, ids: Sequence[int], now: datetime) -> set[int]:
+        claimed = set()
+        for incident_id in ids:
+            incident = self._state.incidents[incident_id]
+            due = incident.archive_due_at
+            if due is not None and due <= now and incident.status == "resolved":
+                incident.archive_due_at = None
+                claimed.add(incident_id)
+        return claimed
+
+    def clear_unclaimed(self, stale: Sequence[int], archives: Sequence[int]) -> None:
+        for incident_id in stale:
+            if self._state.incidents[incident_id].status == "resolved":
+                self._state.incidents[incident_id].stale_due_at = None
+        for incident_id in archives:
+            if self._state.incidents[incident_id].status != "resolved":
+                self._state.incidents[incident_id].archive_due_at = None
+
+
 class FakeUnitOfWork:
     """One transaction over a FakeDatabase: a copy of its state, committed or discarded as a whole."""
 
@@ -415,6 +460,7 @@ class FakeUnitOfWork:
         self.people = FakePeople(self)
         self.reminders = FakeReminders(self)
         self.checklist = FakeChecklist(self)
+        self.timers = FakeTimers(self)
         self._open = False
 
     def __enter__(self) -> FakeUnitOfWork:

@@ -94,3 +94,24 @@ def test_format_duration() -> None:
     assert format_duration(timedelta(minutes=4, seconds=3), approximate=True) == "4m"
     assert format_duration(timedelta(hours=26), approximate=True) == "1d 2h"
     assert format_duration(timedelta(hours=1, minutes=30)) == "1h30m"
+
+
+def test_stale_notice_names_the_lead_says_how_long_and_offers_update_and_resolve() -> None:
+    payload = {
+        "due": "2026-11-26T19:00:00+00:00",
+        "target": "U4",
+        "quiet_since": (NOW - timedelta(hours=26)).isoformat(),
+    }
+    msg = presenter().stale_notice(incident(), payload)
+    assert "<@U4>" in msg.text and "1d 2h" in msg.text and "INC-7" in msg.text
+    assert msg.event_type == "incident_stale"
+    assert msg.event_payload["key"] == f"stale:{payload['due']}"
+    assert msg.blocks is not None
+    buttons = msg.blocks[1]["elements"]
+    assert [b["action_id"] for b in buttons] == ["open_update_modal", "stale_resolve"]
+
+
+def test_archive_notice_says_what_stays_and_how_to_reopen() -> None:
+    msg = presenter().archive_notice(incident(status="resolved", resolved_at=NOW - timedelta(days=7)))
+    assert msg.event_type == "incident_archived" and msg.event_payload["incident_id"] == 7
+    assert "archiving this room" in msg.text and "postmortem" in msg.text and "/incident reopen" in msg.text

@@ -118,6 +118,7 @@ def test_ticking_records_who_and_when_and_schedules_the_message_update(
     incident = seeded(db, clock)
     clock.advance(minutes=3)
     tick(db, clock, TickChecklist(checked=(0, 2)), key="interaction:T1")
+    assert db.incident(incident).stale_due_at == clock.now() + CONFIG.stale_after("sev2"), "activity"
     a, b, c = db.checklist(incident)
     assert (a.done_by, a.done_at, b.done_by, c.done_by) == ("U2", clock.now(), None, "U2")
     assert [(e.kind, e.actor, e.data) for e in db.events(incident, "checklist_checked")] == [

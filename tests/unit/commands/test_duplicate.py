@@ -147,6 +147,7 @@ def test_marking_a_duplicate_resolves_it_and_schedules_pointing_its_room_there(
         incident.resolved_at == clock.now() and incident.resolution_summary == f"Duplicate of INC-{original}"
     )
     assert incident.next_update_due_at is None and incident.commander_due_at is None, "reminders stop"
+    assert incident.stale_due_at is None and incident.archive_due_at == clock.now() + CONFIG.archive_after
     [event] = db.events(dup, "marked_duplicate")
     assert (event.actor, event.data) == ("U1", {"of": original})
     [linked] = db.events(original, "duplicate_linked")
