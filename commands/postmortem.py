@@ -220,6 +220,11 @@ class PostmortemData:
     participants: tuple[str, ...]
     # user id -> name, for the people the draft mentions whose names Slack has told us (see people_in).
     names: Mapping[str, str] = field(default_factory=dict)
+    incident_type: str | None = None
+    services: tuple[str, ...] = ()
+    drill: bool = False  # a practice incident: kept out of metrics
+    impact: str | None = None
+    urgency: str | None = None
 
     @property
     def ref(self) -> str:
@@ -338,6 +343,11 @@ def assemble(
         resolved=incident.resolved_at,
     )
     return PostmortemData(
+        incident_type=incident.incident_type,
+        services=tuple(incident.services or ()),
+        drill=bool(incident.drill),
+        impact=incident.impact,
+        urgency=incident.urgency,
         id=incident.id,
         title=incident.title,
         description=incident.description or "",

@@ -33,6 +33,11 @@ class IncidentView:
     handovers: dict[str, str] = field(default_factory=dict)
     last_update_at: datetime | None = None
     declared_in: str | None = None  # the channel the declaration was typed in
+    incident_type: str | None = None
+    services: tuple[str, ...] = ()
+    drill: bool = False  # a practice incident: marked everywhere, nobody paged
+    impact: str | None = None
+    urgency: str | None = None
 
     @property
     def ref(self) -> str:
@@ -64,6 +69,11 @@ def view_of(incident: Incident, severity_description: str = "") -> IncidentView:
         handovers=_handovers(incident),
         last_update_at=incident.last_update_at,
         declared_in=incident.declared_in,
+        incident_type=incident.incident_type,
+        services=tuple(incident.services or ()),
+        drill=bool(incident.drill),
+        impact=incident.impact,
+        urgency=incident.urgency,
     )
 
 
