@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 
+from bot.emulator import SlackEmulator
 from bot.ops.cli import main
 from bot.ops.config import IncidentConfig
 from bot.slack.ids import ActionId, BlockId
 from tests.reliability.payloads import declare_values
 from tests.scenario.conftest import FakeClock, Harness
 from tests.scenario.test_postmortem import shared_files
+from tests.scenario.test_socket_mode_serve import start_socket_mode_serve, wait_until
 
 TRIAGE = IncidentConfig.model_validate(
     {
@@ -327,3 +329,33 @@ def test_invites_survive_slack_failing_and_are_told_once_after_retries(configure
     kinds = event_types(h, room.id)
     assert kinds.count("incident_invite_failed") == 1 and kinds.count("incident_declared") == 1
     assert [e.kind for e in h.timeline(1)].count("invite_failed") == 1
+
+
+def test_the_declare_options_work_over_socket_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "incidentbot.toml"
+    config.write_text(
+        '[types.security]\nprivate = true\ninvite = ["U2"]\n\n[services.checkout]\ninvite = ["S1"]\n'
+    )
+    monkeypatch.setenv("INCIDENTBOT_CONFIG", str(config))
+    with SlackEmulator() as emu:
+        emu.add_channel("incidents")
+        for user in ("U1", "U2", "U3"):
+            emu.add_user(user, name=user.lower())
+        emu.add_usergroup("S1", handle="checkout-oncall", users=["U3"])
+        proc = start_socket_mode_serve(emu, f"sqlite:///{tmp_path / 'bot.db'}", Path.cwd())
+        try:
+            assert emu.socket_connected(30), f"no Socket Mode connection (exit code {proc.poll()})"
+            refused = emu.socket_send_command("declare --type hr Payroll")
+            assert "Unknown type `hr`. Known types: security." in str(refused.get("text", ""))
+            ack = emu.socket_send_command("declare --drill --type security --service checkout Token leaked")
+            assert "Token leaked" in str(ack.get("text", ""))
+            wait_until(lambda: emu.channel_by_name("drill-1-token-leaked") is not None)
+            room = emu.channel_by_name("drill-1-token-leaked")
+            assert room is not None and room.is_private
+            wait_until(lambda: {"U1", "U2", "U3"} <= emu.channels[room.id].members)
+            wait_until(lambda: len(emu.channels[room.id].messages) >= 1)
+            assert emu.channels[room.id].messages[0].text.startswith(":test_tube: *DRILL* ")
+            assert proc.poll() is None
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
