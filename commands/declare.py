@@ -73,20 +73,25 @@ class DeclareFeature:
 
 def _recorded(cmd: Declare, scheduled: Scheduled) -> Recorded:
     ref = scheduled.incident.ref
+    drill = scheduled.incident.drill
     # Freshly recorded and claimed by this process: its provisioning runs without reading it back.
     fresh = Scheduled(scheduled.incident, scheduled.job_id, fresh=FreshJob(JobKind.PROVISION, {}, {}))
     return Recorded(
-        answer=f":rotating_light: Declared *{ref}*: {escape(cmd.title)}. Opening its war room…",
+        answer=f"{_declared(ref, drill)}: {escape(cmd.title)}. Opening its war room…",
         scheduled=fresh,
-        reply=_reply(ref, cmd.title),
+        reply=_reply(ref, cmd.title, drill),
     )
 
 
-def _reply(ref: str, title: str) -> Reply:
+def _declared(ref: str, drill: bool) -> str:
+    return f":test_tube: Declared the drill *{ref}*" if drill else f":rotating_light: Declared *{ref}*"
+
+
+def _reply(ref: str, title: str, drill: bool = False) -> Reply:
     def reply(result: JobResult) -> str | None:
         if result.state is JobState.DONE:
             room = channel_link(result.channel_id)
-            return f":rotating_light: Declared *{ref}*: {escape(title)}. War room: {room}"
+            return f"{_declared(ref, drill)}: {escape(title)}. War room: {room}"
         if result.state is JobState.GAVE_UP:
             return None  # the declarer was told what Slack refused and how to fix it
         if result.state is JobState.QUEUED:

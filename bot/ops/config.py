@@ -329,6 +329,15 @@ class IncidentConfig(_Strict):
     def _archive_after(cls, value: Any) -> timedelta:
         return _positive_duration(value, "a duration string")
 
+    @field_validator("types")
+    @classmethod
+    def _type_names(cls, value: dict[str, TypeConfig]) -> dict[str, TypeConfig]:
+        """Each incident records its type's name in a 40-character column."""
+        for name in value:
+            if len(name) > 40:
+                raise ValueError(f"type name {name!r} is longer than 40 characters")
+        return value
+
     @field_validator("drill_prefix")
     @classmethod
     def _drill_prefix(cls, value: str) -> str:

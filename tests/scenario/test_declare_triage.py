@@ -133,7 +133,7 @@ def test_a_drill_is_named_and_marked_as_one_and_pages_nobody(
 ) -> None:
     h: Harness = configured_harness(TRIAGE)
     h.command("declare sev1 --drill Database failover")
-    assert "Declared *INC-1*" in h.replies()[-1]
+    assert "Declared the drill *INC-1*" in h.replies()[-1]
     room = h.room(1)
     assert room.name == "drill-1-database-failover"
     assert room.topic.startswith("DRILL | INC-1")

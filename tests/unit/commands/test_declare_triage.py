@@ -142,3 +142,8 @@ def test_escalating_a_drill_records_who_would_be_paged_and_pages_nobody(
     assert job.id == scheduled.job_id
     assert (job.payload["paged"], job.payload["drill"]) == ([], True)
     assert db.incident(number).severity == "sev1"  # the escalation itself is recorded
+
+
+def test_a_type_name_must_fit_the_column_it_is_recorded_in() -> None:
+    with pytest.raises(ValueError, match="longer than 40 characters"):
+        IncidentConfig.model_validate({"types": {"x" * 41: {}}})
