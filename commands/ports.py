@@ -74,6 +74,9 @@ class Chat(Protocol):
 
     def members(self, channel: str) -> list[str]:
         """The people in a channel (every page), the bot itself left out."""
+
+    def invite_each(self, channel: str, users: Sequence[str]) -> dict[str, str]:
+        """Invite whoever can be; return the others Slack refused, with why (those already in are not)."""
         ...
 
     def set_topic(self, channel: str, topic: str) -> None: ...
@@ -173,6 +176,9 @@ class Presenter(Protocol):
     def duplicate_announcement(self, incident: IncidentView, payload: dict[str, Any]) -> Message: ...
 
     def checklist(self, incident: IncidentView, items: Sequence[ChecklistLine]) -> Message: ...
+    def invite_problems(self, incident: IncidentView, problems: dict[str, Any]) -> Message:
+        """Who the type's and services' invites missed: user groups that don't exist, people Slack refused."""
+        ...
 
     def when(self, moment: datetime) -> str:
         """A time as people in the configured zone read it."""
@@ -199,6 +205,11 @@ class IncidentSettings(Protocol):
     def role_description(self, role: str) -> str: ...
 
     def allowed_to(self, action: str) -> list[str]: ...
+
+    # Triage: drill rooms' prefix, and who a type's and services' incidents invite.
+    drill_prefix: str
+
+    def invitees(self, incident_type: str | None, services: Sequence[str]) -> list[str]: ...
 
 
 class IncidentStore(Protocol):

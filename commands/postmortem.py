@@ -237,6 +237,11 @@ class PostmortemData:
     # user id -> name, for the people the draft mentions whose names Slack has told us (see people_in).
     names: Mapping[str, str] = field(default_factory=dict)
     checklist: tuple[ChecklistRow, ...] = ()  # in the order posted
+    incident_type: str | None = None
+    services: tuple[str, ...] = ()
+    drill: bool = False  # a practice incident: kept out of metrics
+    impact: str | None = None
+    urgency: str | None = None
 
     @property
     def ref(self) -> str:
@@ -364,6 +369,11 @@ def assemble(
         resolved=incident.resolved_at,
     )
     return PostmortemData(
+        incident_type=incident.incident_type,
+        services=tuple(incident.services or ()),
+        drill=bool(incident.drill),
+        impact=incident.impact,
+        urgency=incident.urgency,
         id=incident.id,
         title=incident.title,
         description=incident.description or "",

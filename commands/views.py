@@ -35,6 +35,11 @@ class IncidentView:
     declared_in: str | None = None  # the channel the declaration was typed in
     possible_duplicate_of: int | None = None  # looked like this open incident when declared
     duplicate_of: int | None = None  # resolved as a duplicate of this incident
+    incident_type: str | None = None
+    services: tuple[str, ...] = ()
+    drill: bool = False  # a practice incident: marked everywhere, nobody paged
+    impact: str | None = None
+    urgency: str | None = None
 
     @property
     def ref(self) -> str:
@@ -93,6 +98,11 @@ def view_of(incident: Incident, severity_description: str = "") -> IncidentView:
         declared_in=incident.declared_in,
         possible_duplicate_of=incident.possible_duplicate_of,
         duplicate_of=incident.duplicate_of,
+        incident_type=incident.incident_type,
+        services=tuple(incident.services or ()),
+        drill=bool(incident.drill),
+        impact=incident.impact,
+        urgency=incident.urgency,
     )
 
 

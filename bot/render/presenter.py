@@ -32,6 +32,8 @@ from commands.views import ChecklistLine, IncidentView
 
 log = logging.getLogger(__name__)
 
+# Every post about a drill starts with this, whatever the (operator's) template says.
+DRILL_MARK = ":test_tube: *DRILL*"
 MESSAGE_TEMPLATES = ".mrkdwn.j2"  # this renderer's templates; the postmortem has its own environment
 SECTION_LIMIT = 3000  # Slack's limit on a section block's text
 OPTION_LIMIT = 75  # Slack's limit on a checkbox's text and description
@@ -139,12 +141,14 @@ class SlackPresenter:
         block_id: str | None = None,
         **context: Any,
     ) -> Message:
-        text = self.renderer.render(template, incident=incident, **context)
+        text = _marked(incident, self.renderer.render(template, incident=incident, **context))
         blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=_clip(text, SECTION_LIMIT)))]
         if buttons:
             blocks.append(ActionsBlock(block_id=block_id, elements=list(buttons)))
         payload: dict[str, Any] = {"incident_id": incident.id, "incident": incident.ref}
         payload.update({"severity": incident.severity, "status": incident.status})
+        if incident.drill:
+            payload["drill"] = True
         if key is not None:
             payload["key"] = key
         return Message(
@@ -152,7 +156,8 @@ class SlackPresenter:
         )
 
     def topic(self, incident: IncidentView) -> str:
-        return _clip(self.renderer.render("topic.mrkdwn.j2", incident=incident), 250)
+        topic = self.renderer.render("topic.mrkdwn.j2", incident=incident)
+        return _clip(f"DRILL | {topic}" if incident.drill else topic, 250)
 
     def summary(self, incident: IncidentView) -> Message:
         buttons = None
@@ -289,6 +294,15 @@ class SlackPresenter:
             return ""
         return _clip(f"Done by {mention(item.done_by)} · {escape(self.when(item.done_at))}", OPTION_LIMIT)
 
+    def invite_problems(self, incident: IncidentView, problems: dict[str, Any]) -> Message:
+        return self._message(
+            "invite_problems.mrkdwn.j2",
+            "incident_invite_failed",
+            incident,
+            key="invite_problems",
+            problems=problems,
+        )
+
     def _since(self, incident: IncidentView, payload: dict[str, Any]) -> timedelta:
         last = payload.get("last_update_at")
         start = datetime.fromisoformat(last) if last else incident.declared_at
@@ -369,10 +383,15 @@ class SlackPresenter:
         return self._message("archived.mrkdwn.j2", "incident_archived", incident)
 
     def status_reply(self, incident: IncidentView) -> str:
-        return self.renderer.render("status.mrkdwn.j2", incident=incident)
+        return _marked(incident, self.renderer.render("status.mrkdwn.j2", incident=incident))
 
     def list_reply(self, incidents: Sequence[IncidentView]) -> str:
         return self.renderer.render("list.mrkdwn.j2", incidents=incidents)
+
+
+def _marked(incident: IncidentView, text: str) -> str:
+    """A drill's messages say so first, so nobody mistakes practice for an outage."""
+    return f"{DRILL_MARK} {text}" if incident.drill else text
 
 
 def _clip(text: str, limit: int) -> str:
