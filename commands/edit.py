@@ -20,17 +20,15 @@ from commands.steps import only_if, post_once, refresh_summary, room, set_topic
 from commands.text import channel_name
 from commands.views import view_of
 
-DEFAULT_TYPE = "default"  # the type that applies when none is given; stored as None
 # The names tried for a renamed room: `<prefix>-<n>-<slug>`, then -2, -3 ... as at declaration.
 MAX_NAME_ATTEMPTS = 10
 LABELS = {"title": "Title", "description": "Description", "incident_type": "Type", "services": "Services"}
 
 
 class EditSettings(IncidentSettings, Protocol):
-    """What an edit reads of the config: the known types and services, and how rooms are named."""
+    """What an edit reads of the config: the known types and services, and whether rooms follow titles."""
 
     rename_rooms: bool
-    drill_prefix: str
 
     def type_names(self) -> list[str]: ...
 
@@ -39,7 +37,7 @@ class EditSettings(IncidentSettings, Protocol):
 
 @dataclass(frozen=True)
 class Change:
-    """One field that changed, from what to what (lists for services, None for the default type)."""
+    """One field that changed, from what to what (lists for services, None for no type)."""
 
     field: str
     before: Any
@@ -56,10 +54,10 @@ class Change:
 
 
 def shown(value: Any) -> str:
-    """A field's value as people read it: the default type, no services."""
+    """A field's value as people read it: no type, no services."""
     if isinstance(value, list):
         return ", ".join(value) if value else "none"
-    return DEFAULT_TYPE if value is None else str(value)
+    return "none" if value is None else str(value)
 
 
 class EditFeature:
@@ -111,7 +109,8 @@ def rename_room(ctx: StepContext) -> StepOutcome:
     """Rename the room after the new title; a taken name moves on to -2, -3 ... as at declaration."""
     channel = room(ctx)
     inc = ctx.incident
-    names = [channel_name(ctx.payload["prefix"], inc.id, inc.title, a) for a in range(MAX_NAME_ATTEMPTS)]
+    prefix = ctx.settings.drill_prefix if inc.drill else ctx.settings.channel_prefix  # as at declaration
+    names = [channel_name(prefix, inc.id, inc.title, a) for a in range(MAX_NAME_ATTEMPTS)]
     if inc.channel_name in names:
         return StepOutcome()  # the title changed, its slug did not: the room's name already fits it
     for name in names:
@@ -143,7 +142,7 @@ PLANS: dict[str, Plan] = {
 
 def check_choices(cmd: Edit, settings: EditSettings) -> None:
     """Refuse an unknown type or service, naming the known ones (nothing changed)."""
-    if cmd.incident_type is not None and cmd.incident_type not in (*settings.type_names(), DEFAULT_TYPE):
+    if cmd.incident_type is not None and cmd.incident_type not in settings.type_names():
         known = ", ".join(settings.type_names()) or "none are configured"
         raise UsageError(f"Unknown type `{cmd.incident_type[:40]}`. Types: {known}.")
     unknown = [s for s in cmd.services or () if s not in settings.service_names()]
@@ -159,7 +158,7 @@ def _changes(incident: Incident, cmd: Edit) -> list[Change]:
     if cmd.description is not None:
         wanted.append(("description", cmd.description))
     if cmd.incident_type is not None:
-        wanted.append(("incident_type", None if cmd.incident_type == DEFAULT_TYPE else cmd.incident_type))
+        wanted.append(("incident_type", cmd.incident_type))
     if cmd.services is not None:
         wanted.append(("services", list(dict.fromkeys(cmd.services))))
     return [
@@ -178,11 +177,6 @@ def _check_text(cmd: Edit) -> None:
         raise UsageError(
             f"The description is {len(cmd.description)} characters long; the limit is {MAX_DESCRIPTION}."
         )
-
-
-def room_prefix(incident: Incident, settings: EditSettings) -> str:
-    """The prefix the room was named with at declaration: drills have their own."""
-    return settings.drill_prefix if incident.drill else settings.channel_prefix
 
 
 def edit_incident(
@@ -235,7 +229,6 @@ def edit_incident(
             "by": user_id,
             "changes": [change.as_dict() for change in changes],
             "rename": bool(renamed and incident.channel_id),
-            "prefix": room_prefix(incident, settings),
             "at": now.isoformat(),
         }
         fresh = fresh_job(tx, incident.id, JobKind.EDIT, payload)

@@ -38,6 +38,8 @@ class JobKind(StrEnum):
     JOIN = "join"  # a paged person pressed *Join war room*
     EDIT = "edit"
     REOPEN = "reopen"
+    DUPLICATE = "duplicate"  # resolved as a duplicate: point the room to the other and invite its members
+    CHECKLIST = "checklist"  # a checklist item ticked or unticked: the checklist message shows it
     STALE = "stale"  # nobody acted on an open incident for its `stale_after`: nudge the room
     ARCHIVE = "archive"  # `archive_after` after resolving: tell the room, archive it
 

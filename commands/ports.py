@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol
 
-from commands.records import ActionItem, BotPost, Incident, SlackJob, TimelineEvent
-from commands.views import IncidentView
+from commands.records import ActionItem, BotPost, ChecklistItem, Incident, SlackJob, TimelineEvent
+from commands.views import ChecklistLine, IncidentView
 
 
 class Clock(Protocol):
@@ -71,6 +71,13 @@ class Chat(Protocol):
         ...
 
     def invite(self, channel: str, users: Sequence[str]) -> None: ...
+
+    def members(self, channel: str) -> list[str]:
+        """The people in a channel (every page), the bot itself left out."""
+
+    def invite_each(self, channel: str, users: Sequence[str]) -> dict[str, str]:
+        """Invite whoever can be; return the others Slack refused, with why (those already in are not)."""
+        ...
 
     def set_topic(self, channel: str, topic: str) -> None: ...
 
@@ -174,6 +181,15 @@ class Presenter(Protocol):
 
     def reopen_announcement(self, incident: IncidentView, payload: dict[str, Any]) -> Message: ...
 
+    def duplicate(self, incident: IncidentView, payload: dict[str, Any]) -> Message: ...
+
+    def duplicate_announcement(self, incident: IncidentView, payload: dict[str, Any]) -> Message: ...
+
+    def checklist(self, incident: IncidentView, items: Sequence[ChecklistLine]) -> Message: ...
+    def invite_problems(self, incident: IncidentView, problems: dict[str, Any]) -> Message:
+        """Who the type's and services' invites missed: user groups that don't exist, people Slack refused."""
+        ...
+
     def when(self, moment: datetime) -> str:
         """A time as people in the configured zone read it."""
         ...
@@ -200,6 +216,11 @@ class IncidentSettings(Protocol):
 
     def allowed_to(self, action: str) -> list[str]: ...
 
+    # Triage: drill rooms' prefix, and who a type's and services' incidents invite.
+    drill_prefix: str
+
+    def invitees(self, incident_type: str | None, services: Sequence[str]) -> list[str]: ...
+
 
 class IncidentStore(Protocol):
     """Incidents (with their role assignments) by number or war room."""
@@ -215,6 +236,11 @@ class IncidentStore(Protocol):
     def list_open(self, limit: int = 50, *, include_private: bool = True) -> Sequence[Incident]: ...
 
     def list_since(self, since: datetime | None = None) -> Sequence[Incident]: ...
+
+    def recent_open(self, since: datetime, limit: int) -> Sequence[Incident]:
+        """Open, public incidents declared at or after `since`, newest first, at most `limit`: one indexed
+        read, for possible duplicates."""
+        ...
 
     def insert_many(self, incidents: Sequence[Incident]) -> list[int]:
         """Insert new incidents at once; returns their ids in order, also set on them."""
@@ -302,6 +328,14 @@ class ActionItemStore(Protocol):
     def list_for(self, incident_id: int) -> Sequence[ActionItem]: ...
 
 
+class ChecklistStore(Protocol):
+    def insert_many(self, items: Sequence[ChecklistItem]) -> None: ...
+
+    def list_for(self, incident_id: int) -> Sequence[ChecklistItem]:
+        """The incident's items in position order; changes to them are saved with the transaction."""
+        ...
+
+
 class PeopleStore(Protocol):
     def names(self, user_ids: Iterable[str]) -> dict[str, str]: ...
 
@@ -369,6 +403,9 @@ class UnitOfWork(Protocol):
 
     @property
     def people(self) -> PeopleStore: ...
+
+    @property
+    def checklist(self) -> ChecklistStore: ...
 
     @property
     def reminders(self) -> ReminderStore: ...

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from commands import archive, assign, declare, edit, escalate, reopen, resolve, stale, update
+from commands import (
+    archive,
+    assign,
+    checklist,
+    declare,
+    duplicate,
+    edit,
+    escalate,
+    reopen,
+    resolve,
+    stale,
+    update,
+)
 from commands.action import ACTION_ITEM
 from commands.assign import ASSIGN
 from commands.capture import ADD_TO_TIMELINE, REACTION, Marked
+from commands.checklist import TICK_CHECKLIST
 from commands.declare import DECLARE
+from commands.duplicate import DUPLICATE
 from commands.edit import EDIT
 from commands.escalate import ESCALATE, JOIN
 from commands.feature import Feature
@@ -20,6 +34,7 @@ from commands.parsing import (
     AddToTimeline,
     Assign,
     Declare,
+    Duplicate,
     Edit,
     Escalate,
     Help,
@@ -36,6 +51,7 @@ from commands.parsing import (
     Resolve,
     Snooze,
     Status,
+    TickChecklist,
 )
 from commands.postmortem import POSTMORTEM
 from commands.reminders import SNOOZE
@@ -66,6 +82,8 @@ FEATURES: dict[type, Feature[Any]] = {
     Edit: EDIT,
     OpenEditForm: EDIT_FORM,
     Reopen: REOPEN,
+    Duplicate: DUPLICATE,
+    TickChecklist: TICK_CHECKLIST,
 }
 
 
@@ -79,6 +97,8 @@ JOB_PLANS: dict[str, Plan] = {
     **escalate.PLANS,
     **edit.PLANS,
     **reopen.PLANS,
+    **duplicate.PLANS,
+    **checklist.PLANS,
     **stale.PLANS,
     **archive.PLANS,
 }

@@ -86,7 +86,8 @@ incidents = Table(
     Column("channel_id", String(40), unique=True),
     Column("channel_name", String(80)),
     Column("declared_by", String(40), nullable=False),
-    Column("declared_at", UTCDateTime(), nullable=False),
+    # Indexed: a declaration looks for possible duplicates among the incidents declared in the last day.
+    Column("declared_at", UTCDateTime(), nullable=False, index=True),
     Column("declared_in", String(40)),
     Column("resolved_at", UTCDateTime()),
     Column("resolved_by", String(40)),

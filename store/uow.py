@@ -12,6 +12,7 @@ from commands.ports import UnitOfWork, UnitOfWorkFactory
 from store.reminder_queries import ReminderRepository
 from store.repositories import (
     ActionItemRepository,
+    ChecklistRepository,
     DeliveryRepository,
     IncidentRepository,
     JobRepository,
@@ -47,6 +48,7 @@ class SqlUnitOfWork:
         self.action_items = ActionItemRepository(self.session)
         self.people = PeopleRepository(self.session)
         self.reminders = ReminderRepository(self.session)
+        self.checklist = ChecklistRepository(self.session)
         self.timers = TimerRepository(self.session)
         return self
 

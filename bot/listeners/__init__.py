@@ -17,8 +17,10 @@ from bot.listeners.reminders import (
 )
 from bot.listeners.room_forms import (
     handle_assign_submission,
+    handle_checklist_action,
     handle_edit_submission,
     handle_join_room_button,
+    handle_mark_duplicate_button,
     handle_open_assign_button,
     handle_open_update_button,
     handle_update_submission,
@@ -50,6 +52,8 @@ def register_listeners(app: App, runtime: Runtime) -> None:
     app.action(ActionId.OPEN_ASSIGN.value)(handle_open_assign_button)
     app.action(ActionId.OPEN_UPDATE.value)(handle_open_update_button)
     app.action(ActionId.JOIN_ROOM.value)(handle_join_room_button)
+    app.action(ActionId.MARK_DUPLICATE.value)(handle_mark_duplicate_button)
+    app.action(ActionId.CHECKLIST.value)(handle_checklist_action)
     app.view(ViewId.ASSIGN.value)(handle_assign_submission)
     app.view(ViewId.UPDATE.value)(handle_update_submission)
     app.view(ViewId.EDIT.value)(handle_edit_submission)

@@ -6,6 +6,7 @@ import difflib
 import json
 import re
 import tomllib
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -328,6 +329,15 @@ class IncidentConfig(_Strict):
     def _archive_after(cls, value: Any) -> timedelta:
         return _positive_duration(value, "a duration string")
 
+    @field_validator("types")
+    @classmethod
+    def _type_names(cls, value: dict[str, TypeConfig]) -> dict[str, TypeConfig]:
+        """Each incident records its type's name in a 40-character column."""
+        for name in value:
+            if len(name) > 40:
+                raise ValueError(f"type name {name!r} is longer than 40 characters")
+        return value
+
     @field_validator("drill_prefix")
     @classmethod
     def _drill_prefix(cls, value: str) -> str:
@@ -495,8 +505,49 @@ class IncidentConfig(_Strict):
     def service_names(self) -> list[str]:
         return list(self.services)
 
+    def type_of(self, name: str | None) -> str | None:
+        """The type a declaration gets: the one named, else `default` when configured, else none."""
+        if name is not None:
+            return name
+        return "default" if "default" in self.types else None
+
+    def type_private(self, name: str | None) -> bool:
+        """Whether rooms of this type are private (there is no `--public`: a private type always is)."""
+        found = self.types.get(name) if name is not None else None
+        return bool(found is not None and found.private)
+
+    def type_drill(self, name: str | None) -> bool:
+        found = self.types.get(name) if name is not None else None
+        return found is not None and found.drill
+
+    def invitees(self, incident_type: str | None, services: Sequence[str]) -> list[str]:
+        """Member and user-group IDs to invite at declaration: the type's, then each service's, once each."""
+        found = self.types.get(incident_type) if incident_type is not None else None
+        wanted = list(found.invite) if found is not None else []
+        for name in services:
+            service = self.services.get(name)
+            if service is not None:
+                wanted += service.invite
+        return list(dict.fromkeys(wanted))
+
+    def priority_severity(self, impact: str | None, urgency: str | None) -> str | None:
+        """The severity impact x urgency maps to, when both are answered and the matrix has the cell."""
+        if impact is None or urgency is None or impact not in LEVELS or urgency not in LEVELS:
+            return None
+        return self.priority.severity(impact, urgency)
+
     def stale_after(self, severity: str) -> timedelta:
         return self.severities.get(severity, self.severities[self.default_severity]).stale_after
+
+    def checklist(self, incident_type: str | None, severity: str) -> list[tuple[str, str]]:
+        """The items posted at declaration, with where each came from: the type's (`[types.default]`'s
+        when none is given), then the severity's."""
+        name = incident_type or "default"
+        kind = self.types.get(name)
+        items = [(text, f"type:{name}") for text in kind.checklist] if kind is not None else []
+        level = self.severities.get(severity)
+        items += [(text, f"severity:{severity}") for text in level.checklist] if level is not None else []
+        return items
 
     def declare_limit(self) -> RateLimit:
         """How many declares one person may make per window."""

@@ -38,6 +38,8 @@ def upgrade() -> None:
         )
         batch.create_index(batch.f("ix_incidents_stale_due_at"), ["stale_due_at"], unique=False)
         batch.create_index(batch.f("ix_incidents_archive_due_at"), ["archive_due_at"], unique=False)
+        # Possible duplicates: a declaration reads the open incidents of the last day through this index.
+        batch.create_index(batch.f("ix_incidents_declared_at"), ["declared_at"], unique=False)
     op.create_table(
         "checklist_items",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -59,6 +61,7 @@ def downgrade() -> None:
         batch.drop_index(batch.f("ix_checklist_items_incident_id"))
     op.drop_table("checklist_items")
     with op.batch_alter_table("incidents") as batch:
+        batch.drop_index(batch.f("ix_incidents_declared_at"))
         batch.drop_index(batch.f("ix_incidents_archive_due_at"))
         batch.drop_index(batch.f("ix_incidents_stale_due_at"))
         batch.drop_constraint(batch.f("fk_incidents_duplicate_of_incidents"), type_="foreignkey")

@@ -44,7 +44,9 @@ def edit_values(
     }
     if incident_type is not None:
         option = {"value": incident_type}
-        values[BlockId.TYPE] = {ActionId.TYPE: {"type": "static_select", "selected_option": option}}
+        values[BlockId.INCIDENT_TYPE] = {
+            ActionId.INCIDENT_TYPE: {"type": "static_select", "selected_option": option}
+        }
     values[BlockId.SERVICES] = {
         ActionId.SERVICES: {
             "type": "multi_static_select",
@@ -112,6 +114,12 @@ def test_rename_rooms_renames_with_the_title_and_steps_past_a_taken_name(
     assert len(h.emu.calls_to("conversations.rename")) == before
     assert h.emu.channels[room].name == "inc-1-checkout-down-2"
 
+    h.command("declare --drill sev3 Failover practice")
+    drill = str(h.room(2).id)
+    assert h.emu.channels[drill].name == "drill-2-failover-practice"
+    h.command("edit title Region failover practice", channel=drill)
+    assert h.emu.channels[drill].name == "drill-2-region-failover-practice", "a drill keeps its prefix"
+
 
 def test_edit_form_prefills_and_its_submission_changes_everything_once(
     configured_harness: Callable[..., Harness],
@@ -124,7 +132,7 @@ def test_edit_form_prefills_and_its_submission_changes_everything_once(
     blocks = {b["block_id"]: b for b in opened.args["view"]["blocks"]}
     assert blocks[BlockId.TITLE]["element"]["initial_value"] == "Checkout is timing out"
     assert blocks[BlockId.DESCRIPTION]["element"]["initial_value"] == "p99 over 5s"
-    assert blocks[BlockId.TYPE]["element"]["initial_option"]["value"] == "default"
+    assert blocks[BlockId.INCIDENT_TYPE]["element"]["initial_option"]["value"] == "default"  # as declared
     assert [o["value"] for o in blocks[BlockId.SERVICES]["element"]["options"]] == ["checkout", "search"]
     assert "initial_options" not in blocks[BlockId.SERVICES]["element"]
 
@@ -150,7 +158,7 @@ def test_edit_form_prefills_and_its_submission_changes_everything_once(
     h.command("edit", channel=room)
     reopened = h.emu.calls_to("views.open")[-1].args["view"]
     blocks = {b["block_id"]: b for b in reopened["blocks"]}
-    assert blocks[BlockId.TYPE]["element"]["initial_option"]["value"] == "security"
+    assert blocks[BlockId.INCIDENT_TYPE]["element"]["initial_option"]["value"] == "security"
     assert [o["value"] for o in blocks[BlockId.SERVICES]["element"]["initial_options"]] == ["checkout"]
 
 

@@ -85,6 +85,83 @@ def test_slug_and_channel_name_obey_slack_rules() -> None:
     assert channel_name("inc", 7, "db down", attempt=1) == "inc-7-db-down-2"
 
 
+TYPES = ["default", "security", "gameday"]
+SERVICES = ["checkout", "api", "search"]
+
+
+def triage(text: str) -> object:
+    return parse(text, severities=SEVS, types=TYPES, services=SERVICES)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "declare sev1 --type security --service checkout --service api Key leaked",
+            Declare(
+                title="Key leaked", severity="sev1", incident_type="security", services=("checkout", "api")
+            ),
+        ),
+        (
+            "declare --service=API --drill --private --type=Security sev2 Game day",
+            Declare(
+                title="Game day",
+                severity="sev2",
+                private=True,
+                drill=True,
+                incident_type="security",
+                services=("api",),
+            ),
+        ),
+        (
+            "declare --service api --service api --service checkout slow",
+            Declare(title="slow", services=("api", "checkout")),
+        ),
+        ("declare --drill practice the failover", Declare(title="practice the failover", drill=True)),
+        ("declare practice --drill later", Declare(title="practice --drill later")),
+    ],
+)
+def test_declare_options_in_any_order_before_the_title(text: str, expected: Declare) -> None:
+    assert triage(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("declare --type hr Payroll leak", "Unknown type `hr`. Known types: default, security, gameday."),
+        (
+            "declare --service billing Broken",
+            "Unknown service `billing`. Known services: checkout, api, search.",
+        ),
+        ("declare --type", "`--type` needs a name after it."),
+        ("declare --service --drill x", "`--service` needs a name after it."),
+        ("declare --type security --type gameday x", "Give one `--type`."),
+        ("declare --drill=yes x", "Unknown option `--drill=yes`."),
+        ("declare --type security", "needs a title"),
+    ],
+)
+def test_declare_option_errors_name_the_known_choices(text: str, fragment: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        triage(text)
+    assert fragment in caught.value.message
+    assert "--type TYPE" in caught.value.message  # the usage line follows
+
+
+def test_declare_types_and_services_when_none_are_configured() -> None:
+    with pytest.raises(UsageError) as caught:
+        parse("declare --type security x", severities=SEVS)
+    assert "Unknown type `security`: no types are configured." in caught.value.message
+    with pytest.raises(UsageError) as caught:
+        parse("declare --service api x", severities=SEVS)
+    assert "no services are configured" in caught.value.message
+
+
+def test_help_shows_the_declare_options() -> None:
+    from commands.parsing import help_text
+
+    assert "[--private] [--drill] [--type TYPE] [--service NAME]... <title>" in help_text()
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

@@ -79,28 +79,16 @@ def test_a_new_title_is_recorded_with_its_event_and_a_job_that_does_not_rename_b
             }
         ],
         "rename": False,
-        "prefix": "inc",
         "at": now.isoformat(),
     }
 
 
-def test_rename_rooms_renames_only_for_a_new_title_and_drills_keep_their_prefix(
-    db: FakeDatabase, clock: Clock
-) -> None:
-    number = war_room(db, clock)
+def test_rename_rooms_renames_only_for_a_new_title(db: FakeDatabase, clock: Clock) -> None:
+    war_room(db, clock)
     edit(db, clock, Edit(description="EU only"), settings=TRIAGE)
     edit(db, clock, Edit(title="EU checkout down"), settings=TRIAGE)
-    with db() as tx:
-        incident = tx.incidents.get(number)
-        assert incident is not None
-        incident.drill = True
-        tx.commit()
-    edit(db, clock, Edit(title="EU checkout drill"), settings=TRIAGE)
-    assert [(j.payload["rename"], j.payload["prefix"]) for j in db.jobs("edit")] == [
-        (False, "inc"),
-        (True, "inc"),
-        (True, "drill"),
-    ]
+    edit(db, clock, Edit(title="EU checkout down again"))  # rename_rooms off
+    assert [j.payload["rename"] for j in db.jobs("edit")] == [False, True, False]
 
 
 def test_the_form_changes_description_type_and_services_at_once(db: FakeDatabase, clock: Clock) -> None:
@@ -120,20 +108,23 @@ def test_the_form_changes_description_type_and_services_at_once(db: FakeDatabase
     )
     [event] = db.events(number, "edited")
     assert event.text == (
-        "Edited: Description changed; Type: default → security; Services: none → checkout, payments"
+        "Edited: Description changed; Type: none → security; Services: none → checkout, payments"
     )
     assert [c["field"] for c in db.jobs("edit")[0].payload["changes"]] == [
         "description",
         "incident_type",
         "services",
     ]
-    # Back to the default type (stored as none) and no services.
+    # To the default type and no services.
     edit(db, clock, Edit(incident_type="default", services=(), description=""), settings=TRIAGE)
     incident = db.incident(number)
-    assert (incident.incident_type, incident.services, incident.description) == (None, [], "")
+    assert (incident.incident_type, incident.services, incident.description) == ("default", [], "")
     assert db.events(number, "edited")[-1].text == (
         "Edited: Description cleared; Type: security → default; Services: checkout, payments → none"
     )
+    before = db.snapshot()
+    assert edit(db, clock, Edit(incident_type="default", services=()), settings=TRIAGE) is None
+    assert same_state(before, db.snapshot())
 
 
 def test_nothing_changed_records_nothing(db: FakeDatabase, clock: Clock) -> None:
@@ -164,7 +155,7 @@ def test_refusals_change_nothing(db: FakeDatabase, clock: Clock) -> None:
         with pytest.raises(UsageError) as refused:
             edit(db, clock, cmd, user="U3", settings=TRIAGE)
         assert fragment in refused.value.message
-    with pytest.raises(UsageError, match="none are configured"):
+    with pytest.raises(UsageError, match="Types: none are configured"):
         edit(db, clock, Edit(incident_type="security"), user="U3")
     with pytest.raises(NotInWarRoom):
         edit_incident(
