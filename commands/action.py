@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from commands.activity import StaleSettings, touched
 from commands.feature import SLOW, Ask, Deps, Recorded
 from commands.incidents import incident_in_room
 from commands.parsing import AddActionItem
@@ -21,6 +22,7 @@ class ActionItemFeature:
             channel_id=ask.room,
             uow=deps.uow,
             clock=deps.clock,
+            settings=deps.settings,
             delivery=ask.delivery_key,
         )
         return Recorded(answer=f":white_check_mark: Action item recorded for {ref}.")
@@ -36,6 +38,7 @@ def add_action_item(
     channel_id: str,
     uow: UnitOfWorkFactory,
     clock: Clock,
+    settings: StaleSettings,
     delivery: str | None = None,
 ) -> str:
     """Record an action item (also on the timeline) once per delivery; returns the incident reference."""
@@ -60,5 +63,6 @@ def add_action_item(
                 data={"owner": cmd.owner, "item": cmd.text},
             )
         )
+        touched(incident, now, settings)
         tx.commit()
         return incident.ref

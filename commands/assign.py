@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from commands.activity import touched
 from commands.errors import IncidentError, RepeatedDelivery, UnknownTarget
 from commands.feature import SLOW, Ask, Deps, JobResult, JobState, Recorded, Reply
 from commands.incidents import Scheduled, current_roles, incident_in_room
@@ -160,6 +161,7 @@ def assign_role(
         )
         if cmd.role == Role.COMMANDER:
             incident.commander_due_at = None
+        touched(incident, now, settings)
         was = f" (was <@{previous.user_id}>)" if previous is not None else ""
         tx.timeline.add(
             TimelineEvent(

@@ -58,7 +58,14 @@ def capture_plans(uow: UnitOfWorkFactory, clock: Clock, clean: Callable[[str], s
         once = f"job:{ctx.job_id}"  # a retried or resumed job records nothing twice
         if marked.removed:
             if marked.action == "pin":
-                unpin_message(channel_id=marked.channel, ts=marked.ts, uow=uow, clock=clock, delivery=once)
+                unpin_message(
+                    channel_id=marked.channel,
+                    ts=marked.ts,
+                    uow=uow,
+                    clock=clock,
+                    settings=ctx.settings,
+                    delivery=once,
+                )
             return StepOutcome()
         found = ctx.chat.message(marked.channel, marked.ts)
         if found is None:
@@ -75,11 +82,19 @@ def capture_plans(uow: UnitOfWorkFactory, clock: Clock, clean: Callable[[str], s
                 text=clean(text),
                 permalink=ctx.chat.permalink(marked.channel, marked.ts),
             )
-            pin_message(message, pinned_by=marked.user, uow=uow, clock=clock, delivery=once)
+            pin_message(
+                message, pinned_by=marked.user, uow=uow, clock=clock, settings=ctx.settings, delivery=once
+            )
         elif marked.action == "action":
             item = AddActionItem(text=clean(text)[:2000] or "(empty message)")
             add_action_item(
-                item, user_id=marked.user, channel_id=marked.channel, uow=uow, clock=clock, delivery=once
+                item,
+                user_id=marked.user,
+                channel_id=marked.channel,
+                uow=uow,
+                clock=clock,
+                settings=ctx.settings,
+                delivery=once,
             )
         return StepOutcome()
 
@@ -119,7 +134,12 @@ class AddToTimelineFeature:
         )
         try:
             added = pin_message(
-                message, pinned_by=ask.user_id, uow=deps.uow, clock=deps.clock, delivery=ask.delivery_key
+                message,
+                pinned_by=ask.user_id,
+                uow=deps.uow,
+                clock=deps.clock,
+                settings=deps.settings,
+                delivery=ask.delivery_key,
             )
         except NotInWarRoom:
             raise NotInWarRoom(

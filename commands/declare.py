@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from commands.errors import ChatRefused, NameTaken, RepeatedDelivery
+from commands.checklist import checklist_payload, new_checklist, post_checklist
+from commands.duplicate import find_possible_duplicates, link_batch_peers
+from commands.errors import ChatRefused, NameTaken, RepeatedDelivery, UnknownTarget
 from commands.feature import Ask, Deps, JobResult, JobState, Recorded, Reply
 from commands.incidents import DeclareSettings, Scheduled
 from commands.jobs import (
@@ -22,7 +25,7 @@ from commands.jobs import (
 from commands.limits import DeclareAllowance, RateLimited
 from commands.mrkdwn import channel_link, escape
 from commands.parsing import Declare
-from commands.ports import Clock, IncidentSettings, UnitOfWorkFactory
+from commands.ports import Clock, UnitOfWorkFactory
 from commands.records import Incident, TimelineEvent
 from commands.steps import (
     announce_message,
@@ -72,20 +75,37 @@ class DeclareFeature:
 
 def _recorded(cmd: Declare, scheduled: Scheduled) -> Recorded:
     ref = scheduled.incident.ref
+    drill = scheduled.incident.drill
     # Freshly recorded and claimed by this process: its provisioning runs without reading it back.
-    fresh = Scheduled(scheduled.incident, scheduled.job_id, fresh=FreshJob(JobKind.PROVISION, {}, {}))
+    job = scheduled.fresh or FreshJob(JobKind.PROVISION, {}, {})
+    fresh = Scheduled(scheduled.incident, scheduled.job_id, fresh=job)
+    maybe = _possibly(scheduled.incident.possible_duplicate_of)
     return Recorded(
-        answer=f":rotating_light: Declared *{ref}*: {escape(cmd.title)}. Opening its war room…",
+        answer=f"{_declared(ref, drill)}: {escape(cmd.title)}. Opening its war room…{maybe}",
         scheduled=fresh,
-        reply=_reply(ref, cmd.title),
+        reply=_reply(ref, cmd.title, drill, maybe),
     )
 
 
-def _reply(ref: str, title: str) -> Reply:
+def _declared(ref: str, drill: bool) -> str:
+    return f":test_tube: Declared the drill *{ref}*" if drill else f":rotating_light: Declared *{ref}*"
+
+
+def _possibly(other: int | None) -> str:
+    """The declarer hears of a possible duplicate at once; its room's summary offers to mark it."""
+    if other is None:
+        return ""
+    return (
+        f"\n:twisted_rightwards_arrows: Possibly the same as *INC-{other}*: if so, use *Mark as duplicate* "
+        "in the room."
+    )
+
+
+def _reply(ref: str, title: str, drill: bool = False, maybe: str = "") -> Reply:
     def reply(result: JobResult) -> str | None:
         if result.state is JobState.DONE:
             room = channel_link(result.channel_id)
-            return f":rotating_light: Declared *{ref}*: {escape(title)}. War room: {room}"
+            return f"{_declared(ref, drill)}: {escape(title)}. War room: {room}{maybe}"
         if result.state is JobState.GAVE_UP:
             return None  # the declarer was told what Slack refused and how to fix it
         if result.state is JobState.QUEUED:
@@ -111,7 +131,8 @@ def create_room(ctx: StepContext) -> StepOutcome:
     """Create the war room, moving to a deterministic suffix while the name is taken."""
     inc = ctx.incident
     for attempt in range(MAX_NAME_ATTEMPTS):
-        name = channel_name(ctx.settings.channel_prefix, inc.id, inc.title, attempt)
+        prefix = ctx.settings.drill_prefix if inc.drill else ctx.settings.channel_prefix
+        name = channel_name(prefix, inc.id, inc.title, attempt)
         try:
             channel = ctx.chat.create_channel(name, private=inc.private)
         except NameTaken:
@@ -120,7 +141,7 @@ def create_room(ctx: StepContext) -> StepOutcome:
             if found is None:
                 continue
             channel = found
-        kind = "private war room" if inc.private else "war room"
+        kind = ("private " if inc.private else "") + ("drill room" if inc.drill else "war room")
         return StepOutcome(
             incident={"channel_id": channel, "channel_name": name},
             events=[("room_created", f"Opened {kind} #{name}")],
@@ -131,6 +152,36 @@ def create_room(ctx: StepContext) -> StepOutcome:
 def invite_declarer(ctx: StepContext) -> StepOutcome:
     ctx.chat.invite(room(ctx), [ctx.incident.declared_by])
     return StepOutcome(events=[("member_invited", f"Invited <@{ctx.incident.declared_by}>")])
+
+
+def invite_responders(ctx: StepContext) -> StepOutcome:
+    """The type's and services' people and groups (expanded now), each once; refusals told in the room."""
+    wanted = ctx.settings.invitees(ctx.incident.incident_type, ctx.incident.services)
+    if not wanted:
+        return StepOutcome()
+    channel = room(ctx)
+    people = [who for who in wanted if not who.startswith("S")]
+    missing: list[str] = []
+    for group in (who for who in wanted if who.startswith("S")):
+        try:
+            people += ctx.chat.group_members(group)
+        except UnknownTarget:
+            missing.append(group)
+    people = [who for who in dict.fromkeys(people) if who != ctx.incident.declared_by]
+    refused = ctx.chat.invite_each(channel, people) if people else {}
+    invited = [who for who in people if who not in refused]
+    events = [("member_invited", "Invited " + ", ".join(f"<@{who}>" for who in invited))] if invited else []
+    if not missing and not refused:
+        return StepOutcome(events=events)
+    problems = {"groups": missing, "refused": refused}
+    notice = post_once(ctx, "invite_problems", channel, ctx.presenter.invite_problems(ctx.incident, problems))
+    return StepOutcome(post=notice.post, events=[*events, ("invite_failed", _invite_failures(problems))])
+
+
+def _invite_failures(problems: dict[str, Any]) -> str:
+    parts = [f"user group {group} does not exist" for group in problems["groups"]]
+    parts += [f"<@{who}> ({why})" for who, why in problems["refused"].items()]
+    return "Could not invite: " + "; ".join(parts)
 
 
 def post_summary(ctx: StepContext) -> StepOutcome:
@@ -159,9 +210,11 @@ PLANS: dict[str, Plan] = {
         ("create_room", create_room),
         Parallel(
             ("invite_declarer", invite_declarer),
+            ("invite_responders", invite_responders),
             ("set_topic", set_topic),
             Chain(("post_summary", post_summary), ("pin_summary", pin_summary)),
             ("announce", announce),
+            ("post_checklist", post_checklist),
         ),
         ("mark_provisioned", mark_provisioned),
     ],
@@ -222,24 +275,45 @@ def declare_incidents(
             if key is not None:
                 seen.add(key)
         incidents = [_new_incident(requests[position], now, settings) for position in fresh]
+        find_possible_duplicates(tx, incidents, now)  # one read for the batch
         tx.incidents.insert_many(incidents)
+        link_batch_peers(tx, incidents, now)
         tx.timeline.insert_many([_declared_event(incident) for incident in incidents])
-        job_ids = tx.jobs.insert_many([new_job(JobKind.PROVISION, i.id, now, lease) for i in incidents])
+        checklists = [new_checklist(incident, settings) for incident in incidents]
+        tx.checklist.insert_many([item for items in checklists for item in items])
+        payloads = [{"checklist": checklist_payload(items)} if items else {} for items in checklists]
+        job_ids = tx.jobs.insert_many(
+            [
+                new_job(JobKind.PROVISION, i.id, now, lease, p)
+                for i, p in zip(incidents, payloads, strict=True)
+            ]
+        )
         tx.commit()
-    for position, incident, job_id in zip(fresh, incidents, job_ids, strict=True):
+    for position, incident, job_id, payload in zip(fresh, incidents, job_ids, payloads, strict=True):
         view = view_of(incident, settings.severity_description(incident.severity))
-        results[position] = Scheduled(view, job_id)
+        results[position] = Scheduled(view, job_id, fresh=FreshJob(JobKind.PROVISION, payload, {}))
     return results
 
 
-def _new_incident(request: DeclareRequest, now: datetime, settings: IncidentSettings) -> Incident:
-    severity = request.cmd.severity or settings.severity_names()[-1]
+def _new_incident(request: DeclareRequest, now: datetime, settings: DeclareSettings) -> Incident:
+    cmd = request.cmd
+    # A severity chosen directly wins; else the answers to impact and urgency; else the least severe.
+    severity = (
+        cmd.severity or settings.priority_severity(cmd.impact, cmd.urgency) or settings.severity_names()[-1]
+    )
+    incident_type = settings.type_of(cmd.incident_type)
     return Incident(
-        title=request.cmd.title,
+        title=cmd.title,
         description=request.description,
         severity=severity,
         status=IncidentStatus.INVESTIGATING,
-        private=request.cmd.private,
+        # There is no --public: a type with `private = true` always makes private rooms.
+        private=cmd.private or settings.type_private(incident_type),
+        incident_type=incident_type,
+        services=list(cmd.services),
+        drill=cmd.drill or settings.type_drill(incident_type),
+        impact=cmd.impact,
+        urgency=cmd.urgency,
         channel_id=None,
         declared_by=request.user_id,
         declared_at=now,
@@ -247,6 +321,7 @@ def _new_incident(request: DeclareRequest, now: datetime, settings: IncidentSett
         next_update_due_at=now + settings.update_every(severity),
         reminders_since_update=0,
         commander_due_at=now + settings.commander_timeout(severity),
+        stale_due_at=now + settings.stale_after(severity),
         roles=[],  # known empty: the snapshot needs no query
     )
 
@@ -256,7 +331,21 @@ def _declared_event(incident: Incident) -> TimelineEvent:
         incident_id=incident.id,
         kind="declared",
         actor=incident.declared_by,
-        text=f"Declared {incident.severity}: {incident.title}",
+        text=f"Declared {'a drill, ' if incident.drill else ''}{incident.severity}: {incident.title}",
         occurred_at=incident.declared_at,
-        data={"severity": incident.severity, "private": incident.private},
+        data=_declared_data(incident),
     )
+
+
+def _declared_data(incident: Incident) -> dict[str, object]:
+    """What the declaration said; the triage answers only when given, so plain declares stay as they were."""
+    data: dict[str, object] = {"severity": incident.severity, "private": incident.private}
+    if incident.incident_type is not None:
+        data["type"] = incident.incident_type
+    if incident.services:
+        data["services"] = list(incident.services)
+    if incident.drill:
+        data["drill"] = True
+    if incident.impact is not None and incident.urgency is not None:
+        data.update(impact=incident.impact, urgency=incident.urgency)
+    return data

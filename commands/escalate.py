@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import partial
 
+from commands.activity import touched
 from commands.errors import (
     AlreadyResolved,
     IncidentError,
@@ -74,10 +75,13 @@ class EscalateFeature:
         except AdminsUnknown:
             deps.admins.refresh_admins()  # only when the admin group alone could allow lowering it
             scheduled = record()
-        return Recorded(scheduled=scheduled, reply=partial(_reply, scheduled.incident.ref))
+        incident = scheduled.incident
+        return Recorded(scheduled=scheduled, reply=partial(_reply, incident.ref, drill=incident.drill))
 
 
-def _reply(ref: str, result: JobResult) -> str:
+def _reply(ref: str, result: JobResult, *, drill: bool = False) -> str:
+    if drill:
+        return f":test_tube: {ref} escalated. It is a drill, so nobody was paged."
     return {
         JobState.DONE: f":rotating_light: {ref} escalated.",
         JobState.PENDING: f":rotating_light: {ref} escalated. Slack is slow: the pages and posts will go "
@@ -222,8 +226,13 @@ def escalate(
             )
         elif not paged_users and not cmd.groups:
             raise UsageError(f"{incident.ref} is already {previous}, and nobody was named to page.")
-        paged = list(dict.fromkeys(u for u in paged_users))
+        named = list(dict.fromkeys(u for u in paged_users))
+        # A drill records who would have been paged and pages nobody: no DM, no invite.
+        paged = [] if incident.drill else named
+        touched(incident, now, settings)
         text = _describe(previous, cmd.severity if changed else None, cmd.users, cmd.groups)
+        if incident.drill:
+            text = f"{text} (a drill: nobody was paged)"
         event = tx.timeline.add(
             TimelineEvent(
                 incident_id=incident.id,
@@ -237,6 +246,7 @@ def escalate(
                     "users": list(cmd.users),
                     "groups": list(cmd.groups),
                     "paged": paged,
+                    **({"drill": True, "not_paged": named} if incident.drill else {}),
                 },
             )
         )
@@ -251,6 +261,8 @@ def escalate(
             "groups": list(cmd.groups),
             "paged": paged,
         }
+        if incident.drill:
+            payload.update(drill=True, not_paged=named)
         fresh = fresh_job(tx, incident.id, JobKind.ESCALATE, payload)
         job = tx.jobs.add(new_job(JobKind.ESCALATE, incident.id, now, lease, payload))
         scheduled = Scheduled(

@@ -74,6 +74,13 @@ class CommandSettings(DeclareSettings, Protocol):
     """The operator's config as commands read it."""
 
     max_paged_per_command: int
+    # Edits: the room is renamed with the title when on; drills' rooms have their own prefix.
+    rename_rooms: bool
+    drill_prefix: str
+
+    def type_names(self) -> list[str]: ...
+
+    def service_names(self) -> list[str]: ...
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
-"""Requests for a form (declare, update, assign): checked and recorded once, opened after the ack."""
+"""Requests for a form (declare, update, assign, edit): checked and recorded once, opened after the ack."""
 
 from __future__ import annotations
 
+from commands.edit import edit_prefill
 from commands.errors import RepeatedDelivery
 from commands.feature import SLOW, Ask, Deps, FormRequest, Recorded
-from commands.parsing import OpenAssignForm, OpenDeclareForm, OpenUpdateForm
+from commands.parsing import OpenAssignForm, OpenDeclareForm, OpenEditForm, OpenUpdateForm
 from commands.update import last_update
 
 
@@ -56,6 +57,32 @@ class AssignFormFeature:
         return Recorded(form=FormRequest("assign"))
 
 
+class EditFormFeature:
+    """`/incident edit` without arguments: the form, pre-filled, for someone allowed to edit."""
+
+    name = "open edit form"
+    answers_in_ack = False
+    slow = SLOW
+
+    def record(self, _cmd: OpenEditForm, ask: Ask, deps: Deps) -> Recorded:
+        prefill = edit_prefill(
+            user_id=ask.user_id, channel_id=ask.room, uow=deps.uow, settings=deps.settings, admins=deps.admins
+        )
+        _first_delivery(ask, deps)
+        return Recorded(
+            form=FormRequest(
+                "edit",
+                {
+                    "title": prefill.title,
+                    "description": prefill.description,
+                    "incident_type": prefill.incident_type,
+                    "services": list(prefill.services),
+                },
+            )
+        )
+
+
 DECLARE_FORM = DeclareFormFeature()
 UPDATE_FORM = UpdateFormFeature()
 ASSIGN_FORM = AssignFormFeature()
+EDIT_FORM = EditFormFeature()

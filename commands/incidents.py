@@ -28,6 +28,19 @@ class DeclareSettings(IncidentSettings, Protocol):
 
     def declare_limit(self) -> RateLimit: ...
 
+    def checklist(self, incident_type: str | None, severity: str) -> list[tuple[str, str]]:
+        """(text, source) of the checklist items a new incident of this type and severity gets."""
+        ...
+
+    # What a declaration's type and answers decide: its type, privacy, drill and severity.
+    def type_of(self, name: str | None) -> str | None: ...
+
+    def type_private(self, name: str | None) -> bool: ...
+
+    def type_drill(self, name: str | None) -> bool: ...
+
+    def priority_severity(self, impact: str | None, urgency: str | None) -> str | None: ...
+
 
 def incident_in_room(tx: UnitOfWork, channel_id: str, *, for_update: bool = False) -> Incident:
     incident = tx.incidents.get_by_channel(channel_id, for_update=for_update)

@@ -488,9 +488,12 @@ _WHAT: dict[str, str] = {
     JobKind.UPDATE: "post the update",
     JobKind.ESCALATE: "page everyone",
     JobKind.POSTMORTEM: "share the postmortem draft",
+    JobKind.EDIT: "show the edit in the war room",
+    JobKind.REOPEN: "announce the reopening",
+    JobKind.ARCHIVE: "archive the war room",
 }
 # Jobs nobody asked for: a failure is logged, with nobody to tell.
-_UNATTENDED = frozenset({JobKind.REMINDER, JobKind.COMMANDER_REMINDER})
+_UNATTENDED = frozenset({JobKind.REMINDER, JobKind.COMMANDER_REMINDER, JobKind.STALE})
 
 
 def _longer_wait(kept: Exception | None, new: Exception) -> Exception:

@@ -36,6 +36,12 @@ class JobKind(StrEnum):
     CAPTURE = "capture"
     POSTMORTEM = "postmortem"
     JOIN = "join"  # a paged person pressed *Join war room*
+    EDIT = "edit"
+    REOPEN = "reopen"
+    DUPLICATE = "duplicate"  # resolved as a duplicate: point the room to the other and invite its members
+    CHECKLIST = "checklist"  # a checklist item ticked or unticked: the checklist message shows it
+    STALE = "stale"  # nobody acted on an open incident for its `stale_after`: nudge the room
+    ARCHIVE = "archive"  # `archive_after` after resolving: tell the room, archive it
 
 
 @dataclass(frozen=True)
@@ -174,7 +180,9 @@ def new_job(
 # Reminder posts (and a paged person's invite) change nothing other jobs show, and nothing they show is
 # changed by other jobs: they wait
 # only for the room to exist, so a reminder is never held up behind a crashed process's lease.
-_INDEPENDENT = frozenset({JobKind.REMINDER, JobKind.COMMANDER_REMINDER, JobKind.CAPTURE, JobKind.JOIN})
+_INDEPENDENT = frozenset(
+    {JobKind.REMINDER, JobKind.COMMANDER_REMINDER, JobKind.CAPTURE, JobKind.JOIN, JobKind.STALE}
+)
 # What later jobs need of an unfinished provisioning job: reminders, the room; the rest, also what they
 # may change or follow (the summary, the topic, the announcement). The pin is needed by nobody, so a
 # rate-limited pins.add (Tier 2) never holds up the room's updates, roles or resolution.

@@ -12,12 +12,15 @@ from commands.vocabulary import IncidentStatus
 
 MAX_TITLE = 200
 MAX_SUMMARY = 2000
+MAX_DESCRIPTION = 3000  # the declare and edit forms' description field
+MAX_REASON = 2000  # why an incident is reopened
 
 MAX_MESSAGE = 2900  # leaves room in Slack's 3,000-character section for the update's header
 MAX_NOTE = 2000
 
 USAGE: dict[str, str] = {
-    "declare": "/incident declare [severity] [--private] <title>  (no text opens a form)",
+    "declare": "/incident declare [severity] [--private] [--drill] [--type TYPE] [--service NAME]... <title>"
+    "  (no text opens a form)",
     "status": "/incident status  (in a war room)",
     "list": "/incident list",
     "assign": "/incident assign <role> <@user>  (in a war room)",
@@ -27,6 +30,9 @@ USAGE: dict[str, str] = {
     "action": "/incident action <text> [@owner]  (in a war room)",
     "resolve": "/incident resolve [summary]  (in a war room)",
     "postmortem": "/incident postmortem  (in a war room)",
+    "edit": "/incident edit [title <text> | description <text>]  (in a war room; no text opens a form)",
+    "reopen": "/incident reopen [reason]  (in a resolved incident's war room)",
+    "duplicate": "/incident duplicate INC-<n>  (in a war room: resolve it as a duplicate of that incident)",
     "help": "/incident help",
 }
 
@@ -41,6 +47,11 @@ class Declare:
     severity: str | None = None
     private: bool = False
     description: str = ""  # the declare form's longer text; the slash command has none
+    incident_type: str | None = None  # None: the `[types.default]`, when configured
+    services: tuple[str, ...] = ()
+    drill: bool = False
+    impact: str | None = None  # the form's priority questions (high | medium | low)
+    urgency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +148,41 @@ class AddToTimeline:
     text: str
 
 
+@dataclass(frozen=True)
+class Edit:
+    """Change what the incident is called or covers; None leaves a field as it is."""
+
+    title: str | None = None
+    description: str | None = None
+    incident_type: str | None = None
+    services: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class OpenEditForm:
+    """`/incident edit` without arguments."""
+
+
+@dataclass(frozen=True)
+class Reopen:
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """`/incident duplicate INC-12`, or the summary's *Mark as duplicate* (its value is only a claim)."""
+
+    incident_id: int | None
+
+
+@dataclass(frozen=True)
+class TickChecklist:
+    """Checkboxes of the room's checklist changed: the positions ticked and unticked by this click."""
+
+    checked: tuple[int, ...] = ()
+    unchecked: tuple[int, ...] = ()
+
+
 Command = (
     Declare
     | OpenDeclareForm
@@ -151,6 +197,10 @@ Command = (
     | Note
     | AddActionItem
     | Postmortem
+    | Edit
+    | OpenEditForm
+    | Reopen
+    | Duplicate
 )
 
 
@@ -163,20 +213,39 @@ def _usage(verb: str, problem: str) -> UsageError:
     return UsageError(f"{problem}\nUsage: `{USAGE[verb]}`")
 
 
-def parse_declare(words: list[str], severities: Sequence[str]) -> Declare | OpenDeclareForm:
-    """Read `[severity] [--private] <title>` in any order of the leading options."""
+def parse_declare(
+    words: list[str],
+    severities: Sequence[str],
+    types: Sequence[str] = (),
+    services: Sequence[str] = (),
+) -> Declare | OpenDeclareForm:
+    """Read `[severity] [--private] [--drill] [--type T] [--service S]... <title>`, options in any order."""
     if not words:
         return OpenDeclareForm()
     severity: str | None = None
-    private = False
+    private = drill = False
+    incident_type: str | None = None
+    chosen: list[str] = []
     while words:
-        head = words[0].lower()
-        if head in ("--private", "-p"):
+        word = words[0].lower()
+        head, _, attached = word.partition("=") if word.startswith("--") else (word, "", "")
+        if head in ("--private", "-p") and not attached:
             private = True
+        elif head == "--drill" and not attached:
+            drill = True
+        elif head in ("--type", "--service"):
+            value, words = (attached, words[1:]) if attached else _option_value(words, head)
+            if head == "--type":
+                if incident_type is not None and incident_type != value:
+                    raise _usage("declare", "Give one `--type`.")
+                incident_type = _known(value, types, "type", "types")
+            else:
+                chosen.append(_known(value, services, "service", "services"))
+            continue
         elif head in severities and severity is None:
             severity = head
         elif head.startswith("--"):
-            raise _usage("declare", f"Unknown option `{words[0]}`.")
+            raise _usage("declare", f"Unknown option `{plain_text(words[0])[:40]}`.")
         else:
             break
         words = words[1:]
@@ -185,7 +254,31 @@ def parse_declare(words: list[str], severities: Sequence[str]) -> Declare | Open
         raise _usage("declare", "An incident needs a title.")
     if len(title) > MAX_TITLE:
         raise _usage("declare", f"The title is {len(title)} characters long; the limit is {MAX_TITLE}.")
-    return Declare(title=title, severity=severity, private=private)
+    return Declare(
+        title=title,
+        severity=severity,
+        private=private,
+        incident_type=incident_type,
+        services=tuple(dict.fromkeys(chosen)),
+        drill=drill,
+    )
+
+
+def _option_value(words: list[str], option: str) -> tuple[str, list[str]]:
+    """The word after `--type` or `--service`, and the words after it."""
+    if len(words) < 2 or words[1].startswith("--"):
+        raise _usage("declare", f"`{option}` needs a name after it.")
+    return words[1].lower(), words[2:]
+
+
+def _known(value: str, known: Sequence[str], what: str, plural: str) -> str:
+    """A configured type or service name; anything else is refused naming the ones there are."""
+    if value in known:
+        return value
+    shown = plain_text(value)[:40]
+    if not known:
+        raise _usage("declare", f"Unknown {what} `{shown}`: no {plural} are configured.")
+    raise _usage("declare", f"Unknown {what} `{shown}`. Known {plural}: {', '.join(known)}.")
 
 
 def user_mention(word: str) -> str | None:
@@ -260,12 +353,44 @@ def parse_action(words: list[str]) -> AddActionItem:
     return AddActionItem(text=_check_length("action", "action item", text, MAX_NOTE), owner=owner)
 
 
+def parse_edit(words: list[str]) -> Edit | OpenEditForm:
+    """Read `title <text>` or `description <text>`; nothing opens the form."""
+    if not words:
+        return OpenEditForm()
+    field, text = words[0].lower(), plain_text(" ".join(words[1:]))
+    if field == "title":
+        if not text:
+            raise _usage("edit", "A title cannot be empty.")
+        return Edit(title=_check_length("edit", "title", text, MAX_TITLE))
+    if field == "description":
+        if not text:
+            raise _usage("edit", "Give the new description (the form can empty it).")
+        return Edit(description=_check_length("edit", "description", text, MAX_DESCRIPTION))
+    raise _usage(
+        "edit", f"`{plain_text(words[0])[:40]}` cannot be edited here: name `title` or `description`."
+    )
+
+
+_INCIDENT_REF = re.compile(r"^(?:INC-?|#)?(\d{1,9})$", re.IGNORECASE)
+
+
+def parse_duplicate(words: list[str]) -> Duplicate:
+    if len(words) != 1:
+        raise _usage("duplicate", "Name the one incident this one duplicates.")
+    match = _INCIDENT_REF.match(words[0])
+    if match is None:
+        raise _usage("duplicate", f"`{plain_text(words[0])[:40]}` is not an incident, like INC-12.")
+    return Duplicate(int(match.group(1)))
+
+
 def parse(
     text: str,
     *,
     severities: Sequence[str],
     roles: Sequence[str] = ("commander", "comms", "scribe", "ops"),
     statuses: Sequence[str] = ("investigating", "identified", "monitoring", "resolved"),
+    types: Sequence[str] = (),
+    services: Sequence[str] = (),
 ) -> Command:
     """Parse the text after `/incident`."""
     words = text.split()
@@ -273,7 +398,7 @@ def parse(
         return Help()
     verb, rest = words[0].lower(), words[1:]
     if verb == "declare":
-        return parse_declare(rest, severities)
+        return parse_declare(rest, severities, types, services)
     if verb == "status":
         if rest:
             raise _usage("status", "`status` takes no arguments.")
@@ -306,5 +431,12 @@ def parse(
         if rest:
             raise _usage("postmortem", "`postmortem` takes no arguments.")
         return Postmortem()
+    if verb == "edit":
+        return parse_edit(rest)
+    if verb == "reopen":
+        reason = plain_text(" ".join(rest))
+        return Reopen(reason=_check_length("reopen", "reason", reason, MAX_REASON))
+    if verb == "duplicate":
+        return parse_duplicate(rest)
 
     raise UsageError(f"Unknown command `{plain_text(words[0])[:40]}`.\n{help_text()}")

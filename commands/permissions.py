@@ -18,6 +18,7 @@ _WHAT = {
     "resolve": "resolve",
     "lower_severity": "lower the severity of",
     "assign_commander": "hand over the commander role of",
+    "duplicate": "mark {ref} as a duplicate",
 }
 
 
@@ -72,7 +73,8 @@ def require(
     allowed = is_allowed(subjects, user=user, roles=roles, admins=admins)
     if allowed:
         return
-    what = f"{_WHAT.get(action, action)} {ref}"
+    phrase = _WHAT.get(action, action)
+    what = phrase.format(ref=ref) if "{ref}" in phrase else f"{phrase} {ref}"
     if allowed is None:
         raise AdminsUnknown(
             f":hourglass: Only {_who(subjects)} may {what}, and I am still looking up the admin group with "

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol
 
-from commands.records import ActionItem, BotPost, Incident, SlackJob, TimelineEvent
-from commands.views import IncidentView
+from commands.records import ActionItem, BotPost, ChecklistItem, Incident, SlackJob, TimelineEvent
+from commands.views import ChecklistLine, IncidentView
 
 
 class Clock(Protocol):
@@ -72,6 +72,13 @@ class Chat(Protocol):
 
     def invite(self, channel: str, users: Sequence[str]) -> None: ...
 
+    def members(self, channel: str) -> list[str]:
+        """The people in a channel (every page), the bot itself left out."""
+
+    def invite_each(self, channel: str, users: Sequence[str]) -> dict[str, str]:
+        """Invite whoever can be; return the others Slack refused, with why (those already in are not)."""
+        ...
+
     def set_topic(self, channel: str, topic: str) -> None: ...
 
     def post(self, channel: str, message: Message) -> PostRef:
@@ -128,6 +135,14 @@ class Chat(Protocol):
         """Return a file of this name and size the bot shared here since `oldest` (crash recovery)."""
         ...
 
+    def rename_channel(self, channel: str, name: str) -> str:
+        """Rename a channel and return the name Slack stored; raise NameTaken when the name is in use."""
+        ...
+
+    def archive(self, channel: str) -> None:
+        """Archive a channel; one archived already counts as done."""
+        ...
+
 
 class Presenter(Protocol):
     """Turns incident state into messages; implemented with templates outside the domain."""
@@ -160,6 +175,21 @@ class Presenter(Protocol):
 
     def page(self, incident: IncidentView, paged_by: str) -> Message: ...
 
+    def edited(self, incident: IncidentView, payload: dict[str, Any]) -> Message: ...
+
+    def reopened(self, incident: IncidentView, payload: dict[str, Any]) -> Message: ...
+
+    def reopen_announcement(self, incident: IncidentView, payload: dict[str, Any]) -> Message: ...
+
+    def duplicate(self, incident: IncidentView, payload: dict[str, Any]) -> Message: ...
+
+    def duplicate_announcement(self, incident: IncidentView, payload: dict[str, Any]) -> Message: ...
+
+    def checklist(self, incident: IncidentView, items: Sequence[ChecklistLine]) -> Message: ...
+    def invite_problems(self, incident: IncidentView, problems: dict[str, Any]) -> Message:
+        """Who the type's and services' invites missed: user groups that don't exist, people Slack refused."""
+        ...
+
     def when(self, moment: datetime) -> str:
         """A time as people in the configured zone read it."""
         ...
@@ -170,6 +200,7 @@ class IncidentSettings(Protocol):
 
     announce_channel: str
     channel_prefix: str
+    archive_after: timedelta  # a resolved incident's room is archived this long after it was resolved
 
     def severity_names(self) -> list[str]: ...
 
@@ -179,9 +210,16 @@ class IncidentSettings(Protocol):
 
     def commander_timeout(self, severity: str) -> timedelta: ...
 
+    def stale_after(self, severity: str) -> timedelta: ...
+
     def role_description(self, role: str) -> str: ...
 
     def allowed_to(self, action: str) -> list[str]: ...
+
+    # Triage: drill rooms' prefix, and who a type's and services' incidents invite.
+    drill_prefix: str
+
+    def invitees(self, incident_type: str | None, services: Sequence[str]) -> list[str]: ...
 
 
 class IncidentStore(Protocol):
@@ -198,6 +236,11 @@ class IncidentStore(Protocol):
     def list_open(self, limit: int = 50, *, include_private: bool = True) -> Sequence[Incident]: ...
 
     def list_since(self, since: datetime | None = None) -> Sequence[Incident]: ...
+
+    def recent_open(self, since: datetime, limit: int) -> Sequence[Incident]:
+        """Open, public incidents declared at or after `since`, newest first, at most `limit`: one indexed
+        read, for possible duplicates."""
+        ...
 
     def insert_many(self, incidents: Sequence[Incident]) -> list[int]:
         """Insert new incidents at once; returns their ids in order, also set on them."""
@@ -285,6 +328,14 @@ class ActionItemStore(Protocol):
     def list_for(self, incident_id: int) -> Sequence[ActionItem]: ...
 
 
+class ChecklistStore(Protocol):
+    def insert_many(self, items: Sequence[ChecklistItem]) -> None: ...
+
+    def list_for(self, incident_id: int) -> Sequence[ChecklistItem]:
+        """The incident's items in position order; changes to them are saved with the transaction."""
+        ...
+
+
 class PeopleStore(Protocol):
     def names(self, user_ids: Iterable[str]) -> dict[str, str]: ...
 
@@ -305,6 +356,28 @@ class ReminderStore(Protocol):
     def due_commander_checks(self, now: datetime, limit: int) -> list[tuple[int, datetime]]: ...
 
     def claim_commander_checks(self, ids: Sequence[int], now: datetime) -> set[int]: ...
+
+
+class TimerStore(Protocol):
+    """Due lifecycle timers (stale nudges, room archiving), claimed once across replicas like reminders."""
+
+    def due_stale(self, now: datetime, limit: int) -> list[tuple[int, datetime]]: ...
+
+    def claim_stale(
+        self, ids: Sequence[int], now: datetime, next_due: Mapping[str, datetime], fallback: datetime
+    ) -> set[int]:
+        """Claim the open incidents among `ids` still due, moving each to its severity's next due time."""
+        ...
+
+    def due_archives(self, now: datetime, limit: int) -> list[tuple[int, datetime]]: ...
+
+    def claim_archives(self, ids: Sequence[int], now: datetime) -> set[int]:
+        """Claim the resolved incidents among `ids` still due (each once); a reopened one is not claimed."""
+        ...
+
+    def clear_unclaimed(self, stale: Sequence[int], archives: Sequence[int]) -> None:
+        """Forget due times that must not fire (a resolved incident's nudge, a reopened one's archive)."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -332,7 +405,13 @@ class UnitOfWork(Protocol):
     def people(self) -> PeopleStore: ...
 
     @property
+    def checklist(self) -> ChecklistStore: ...
+
+    @property
     def reminders(self) -> ReminderStore: ...
+
+    @property
+    def timers(self) -> TimerStore: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -10,12 +10,13 @@ from functools import partial
 from types import MappingProxyType
 from typing import Any
 
+from commands.activity import touched
 from commands.feature import SLOW, Ask, Deps, JobResult, JobState, Recorded
 from commands.incidents import Scheduled, incident_in_room
 from commands.parsing import Postmortem
 from commands.ports import Clock, IncidentSettings, UnitOfWorkFactory
 from commands.postmortem_steps import postmortem_job
-from commands.records import ActionItem, Incident, RoleAssignment, TimelineEvent
+from commands.records import ActionItem, ChecklistItem, Incident, RoleAssignment, TimelineEvent
 from commands.views import view_of
 from commands.vocabulary import Role
 
@@ -161,6 +162,21 @@ class ActionItemRow:
 
 
 @dataclass(frozen=True)
+class ChecklistRow:
+    """A checklist item as it stands: done by whom and when, or left undone."""
+
+    position: int
+    text: str
+    source: str
+    done_by: str | None
+    done_at: datetime | None
+
+    @property
+    def done(self) -> bool:
+        return self.done_at is not None
+
+
+@dataclass(frozen=True)
 class Milestones:
     """Declared; acknowledged (first commander); mitigated (first `monitoring`); resolved."""
 
@@ -220,6 +236,12 @@ class PostmortemData:
     participants: tuple[str, ...]
     # user id -> name, for the people the draft mentions whose names Slack has told us (see people_in).
     names: Mapping[str, str] = field(default_factory=dict)
+    checklist: tuple[ChecklistRow, ...] = ()  # in the order posted
+    incident_type: str | None = None
+    services: tuple[str, ...] = ()
+    drill: bool = False  # a practice incident: kept out of metrics
+    impact: str | None = None
+    urgency: str | None = None
 
     @property
     def ref(self) -> str:
@@ -232,6 +254,14 @@ class PostmortemData:
     @property
     def updates_within_cadence(self) -> int:
         return sum(1 for u in self.updates if u.within_cadence)
+
+    @property
+    def checklist_done(self) -> tuple[ChecklistRow, ...]:
+        return tuple(c for c in self.checklist if c.done)
+
+    @property
+    def checklist_undone(self) -> tuple[ChecklistRow, ...]:
+        return tuple(c for c in self.checklist if not c.done)
 
     @property
     def initial_severity(self) -> str:
@@ -317,6 +347,7 @@ def assemble(
     events: Iterable[TimelineEvent],
     action_items: Iterable[ActionItem],
     cadence: Cadence,
+    checklist: Iterable[ChecklistItem] = (),
 ) -> PostmortemData:
     """Build the postmortem data; `cadence` is the update interval configured for a severity."""
     timeline = tuple(sorted((_entry(e) for e in events), key=lambda e: (e.occurred_at, e.id)))
@@ -338,6 +369,11 @@ def assemble(
         resolved=incident.resolved_at,
     )
     return PostmortemData(
+        incident_type=incident.incident_type,
+        services=tuple(incident.services or ()),
+        drill=bool(incident.drill),
+        impact=incident.impact,
+        urgency=incident.urgency,
         id=incident.id,
         title=incident.title,
         description=incident.description or "",
@@ -381,6 +417,12 @@ def assemble(
         ),
         action_items=items,
         participants=_participants(incident, timeline, roles, items),
+        checklist=tuple(
+            ChecklistRow(
+                position=c.position, text=c.text, source=c.source, done_by=c.done_by, done_at=c.done_at
+            )
+            for c in sorted(checklist, key=lambda c: c.position)
+        ),
     )
 
 
@@ -403,6 +445,7 @@ def load_postmortem(
             tx.timeline.list_for(incident.id),
             tx.action_items.list_for(incident.id),
             settings.update_every,
+            tx.checklist.list_for(incident.id),
         )
         return with_names(pm, tx.people.names(people_in(pm)))
 
@@ -425,6 +468,9 @@ def people_in(pm: PostmortemData) -> list[str]:
         for user in (pin.author, pin.pinned_by):
             if user:
                 seen.setdefault(user, None)
+    for item in pm.checklist_done:
+        if item.done_by:
+            seen.setdefault(item.done_by, None)
     if pm.resolved_by:
         seen.setdefault(pm.resolved_by, None)
     return list(seen)
@@ -470,6 +516,7 @@ def request_postmortem(
     now = clock.now()
     with uow() as tx:
         incident = incident_in_room(tx, channel_id)
+        touched(incident, now, settings)
         job = tx.jobs.add(postmortem_job(incident.id, now, lease, requested_by=user_id))
         tx.commit()
         return Scheduled(view_of(incident, settings.severity_description(incident.severity)), job.id)

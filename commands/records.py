@@ -53,6 +53,19 @@ class Incident:
     # When retention last replaced this incident's pinned-message and note text; a later pin or note
     # clears it, so that text is pruned too.
     timeline_pruned_at: datetime | None = None
+    incident_type: str | None = None  # None: the default type
+    services: list[str] = field(default_factory=list)
+    drill: bool = False
+    impact: str | None = None  # high | medium | low, when the declarer answered it
+    urgency: str | None = None
+    duplicate_of: int | None = None  # resolved as a duplicate of this incident
+    possible_duplicate_of: int | None = None  # looked like this one when declared
+    stale_due_at: datetime | None = None  # when an open incident without human activity gets a nudge
+    archive_due_at: datetime | None = None  # when a resolved incident's room is archived
+    archived_at: datetime | None = None
+    # Set at reopen: the shared postmortem draft no longer tells the whole story; the next resolve clears it.
+    postmortem_outdated_at: datetime | None = None
+    last_activity_at: datetime | None = None  # the latest human activity; None: none since declaring
     # Every assignment ever made, oldest first: the ended ones are the handover history.
     roles: list[RoleAssignment] = field(default_factory=list)
 
@@ -119,3 +132,16 @@ class ActionItem:
     owner: str | None = None
     created_by: str
     created_at: datetime
+
+
+@dataclass(kw_only=True, eq=False)
+class ChecklistItem:
+    """One item of the checklist posted at declaration (from the type and the severity); ticked or not."""
+
+    id: int = UNSAVED
+    incident_id: int = UNSAVED
+    position: int
+    text: str
+    source: str
+    done_by: str | None = None
+    done_at: datetime | None = None

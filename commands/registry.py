@@ -4,14 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from commands import assign, declare, escalate, resolve, update
+from commands import (
+    archive,
+    assign,
+    checklist,
+    declare,
+    duplicate,
+    edit,
+    escalate,
+    reopen,
+    resolve,
+    stale,
+    update,
+)
 from commands.action import ACTION_ITEM
 from commands.assign import ASSIGN
 from commands.capture import ADD_TO_TIMELINE, REACTION, Marked
+from commands.checklist import TICK_CHECKLIST
 from commands.declare import DECLARE
+from commands.duplicate import DUPLICATE
+from commands.edit import EDIT
 from commands.escalate import ESCALATE, JOIN
 from commands.feature import Feature
-from commands.forms import ASSIGN_FORM, DECLARE_FORM, UPDATE_FORM
+from commands.forms import ASSIGN_FORM, DECLARE_FORM, EDIT_FORM, UPDATE_FORM
 from commands.jobs import Plan
 from commands.note import NOTE
 from commands.parsing import (
@@ -19,6 +34,8 @@ from commands.parsing import (
     AddToTimeline,
     Assign,
     Declare,
+    Duplicate,
+    Edit,
     Escalate,
     Help,
     JoinRoom,
@@ -26,15 +43,19 @@ from commands.parsing import (
     Note,
     OpenAssignForm,
     OpenDeclareForm,
+    OpenEditForm,
     OpenUpdateForm,
     Postmortem,
     PostUpdate,
+    Reopen,
     Resolve,
     Snooze,
     Status,
+    TickChecklist,
 )
 from commands.postmortem import POSTMORTEM
 from commands.reminders import SNOOZE
+from commands.reopen import REOPEN
 from commands.resolve import RESOLVE
 from commands.status import HELP, LIST, STATUS
 from commands.update import UPDATE
@@ -58,6 +79,11 @@ FEATURES: dict[type, Feature[Any]] = {
     Snooze: SNOOZE,
     AddToTimeline: ADD_TO_TIMELINE,
     Marked: REACTION,
+    Edit: EDIT,
+    OpenEditForm: EDIT_FORM,
+    Reopen: REOPEN,
+    Duplicate: DUPLICATE,
+    TickChecklist: TICK_CHECKLIST,
 }
 
 
@@ -69,6 +95,12 @@ JOB_PLANS: dict[str, Plan] = {
     **assign.PLANS,
     **update.PLANS,
     **escalate.PLANS,
+    **edit.PLANS,
+    **reopen.PLANS,
+    **duplicate.PLANS,
+    **checklist.PLANS,
+    **stale.PLANS,
+    **archive.PLANS,
 }
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
+from commands.activity import StaleSettings, touched
 from commands.errors import AlreadyResolved, RepeatedDelivery, UsageError
 from commands.feature import SLOW, Ask, Deps, Recorded
 from commands.incidents import current_roles, incident_in_room
@@ -159,6 +160,7 @@ def snooze(
     choice: str,
     uow: UnitOfWorkFactory,
     clock: Clock,
+    settings: StaleSettings,
     delivery_key: str | None = None,
 ) -> tuple[str, datetime]:
     """Move the room's next reminder to `choice` from now; returns the incident ref and the new due time.
@@ -175,6 +177,7 @@ def snooze(
         if incident.status == IncidentStatus.RESOLVED:
             raise AlreadyResolved(f"{incident.ref} is resolved; there is nothing to snooze.")
         incident.next_update_due_at = now + delay
+        touched(incident, now, settings)
         tx.timeline.add(
             TimelineEvent(
                 incident_id=incident.id,
@@ -205,6 +208,7 @@ class SnoozeFeature:
             choice=cmd.choice,
             uow=deps.uow,
             clock=deps.clock,
+            settings=deps.settings,
             delivery_key=ask.delivery_key,
         )
         return Recorded(answer=f":zzz: {ref} update reminders snoozed until {deps.presenter.when(until)}.")

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
-from commands.errors import AlreadyResolved
+from commands.errors import AlreadyResolved, RepeatedDelivery
 from commands.feature import SLOW, Ask, Deps, Recorded
 from commands.incidents import Scheduled, current_roles, incident_in_room
 from commands.jobs import JobKind, Parallel, Plan, StepContext, StepOutcome, fresh_job, new_job
 from commands.parsing import Resolve
 from commands.permissions import NO_ADMINS, Admins, require
-from commands.ports import Clock, IncidentSettings, UnitOfWorkFactory
+from commands.ports import Clock, IncidentSettings, Message, UnitOfWorkFactory
 from commands.postmortem_steps import postmortem_job
 from commands.records import TimelineEvent
 from commands.steps import (
@@ -41,6 +42,7 @@ class ResolveFeature:
             settings=deps.settings,
             lease=deps.lease,
             admins=deps.admins,  # consulted only when the cheap rules refuse, and never asks Slack
+            delivery_key=ask.delivery_key,  # the stale nudge's *Resolve* button: Slack may send it twice
         )
         # The resolution post is the answer everyone sees: nobody waits for the job to say more.
         return Recorded(scheduled=scheduled, wait=False)
@@ -49,14 +51,24 @@ class ResolveFeature:
 RESOLVE = ResolveFeature()
 
 
+def _once_per_resolution(ctx: StepContext, purpose: str, message: Message) -> tuple[str, Message]:
+    """A reopened incident's next resolution is posted anew: its posts get a purpose and key of their own."""
+    if not ctx.payload.get("reopened"):
+        return purpose, message
+    keyed = f"{purpose}:{ctx.job_id}"
+    return keyed, replace(message, event_payload={**message.event_payload, "key": keyed})
+
+
 def post_resolution(ctx: StepContext) -> StepOutcome:
-    outcome = post_once(ctx, "resolution", room(ctx), ctx.presenter.resolution(ctx.incident))
+    purpose, message = _once_per_resolution(ctx, "resolution", ctx.presenter.resolution(ctx.incident))
+    outcome = post_once(ctx, purpose, room(ctx), message)
     return StepOutcome(post=outcome.post)
 
 
 def announce_resolution(ctx: StepContext) -> StepOutcome:
     message = ctx.presenter.resolution_announcement(ctx.incident)
-    return announce_message(ctx, "resolution_announce", message, "resolution")
+    purpose, message = _once_per_resolution(ctx, "resolution_announce", message)
+    return announce_message(ctx, purpose, message, "resolution")
 
 
 PLANS: dict[str, Plan] = {
@@ -81,14 +93,17 @@ def resolve_incident(
     settings: IncidentSettings,
     lease: timedelta,
     admins: Admins = NO_ADMINS,
+    delivery_key: str | None = None,
 ) -> Scheduled:
     """Mark the room's incident resolved and schedule the resolution posts.
 
-    Raises NotInWarRoom, AlreadyResolved, PermissionDenied, AdminsUnknown.
+    Raises NotInWarRoom, AlreadyResolved, PermissionDenied, AdminsUnknown, RepeatedDelivery.
     """
     with uow() as tx:
         incident = incident_in_room(tx, channel_id, for_update=True)
         now = clock.now()  # after the lock: events commit in the order their times say
+        if delivery_key is not None and not tx.deliveries.first_time(delivery_key, now):
+            raise RepeatedDelivery(delivery_key)
         if incident.status == IncidentStatus.RESOLVED:
             raise AlreadyResolved(f"{incident.ref} is already resolved.")
         require(
@@ -96,6 +111,8 @@ def resolve_incident(
         )
         incident.next_update_due_at = None
         incident.commander_due_at = None
+        incident.stale_due_at = None
+        incident.archive_due_at = now + settings.archive_after
         incident.status = IncidentStatus.RESOLVED
         incident.resolved_at = now
         incident.resolved_by = user_id
@@ -104,8 +121,11 @@ def resolve_incident(
         tx.timeline.add(
             TimelineEvent(incident_id=incident.id, kind="resolved", actor=user_id, text=text, occurred_at=now)
         )
-        fresh = fresh_job(tx, incident.id, JobKind.RESOLVE, {})
-        job = tx.jobs.add(new_job(JobKind.RESOLVE, incident.id, now, lease))
+        # After a reopen, the earlier resolution's posts must not stand in for this one's.
+        payload = {"reopened": True} if incident.postmortem_outdated_at is not None else {}
+        incident.postmortem_outdated_at = None  # the fresh draft is recorded below
+        fresh = fresh_job(tx, incident.id, JobKind.RESOLVE, payload)
+        job = tx.jobs.add(new_job(JobKind.RESOLVE, incident.id, now, lease, payload))
         # Recorded with the resolution so the draft cannot be lost; it runs after the resolve job.
         draft = tx.jobs.add(postmortem_job(incident.id, now, lease, requested_by=user_id))
         tx.commit()

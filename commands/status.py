@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from commands.activity import touched
 from commands.feature import SLOW, Ask, Deps, Recorded
 from commands.incidents import incident_in_room
 from commands.mrkdwn import escape
 from commands.parsing import Help, ListOpen, Status, help_text
-from commands.ports import IncidentSettings, UnitOfWorkFactory
+from commands.ports import Clock, IncidentSettings, UnitOfWorkFactory
 from commands.views import IncidentView, view_of
+from commands.vocabulary import IncidentStatus
 
 
 class StatusFeature:
@@ -20,7 +22,7 @@ class StatusFeature:
     slow = SLOW
 
     def record(self, _cmd: Status, ask: Ask, deps: Deps) -> Recorded:
-        view = incident_status(channel_id=ask.room, uow=deps.uow, settings=deps.settings)
+        view = incident_status(channel_id=ask.room, uow=deps.uow, settings=deps.settings, clock=deps.clock)
         return Recorded(answer=deps.presenter.status_reply(view))
 
 
@@ -51,11 +53,17 @@ LIST = ListFeature()
 HELP = HelpFeature()
 
 
-def incident_status(*, channel_id: str, uow: UnitOfWorkFactory, settings: IncidentSettings) -> IncidentView:
-    """Return the room's incident for a status reply."""
+def incident_status(
+    *, channel_id: str, uow: UnitOfWorkFactory, settings: IncidentSettings, clock: Clock | None = None
+) -> IncidentView:
+    """The room's incident for a status reply; asked in its room (with a clock), it counts as activity."""
     with uow() as tx:
         incident = incident_in_room(tx, channel_id)
-        return view_of(incident, settings.severity_description(incident.severity))
+        view = view_of(incident, settings.severity_description(incident.severity))
+        if clock is not None and incident.status != IncidentStatus.RESOLVED:
+            touched(incident, clock.now(), settings)
+            tx.commit()
+        return view
 
 
 def list_open_incidents(*, uow: UnitOfWorkFactory, limit: int = 50) -> Sequence[IncidentView]:

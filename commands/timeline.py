@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from commands.activity import StaleSettings, touched
 from commands.incidents import incident_in_room
 from commands.ports import Clock, UnitOfWorkFactory
 from commands.records import TimelineEvent
@@ -27,7 +28,13 @@ def message_time(ts: str) -> datetime:
 
 
 def pin_message(
-    msg: PinnedMessage, *, pinned_by: str, uow: UnitOfWorkFactory, clock: Clock, delivery: str | None = None
+    msg: PinnedMessage,
+    *,
+    pinned_by: str,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    settings: StaleSettings,
+    delivery: str | None = None,
 ) -> bool | None:
     """Add a message to its room's timeline once; False when already there, None for a retried delivery.
 
@@ -53,12 +60,19 @@ def pin_message(
                 data={"pinned_by": pinned_by, "pinned_at": clock.now().isoformat()},
             )
         )
+        touched(incident, clock.now(), settings)
         tx.commit()
         return True
 
 
 def unpin_message(
-    *, channel_id: str, ts: str, uow: UnitOfWorkFactory, clock: Clock, delivery: str | None = None
+    *,
+    channel_id: str,
+    ts: str,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    settings: StaleSettings,
+    delivery: str | None = None,
 ) -> bool:
     """Remove a pinned message from the timeline; False when nothing was there."""
     with uow() as tx:
@@ -68,5 +82,7 @@ def unpin_message(
         if delivery is not None and not tx.deliveries.first_time(delivery, clock.now()):
             return False
         removed = tx.timeline.remove_pin(incident.id, ts)
+        if removed:
+            touched(incident, clock.now(), settings)
         tx.commit()
         return removed > 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from commands.activity import touched
 from commands.errors import AlreadyResolved, RepeatedDelivery, UsageError
 from commands.feature import SLOW, Ask, Deps, JobResult, JobState, Recorded, Reply
 from commands.incidents import Scheduled, current_roles, incident_in_room
@@ -140,6 +141,7 @@ def post_update(
         incident.last_update_at = now
         incident.next_update_due_at = now + settings.update_every(incident.severity)
         incident.reminders_since_update = 0
+        touched(incident, now, settings)
         event = tx.timeline.add(
             TimelineEvent(
                 incident_id=incident.id,

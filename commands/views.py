@@ -33,6 +33,13 @@ class IncidentView:
     handovers: dict[str, str] = field(default_factory=dict)
     last_update_at: datetime | None = None
     declared_in: str | None = None  # the channel the declaration was typed in
+    possible_duplicate_of: int | None = None  # looked like this open incident when declared
+    duplicate_of: int | None = None  # resolved as a duplicate of this incident
+    incident_type: str | None = None
+    services: tuple[str, ...] = ()
+    drill: bool = False  # a practice incident: marked everywhere, nobody paged
+    impact: str | None = None
+    urgency: str | None = None
 
     @property
     def ref(self) -> str:
@@ -41,6 +48,31 @@ class IncidentView:
     @property
     def is_resolved(self) -> bool:
         return self.status == IncidentStatus.RESOLVED
+
+
+@dataclass(frozen=True)
+class ChecklistLine:
+    """One checklist item as the room's checklist message shows it: ticked by whom and when, or not."""
+
+    position: int
+    text: str
+    done_by: str | None = None
+    done_at: datetime | None = None
+
+    def to_payload(self) -> dict[str, object]:
+        """As a job payload carries it (JSON)."""
+        done_at = self.done_at.isoformat() if self.done_at else None
+        return {"position": self.position, "text": self.text, "done_by": self.done_by, "done_at": done_at}
+
+    @classmethod
+    def from_payload(cls, data: dict[str, object]) -> ChecklistLine:
+        done_at = data.get("done_at")
+        return cls(
+            position=int(str(data["position"])),
+            text=str(data["text"]),
+            done_by=str(data["done_by"]) if data.get("done_by") else None,
+            done_at=datetime.fromisoformat(str(done_at)) if done_at else None,
+        )
 
 
 def view_of(incident: Incident, severity_description: str = "") -> IncidentView:
@@ -64,6 +96,13 @@ def view_of(incident: Incident, severity_description: str = "") -> IncidentView:
         handovers=_handovers(incident),
         last_update_at=incident.last_update_at,
         declared_in=incident.declared_in,
+        possible_duplicate_of=incident.possible_duplicate_of,
+        duplicate_of=incident.duplicate_of,
+        incident_type=incident.incident_type,
+        services=tuple(incident.services or ()),
+        drill=bool(incident.drill),
+        impact=incident.impact,
+        urgency=incident.urgency,
     )
 
 

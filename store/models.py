@@ -19,12 +19,22 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     inspect,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from commands.records import ActionItem, BotPost, Incident, RoleAssignment, SlackJob, TimelineEvent
+from commands.records import (
+    ActionItem,
+    BotPost,
+    ChecklistItem,
+    Incident,
+    RoleAssignment,
+    SlackJob,
+    TimelineEvent,
+)
 
 # A fixed naming convention keeps constraint names stable across SQLite and PostgreSQL, so
 # Alembic can drop and alter them by name.
@@ -76,7 +86,8 @@ incidents = Table(
     Column("channel_id", String(40), unique=True),
     Column("channel_name", String(80)),
     Column("declared_by", String(40), nullable=False),
-    Column("declared_at", UTCDateTime(), nullable=False),
+    # Indexed: a declaration looks for possible duplicates among the incidents declared in the last day.
+    Column("declared_at", UTCDateTime(), nullable=False, index=True),
     Column("declared_in", String(40)),
     Column("resolved_at", UTCDateTime()),
     Column("resolved_by", String(40)),
@@ -88,6 +99,22 @@ incidents = Table(
     Column("reminders_since_update", Integer, nullable=False, default=0, server_default="0"),
     Column("commander_due_at", UTCDateTime(), index=True),
     Column("timeline_pruned_at", UTCDateTime()),
+    # Triage: the configured type (None: the default type), services, a drill, and impact x urgency.
+    Column("incident_type", String(40)),
+    Column("services", JSON, nullable=False, default=list, server_default=text("'[]'")),
+    Column("drill", Boolean, nullable=False, default=False, server_default=false()),
+    Column("impact", String(10)),
+    Column("urgency", String(10)),
+    Column("duplicate_of", ForeignKey("incidents.id")),
+    # Found at declaration: an open incident sharing a service (declared in the last two hours) or a title.
+    Column("possible_duplicate_of", Integer),
+    # Lifecycle timers, claimed like reminders: read through their indexes, so the tick costs what is due.
+    Column("stale_due_at", UTCDateTime(), index=True),
+    Column("archive_due_at", UTCDateTime(), index=True),
+    Column("archived_at", UTCDateTime()),
+    # A reopen outdates the shared postmortem draft; the next resolve, which schedules a fresh one, clears it.
+    Column("postmortem_outdated_at", UTCDateTime()),
+    Column("last_activity_at", UTCDateTime()),  # the latest human activity (None: none since declaring)
     # Retention finds incidents whose timeline text is due for removal in this index: the pruned ones sort
     # apart from the rest, so its cost follows what is due, not how many incidents were ever resolved.
     Index(None, "timeline_pruned_at", "resolved_at"),
@@ -169,6 +196,20 @@ action_items = Table(
     Index(None, "incident_id"),
 )
 
+checklist_items = Table(
+    "checklist_items",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    # Where the item came from: "type:<name>" or "severity:<name>".
+    Column("source", String(40), nullable=False),
+    Column("done_by", String(40)),
+    Column("done_at", UTCDateTime()),
+    Index(None, "incident_id"),
+)
+
 Base.registry.map_imperatively(
     Incident,
     incidents,
@@ -188,6 +229,7 @@ Base.registry.map_imperatively(TimelineEvent, timeline_events)
 Base.registry.map_imperatively(BotPost, bot_posts)
 Base.registry.map_imperatively(SlackJob, slack_jobs)
 Base.registry.map_imperatively(ActionItem, action_items)
+Base.registry.map_imperatively(ChecklistItem, checklist_items)
 
 # Loader option target, typed: the records' own annotations say `list`, the mapping makes it a relationship.
 INCIDENT_ROLES = inspect(Incident).relationships["roles"].class_attribute
@@ -198,6 +240,7 @@ TABLES: dict[type, Table] = {
     TimelineEvent: timeline_events,
     BotPost: bot_posts,
     SlackJob: slack_jobs,
+    ChecklistItem: checklist_items,
     ActionItem: action_items,
 }
 

@@ -10,7 +10,14 @@ from sqlalchemy import ColumnElement, case, delete, false, func, insert, or_, se
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from commands.records import ActionItem, BotPost, Incident, SlackJob, TimelineEvent
+from commands.records import (
+    ActionItem,
+    BotPost,
+    ChecklistItem,
+    Incident,
+    SlackJob,
+    TimelineEvent,
+)
 from commands.vocabulary import IncidentStatus
 from store.models import (
     INCIDENT_ROLES,
@@ -19,6 +26,7 @@ from store.models import (
     ProcessedDelivery,
     action_items,
     bot_posts,
+    checklist_items,
     incidents,
     slack_jobs,
     timeline_events,
@@ -138,6 +146,20 @@ class IncidentRepository:
             stmt = stmt.where(incidents.c.declared_at >= since)
         return self.session.scalars(stmt).all()
 
+    def recent_open(self, since: datetime, limit: int) -> Sequence[Incident]:
+        """Open, public incidents declared since `since`, newest first: a range of the declared_at index."""
+        stmt = (
+            select(Incident)
+            .where(
+                incidents.c.declared_at >= since,
+                incidents.c.status != IncidentStatus.RESOLVED,
+                incidents.c.private.is_(False),
+            )
+            .order_by(incidents.c.declared_at.desc(), incidents.c.id.desc())
+            .limit(limit)
+        )
+        return self.session.scalars(stmt).all()
+
 
 class TimelineRepository:
     def __init__(self, session: Session) -> None:
@@ -216,6 +238,27 @@ class ActionItemRepository:
 
     def list_for(self, incident_id: int) -> Sequence[ActionItem]:
         stmt = select(ActionItem).where(action_items.c.incident_id == incident_id).order_by(action_items.c.id)
+        return self.session.scalars(stmt).all()
+
+
+class ChecklistRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def insert_many(self, items: Sequence[ChecklistItem]) -> None:
+        """Insert a declaration batch's items in one statement, without the ORM's per-object bookkeeping."""
+        if items:
+            rows = [
+                {c.key: getattr(i, c.key) for c in checklist_items.columns if c.key != "id"} for i in items
+            ]
+            self.session.execute(insert(ChecklistItem), rows)
+
+    def list_for(self, incident_id: int) -> Sequence[ChecklistItem]:
+        stmt = (
+            select(ChecklistItem)
+            .where(checklist_items.c.incident_id == incident_id)
+            .order_by(checklist_items.c.position, checklist_items.c.id)
+        )
         return self.session.scalars(stmt).all()
 
 

@@ -12,6 +12,7 @@ from commands.ports import UnitOfWork, UnitOfWorkFactory
 from store.reminder_queries import ReminderRepository
 from store.repositories import (
     ActionItemRepository,
+    ChecklistRepository,
     DeliveryRepository,
     IncidentRepository,
     JobRepository,
@@ -19,6 +20,7 @@ from store.repositories import (
     PostRepository,
     TimelineRepository,
 )
+from store.timer_queries import TimerRepository
 
 
 class SqlUnitOfWork:
@@ -46,6 +48,8 @@ class SqlUnitOfWork:
         self.action_items = ActionItemRepository(self.session)
         self.people = PeopleRepository(self.session)
         self.reminders = ReminderRepository(self.session)
+        self.checklist = ChecklistRepository(self.session)
+        self.timers = TimerRepository(self.session)
         return self
 
     def __exit__(

@@ -16,6 +16,7 @@ SECTIONS = [
     "Pinned messages",
     "Escalations",
     "Action items",
+    "Checklist",
     "Root cause and contributing factors",
     "What went well",
     "What went poorly",

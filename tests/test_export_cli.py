@@ -59,6 +59,7 @@ def database(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[SqlUn
         channel_id="C2",
         uow=uow,
         clock=Clock(datetime(2026, 1, 8, 13, tzinfo=UTC)),
+        settings=IncidentConfig(),
     )
     try:
         yield uow

@@ -26,6 +26,7 @@ MAX_VIEW_BLOCKS = 100
 MAX_SECTION_TEXT = 3000
 MAX_HEADER_TEXT = 150
 MAX_BUTTON_TEXT = 75
+MAX_CHOICES = 10  # options of a checkboxes or radio_buttons element
 MAX_ACTION_ID = 255
 MAX_BLOCK_ID = 255
 MAX_VIEW_TITLE = 24
@@ -95,9 +96,22 @@ def _walk_elements(node: Any, pointer: str) -> None:
         raise _error(pointer + "/action_id", f"must be a string of at most {MAX_ACTION_ID} characters")
     if node.get("type") == "button":
         _check_text_object(node.get("text"), pointer + "/text", MAX_BUTTON_TEXT, plain_only=True)
+    if node.get("type") in ("checkboxes", "radio_buttons"):
+        _check_choices(node, pointer)
     for key, value in node.items():
         if key != "text" and isinstance(value, dict | list):
             _walk_elements(value, f"{pointer}/{key}")
+
+
+def _check_choices(node: dict[str, Any], pointer: str) -> None:
+    """Checkboxes and radio buttons: 1-10 options, and the initial ones must be among them, as Slack says."""
+    options = node.get("options")
+    if not isinstance(options, list) or not 1 <= len(options) <= MAX_CHOICES:
+        raise _error(pointer + "/options", f"must provide between 1 and {MAX_CHOICES} items")
+    initial = node.get("initial_options") if node.get("type") == "checkboxes" else None
+    for i, option in enumerate(initial or []):
+        if option not in options:
+            raise _error(f"{pointer}/initial_options/{i}", "must match one of the provided options")
 
 
 def _check_block(block: Any, pointer: str) -> None:

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from . import scopes
-from .access import Args, Handler, conversation, flag, joined, message, not_archived, visible
+from .access import Args, Handler, conversation, flag, joined, member_of, message, not_archived, visible
 from .invites import conversations_invite
 from .paging import MAX_HISTORY_LIMIT
 from .state import Channel, EmulatorState, Message, SlackError
@@ -19,6 +19,15 @@ MAX_TOPIC = 250  # conversations.setTopic / setPurpose: too_long beyond
 def conversations_create(st: EmulatorState, a: Args) -> dict[str, Any]:
     """Create a channel with Slack's naming rules; the bot becomes creator and member."""
     name = str(a.get("name") or "")
+    _check_name(name)
+    if any(c.name == name for c in st.channels.values() if not c.is_im):
+        raise SlackError("name_taken")  # archived channels keep their names
+    chan = st.add_channel(name, private=flag(a, "is_private"), members={st.bot_user_id})
+    return {"channel": chan.to_api(st.bot_user_id)}
+
+
+def _check_name(name: str) -> None:
+    """Slack's channel-name rules, shared by create and rename."""
     if not name:
         raise SlackError("invalid_name_required")
     if len(name) > CHANNEL_NAME_MAX:
@@ -27,9 +36,26 @@ def conversations_create(st: EmulatorState, a: Args) -> dict[str, Any]:
         raise SlackError("invalid_name_specials")
     if not name.strip("-_"):
         raise SlackError("invalid_name_punctuation")
+
+
+def conversations_rename(st: EmulatorState, a: Args) -> dict[str, Any]:
+    """Rename a channel the bot is in and created (only the creator or an admin may): its id stays.
+
+    https://docs.slack.dev/reference/methods/conversations.rename: IMs cannot be renamed, an archived
+    channel refuses, a name in use (archived channels' included, and the channel's own) is `name_taken`.
+    """
+    chan = conversation(st, a)
+    if chan.is_im:
+        raise SlackError("method_not_supported_for_channel_type")
+    member_of(st, chan)
+    not_archived(chan)
+    if chan.creator != st.bot_user_id:
+        raise SlackError("not_authorized")
+    name = str(a.get("name") or "")
+    _check_name(name)
     if any(c.name == name for c in st.channels.values() if not c.is_im):
-        raise SlackError("name_taken")  # archived channels keep their names
-    chan = st.add_channel(name, private=flag(a, "is_private"), members={st.bot_user_id})
+        raise SlackError("name_taken")
+    chan.name = name
     return {"channel": chan.to_api(st.bot_user_id)}
 
 
@@ -157,12 +183,17 @@ def conversations_list(st: EmulatorState, a: Args) -> dict[str, Any]:
 
 
 def conversations_archive(st: EmulatorState, a: Args) -> dict[str, Any]:
-    """Archive a channel the bot is in."""
+    """Archive a channel the bot is in; never #general (https://docs.slack.dev/reference/methods/conversations.archive).
+
+    A workspace setting that forbids it (`restricted_action`) is not modelled: use `emu.error(...)`.
+    """
     chan = conversation(st, a)
     if chan.is_im:
         raise SlackError("method_not_supported_for_channel_type")
     if chan.archived:
         raise SlackError("already_archived")
+    if chan.is_general:
+        raise SlackError("cant_archive_general")
     joined(st, a)
     chan.archived = True
     return {}
@@ -181,4 +212,5 @@ CONVERSATION_METHODS: dict[str, Handler] = {
     "conversations.replies": conversations_replies,
     "conversations.list": conversations_list,
     "conversations.archive": conversations_archive,
+    "conversations.rename": conversations_rename,
 }

@@ -203,6 +203,77 @@ class SlackEmulator(Workspace):
             payload["message"] = message
         return self.send_interaction(bot_url, payload)
 
+    def checkbox_payload(
+        self,
+        *,
+        user_id: str,
+        channel_id: str,
+        message_ts: str,
+        block_id: str,
+        action_id: str,
+        selected: list[str],
+    ) -> dict[str, Any]:
+        """The block_actions payload Slack sends when someone changes a checkboxes element of a message:
+        the element's whole selection afterwards (`selected` are option values), and the message as it is."""
+        message = self._message(channel_id, message_ts).to_api(include_metadata=True)
+        element = _element(message, block_id, action_id, "checkboxes")
+        options = {str(o.get("value")): o for o in element.get("options") or []}
+        unknown = [value for value in selected if value not in options]
+        if unknown:
+            raise ValueError(f"no checkbox option(s) {unknown} in {block_id}/{action_id}")
+        chosen = [options[value] for value in selected]
+        return {
+            "type": "block_actions",
+            "user": self._user(user_id),
+            "api_app_id": APP_ID,
+            "token": VERIFICATION_TOKEN,
+            "container": {
+                "type": "message",
+                "message_ts": message_ts,
+                "channel_id": channel_id,
+                "is_ephemeral": False,
+            },
+            "trigger_id": self.new_trigger_id(user_id),
+            "team": self._team(),
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "channel": {"id": channel_id, "name": self._channel_name(channel_id)},
+            "message": message,
+            "state": {"values": {block_id: {action_id: {"type": "checkboxes", "selected_options": chosen}}}},
+            "response_url": self.new_response_url(channel_id, user_id, message_ts),
+            "actions": [
+                {
+                    "type": "checkboxes",
+                    "action_id": action_id,
+                    "block_id": block_id,
+                    "selected_options": chosen,
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+
+    def check_boxes(
+        self,
+        bot_url: str,
+        *,
+        user_id: str,
+        channel_id: str,
+        message_ts: str,
+        block_id: str,
+        action_id: str,
+        selected: list[str],
+    ) -> DeliveryResult:
+        """Deliver a checkboxes change: `selected` is the element's whole selection after the click."""
+        payload = self.checkbox_payload(
+            user_id=user_id,
+            channel_id=channel_id,
+            message_ts=message_ts,
+            block_id=block_id,
+            action_id=action_id,
+            selected=selected,
+        )
+        return self.send_interaction(bot_url, payload)
+
     def submit_view(
         self, bot_url: str, view_id: str, values: dict[str, dict[str, Any]], *, user_id: str
     ) -> DeliveryResult:
@@ -341,6 +412,17 @@ def _channel_type(chan: Channel) -> str:
     if chan.is_im:
         return "im"
     return "group" if chan.is_private else "channel"
+
+
+def _element(message: dict[str, Any], block_id: str, action_id: str, kind: str) -> dict[str, Any]:
+    """An interactive element of a message, by its block and action ids; a clear error when absent."""
+    for block in message.get("blocks") or []:
+        if block.get("block_id") != block_id:
+            continue
+        for element in [*(block.get("elements") or []), block.get("accessory") or {}]:
+            if element.get("action_id") == action_id and element.get("type") == kind:
+                return dict(element)
+    raise ValueError(f"no {kind} {block_id}/{action_id} in message {message.get('ts')}")
 
 
 def _button_label(message: dict[str, Any], action_id: str) -> str:

@@ -26,6 +26,7 @@ REQUIRED_ARGS: dict[str, tuple[str, ...]] = {
     "conversations.history": ("channel",),
     "conversations.replies": ("channel", "ts"),
     "conversations.archive": ("channel",),
+    "conversations.rename": ("channel", "name"),
     "chat.postMessage": ("channel",),
     "chat.update": ("channel", "ts"),
     "chat.postEphemeral": ("channel", "user"),

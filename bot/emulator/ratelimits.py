@@ -34,6 +34,7 @@ METHOD_TIERS: dict[str, int] = {
     "conversations.list": 2,
     "conversations.members": 4,
     "conversations.open": 3,
+    "conversations.rename": 2,
     "conversations.replies": 3,
     "conversations.setPurpose": 2,
     "conversations.setTopic": 2,

@@ -37,6 +37,7 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
         "mpim:write.topic",
     ),
     "conversations.archive": ("channels:manage", "channels:write", "groups:write", "im:write", "mpim:write"),
+    "conversations.rename": ("channels:manage", "channels:write", "groups:write", "im:write", "mpim:write"),
     "conversations.info": ("channels:read", "groups:read", "im:read", "mpim:read"),
     "conversations.members": ("channels:read", "groups:read", "im:read", "mpim:read"),
     "conversations.list": ("channels:read", "groups:read", "im:read", "mpim:read"),

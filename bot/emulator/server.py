@@ -242,6 +242,7 @@ class EmulatorServer:
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         general = self.state.add_channel("general", members={*self.state.users})
+        general.is_general = True
         self.general_channel_id = general.id
 
     # -- lifecycle -------------------------------------------------------------------------------------

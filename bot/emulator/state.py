@@ -141,6 +141,7 @@ class Channel:
     pins: set[str] = field(default_factory=set)
     archived: bool = False
     is_im: bool = False
+    is_general: bool = False  # the workspace's #general: it can never be archived
     ephemerals: list[Message] = field(default_factory=list)
 
     def find(self, ts: str) -> Message | None:
@@ -175,7 +176,7 @@ class Channel:
                 "is_group": False,
                 "is_mpim": False,
                 "is_private": self.is_private,
-                "is_general": False,
+                "is_general": self.is_general,
                 "creator": self.creator,
                 "num_members": len(self.members),
                 "topic": {"value": self.topic, **topic_meta},

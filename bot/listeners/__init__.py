@@ -12,11 +12,15 @@ from bot.listeners.commands import handle_incident_command
 from bot.listeners.reminders import (
     handle_reminder_update_button,
     handle_snooze_button,
+    handle_stale_resolve_button,
     handle_take_command_button,
 )
 from bot.listeners.room_forms import (
     handle_assign_submission,
+    handle_checklist_action,
+    handle_edit_submission,
     handle_join_room_button,
+    handle_mark_duplicate_button,
     handle_open_assign_button,
     handle_open_update_button,
     handle_update_submission,
@@ -48,10 +52,14 @@ def register_listeners(app: App, runtime: Runtime) -> None:
     app.action(ActionId.OPEN_ASSIGN.value)(handle_open_assign_button)
     app.action(ActionId.OPEN_UPDATE.value)(handle_open_update_button)
     app.action(ActionId.JOIN_ROOM.value)(handle_join_room_button)
+    app.action(ActionId.MARK_DUPLICATE.value)(handle_mark_duplicate_button)
+    app.action(ActionId.CHECKLIST.value)(handle_checklist_action)
     app.view(ViewId.ASSIGN.value)(handle_assign_submission)
     app.view(ViewId.UPDATE.value)(handle_update_submission)
+    app.view(ViewId.EDIT.value)(handle_edit_submission)
     app.action(ActionId.REMINDER_UPDATE.value)(handle_reminder_update_button)
     app.action(re.compile(f"^{ActionId.SNOOZE.value}_"))(handle_snooze_button)
     app.action(ActionId.TAKE_COMMAND.value)(handle_take_command_button)
+    app.action(ActionId.STALE_RESOLVE.value)(handle_stale_resolve_button)
     app.event("reaction_added")(handle_reaction_added)
     app.event("reaction_removed")(handle_reaction_removed)

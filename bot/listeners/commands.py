@@ -29,6 +29,8 @@ def handle_incident_command(
             severities=rt.config.severity_names(),
             roles=list(rt.config.roles),
             statuses=rt.config.statuses,
+            types=rt.config.type_names(),
+            services=rt.config.service_names(),
         ),
         trigger_id=str(command.get("trigger_id") or ""),
     )

@@ -8,7 +8,7 @@ from slack_bolt import Ack, Respond
 
 from bot.listeners.room_forms import button_context, button_value, click
 from bot.pipeline.acknowledge import acknowledge
-from commands.parsing import Assign, OpenUpdateForm, Snooze
+from commands.parsing import Assign, OpenUpdateForm, Resolve, Snooze
 from commands.vocabulary import Role
 
 
@@ -33,3 +33,10 @@ def handle_take_command_button(
     _, _, user = button_context(body)
     intake = click(body, respond, lambda: Assign(role=Role.COMMANDER, user_id=user, vacant_only=True))
     acknowledge(context["runtime"], ack, intake)
+
+
+def handle_stale_resolve_button(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: dict[str, Any]
+) -> None:
+    """The stale nudge's *Resolve*: `/incident resolve` without a summary, under the same permission rule."""
+    acknowledge(context["runtime"], ack, click(body, respond, Resolve))

@@ -1,4 +1,5 @@
-"""Buttons and forms of a war room: assign a role, post an update, join from a page."""
+"""Buttons and forms of a war room: assign a role, post an update, edit the incident, join from a page,
+mark a duplicate, tick the checklist."""
 
 from __future__ import annotations
 
@@ -13,10 +14,22 @@ from bot.pipeline.dedup import interaction_key
 from bot.pipeline.replies import Reply, ephemeral_reply
 from bot.pipeline.runtime import Runtime
 from bot.slack.ids import ActionId, BlockId
-from bot.slack.modals import field_value, room_of
+from bot.slack.modals import field_value, room_of, state_values
 from commands.errors import ChatError
 from commands.feature import Ask
-from commands.parsing import MAX_MESSAGE, Assign, JoinRoom, OpenAssignForm, OpenUpdateForm, PostUpdate
+from commands.parsing import (
+    MAX_DESCRIPTION,
+    MAX_MESSAGE,
+    MAX_TITLE,
+    Assign,
+    Duplicate,
+    Edit,
+    JoinRoom,
+    OpenAssignForm,
+    OpenUpdateForm,
+    PostUpdate,
+    TickChecklist,
+)
 from commands.vocabulary import IncidentStatus
 
 log = logging.getLogger(__name__)
@@ -71,6 +84,57 @@ def handle_join_room_button(
     acknowledge(context["runtime"], ack, click(body, respond, parse))
 
 
+def handle_mark_duplicate_button(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: dict[str, Any]
+) -> None:
+    """The summary's *Mark as duplicate*: its value names the possible duplicate, rechecked when recorded."""
+    value = button_value(body)
+    parse = lambda: Duplicate(int(value) if value.isdigit() else None)  # noqa: E731
+    acknowledge(context["runtime"], ack, click(body, respond, parse))
+
+
+def _positions(options: Any) -> set[int]:
+    """The item positions of checkbox options (their values); anything else is ignored."""
+    found: set[int] = set()
+    for option in options if isinstance(options, list) else []:
+        value = str((option or {}).get("value") or "") if isinstance(option, dict) else ""
+        if value.isdigit():
+            found.add(int(value))
+    return found
+
+
+def checklist_change(body: dict[str, Any]) -> TickChecklist:
+    """What this click changed: the options selected now against those the message showed ticked.
+
+    Slack sends the element's whole selection, not the one box clicked. Compared with the message as it
+    was (its `initial_options`), the click's own change is known, so two people ticking different items
+    of one stale message do not undo each other.
+    """
+    actions = body.get("actions") or [{}]
+    action = actions[0] if isinstance(actions[0], dict) else {}
+    selected = _positions(action.get("selected_options"))
+    shown: set[int] | None = None
+    offered: set[int] = set()
+    for block in (body.get("message") or {}).get("blocks") or []:
+        if isinstance(block, dict) and block.get("block_id") == action.get("block_id"):
+            for element in block.get("elements") or []:
+                if isinstance(element, dict) and element.get("action_id") == action.get("action_id"):
+                    shown = _positions(element.get("initial_options"))
+                    offered = _positions(element.get("options"))
+    if shown is None:  # no message to compare with: only what is selected is known to be meant
+        return TickChecklist(checked=tuple(sorted(selected)))
+    return TickChecklist(
+        checked=tuple(sorted(selected - shown)), unchecked=tuple(sorted((shown - selected) & offered))
+    )
+
+
+def handle_checklist_action(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: dict[str, Any]
+) -> None:
+    """A checklist checkbox ticked or unticked in the room."""
+    acknowledge(context["runtime"], ack, click(body, respond, lambda: checklist_change(body)))
+
+
 def handle_assign_submission(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
 ) -> None:
@@ -111,6 +175,44 @@ def handle_update_submission(
         return PostUpdate(message=message, status=status)
 
     _submit_room_form(rt, ack, body, view, BlockId.MESSAGE, parse)
+
+
+def handle_edit_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
+) -> None:
+    """The edit form: every field it shows is the incident's new value (type and services when shown)."""
+    rt: Runtime = context["runtime"]
+
+    def parse() -> Edit:
+        values = state_values(view)
+        title = " ".join(
+            clean(str(field_value(view, BlockId.TITLE, ActionId.TITLE).get("value") or "")).split()
+        )
+        description = clean(
+            str(field_value(view, BlockId.DESCRIPTION, ActionId.DESCRIPTION).get("value") or "")
+        ).strip()
+        errors: dict[str, str] = {}
+        if not title:
+            errors[BlockId.TITLE] = "An incident needs a title."
+        elif len(title) > MAX_TITLE:
+            errors[BlockId.TITLE] = f"Keep the title under {MAX_TITLE} characters."
+        if len(description) > MAX_DESCRIPTION:
+            errors[BlockId.DESCRIPTION] = f"Keep the description under {MAX_DESCRIPTION} characters."
+        incident_type: str | None = None
+        if BlockId.INCIDENT_TYPE in values:
+            chosen = (
+                field_value(view, BlockId.INCIDENT_TYPE, ActionId.INCIDENT_TYPE).get("selected_option") or {}
+            )
+            incident_type = str(chosen.get("value") or "") or None
+        services: tuple[str, ...] | None = None
+        if BlockId.SERVICES in values:
+            picked = field_value(view, BlockId.SERVICES, ActionId.SERVICES).get("selected_options") or []
+            services = tuple(str(o.get("value") or "") for o in picked if isinstance(o, dict))
+        if errors or room_of(view) is None:
+            raise FormInvalid(errors or {BlockId.TITLE: "This form lost its war room; reopen it."})
+        return Edit(title=title, description=description, incident_type=incident_type, services=services)
+
+    _submit_room_form(rt, ack, body, view, BlockId.TITLE, parse)
 
 
 def _submit_room_form(

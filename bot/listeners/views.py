@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import Ack
 
 from bot.listeners.inputs import clean
+from bot.ops.config import LEVELS
 from bot.pipeline.acknowledge import FormInvalid, Intake, Surface, acknowledge
 from bot.pipeline.dedup import interaction_key
 from bot.pipeline.runtime import Runtime
@@ -33,12 +34,31 @@ def handle_declare_submission(
             errors[BlockId.TITLE] = "An incident needs a title."
         elif len(form.title) > MAX_TITLE:
             errors[BlockId.TITLE] = f"Keep the title under {MAX_TITLE} characters."
-        if form.severity not in rt.config.severity_names():
+        config = rt.config
+        # With the priority matrix the severity may be left for impact x urgency (or the default) to decide.
+        may_leave = not form.severity and config.priority.configured()
+        if form.severity not in config.severity_names() and not may_leave:
             errors[BlockId.SEVERITY] = "Choose one of the listed severities."
+        if form.incident_type and form.incident_type not in config.types:
+            errors[BlockId.INCIDENT_TYPE] = f"Choose one of: {', '.join(config.types)}."[:150]
+        unknown = [name for name in form.services if name not in config.services]
+        if unknown:
+            errors[BlockId.SERVICES] = f"Unknown services {', '.join(unknown)}: choose listed ones."[:150]
+        for block, level in ((BlockId.IMPACT, form.impact), (BlockId.URGENCY, form.urgency)):
+            if level and level not in LEVELS:
+                errors[block] = f"Choose one of: {', '.join(LEVELS)}."
         if errors:
             raise FormInvalid(errors)
         return Declare(
-            title=form.title, severity=form.severity, private=form.private, description=form.description
+            title=form.title,
+            severity=form.severity or None,
+            private=form.private,
+            description=form.description,
+            incident_type=form.incident_type or None,
+            services=tuple(dict.fromkeys(form.services)),
+            drill=form.drill,
+            impact=form.impact or None,
+            urgency=form.urgency or None,
         )
 
     if not user_id:

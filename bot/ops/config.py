@@ -6,6 +6,7 @@ import difflib
 import json
 import re
 import tomllib
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -135,8 +136,12 @@ class SeverityConfig(_Strict):
     escalate_after: int = Field(default=2, ge=1, le=100)
     # How long after declaring, with no commander, the room is asked for one.
     commander_timeout: timedelta = timedelta(minutes=10)
+    # An open incident with no human activity this long gets a post asking to update or resolve it.
+    stale_after: timedelta = timedelta(hours=24)
+    # Posted in the room at declaration as checkboxes, after the type's items.
+    checklist: list[str] = Field(default_factory=list)
 
-    @field_validator("update_every", "commander_timeout", mode="before")
+    @field_validator("update_every", "commander_timeout", "stale_after", mode="before")
     @classmethod
     def _parse_update_every(cls, value: Any) -> timedelta:
         """Accept only human duration strings so '900' is never silently read as seconds or minutes."""
@@ -149,9 +154,73 @@ class RoleConfig(_Strict):
     description: str = Field(min_length=1)
 
 
+def _invitees(value: list[str]) -> list[str]:
+    """People and user groups to invite, by ID: a name or @handle here would invite nobody."""
+    for item in value:
+        if not (_USER_ID_RE.match(item) or _USERGROUP_ID_RE.match(item)):
+            raise ValueError(f"{item!r} is not a Slack user ID (U…) or user group ID (S…)")
+    return value
+
+
+def _checklist(value: list[str]) -> list[str]:
+    """Checklist items are posted as checkboxes: short, and each one there."""
+    for item in value:
+        if not item.strip() or len(item) > 150:
+            raise ValueError(f"checklist item {item!r} must be 1-150 characters")
+    return value
+
+
+Invitees = Annotated[list[str], AfterValidator(_invitees)]
+Checklist = Annotated[list[str], AfterValidator(_checklist)]
+
+
+class TypeConfig(_Strict):
+    """An incident type: what kind of incident, who joins its room, its checklist."""
+
+    description: str = ""
+    # Rooms of this type are private unless the declarer says otherwise (None: public, as by default).
+    private: bool | None = None
+    invite: Invitees = Field(default_factory=list)
+    checklist: Checklist = Field(default_factory=list)
+    drill: bool = False  # every incident of this type is a drill
+
+
+class ServiceConfig(_Strict):
+    """A service incidents can be declared for: its people are invited."""
+
+    description: str = ""
+    invite: Invitees = Field(default_factory=list)
+
+
+LEVELS = ("high", "medium", "low")
+
+
+class PriorityConfig(_Strict):
+    """Impact x urgency -> severity (the ITSM priority matrix): each level maps urgency to a severity."""
+
+    high: dict[str, str] = Field(default_factory=dict)
+    medium: dict[str, str] = Field(default_factory=dict)
+    low: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("high", "medium", "low")
+    @classmethod
+    def _urgencies(cls, value: dict[str, str]) -> dict[str, str]:
+        """Urgency is one of the same three levels as impact."""
+        for urgency in value:
+            if urgency not in LEVELS:
+                raise ValueError(f"urgency {urgency!r} must be one of {', '.join(LEVELS)}")
+        return value
+
+    def severity(self, impact: str, urgency: str) -> str | None:
+        return dict(getattr(self, impact, {}) or {}).get(urgency)
+
+    def configured(self) -> bool:
+        return bool(self.high or self.medium or self.low)
+
+
 # "unassigned": anyone, while the incident has no commander (so somebody can take the role at all).
 PERMISSION_SUBJECTS = ("anyone", "unassigned", "commander", "admins")
-GUARDED_ACTIONS = ("resolve", "lower_severity", "assign_commander")
+GUARDED_ACTIONS = ("resolve", "lower_severity", "assign_commander", "edit", "reopen", "duplicate")
 
 
 class PermissionsConfig(_Strict):
@@ -161,6 +230,10 @@ class PermissionsConfig(_Strict):
     lower_severity: list[str] = Field(default_factory=lambda: ["commander", "admins"])
     # Taking or handing over command must be as hard as resolving, or it is the way around that rule.
     assign_commander: list[str] = Field(default_factory=lambda: ["unassigned", "commander", "admins"])
+    # Changing what the incident is called or covers: whoever leads it, or anyone while nobody does.
+    edit: list[str] = Field(default_factory=lambda: ["unassigned", "commander", "admins"])
+    reopen: list[str] = Field(default_factory=lambda: ["commander", "admins"])
+    duplicate: list[str] = Field(default_factory=lambda: ["unassigned", "commander", "admins"])
 
     @field_validator(*GUARDED_ACTIONS)
     @classmethod
@@ -240,6 +313,38 @@ class IncidentConfig(_Strict):
     # "<count>/<duration>": declares one person may make in any such window, across every replica.
     declare_rate_limit: str = "5/1m"
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    # Triage: incident types ("default" applies when none is given), services, impact x urgency.
+    types: dict[Name, TypeConfig] = Field(default_factory=dict)
+    services: dict[Name, ServiceConfig] = Field(default_factory=dict)
+    priority: PriorityConfig = Field(default_factory=PriorityConfig)
+    # Rename the room when the title is edited (Slack keeps the old name searchable as a redirect).
+    rename_rooms: bool = False
+    # Drill rooms are named <drill_prefix>-<n>-<slug>.
+    drill_prefix: str = "drill"
+    # After resolution, the room is archived this long later (with a notice first).
+    archive_after: timedelta = timedelta(days=7)
+
+    @field_validator("archive_after", mode="before")
+    @classmethod
+    def _archive_after(cls, value: Any) -> timedelta:
+        return _positive_duration(value, "a duration string")
+
+    @field_validator("types")
+    @classmethod
+    def _type_names(cls, value: dict[str, TypeConfig]) -> dict[str, TypeConfig]:
+        """Each incident records its type's name in a 40-character column."""
+        for name in value:
+            if len(name) > 40:
+                raise ValueError(f"type name {name!r} is longer than 40 characters")
+        return value
+
+    @field_validator("drill_prefix")
+    @classmethod
+    def _drill_prefix(cls, value: str) -> str:
+        """Drill rooms must be told apart from real ones at a glance, and be valid channel names."""
+        if not _PREFIX_RE.match(value):
+            raise ValueError(f"{value!r} must be 1-20 characters of lowercase letters, digits or hyphens")
+        return value
 
     @field_validator("announce_channel")
     @classmethod
@@ -325,6 +430,18 @@ class IncidentConfig(_Strict):
         return {emoji.strip(":"): action for emoji, action in value.items()}
 
     @model_validator(mode="after")
+    def _priority_severities_exist(self) -> IncidentConfig:
+        """A matrix cell naming an unknown severity would declare incidents nobody can triage."""
+        for impact in LEVELS:
+            for urgency, severity in getattr(self.priority, impact).items():
+                if severity not in self.severities:
+                    raise ValueError(
+                        f"priority.{impact}.{urgency}: {severity!r} is not a severity "
+                        f"({', '.join(self.severities)})"
+                    )
+        return self
+
+    @model_validator(mode="after")
     def _permission_roles_exist(self) -> IncidentConfig:
         """A permission naming a role that does not exist would silently grant nothing."""
         known = set(PERMISSION_SUBJECTS) | set(self.roles)
@@ -382,6 +499,56 @@ class IncidentConfig(_Strict):
         """Who may perform a guarded action (one of GUARDED_ACTIONS)."""
         return list(getattr(self.permissions, action))
 
+    def type_names(self) -> list[str]:
+        return list(self.types)
+
+    def service_names(self) -> list[str]:
+        return list(self.services)
+
+    def type_of(self, name: str | None) -> str | None:
+        """The type a declaration gets: the one named, else `default` when configured, else none."""
+        if name is not None:
+            return name
+        return "default" if "default" in self.types else None
+
+    def type_private(self, name: str | None) -> bool:
+        """Whether rooms of this type are private (there is no `--public`: a private type always is)."""
+        found = self.types.get(name) if name is not None else None
+        return bool(found is not None and found.private)
+
+    def type_drill(self, name: str | None) -> bool:
+        found = self.types.get(name) if name is not None else None
+        return found is not None and found.drill
+
+    def invitees(self, incident_type: str | None, services: Sequence[str]) -> list[str]:
+        """Member and user-group IDs to invite at declaration: the type's, then each service's, once each."""
+        found = self.types.get(incident_type) if incident_type is not None else None
+        wanted = list(found.invite) if found is not None else []
+        for name in services:
+            service = self.services.get(name)
+            if service is not None:
+                wanted += service.invite
+        return list(dict.fromkeys(wanted))
+
+    def priority_severity(self, impact: str | None, urgency: str | None) -> str | None:
+        """The severity impact x urgency maps to, when both are answered and the matrix has the cell."""
+        if impact is None or urgency is None or impact not in LEVELS or urgency not in LEVELS:
+            return None
+        return self.priority.severity(impact, urgency)
+
+    def stale_after(self, severity: str) -> timedelta:
+        return self.severities.get(severity, self.severities[self.default_severity]).stale_after
+
+    def checklist(self, incident_type: str | None, severity: str) -> list[tuple[str, str]]:
+        """The items posted at declaration, with where each came from: the type's (`[types.default]`'s
+        when none is given), then the severity's."""
+        name = incident_type or "default"
+        kind = self.types.get(name)
+        items = [(text, f"type:{name}") for text in kind.checklist] if kind is not None else []
+        level = self.severities.get(severity)
+        items += [(text, f"severity:{severity}") for text in level.checklist] if level is not None else []
+        return items
+
     def declare_limit(self) -> RateLimit:
         """How many declares one person may make per window."""
         return parse_rate(self.declare_rate_limit)
@@ -424,6 +591,12 @@ def _unknown_key_hint(loc: tuple[int | str, ...]) -> str:
         known = tuple(RoleConfig.model_fields)
     elif len(loc) == 2 and loc[0] == "retention":
         known = tuple(RetentionConfig.model_fields)
+    elif len(loc) == 3 and loc[0] == "types":
+        known = tuple(TypeConfig.model_fields)
+    elif len(loc) == 3 and loc[0] == "services":
+        known = tuple(ServiceConfig.model_fields)
+    elif len(loc) == 2 and loc[0] == "priority":
+        known = LEVELS
     else:
         return ""
     close = difflib.get_close_matches(key, known, n=1)
@@ -494,6 +667,37 @@ def _toml_str(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _toml_list(values: list[str]) -> str:
+    return "[" + ", ".join(_toml_str(v) for v in values) + "]"
+
+
+def _triage_text(cfg: IncidentConfig) -> list[str]:
+    """Types, services and the priority matrix, as the operator would write them."""
+    lines: list[str] = []
+    for name, kind in cfg.types.items():
+        lines += ["", f"[types.{name}]"]
+        if kind.description:
+            lines.append(f"description = {_toml_str(kind.description)}")
+        if kind.private is not None:
+            lines.append(f"private = {'true' if kind.private else 'false'}")
+        lines += [f"invite = {_toml_list(kind.invite)}", f"checklist = {_toml_list(kind.checklist)}"]
+        if kind.drill:
+            lines.append("drill = true")
+    for name, service in cfg.services.items():
+        lines += ["", f"[services.{name}]"]
+        if service.description:
+            lines.append(f"description = {_toml_str(service.description)}")
+        lines.append(f"invite = {_toml_list(service.invite)}")
+    if cfg.priority.configured():
+        lines += ["", "[priority]"]
+        for impact in LEVELS:
+            cells = getattr(cfg.priority, impact)
+            if cells:
+                inner = ", ".join(f"{u} = {_toml_str(sev)}" for u, sev in cells.items())
+                lines.append(f"{impact} = {{ {inner} }}")
+    return lines
+
+
 def effective_config_text(cfg: IncidentConfig) -> str:
     """Print the config as TOML so operators see exactly what the bot will use, defaults included."""
     lines = [
@@ -515,6 +719,9 @@ def effective_config_text(cfg: IncidentConfig) -> str:
     lines.append("timeline_reactions = { " + reactions + " }")
     lines.append(f"max_paged_per_command = {cfg.max_paged_per_command}")
     lines.append(f"declare_rate_limit = {_toml_str(cfg.declare_rate_limit)}")
+    lines.append(f"rename_rooms = {'true' if cfg.rename_rooms else 'false'}")
+    lines.append(f"drill_prefix = {_toml_str(cfg.drill_prefix)}")
+    lines.append(f"archive_after = {_toml_str(format_duration(cfg.archive_after))}")
     lines += ["", "[permissions]"]
     for name in GUARDED_ACTIONS:
         lines.append(f"{name} = [" + ", ".join(_toml_str(x) for x in getattr(cfg.permissions, name)) + "]")
@@ -526,9 +733,12 @@ def effective_config_text(cfg: IncidentConfig) -> str:
             f"update_every = {_toml_str(format_duration(sev.update_every))}",
             f"escalate_after = {sev.escalate_after}",
             f"commander_timeout = {_toml_str(format_duration(sev.commander_timeout))}",
+            f"stale_after = {_toml_str(format_duration(sev.stale_after))}",
+            f"checklist = {_toml_list(sev.checklist)}",
         ]
     for name, role in cfg.roles.items():
         lines += ["", f"[roles.{name}]", f"description = {_toml_str(role.description)}"]
+    lines += _triage_text(cfg)
     lines += ["", "[retention]"]
     for name in RetentionConfig.model_fields:
         period: timedelta | None = getattr(cfg.retention, name)

@@ -46,6 +46,12 @@ def export_record(pm: PostmortemData) -> dict[str, Any]:
         ],
         "status": pm.status,
         "private": pm.private,
+        "type": pm.incident_type,
+        "services": list(pm.services),
+        # Drills are practice: reports and metrics leave them out.
+        "drill": pm.drill,
+        "impact": pm.impact,
+        "urgency": pm.urgency,
         "declared_by": pm.declared_by,
         "declared_at": _utc(m.declared),
         "acknowledged_at": _utc(m.acknowledged),

@@ -6,7 +6,7 @@ from slack_sdk.models.views import View
 
 from bot.pipeline.replies import Reply, reporting
 from bot.pipeline.runtime import Runtime
-from bot.slack.modals import assign_modal, declare_modal, update_modal
+from bot.slack.modals import assign_modal, declare_modal, edit_modal, update_modal
 from commands.errors import ChatError
 from commands.feature import Ask, FormRequest
 
@@ -32,4 +32,6 @@ def open_form(rt: Runtime, trigger_id: str, ask: Ask, reply: Reply, form: FormRe
 def _room_form(rt: Runtime, ask: Ask, form: FormRequest) -> View:
     if form.kind == "update":
         return update_modal(rt.config, ask.room, form.prefill["message"], form.prefill["status"])
+    if form.kind == "edit":
+        return edit_modal(rt.config, ask.room, form.prefill)
     return assign_modal(rt.config, ask.room)

@@ -16,7 +16,7 @@ import jinja2
 import yaml
 
 from bot.ops.config import IncidentConfig, format_duration
-from bot.render.presenter import shipped_templates_dir
+from bot.render.presenter import DRILL_MARK, shipped_templates_dir
 from bot.render.templating import RENDER_ERRORS, environment, failure_site
 from commands.mrkdwn import escape as escape_mrkdwn
 from commands.ports import FileRef, Message, UnitOfWorkFactory
@@ -154,6 +154,9 @@ class PostmortemRenderer:
                 {"severity": p.severity, "since": self.iso(p.since)} for p in pm.severity_history
             ],
             "status": pm.status,
+            "type": pm.incident_type,
+            "services": list(pm.services),
+            "drill": pm.drill,
             "declared": self.iso(pm.milestones.declared),
             "acknowledged": self.iso(pm.milestones.acknowledged),
             "mitigated": self.iso(pm.milestones.mitigated),
@@ -248,13 +251,15 @@ class PostmortemDrafts:
             filename=postmortem_filename(pm),
             title=f"{pm.ref} postmortem draft",
             content=self.markdown(pm),
-            comment=f":page_facing_up: Postmortem draft for *{pm.ref}*: {escape_mrkdwn(pm.title)}",
+            comment=f"{DRILL_MARK + ' ' if pm.drill else ''}:page_facing_up: Postmortem draft for "
+            f"*{pm.ref}*: {escape_mrkdwn(pm.title)}",
         )
 
     def shared(self, incident: IncidentView, file: FileRef, payload: dict[str, Any], key: object) -> Message:
         name = escape_mrkdwn(f"{incident.channel_name or incident.ref.lower()}-postmortem.md")
         where = f"<{file.permalink}|{name}>" if file.permalink else name
         text = (
+            f"{DRILL_MARK + ' ' if incident.drill else ''}"
             f":memo: The postmortem draft for *{incident.ref}* is ready: {where}. "
             "Fill in the root cause, what went well and poorly, and the lessons."
         )

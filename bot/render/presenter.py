@@ -12,19 +12,32 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    CheckboxesElement,
+    MarkdownTextObject,
+    Option,
+    PlainTextObject,
+    SectionBlock,
+)
 
 from bot.ops.config import format_duration
 from bot.render.templating import RENDER_ERRORS, environment, failure_site
 from bot.slack.ids import ActionId, BlockId
 from commands.mrkdwn import Mrkdwn, channel_link, escape, group_mention, mention
 from commands.ports import Clock, Message
-from commands.views import IncidentView
+from commands.views import ChecklistLine, IncidentView
 
 log = logging.getLogger(__name__)
 
+# Every post about a drill starts with this, whatever the (operator's) template says.
+DRILL_MARK = ":test_tube: *DRILL*"
 MESSAGE_TEMPLATES = ".mrkdwn.j2"  # this renderer's templates; the postmortem has its own environment
 SECTION_LIMIT = 3000  # Slack's limit on a section block's text
+OPTION_LIMIT = 75  # Slack's limit on a checkbox's text and description
+CHECKBOXES_PER_BLOCK = 10  # Slack's limit on the options of one checkboxes element
 
 
 def shipped_templates_dir() -> Path:
@@ -128,12 +141,14 @@ class SlackPresenter:
         block_id: str | None = None,
         **context: Any,
     ) -> Message:
-        text = self.renderer.render(template, incident=incident, **context)
+        text = _marked(incident, self.renderer.render(template, incident=incident, **context))
         blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=_clip(text, SECTION_LIMIT)))]
         if buttons:
             blocks.append(ActionsBlock(block_id=block_id, elements=list(buttons)))
         payload: dict[str, Any] = {"incident_id": incident.id, "incident": incident.ref}
         payload.update({"severity": incident.severity, "status": incident.status})
+        if incident.drill:
+            payload["drill"] = True
         if key is not None:
             payload["key"] = key
         return Message(
@@ -141,7 +156,8 @@ class SlackPresenter:
         )
 
     def topic(self, incident: IncidentView) -> str:
-        return _clip(self.renderer.render("topic.mrkdwn.j2", incident=incident), 250)
+        topic = self.renderer.render("topic.mrkdwn.j2", incident=incident)
+        return _clip(f"DRILL | {topic}" if incident.drill else topic, 250)
 
     def summary(self, incident: IncidentView) -> Message:
         buttons = None
@@ -153,6 +169,11 @@ class SlackPresenter:
                     text="Post update", action_id=ActionId.OPEN_UPDATE, value=value, style="primary"
                 ),
             ]
+            if incident.possible_duplicate_of is not None:
+                other = str(incident.possible_duplicate_of)
+                buttons.append(
+                    ButtonElement(text="Mark as duplicate", action_id=ActionId.MARK_DUPLICATE, value=other)
+                )
         return self._message(
             "summary.mrkdwn.j2",
             "incident_declared",
@@ -225,6 +246,82 @@ class SlackPresenter:
             paged_by=paged_by,
         )
 
+    def edited(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
+        return self._message(
+            "edited.mrkdwn.j2", "incident_edited", incident, key=payload["event_id"], edit=payload
+        )
+
+    def reopened(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
+        return self._message(
+            "reopened.mrkdwn.j2", "incident_reopened", incident, key=payload["event_id"], reopen=payload
+        )
+
+    def reopen_announcement(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
+        return self._message(
+            "reopen_announcement.mrkdwn.j2",
+            "incident_reopened",
+            incident,
+            key=payload["event_id"],
+            reopen=payload,
+        )
+
+    def duplicate(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
+        return self._message("duplicate.mrkdwn.j2", "incident_duplicate", incident, duplicate=payload)
+
+    def duplicate_announcement(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
+        return self._message(
+            "duplicate_announcement.mrkdwn.j2", "incident_duplicate", incident, duplicate=payload
+        )
+
+    def checklist(self, incident: IncidentView, items: Sequence[ChecklistLine]) -> Message:
+        """The header from the template, then the items as checkboxes, ten a block; who ticked each shows."""
+        done = sum(1 for item in items if item.done_at is not None)
+        header = self.renderer.render("checklist.mrkdwn.j2", incident=incident, items=items, done=done)
+        blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=_clip(header, SECTION_LIMIT)))]
+        fallback = [header]
+        for start in range(0, len(items), CHECKBOXES_PER_BLOCK):
+            options: list[Option] = []
+            ticked: list[Option] = []
+            for item in items[start : start + CHECKBOXES_PER_BLOCK]:
+                by = self._ticked_by(item)
+                option = Option(
+                    value=str(item.position),
+                    text=PlainTextObject(text=_clip(item.text, OPTION_LIMIT)),
+                    description=MarkdownTextObject(text=by) if by else None,
+                )
+                options.append(option)
+                if item.done_at is not None:
+                    ticked.append(option)
+                box = ":ballot_box_with_check:" if item.done_at is not None else ":white_medium_square:"
+                fallback.append(f"{box} {escape(item.text)}" + (f" · {by}" if by else ""))
+            element = CheckboxesElement(
+                action_id=ActionId.CHECKLIST, options=options, initial_options=ticked or None
+            )
+            block_id = f"{BlockId.CHECKLIST}_{start // CHECKBOXES_PER_BLOCK}"
+            blocks.append(ActionsBlock(block_id=block_id, elements=[element]))
+        payload: dict[str, Any] = {"incident_id": incident.id, "incident": incident.ref}
+        payload.update({"done": done, "items": len(items)})
+        return Message(
+            text=_clip("\n".join(fallback), SECTION_LIMIT),
+            event_type="incident_checklist",
+            event_payload=payload,
+            blocks=[b.to_dict() for b in blocks],
+        )
+
+    def _ticked_by(self, item: ChecklistLine) -> str:
+        if item.done_at is None or item.done_by is None:
+            return ""
+        return _clip(f"Done by {mention(item.done_by)} · {escape(self.when(item.done_at))}", OPTION_LIMIT)
+
+    def invite_problems(self, incident: IncidentView, problems: dict[str, Any]) -> Message:
+        return self._message(
+            "invite_problems.mrkdwn.j2",
+            "incident_invite_failed",
+            incident,
+            key="invite_problems",
+            problems=problems,
+        )
+
     def _since(self, incident: IncidentView, payload: dict[str, Any]) -> timedelta:
         last = payload.get("last_update_at")
         start = datetime.fromisoformat(last) if last else incident.declared_at
@@ -282,11 +379,38 @@ class SlackPresenter:
             block_id=BlockId.REMINDER_ACTIONS,
         )
 
+    def stale_notice(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
+        """Nudge a quiet incident's lead: *Post update* opens the room's update form, *Resolve* resolves."""
+        value = str(incident.id)
+        buttons = [
+            ButtonElement(text="Post update", action_id=ActionId.OPEN_UPDATE, value=value, style="primary"),
+            ButtonElement(text="Resolve", action_id=ActionId.STALE_RESOLVE, value=value),
+        ]
+        quiet = self.renderer.clock.now() - datetime.fromisoformat(payload["quiet_since"])
+        return self._message(
+            "stale.mrkdwn.j2",
+            "incident_stale",
+            incident,
+            key=f"stale:{payload['due']}",
+            buttons=buttons,
+            block_id=BlockId.STALE_ACTIONS,
+            stale=payload,
+            quiet=quiet,
+        )
+
+    def archive_notice(self, incident: IncidentView) -> Message:
+        return self._message("archived.mrkdwn.j2", "incident_archived", incident)
+
     def status_reply(self, incident: IncidentView) -> str:
-        return self.renderer.render("status.mrkdwn.j2", incident=incident)
+        return _marked(incident, self.renderer.render("status.mrkdwn.j2", incident=incident))
 
     def list_reply(self, incidents: Sequence[IncidentView]) -> str:
         return self.renderer.render("list.mrkdwn.j2", incidents=incidents)
+
+
+def _marked(incident: IncidentView, text: str) -> str:
+    """A drill's messages say so first, so nobody mistakes practice for an outage."""
+    return f"{DRILL_MARK} {text}" if incident.drill else text
 
 
 def _clip(text: str, limit: int) -> str:

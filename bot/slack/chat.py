@@ -52,6 +52,7 @@ _RETRYABLE = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )
 _GONE = frozenset({"channel_not_found", "is_archived"})
+_ALREADY_ARCHIVED = frozenset({"already_archived"})
 
 
 def classify(method: str, code: str, status: int = 200, body: dict[str, Any] | None = None) -> ChatError:
@@ -135,38 +136,69 @@ class SlackChat:
         return None
 
     def invite(self, channel: str, users: Sequence[str]) -> None:
-        """Invite everyone who can be invited, however many cannot (already in, left, guests).
+        """Invite everyone who can be invited, however many cannot (already in, left, guests)."""
+        self.invite_each(channel, users)
+
+    def invite_each(self, channel: str, users: Sequence[str]) -> dict[str, str]:
+        """Invite everyone who can be invited; return who Slack refused and why (already in is not refused).
 
         Slack refuses a whole batch for one such person unless `force`, which invites the others and
         names the refused ones in `errors`; should a refusal leave the others out anyway, they are asked
         for once more (harmless: anyone already in is reported, not invited twice).
         """
         wanted = list(dict.fromkeys(users))
+        refused_all: dict[str, str] = {}
         while wanted:
             try:
-                self._call(
+                response = self._call(
                     "conversations.invite",
                     expected=_CANNOT_INVITE,
                     channel=channel,
                     users=",".join(wanted),
                     force=True,
                 )
-                return
+                # Forced: the others are in; those refused are named in `errors`.
+                body = response.data if isinstance(response.data, dict) else {}
+                refused_all.update(_refused_invitees(body))
+                break
             except ChatRefused as exc:
                 if exc.code not in _CANNOT_INVITE:
                     raise
                 refused = _refused_invitees(exc.body) or ({wanted[0]: exc.code} if len(wanted) == 1 else {})
             if not refused:
                 for user in wanted:  # refused without saying whom: one at a time
-                    self.invite(channel, [user])
-                return
+                    refused_all.update(self.invite_each(channel, [user]))
+                break
+            refused_all.update(refused)
             skipped = sorted({code for code in refused.values() if code not in _ALREADY_IN})
             if skipped:
                 log.warning("could not invite %d person(s) (%s); inviting the others", len(refused), skipped)
             rest = [user for user in wanted if user not in refused]
             if len(rest) == len(wanted):
-                return
+                break
             wanted = rest
+        return {user: code for user, code in refused_all.items() if code not in _ALREADY_IN}
+
+    def members(self, channel: str) -> list[str]:
+        """Everyone in the channel, page by page, without the bot itself."""
+        me = self.bot_user_id()
+        found: list[str] = []
+        for page in self._pages("conversations.members", "members", channel=channel, limit=200):
+            found += [str(user) for user in page if user != me]
+        return list(dict.fromkeys(found))
+
+    def rename_channel(self, channel: str, name: str) -> str:
+        """Rename; Slack may adjust the name to its rules, so the name it answers with is the one kept."""
+        response = self._call("conversations.rename", channel=channel, name=name)
+        return str((response.get("channel") or {}).get("name") or name)
+
+    def archive(self, channel: str) -> None:
+        """Archive a channel; Slack's `already_archived` (someone did it by hand, or a retry) is done."""
+        try:
+            self._call("conversations.archive", expected=_ALREADY_ARCHIVED, channel=channel)
+        except ChatRefused as exc:
+            if exc.code not in _ALREADY_ARCHIVED:
+                raise
 
     def set_topic(self, channel: str, topic: str) -> None:
         self._call("conversations.setTopic", channel=channel, topic=topic)

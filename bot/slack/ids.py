@@ -9,6 +9,7 @@ class ViewId(StrEnum):
     DECLARE = "declare_incident_modal"
     ASSIGN = "assign_role_modal"
     UPDATE = "post_update_modal"
+    EDIT = "edit_incident_modal"
 
 
 class BlockId(StrEnum):
@@ -16,6 +17,11 @@ class BlockId(StrEnum):
     SEVERITY = "severity"
     DESCRIPTION = "description"
     PRIVATE = "private"
+    INCIDENT_TYPE = "incident_type"
+    SERVICES = "services"
+    IMPACT = "impact"
+    URGENCY = "urgency"
+    DRILL = "drill"
     ROLE = "role"
     ASSIGNEE = "assignee"
     STATUS = "status"
@@ -23,6 +29,8 @@ class BlockId(StrEnum):
     SUMMARY_ACTIONS = "summary_actions"
     REMINDER_ACTIONS = "reminder_actions"
     PAGE_ACTIONS = "page_actions"
+    CHECKLIST = "checklist"  # checklist_0, checklist_1, ...: ten checkboxes a block
+    STALE_ACTIONS = "stale_actions"
 
 
 class ActionId(StrEnum):
@@ -30,6 +38,11 @@ class ActionId(StrEnum):
     SEVERITY = "severity_select"
     DESCRIPTION = "description_input"
     PRIVATE = "private_checkbox"
+    INCIDENT_TYPE = "incident_type_select"
+    SERVICES = "services_select"
+    IMPACT = "impact_select"
+    URGENCY = "urgency_select"
+    DRILL = "drill_checkbox"
     ROLE = "role_select"
     ASSIGNEE = "assignee_select"
     STATUS = "status_select"
@@ -40,3 +53,6 @@ class ActionId(StrEnum):
     REMINDER_UPDATE = "reminder_post_update"
     SNOOZE = "reminder_snooze"
     TAKE_COMMAND = "take_command"
+    MARK_DUPLICATE = "mark_duplicate"
+    CHECKLIST = "checklist_toggle"
+    STALE_RESOLVE = "stale_resolve"

@@ -35,11 +35,23 @@ class CallbackId(StrEnum):
 # project's shared/slack/methods.json during development); names that are not Web API methods are
 # marked "event:" or "feature:". Keep this minimal: a scope not listed here is not requested.
 SCOPE_REASONS: dict[str, tuple[str, ...]] = {
-    "channels:manage": ("conversations.create", "conversations.invite", "conversations.setTopic"),
-    "groups:write": ("conversations.create", "conversations.invite", "conversations.setTopic"),
+    "channels:manage": (
+        "conversations.create",
+        "conversations.invite",
+        "conversations.setTopic",
+        "conversations.rename",
+        "conversations.archive",
+    ),
+    "groups:write": (
+        "conversations.create",
+        "conversations.invite",
+        "conversations.setTopic",
+        "conversations.rename",
+        "conversations.archive",
+    ),
     "channels:join": ("conversations.join",),
-    "channels:read": ("conversations.info",),
-    "groups:read": ("conversations.info",),
+    "channels:read": ("conversations.info", "conversations.members"),
+    "groups:read": ("conversations.info", "conversations.members"),
     "channels:history": ("conversations.history",),
     "groups:history": ("conversations.history",),
     "chat:write": ("chat.postMessage", "chat.update", "chat.postEphemeral"),

@@ -6,19 +6,22 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from slack_sdk.models.blocks import (
+    Block,
     CheckboxesElement,
     InputBlock,
     Option,
+    OptionGroup,
     PlainTextInputElement,
     PlainTextObject,
+    StaticMultiSelectElement,
     StaticSelectElement,
     UserSelectElement,
 )
 from slack_sdk.models.views import View
 
-from bot.ops.config import IncidentConfig
+from bot.ops.config import LEVELS, IncidentConfig
 from bot.slack.ids import ActionId, BlockId, ViewId
-from commands.parsing import MAX_MESSAGE, MAX_TITLE
+from commands.parsing import MAX_DESCRIPTION, MAX_MESSAGE, MAX_TITLE
 from commands.vocabulary import IncidentStatus
 
 
@@ -34,10 +37,120 @@ def _severity_label(config: IncidentConfig, name: str) -> str:
     return (f"{name}: {description}" if description else name)[:75]
 
 
+MAX_OPTIONS = 100  # Slack's limit on a select's options, and on its option groups
+
+
+def _named(name: str, description: str) -> Option:
+    return Option(value=name, text=(f"{name}: {description}" if description else name)[:75])
+
+
+def choices(options: list[Option]) -> dict[str, Any]:
+    """A select's options, in groups of a hundred when there are more (Slack allows 100 of each)."""
+    if len(options) <= MAX_OPTIONS:
+        return {"options": options}
+    chunks = [options[i : i + MAX_OPTIONS] for i in range(0, len(options), MAX_OPTIONS)][:MAX_OPTIONS]
+    return {
+        "option_groups": [
+            OptionGroup(label=f"{chunk[0].value} – {chunk[-1].value}"[:75], options=chunk) for chunk in chunks
+        ]
+    }
+
+
+def type_options(config: IncidentConfig) -> list[Option]:
+    return [_named(name, kind.description) for name, kind in config.types.items()]
+
+
+def service_options(config: IncidentConfig) -> list[Option]:
+    return [_named(name, service.description) for name, service in config.services.items()]
+
+
 def declare_modal(config: IncidentConfig, origin_channel: str | None) -> View:
     severities = config.severity_names()
     options = [Option(value=name, text=_severity_label(config, name)) for name in severities]
-    initial = options[-1]
+    priority = config.priority.configured()
+    # With the priority matrix, the severity may be left empty: impact and urgency then decide it.
+    severity = InputBlock(
+        block_id=BlockId.SEVERITY,
+        label="Severity (or answer impact and urgency below)" if priority else "Severity",
+        optional=priority,
+        element=StaticSelectElement(
+            action_id=ActionId.SEVERITY, options=options, initial_option=None if priority else options[-1]
+        ),
+    )
+    blocks: list[Block] = [
+        InputBlock(
+            block_id=BlockId.TITLE,
+            label="Title",
+            element=PlainTextInputElement(action_id=ActionId.TITLE, max_length=MAX_TITLE),
+        ),
+        severity,
+    ]
+    if priority:
+        levels = [Option(value=level, text=level) for level in LEVELS]
+        blocks += [
+            InputBlock(
+                block_id=BlockId.IMPACT,
+                label="Impact: how many are affected, how badly?",
+                optional=True,
+                element=StaticSelectElement(action_id=ActionId.IMPACT, options=levels),
+            ),
+            InputBlock(
+                block_id=BlockId.URGENCY,
+                label="Urgency: how soon does it get worse?",
+                optional=True,
+                element=StaticSelectElement(action_id=ActionId.URGENCY, options=levels),
+            ),
+        ]
+    if config.types:
+        kinds = type_options(config)
+        default = next((o for o in kinds if o.value == "default"), None)
+        blocks.append(
+            InputBlock(
+                block_id=BlockId.INCIDENT_TYPE,
+                label="Type",
+                optional=True,
+                element=StaticSelectElement(
+                    action_id=ActionId.INCIDENT_TYPE, initial_option=default, **choices(kinds)
+                ),
+            )
+        )
+    if config.services:
+        blocks.append(
+            InputBlock(
+                block_id=BlockId.SERVICES,
+                label="Services affected",
+                optional=True,
+                element=StaticMultiSelectElement(
+                    action_id=ActionId.SERVICES, **choices(service_options(config))
+                ),
+            )
+        )
+    blocks += [
+        InputBlock(
+            block_id=BlockId.DESCRIPTION,
+            label="Description",
+            optional=True,
+            element=PlainTextInputElement(action_id=ActionId.DESCRIPTION, multiline=True, max_length=3000),
+        ),
+        InputBlock(
+            block_id=BlockId.PRIVATE,
+            label="Visibility",
+            optional=True,
+            element=CheckboxesElement(
+                action_id=ActionId.PRIVATE,
+                options=[Option(value="private", text="Private: only invited people see the room")],
+            ),
+        ),
+        InputBlock(
+            block_id=BlockId.DRILL,
+            label="Drill",
+            optional=True,
+            element=CheckboxesElement(
+                action_id=ActionId.DRILL,
+                options=[Option(value="drill", text="A drill: marked as practice, nobody is paged")],
+            ),
+        ),
+    ]
     return View(
         type="modal",
         callback_id=ViewId.DECLARE,
@@ -45,37 +158,7 @@ def declare_modal(config: IncidentConfig, origin_channel: str | None) -> View:
         submit=PlainTextObject(text="Declare"),
         close=PlainTextObject(text="Cancel"),
         private_metadata=DeclareModalState(channel_id=origin_channel).model_dump_json(),
-        blocks=[
-            InputBlock(
-                block_id=BlockId.TITLE,
-                label="Title",
-                element=PlainTextInputElement(action_id=ActionId.TITLE, max_length=MAX_TITLE),
-            ),
-            InputBlock(
-                block_id=BlockId.SEVERITY,
-                label="Severity",
-                element=StaticSelectElement(
-                    action_id=ActionId.SEVERITY, options=options, initial_option=initial
-                ),
-            ),
-            InputBlock(
-                block_id=BlockId.DESCRIPTION,
-                label="Description",
-                optional=True,
-                element=PlainTextInputElement(
-                    action_id=ActionId.DESCRIPTION, multiline=True, max_length=3000
-                ),
-            ),
-            InputBlock(
-                block_id=BlockId.PRIVATE,
-                label="Visibility",
-                optional=True,
-                element=CheckboxesElement(
-                    action_id=ActionId.PRIVATE,
-                    options=[Option(value="private", text="Private: only invited people see the room")],
-                ),
-            ),
-        ],
+        blocks=blocks,
     )
 
 
@@ -144,6 +227,77 @@ def update_modal(config: IncidentConfig, channel_id: str, last_message: str, sta
     )
 
 
+MAX_OPTIONS = 100  # Slack's limit on a select's options
+
+
+def _choices(described: dict[str, str], current: list[str]) -> list[Option]:
+    """Options for the configured names, plus any current one no longer configured (so it can be kept)."""
+    names = list(dict.fromkeys([*described, *current]))[:MAX_OPTIONS]
+    return [Option(value=n, text=(f"{n}: {described[n]}" if described.get(n) else n)[:75]) for n in names]
+
+
+def edit_modal(config: IncidentConfig, channel_id: str, prefill: dict[str, Any]) -> View:
+    """Title and description, and type and services when the config has them, as the incident has them."""
+    blocks: list[InputBlock] = [
+        InputBlock(
+            block_id=BlockId.TITLE,
+            label="Title",
+            element=PlainTextInputElement(
+                action_id=ActionId.TITLE, max_length=MAX_TITLE, initial_value=prefill["title"] or None
+            ),
+        ),
+        InputBlock(
+            block_id=BlockId.DESCRIPTION,
+            label="Description",
+            optional=True,
+            element=PlainTextInputElement(
+                action_id=ActionId.DESCRIPTION,
+                multiline=True,
+                max_length=MAX_DESCRIPTION,
+                initial_value=(prefill["description"] or "")[:MAX_DESCRIPTION] or None,
+            ),
+        ),
+    ]
+    if config.types:
+        current = prefill.get("incident_type")
+        kept = [current] if current else []
+        options = _choices({n: t.description for n, t in config.types.items()}, kept)
+        initial = next((o for o in options if o.value == current), None)  # none: left as it is
+        blocks.append(
+            InputBlock(
+                block_id=BlockId.INCIDENT_TYPE,
+                label="Type",
+                optional=True,
+                element=StaticSelectElement(
+                    action_id=ActionId.INCIDENT_TYPE, options=options, initial_option=initial
+                ),
+            )
+        )
+    if config.services:
+        services = list(prefill.get("services") or [])
+        options = _choices({n: s.description for n, s in config.services.items()}, services)
+        chosen = [o for o in options if o.value in services] or None
+        blocks.append(
+            InputBlock(
+                block_id=BlockId.SERVICES,
+                label="Services",
+                optional=True,
+                element=StaticMultiSelectElement(
+                    action_id=ActionId.SERVICES, options=options, initial_options=chosen
+                ),
+            )
+        )
+    return View(
+        type="modal",
+        callback_id=ViewId.EDIT,
+        title=PlainTextObject(text="Edit incident"),
+        submit=PlainTextObject(text="Save"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=RoomModalState(channel_id=channel_id).model_dump_json(),
+        blocks=blocks,
+    )
+
+
 def state_values(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Slack's view state, block id -> action id -> value dict."""
     return dict(view.get("state", {}).get("values", {}))
@@ -166,6 +320,11 @@ class DeclareSubmission(BaseModel):
     description: str
     private: bool
     origin: DeclareModalState
+    incident_type: str = ""
+    services: list[str] = []
+    impact: str = ""
+    urgency: str = ""
+    drill: bool = False
 
 
 def read_declare_submission(view: dict[str, Any]) -> DeclareSubmission:
@@ -175,7 +334,14 @@ def read_declare_submission(view: dict[str, Any]) -> DeclareSubmission:
     def field(block: str, action: str) -> dict[str, Any]:
         return dict(values.get(block, {}).get(action, {}) or {})
 
-    severity = (field(BlockId.SEVERITY, ActionId.SEVERITY).get("selected_option") or {}).get("value", "")
+    def selected(block: str, action: str) -> str:
+        return str((field(block, action).get("selected_option") or {}).get("value") or "")
+
+    severity = selected(BlockId.SEVERITY, ActionId.SEVERITY)
+    services = [
+        str(o.get("value") or "")
+        for o in field(BlockId.SERVICES, ActionId.SERVICES).get("selected_options") or []
+    ]
     private = bool(field(BlockId.PRIVATE, ActionId.PRIVATE).get("selected_options"))
     try:
         origin = DeclareModalState.model_validate_json(view.get("private_metadata") or "{}")
@@ -187,4 +353,9 @@ def read_declare_submission(view: dict[str, Any]) -> DeclareSubmission:
         description=str(field(BlockId.DESCRIPTION, ActionId.DESCRIPTION).get("value") or "").strip(),
         private=private,
         origin=origin,
+        incident_type=selected(BlockId.INCIDENT_TYPE, ActionId.INCIDENT_TYPE),
+        services=services,
+        impact=selected(BlockId.IMPACT, ActionId.IMPACT),
+        urgency=selected(BlockId.URGENCY, ActionId.URGENCY),
+        drill=bool(field(BlockId.DRILL, ActionId.DRILL).get("selected_options")),
     )

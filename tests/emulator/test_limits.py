@@ -64,6 +64,40 @@ def test_message_block_limits(
     assert where in exc.value.response["response_metadata"]["messages"][0]
 
 
+def checkboxes(count: int, initial: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    options = [{"text": {"type": "plain_text", "text": f"Item {n}"}, "value": str(n)} for n in range(count)]
+    element: dict[str, Any] = {"type": "checkboxes", "action_id": "boxes", "options": options}
+    if initial is not None:
+        element["initial_options"] = initial
+    return {"type": "actions", "block_id": "list", "elements": [element]}
+
+
+@pytest.mark.parametrize(
+    ("block", "where"),
+    [
+        (checkboxes(10), None),
+        (checkboxes(11), "/blocks/0/elements/0/options"),
+        (checkboxes(2, [{"text": {"type": "plain_text", "text": "Item 1"}, "value": "1"}]), None),
+        (
+            checkboxes(2, [{"text": {"type": "plain_text", "text": "Other"}, "value": "1"}]),
+            "initial_options/0",
+        ),
+    ],
+)
+def test_checkbox_limits(
+    client: WebClient, emu: SlackEmulator, block: dict[str, Any], where: str | None
+) -> None:
+    """Slack: at most 10 options a checkboxes element; initial options exactly match some of them."""
+    cid = emu.add_channel("checkbox-limits")
+    if where is None:
+        assert client.chat_postMessage(channel=cid, text="t", blocks=[block])["ok"]
+        return
+    with pytest.raises(SlackApiError) as exc:
+        client.chat_postMessage(channel=cid, text="t", blocks=[block])
+    assert error_of(exc) == "invalid_blocks"
+    assert where in exc.value.response["response_metadata"]["messages"][0]
+
+
 def test_view_limits(client: WebClient, emu: SlackEmulator) -> None:
     assert client.views_open(trigger_id=emu.new_trigger_id(), view=modal([{"type": "divider"}] * 100))["ok"]
     field = {

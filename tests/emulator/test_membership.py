@@ -122,3 +122,14 @@ def test_archived_channels(client: WebClient, emu: SlackEmulator) -> None:
     with pytest.raises(SlackApiError) as exc:
         client.conversations_create(name="old-incident")
     assert error_of(exc) == "name_taken"
+
+
+def test_general_cannot_be_archived(client: WebClient, emu: SlackEmulator) -> None:
+    general = emu.general_channel_id
+    assert client.conversations_info(channel=general)["channel"]["is_general"] is True
+    with pytest.raises(SlackApiError) as exc:
+        client.conversations_archive(channel=general)
+    assert error_of(exc) == "cant_archive_general"
+    assert not emu.channels[general].archived
+    other = emu.add_channel("not-general")
+    assert client.conversations_info(channel=other)["channel"]["is_general"] is False

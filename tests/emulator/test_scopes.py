@@ -95,3 +95,19 @@ def _modal() -> dict[str, object]:
 
 def test_default_manifest_grants_what_the_bot_declares(emu: SlackEmulator) -> None:
     assert emu.state.granted_scopes() == list(BOT_SCOPES)
+
+
+def test_archiving_needs_the_scope_of_the_channels_type(make_emu: MakeEmu) -> None:
+    """conversations.archive: channels:manage archives a public room; a private one needs groups:write."""
+    emu, client = make_emu(manifest(["channels:manage"]))
+    public = emu.add_channel("public-done")
+    private = emu.add_channel("private-done", private=True)
+    assert client.conversations_archive(channel=public)["ok"]
+    with pytest.raises(SlackApiError) as exc:
+        client.conversations_archive(channel=private)
+    assert error_of(exc) == "missing_scope" and exc.value.response["needed"] == "groups:write"
+    assert not emu.channels[private].archived
+    own, bot = make_emu(manifest())  # the bot's own manifest archives both kinds
+    for private_room in (False, True):
+        room = own.add_channel(f"done-{private_room}".lower(), private=private_room)
+        assert bot.conversations_archive(channel=room)["ok"] and own.channels[room].archived

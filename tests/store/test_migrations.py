@@ -22,8 +22,9 @@ APP_TABLES = {
     "processed_deliveries",
     "action_items",
     "people",
+    "checklist_items",
 }
-HEAD = "0005"
+HEAD = "0006"
 
 
 def _tables(url: str) -> set[str]:

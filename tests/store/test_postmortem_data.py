@@ -198,6 +198,7 @@ def test_action_items_after_resolve_are_in_the_data(uow_factory: SqlUnitOfWorkFa
         channel_id=ROOM,
         uow=uow,
         clock=clock,
+        settings=CONFIG,
     )
     pm = load_postmortem(1, uow=uow, settings=CONFIG)
     assert pm is not None

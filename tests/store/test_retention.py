@@ -176,7 +176,12 @@ def test_a_note_added_after_pruning_is_pruned_too(uow_factory: SqlUnitOfWorkFact
     clock = Clock(NOW)
     prune_timeline_text(uow_factory, clock, KEEP)
     add_note(
-        Note("the new password is hunter3"), user_id="U1", channel_id="C42", uow=uow_factory, clock=clock
+        Note("the new password is hunter3"),
+        user_id="U1",
+        channel_id="C42",
+        uow=uow_factory,
+        clock=clock,
+        settings=IncidentConfig(),
     )
     with uow_factory() as tx:
         assert tx.session.get_one(Incident, n).timeline_pruned_at is None

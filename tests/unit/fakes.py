@@ -17,9 +17,17 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from commands.ports import UnitOfWork, UnitOfWorkFactory
-from commands.records import ActionItem, BotPost, Incident, RoleAssignment, SlackJob, TimelineEvent
+from commands.records import (
+    ActionItem,
+    BotPost,
+    ChecklistItem,
+    Incident,
+    RoleAssignment,
+    SlackJob,
+    TimelineEvent,
+)
 
-R = TypeVar("R", Incident, RoleAssignment, TimelineEvent, BotPost, SlackJob, ActionItem)
+R = TypeVar("R", Incident, RoleAssignment, TimelineEvent, BotPost, SlackJob, ActionItem, ChecklistItem)
 
 
 def clone(record: R) -> R:
@@ -43,6 +51,7 @@ class State:
     deliveries: dict[str, datetime] = field(default_factory=dict)
     action_items: list[ActionItem] = field(default_factory=list)
     people: dict[str, str] = field(default_factory=dict)
+    checklist: list[ChecklistItem] = field(default_factory=list)
 
     def copy(self) -> State:
         return State(
@@ -53,6 +62,7 @@ class State:
             deliveries=dict(self.deliveries),
             action_items=[clone(i) for i in self.action_items],
             people=dict(self.people),
+            checklist=[clone(c) for c in self.checklist],
         )
 
 
@@ -84,6 +94,10 @@ class FakeDatabase:
     def jobs(self, kind: str | None = None) -> list[SlackJob]:
         return [clone(j) for j in self.committed.jobs.values() if kind is None or j.kind == kind]
 
+    def checklist(self, incident_id: int) -> list[ChecklistItem]:
+        found = [clone(c) for c in self.committed.checklist if c.incident_id == incident_id]
+        return sorted(found, key=lambda c: c.position)
+
     def snapshot(self) -> State:
         """Everything committed, for comparing before and after a refused command."""
         return self.committed.copy()
@@ -107,6 +121,7 @@ def same_state(a: State, b: State) -> bool:
             state.deliveries,
             [row(i) for i in state.action_items],
             state.people,
+            [row(c) for c in state.checklist],
         )
 
     return bool(rows(a) == rows(b))
@@ -143,6 +158,14 @@ class FakeIncidents(_Repo):
         return [
             i for _, i in sorted(self._state.incidents.items()) if since is None or i.declared_at >= since
         ]
+
+    def recent_open(self, since: datetime, limit: int) -> Sequence[Incident]:
+        found = [
+            i
+            for i in self._state.incidents.values()
+            if i.declared_at >= since and i.status != "resolved" and not i.private
+        ]
+        return sorted(found, key=lambda i: (i.declared_at, i.id), reverse=True)[:limit]
 
     def insert_many(self, incidents: Sequence[Incident]) -> list[int]:
         for incident in incidents:
@@ -322,6 +345,17 @@ class FakeActionItems(_Repo):
         return [i for i in self._state.action_items if i.incident_id == incident_id]
 
 
+class FakeChecklist(_Repo):
+    def insert_many(self, items: Sequence[ChecklistItem]) -> None:
+        for item in items:
+            item.id = self._uow.db.next_id("checklist_items")
+            self._state.checklist.append(item)
+
+    def list_for(self, incident_id: int) -> Sequence[ChecklistItem]:
+        found = [c for c in self._state.checklist if c.incident_id == incident_id]
+        return sorted(found, key=lambda c: (c.position, c.id))
+
+
 class FakePeople(_Repo):
     def names(self, user_ids: Iterable[str]) -> dict[str, str]:
         return {u: self._state.people[u] for u in set(user_ids) if u in self._state.people}
@@ -368,6 +402,51 @@ class FakeReminders(_Repo):
         return claimed
 
 
+class FakeTimers(_Repo):
+    """Stale nudges and archives: claimed only while due and in the right status, as the SQL claim does."""
+
+    def _due(self, now: datetime, limit: int, column: str) -> list[tuple[int, datetime]]:
+        due = [(i.id, getattr(i, column)) for i in self._state.incidents.values()]
+        due = [(i, at) for i, at in due if at is not None and at <= now]
+        return sorted(due, key=lambda d: (d[1], d[0]))[:limit]
+
+    def due_stale(self, now: datetime, limit: int) -> list[tuple[int, datetime]]:
+        return self._due(now, limit, "stale_due_at")
+
+    def due_archives(self, now: datetime, limit: int) -> list[tuple[int, datetime]]:
+        return self._due(now, limit, "archive_due_at")
+
+    def claim_stale(
+        self, ids: Sequence[int], now: datetime, next_due: Mapping[str, datetime], fallback: datetime
+    ) -> set[int]:
+        claimed = set()
+        for incident_id in ids:
+            incident = self._state.incidents[incident_id]
+            due = incident.stale_due_at
+            if due is not None and due <= now and incident.status != "resolved":
+                incident.stale_due_at = next_due.get(incident.severity, fallback)
+                claimed.add(incident_id)
+        return claimed
+
+    def claim_archives(self, ids: Sequence[int], now: datetime) -> set[int]:
+        claimed = set()
+        for incident_id in ids:
+            incident = self._state.incidents[incident_id]
+            due = incident.archive_due_at
+            if due is not None and due <= now and incident.status == "resolved":
+                incident.archive_due_at = None
+                claimed.add(incident_id)
+        return claimed
+
+    def clear_unclaimed(self, stale: Sequence[int], archives: Sequence[int]) -> None:
+        for incident_id in stale:
+            if self._state.incidents[incident_id].status == "resolved":
+                self._state.incidents[incident_id].stale_due_at = None
+        for incident_id in archives:
+            if self._state.incidents[incident_id].status != "resolved":
+                self._state.incidents[incident_id].archive_due_at = None
+
+
 class FakeUnitOfWork:
     """One transaction over a FakeDatabase: a copy of its state, committed or discarded as a whole."""
 
@@ -382,6 +461,8 @@ class FakeUnitOfWork:
         self.action_items = FakeActionItems(self)
         self.people = FakePeople(self)
         self.reminders = FakeReminders(self)
+        self.checklist = FakeChecklist(self)
+        self.timers = FakeTimers(self)
         self._open = False
 
     def __enter__(self) -> FakeUnitOfWork:
@@ -421,6 +502,7 @@ class FakeUnitOfWork:
         known = set(self.state.incidents)
         rows: list[Any] = [*self.state.timeline, *self.state.posts, *self.state.jobs.values()]
         rows += self.state.action_items
+        rows += self.state.checklist
         dangling = [r for r in rows if r.incident_id not in known]
         assert not dangling, f"rows of unknown incidents: {dangling}"
 

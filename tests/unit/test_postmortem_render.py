@@ -16,7 +16,7 @@ from markdown_it import MarkdownIt
 
 from bot.render.postmortem import PostmortemRenderer
 from commands.postmortem import PostmortemData, assemble
-from commands.records import ActionItem, Incident, RoleAssignment, TimelineEvent
+from commands.records import ActionItem, ChecklistItem, Incident, RoleAssignment, TimelineEvent
 from tests.postmortem_markdown import SECTIONS, split
 
 START = datetime(2026, 3, 1, 13, 0, tzinfo=UTC)
@@ -27,6 +27,9 @@ FRONT_MATTER_KEYS = [
     "severity",
     "severity_history",
     "status",
+    "type",
+    "services",
+    "drill",
     "declared",
     "acknowledged",
     "mitigated",
@@ -102,7 +105,13 @@ def incident(text: str = "Rolled back", title: str = "Checkout is timing out") -
         )
     )
     items = [ActionItem(id=1, text=text, owner="U4", created_by="U1", created_at=at(95))]
-    return assemble(inc, events, items, CADENCE.__getitem__)
+    checklist = [
+        ChecklistItem(id=2, incident_id=3, position=1, text=text, source="severity:sev1"),
+        ChecklistItem(
+            id=1, incident_id=3, position=0, text=text, source="type:default", done_by="U2", done_at=at(12)
+        ),
+    ]
+    return assemble(inc, events, items, CADENCE.__getitem__, checklist)
 
 
 def renderer(override: Path | None = None, zone: str = "Europe/Berlin") -> PostmortemRenderer:
@@ -132,6 +141,8 @@ def test_draft_layout_times_and_cadence() -> None:
         "after the escalation to sev1 at 14:40 the next update was owed within 15 minutes"
     )
     assert "[message](https://example.slack.com/archives/C1/p1772370300000100)" in body
+    assert "1 of 2 item(s) done.\n\n- [x] Rolled back · @U2 · 2026-03-01 14:12:00 CET\n" in body
+    assert "- [ ] Rolled back · left undone\n" in body
     assert text == renderer().render(incident()), "the same state renders the same bytes"
 
 

@@ -94,3 +94,94 @@ def test_format_duration() -> None:
     assert format_duration(timedelta(minutes=4, seconds=3), approximate=True) == "4m"
     assert format_duration(timedelta(hours=26), approximate=True) == "1d 2h"
     assert format_duration(timedelta(hours=1, minutes=30)) == "1h30m"
+
+
+def test_stale_notice_names_the_lead_says_how_long_and_offers_update_and_resolve() -> None:
+    payload = {
+        "due": "2026-11-26T19:00:00+00:00",
+        "target": "U4",
+        "quiet_since": (NOW - timedelta(hours=26)).isoformat(),
+    }
+    msg = presenter().stale_notice(incident(), payload)
+    assert "<@U4>" in msg.text and "1d 2h" in msg.text and "INC-7" in msg.text
+    assert msg.event_type == "incident_stale"
+    assert msg.event_payload["key"] == f"stale:{payload['due']}"
+    assert msg.blocks is not None
+    buttons = msg.blocks[1]["elements"]
+    assert [b["action_id"] for b in buttons] == ["open_update_modal", "stale_resolve"]
+
+
+def test_archive_notice_says_what_stays_and_how_to_reopen() -> None:
+    msg = presenter().archive_notice(incident(status="resolved", resolved_at=NOW - timedelta(days=7)))
+    assert msg.event_type == "incident_archived" and msg.event_payload["incident_id"] == 7
+    assert "archiving this room" in msg.text and "postmortem" in msg.text and "/incident reopen" in msg.text
+
+
+def test_a_drill_is_marked_in_every_post_its_topic_and_its_metadata(tmp_path: Path) -> None:
+    drill = incident(drill=True, title="Failover")
+    plain = presenter()
+    # An operator's own template knows nothing of drills: the mark is added whatever it says.
+    (tmp_path / "announcement.mrkdwn.j2").write_text("{{ incident.ref }} declared\n")
+    custom = presenter(override=tmp_path)
+    update = {"event_id": 1, "status": "identified", "status_changed": True, "message": "m", "by": "U1"}
+    escalation = {"event_id": 2, "by": "U1", "from": "sev2", "to": "sev2", "severity_changed": False}
+    messages = [
+        plain.summary(drill),
+        plain.announcement(drill),
+        custom.announcement(drill),
+        plain.resolution(drill),
+        plain.resolution_announcement(drill),
+        plain.update(drill, update),
+        plain.update_announcement(drill, update),
+        plain.escalation(drill, {**escalation, "users": [], "groups": []}),
+        plain.page(drill, "U1"),
+    ]
+    for message in messages:
+        assert message.text.startswith(":test_tube: *DRILL* "), message.text
+        assert message.event_payload["drill"] is True
+    assert plain.topic(drill).startswith("DRILL | INC-7")
+    assert plain.status_reply(drill).startswith(":test_tube: *DRILL*")
+    assert ":test_tube: DRILL *INC-7*" in plain.list_reply([drill])
+    real = plain.summary(incident())
+    assert "DRILL" not in real.text and "drill" not in real.event_payload
+    assert "DRILL" not in plain.topic(incident())
+
+
+def test_a_drill_escalation_tells_the_room_nobody_was_paged() -> None:
+    payload = {
+        "event_id": 2,
+        "by": "U1",
+        "from": "sev2",
+        "to": "sev1",
+        "severity_changed": True,
+        "users": ["U2"],
+        "groups": ["S1"],
+        "paged": [],
+        "drill": True,
+        "not_paged": ["U2", "U3"],
+    }
+    text = presenter().escalation(incident(drill=True), payload).text
+    assert "Nobody was paged: this is a drill (2 would have been)." in text
+    assert "<@U2>" not in text and "Paged:" not in text
+    # Payloads recorded before drills existed still render.
+    old = {k: v for k, v in payload.items() if k not in ("drill", "not_paged")}
+    assert "Paged: <@U2>" in presenter().escalation(incident(), old).text
+
+
+def test_summary_and_announcement_show_the_type_services_and_priority() -> None:
+    view = incident(incident_type="security", services=("checkout", "api"), impact="high", urgency="low")
+    summary = presenter().summary(view).text
+    assert "*Type:* security · *Services:* checkout, api" in summary
+    assert "*Impact:* high · *Urgency:* low" in summary
+    assert "Type: security · Services: checkout, api" in presenter().announcement(view).text
+    assert "Services:" not in presenter().announcement(incident(services=("api",), private=True)).text
+    bare = presenter().summary(incident()).text
+    assert "Type:" not in bare and "Services:" not in bare and "Impact" not in bare
+
+
+def test_invite_problems_name_the_missing_groups_and_the_refused_people() -> None:
+    problems = {"groups": ["S9"], "refused": {"U5": "user_is_restricted"}}
+    message = presenter().invite_problems(incident(), problems)
+    assert "The user group `S9` does not exist" in message.text
+    assert "<@U5>: Slack refused (user_is_restricted)." in message.text
+    assert message.event_type == "incident_invite_failed"

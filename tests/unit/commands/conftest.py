@@ -62,6 +62,7 @@ def war_room(
             channel_name=f"inc-{channel.lower()}",
             next_update_due_at=now + CONFIG.update_every(severity),
             commander_due_at=now + CONFIG.commander_timeout(severity),
+            stale_due_at=now + CONFIG.stale_after(severity),
         )
         tx.incidents.insert_many([incident])
         for role, user in (roles or {}).items():

@@ -101,16 +101,26 @@ def test_a_resolved_incident_still_due_is_cleared_without_a_reminder(db: FakeDat
 def test_snooze_moves_the_next_reminder_and_records_who(db: FakeDatabase, clock: Clock) -> None:
     number = war_room(db, clock)
     now = clock.advance(minutes=29)
-    ref, until = snooze(channel_id=ROOM, user_id="U2", choice="1h", uow=db, clock=clock, delivery_key="b:1")
+    ref, until = snooze(
+        channel_id=ROOM, user_id="U2", choice="1h", uow=db, clock=clock, settings=CONFIG, delivery_key="b:1"
+    )
     assert (ref, until) == (f"INC-{number}", now + timedelta(hours=1))
     assert db.incident(number).next_update_due_at == until
     [event] = db.events(number, "reminder_snoozed")
     assert (event.actor, event.data) == ("U2", {"until": until.isoformat()})
     before = db.snapshot()
     with pytest.raises(RepeatedDelivery):
-        snooze(channel_id=ROOM, user_id="U2", choice="15m", uow=db, clock=clock, delivery_key="b:1")
+        snooze(
+            channel_id=ROOM,
+            user_id="U2",
+            choice="15m",
+            uow=db,
+            clock=clock,
+            settings=CONFIG,
+            delivery_key="b:1",
+        )
     with pytest.raises(KeyError):
-        snooze(channel_id=ROOM, user_id="U2", choice="2d", uow=db, clock=clock)
+        snooze(channel_id=ROOM, user_id="U2", choice="2d", uow=db, clock=clock, settings=CONFIG)
     assert same_state(before, db.snapshot())
 
 
@@ -123,5 +133,13 @@ def test_snoozing_a_resolved_incident_changes_nothing(db: FakeDatabase, clock: C
         tx.commit()
     before = db.snapshot()
     with pytest.raises(AlreadyResolved):
-        snooze(channel_id=ROOM, user_id="U2", choice="15m", uow=db, clock=clock, delivery_key="b:2")
+        snooze(
+            channel_id=ROOM,
+            user_id="U2",
+            choice="15m",
+            uow=db,
+            clock=clock,
+            settings=CONFIG,
+            delivery_key="b:2",
+        )
     assert same_state(before, db.snapshot())
