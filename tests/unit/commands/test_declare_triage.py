@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.ops.config import IncidentConfig
-from commands.declare import declare_incident
 from commands.escalate import escalate
 from commands.parsing import Declare, Escalate
+from tests.declare_one import declare_incident
 from tests.unit.commands.conftest import LEASE, Clock, war_room
 from tests.unit.fakes import FakeDatabase
 

@@ -12,7 +12,6 @@ from commands import archive
 from commands.action import add_action_item
 from commands.archive import archive_room, post_archive_notice
 from commands.assign import assign_role
-from commands.declare import declare_incident
 from commands.errors import ChannelNotFound, ChatRefused, RepeatedDelivery
 from commands.escalate import escalate
 from commands.job_runner import JobRunner
@@ -30,6 +29,7 @@ from commands.timeline import PinnedMessage, pin_message
 from commands.timers import tick
 from commands.update import post_update
 from commands.views import view_of
+from tests.declare_one import declare_incident
 from tests.unit.commands.conftest import CONFIG, LEASE, ROOM, START, Clock, war_room
 from tests.unit.fakes import FakeDatabase, same_state
 
