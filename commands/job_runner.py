@@ -239,12 +239,17 @@ class JobRunner:
                 last_stage = position == len(plan) - 1
                 for count, (name, outcome) in enumerate(self._run_stage(ctx, lanes), start=1):
                     ctx = ctx.after(outcome)
+                    blocked_before = waits_for(JobKind.UPDATE, ctx.kind, done)
                     done.append(name)
                     unrecorded.append((name, outcome))
                     stage_over = count == total
+                    # The step that lets later jobs of the incident go (the room ready, whichever of its
+                    # steps lands last) is recorded at once, like a durable result, never held until a slow
+                    # lane of its stage (a Tier 2 pin) ends.
+                    unblocks = blocked_before and not waits_for(JobKind.UPDATE, ctx.kind, done)
                     # A durable result is recorded at once; the rest when its stage is over, so later jobs
                     # see how far this one got. The final record follows the last step: no need for two.
-                    if (outcome.durable or stage_over) and not (last_stage and stage_over):
+                    if (outcome.durable or unblocks or stage_over) and not (last_stage and stage_over):
                         self._record(ctx, done, unrecorded, finished=False)
                         unrecorded = []
             self._record(ctx, done, unrecorded, finished=True)

@@ -77,3 +77,22 @@ def test_the_room_is_recorded_before_the_rest_of_its_setup_finishes(harness: Har
         assert incident.provisioned_at is None  # the pin is still outstanding
     h.settle()
     assert h.incident(1).provisioned_at is not None
+
+
+def test_the_last_room_step_to_land_lets_updates_go_even_when_it_is_not_a_post(harness: Harness) -> None:
+    """The topic (recorded with nothing durable of its own) lands after the summary and announcement: the
+    update must not wait for the stage's slow pin to hear that the room is ready."""
+    h = harness
+    h.emu.set_latency(0.5, "conversations.setTopic")
+    room = room_people_see(h)
+    started = time.monotonic()
+    h.command("update identified bad deploy, rolling back", channel=room, settle=False)
+
+    def update_posted() -> bool:
+        return any(
+            (m.metadata or {}).get("event_type") == "incident_update" for m in h.emu.channels[room].messages
+        )
+
+    wait_for(update_posted, timeout=PIN_DELAY - 1)
+    assert time.monotonic() - started < PIN_DELAY - 1
+    h.settle()
