@@ -11,6 +11,7 @@ import difflib
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import partial
 
 from commands.errors import AlreadyResolved, IncidentError, RepeatedDelivery, TryAgain
 from commands.feature import SLOW, Ask, Deps, Recorded
@@ -20,7 +21,7 @@ from commands.parsing import Duplicate
 from commands.permissions import NO_ADMINS, Admins, require
 from commands.ports import Clock, IncidentSettings, UnitOfWork, UnitOfWorkFactory
 from commands.records import Incident, TimelineEvent
-from commands.steps import announce_message, post_once, refresh_summary, room, set_topic
+from commands.steps import announce_if_public, post_once, refresh_summary, room, set_topic
 from commands.views import view_of
 from commands.vocabulary import IncidentStatus
 
@@ -247,10 +248,8 @@ def invite_members(ctx: StepContext) -> StepOutcome:
 
 
 def announce_duplicate(ctx: StepContext) -> StepOutcome:
-    if ctx.incident.private:
-        return StepOutcome()
-    message = ctx.presenter.duplicate_announcement(ctx.incident, ctx.payload)
-    return announce_message(ctx, "duplicate_announce", message, "duplicate")
+    render = partial(ctx.presenter.duplicate_announcement, ctx.incident, ctx.payload)
+    return announce_if_public(ctx, "duplicate_announce", render, "duplicate")
 
 
 PLANS: dict[str, Plan] = {

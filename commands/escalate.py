@@ -33,7 +33,7 @@ from commands.permissions import NO_ADMINS, Admins, AdminsUnknown, require
 from commands.ports import Clock, IncidentSettings, UnitOfWork, UnitOfWorkFactory
 from commands.records import TimelineEvent
 from commands.steps import (
-    announce_message,
+    announce_if_public,
     direct_message_each,
     only_if,
     post_once,
@@ -153,12 +153,9 @@ def post_escalation_in_room(ctx: StepContext) -> StepOutcome:
 
 
 def announce_escalation(ctx: StepContext) -> StepOutcome:
-    if ctx.incident.private:
-        return StepOutcome()
-    message = ctx.presenter.escalation_announcement(ctx.incident, ctx.payload)
-    return announce_message(
-        ctx, f"escalation_announce:{ctx.payload['event_id']}", message, "escalation", record=False
-    )
+    render = partial(ctx.presenter.escalation_announcement, ctx.incident, ctx.payload)
+    purpose = f"escalation_announce:{ctx.payload['event_id']}"
+    return announce_if_public(ctx, purpose, render, "escalation", record=False)
 
 
 PLANS: dict[str, Plan] = {

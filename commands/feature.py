@@ -125,6 +125,11 @@ class Recorded:
     followups: tuple[int, ...] = ()  # further jobs recorded with it, run after it; nobody waits for them
 
 
+def heard_in(private: bool, announce_channel: str) -> str:
+    """Where a change is heard: its room, and the announce channel unless the incident is private."""
+    return "the war room" if private else f"the war room and #{announce_channel}"
+
+
 class Feature(Protocol[C]):
     """One feature: its name (in permissions and failure messages) and how its command is recorded."""
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from commands.activity import touched
 from commands.errors import IncidentError, UsageError
-from commands.feature import SLOW, Ask, Deps, JobResult, JobState, Recorded, Reply
+from commands.feature import SLOW, Ask, Deps, JobResult, JobState, Recorded, Reply, heard_in
 from commands.incidents import Scheduled, current_roles, incident_in_room
 from commands.jobs import JobKind, Parallel, Plan, StepContext, StepOutcome, fresh_job, new_job
 from commands.parsing import MAX_REASON, Reopen
 from commands.permissions import NO_ADMINS, Admins, require
 from commands.ports import Clock, IncidentSettings, UnitOfWorkFactory
 from commands.records import TimelineEvent
-from commands.steps import announce_message, post_once, refresh_summary, room, set_topic
+from commands.steps import announce_if_public, post_once, refresh_summary, room, set_topic
 from commands.views import view_of
 from commands.vocabulary import IncidentStatus, Role
 
@@ -40,8 +41,7 @@ class ReopenFeature:
             lease=deps.lease,
             admins=deps.admins,
         )
-        private = scheduled.incident.private
-        where = "the war room" if private else f"the war room and #{deps.settings.announce_channel}"
+        where = heard_in(scheduled.incident.private, deps.settings.announce_channel)
         return Recorded(scheduled=scheduled, reply=_reply(scheduled.incident.ref, where))
 
 
@@ -67,10 +67,8 @@ def post_reopened(ctx: StepContext) -> StepOutcome:
 
 
 def announce_reopened(ctx: StepContext) -> StepOutcome:
-    if ctx.incident.private:
-        return StepOutcome()
-    message = ctx.presenter.reopen_announcement(ctx.incident, ctx.payload)
-    return announce_message(ctx, f"reopen_announce:{ctx.payload['event_id']}", message, "reopening")
+    render = partial(ctx.presenter.reopen_announcement, ctx.incident, ctx.payload)
+    return announce_if_public(ctx, f"reopen_announce:{ctx.payload['event_id']}", render, "reopening")
 
 
 PLANS: dict[str, Plan] = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from commands.errors import ChannelNotFound
@@ -64,6 +64,15 @@ def announce_message(
         )
     events = [("announced", f"Announced the {what} to stakeholders")] if record else []
     return StepOutcome(post=outcome.post, events=events)
+
+
+def announce_if_public(
+    ctx: StepContext, purpose: str, render: Callable[[], Message], what: str, *, record: bool = True
+) -> StepOutcome:
+    """Tell stakeholders about a change to a public incident; a private one's changes stay in its room."""
+    if ctx.incident.private:
+        return StepOutcome()
+    return announce_message(ctx, purpose, render(), what, record=record)
 
 
 def refresh_summary(ctx: StepContext) -> StepOutcome:

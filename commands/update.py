@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from commands.activity import touched
 from commands.errors import AlreadyResolved, RepeatedDelivery, UsageError
-from commands.feature import SLOW, Ask, Deps, JobResult, JobState, Recorded, Reply
+from commands.feature import SLOW, Ask, Deps, JobResult, JobState, Recorded, Reply, heard_in
 from commands.incidents import Scheduled, current_roles, incident_in_room
 from commands.jobs import (
     JobKind,
@@ -21,7 +22,7 @@ from commands.parsing import PostUpdate
 from commands.ports import Clock, IncidentSettings, UnitOfWorkFactory
 from commands.records import TimelineEvent
 from commands.steps import (
-    announce_message,
+    announce_if_public,
     only_if,
     post_once,
     refresh_summary,
@@ -50,8 +51,7 @@ class UpdateFeature:
             lease=deps.lease,
             delivery_key=ask.delivery_key,
         )
-        private = scheduled.incident.private
-        where = "the war room" if private else f"the war room and #{deps.settings.announce_channel}"
+        where = heard_in(scheduled.incident.private, deps.settings.announce_channel)
         return Recorded(scheduled=scheduled, reply=_reply(scheduled.incident.ref, where))
 
 
@@ -78,12 +78,9 @@ def post_update_in_room(ctx: StepContext) -> StepOutcome:
 
 
 def announce_update(ctx: StepContext) -> StepOutcome:
-    if ctx.incident.private:
-        return StepOutcome()
-    message = ctx.presenter.update_announcement(ctx.incident, ctx.payload)
-    return announce_message(
-        ctx, f"update_announce:{ctx.payload['event_id']}", message, "update", record=False
-    )
+    render = partial(ctx.presenter.update_announcement, ctx.incident, ctx.payload)
+    purpose = f"update_announce:{ctx.payload['event_id']}"
+    return announce_if_public(ctx, purpose, render, "update", record=False)
 
 
 PLANS: dict[str, Plan] = {

@@ -15,6 +15,7 @@ from bot.ops.config import IncidentConfig, ServiceConfig, TypeConfig
 from bot.slack.ids import ActionId, BlockId
 from tests.reliability import payloads
 from tests.scenario.conftest import FakeClock, Harness
+from tests.scenario.test_serve_process import wait_until
 
 EDITED = "incident_edited"
 REOPENED = "incident_reopened"
@@ -273,15 +274,6 @@ def test_a_private_incident_reopens_without_an_announcement(harness: Harness) ->
     assert len(posts(h, room, REOPENED)) == 1
     assert len(h.emu.channels[h.announce].messages) == before
     assert "INC-1 is open again; the war room heard it." in h.replies()[-1]
-
-
-def wait_until(predicate: Callable[[], bool], seconds: float = 20.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def test_edit_form_and_reopen_over_socket_mode(tmp_path: Path) -> None:

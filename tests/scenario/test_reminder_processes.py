@@ -14,7 +14,13 @@ from typing import Any
 import pytest
 
 from bot.emulator import SlackEmulator
-from tests.scenario.test_serve_process import free_port, healthy, start_serve, wait_until
+from tests.scenario.test_serve_process import (
+    healthy,
+    launch_configured,
+    start_configured,
+    stop_all,
+    wait_until,
+)
 
 REMINDER = "incident_update_reminder"
 CONFIG = """
@@ -40,24 +46,11 @@ def reminders(emu: SlackEmulator) -> list[Any]:
 
 
 def launch(emu: SlackEmulator, url: str, tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
-    config = tmp / "incidentbot.toml"
-    config.write_text(CONFIG)
-    port = free_port()
-    return start_serve(emu, url, port, tmp, extra_env={"INCIDENTBOT_CONFIG": str(config)}), port
+    return launch_configured(emu, url, tmp, CONFIG)
 
 
 def start(emu: SlackEmulator, url: str, tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
-    proc, port = launch(emu, url, tmp)
-    wait_until(lambda: healthy(f"http://127.0.0.1:{port}/healthz"))
-    return proc, port
-
-
-def stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()
-    for proc in procs:
-        proc.wait(timeout=10)
+    return start_configured(emu, url, tmp, CONFIG)
 
 
 def test_three_replicas_post_each_reminder_exactly_once(
@@ -74,7 +67,7 @@ def test_three_replicas_post_each_reminder_exactly_once(
         emulator.send_command(f"http://127.0.0.1:{port}/slack/events", "declare sev1 Checkout down")
         wait_until(lambda: len(reminders(emulator)) >= 4, seconds=20)
     finally:
-        stop(procs)
+        stop_all(procs)
     posted = reminders(emulator)
     keys = [m.metadata["event_payload"]["key"] for m in posted]
     assert len(keys) == len(set(keys)), f"a reminder was posted twice: {keys}"
@@ -106,4 +99,4 @@ def test_killed_and_restarted_process_posts_an_overdue_reminder_once(
         burst = [m for m in after_restart if float(m.ts) - first < 1.5]
         assert len(burst) == 1, "one overdue reminder, not one per missed period"
     finally:
-        stop([proc])
+        stop_all([proc])

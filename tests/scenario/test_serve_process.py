@@ -63,6 +63,34 @@ def start_serve(
     return subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env, cwd=cwd)
 
 
+def launch_configured(
+    emu: SlackEmulator, database_url: str, tmp: Path, config: str
+) -> tuple[subprocess.Popen[bytes], int]:
+    """A `serve` replica with this config file, on a port of its own; not yet waited for."""
+    path = tmp / "incidentbot.toml"
+    path.write_text(config)
+    port = free_port()
+    return start_serve(emu, database_url, port, tmp, extra_env={"INCIDENTBOT_CONFIG": str(path)}), port
+
+
+def start_configured(
+    emu: SlackEmulator, database_url: str, tmp: Path, config: str
+) -> tuple[subprocess.Popen[bytes], int]:
+    """A `serve` replica with this config file, once it answers its health check."""
+    proc, port = launch_configured(emu, database_url, tmp, config)
+    wait_until(lambda: healthy(f"http://127.0.0.1:{port}/healthz"))
+    return proc, port
+
+
+def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM every replica still running, then wait for each."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        proc.wait(timeout=10)
+
+
 def test_serve_migrates_and_runs_a_declare(emulator: SlackEmulator, tmp_path: Path) -> None:
     port = free_port()
     proc = start_serve(emulator, f"sqlite:///{tmp_path / 'bot.db'}", port, Path.cwd())

@@ -13,7 +13,13 @@ from typing import Any
 import pytest
 
 from bot.emulator import SlackEmulator
-from tests.scenario.test_serve_process import free_port, healthy, start_serve, wait_until
+from tests.scenario.test_serve_process import (
+    healthy,
+    launch_configured,
+    start_configured,
+    stop_all,
+    wait_until,
+)
 
 STALE = "incident_stale"
 ARCHIVED = "incident_archived"
@@ -49,24 +55,11 @@ def posted(emu: SlackEmulator, name: str, event_type: str) -> list[Any]:
 
 
 def launch(emu: SlackEmulator, url: str, tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
-    config = tmp / "incidentbot.toml"
-    config.write_text(CONFIG)
-    port = free_port()
-    return start_serve(emu, url, port, tmp, extra_env={"INCIDENTBOT_CONFIG": str(config)}), port
+    return launch_configured(emu, url, tmp, CONFIG)
 
 
 def start(emu: SlackEmulator, url: str, tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
-    proc, port = launch(emu, url, tmp)
-    wait_until(lambda: healthy(f"http://127.0.0.1:{port}/healthz"))
-    return proc, port
-
-
-def stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()
-    for proc in procs:
-        proc.wait(timeout=10)
+    return start_configured(emu, url, tmp, CONFIG)
 
 
 def declare_and_resolve(emu: SlackEmulator, events: str) -> None:
@@ -96,7 +89,7 @@ def test_three_replicas_nudge_and_archive_exactly_once(
         wait_until(lambda: room(emulator, "inc-2-search-down").archived, seconds=20)
         time.sleep(1.0)  # any second replica's duplicate would land by now
     finally:
-        stop(procs)
+        stop_all(procs)
     keys = [m.metadata["event_payload"]["key"] for m in posted(emulator, "inc-1-checkout-down", STALE)]
     assert len(keys) == len(set(keys)), f"a nudge was posted twice: {keys}"
     assert len(posted(emulator, "inc-2-search-down", ARCHIVED)) == 1
@@ -127,6 +120,6 @@ def test_killed_and_restarted_process_archives_once_and_nudges_once(
         burst = [m for m in after_restart if float(m.ts) - first < 1.5]
         assert len(burst) == 1, "one overdue nudge, not one per missed period"
     finally:
-        stop([proc])
+        stop_all([proc])
     assert len(posted(emulator, "inc-2-search-down", ARCHIVED)) == 1
     assert len(emulator.calls_to("conversations.archive")) == 1
