@@ -31,9 +31,9 @@ from commands.steps import (
     announce_message,
     post_once,
     room,
+    room_names,
     set_topic,
 )
-from commands.text import channel_name
 from commands.views import view_of
 from commands.vocabulary import IncidentStatus
 
@@ -124,15 +124,10 @@ def _reply(ref: str, title: str, drill: bool = False, maybe: str = "") -> Reply:
 DECLARE = DeclareFeature()
 
 
-MAX_NAME_ATTEMPTS = 10
-
-
 def create_room(ctx: StepContext) -> StepOutcome:
     """Create the war room, moving to a deterministic suffix while the name is taken."""
     inc = ctx.incident
-    for attempt in range(MAX_NAME_ATTEMPTS):
-        prefix = ctx.settings.drill_prefix if inc.drill else ctx.settings.channel_prefix
-        name = channel_name(prefix, inc.id, inc.title, attempt)
+    for name in room_names(ctx):
         try:
             channel = ctx.chat.create_channel(name, private=inc.private)
         except NameTaken:

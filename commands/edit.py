@@ -16,12 +16,10 @@ from commands.parsing import MAX_DESCRIPTION, MAX_TITLE, Edit
 from commands.permissions import NO_ADMINS, Admins, require
 from commands.ports import Clock, IncidentSettings, UnitOfWorkFactory
 from commands.records import Incident, TimelineEvent
-from commands.steps import only_if, post_once, refresh_summary, room, set_topic
-from commands.text import channel_name
+from commands.steps import only_if, post_once, refresh_summary, room, room_names, set_topic
 from commands.views import view_of
 
 # The names tried for a renamed room: `<prefix>-<n>-<slug>`, then -2, -3 ... as at declaration.
-MAX_NAME_ATTEMPTS = 10
 LABELS = {"title": "Title", "description": "Description", "incident_type": "Type", "services": "Services"}
 
 
@@ -108,10 +106,8 @@ def post_edited(ctx: StepContext) -> StepOutcome:
 def rename_room(ctx: StepContext) -> StepOutcome:
     """Rename the room after the new title; a taken name moves on to -2, -3 ... as at declaration."""
     channel = room(ctx)
-    inc = ctx.incident
-    prefix = ctx.settings.drill_prefix if inc.drill else ctx.settings.channel_prefix  # as at declaration
-    names = [channel_name(prefix, inc.id, inc.title, a) for a in range(MAX_NAME_ATTEMPTS)]
-    if inc.channel_name in names:
+    names = room_names(ctx)  # as at declaration
+    if ctx.incident.channel_name in names:
         return StepOutcome()  # the title changed, its slug did not: the room's name already fits it
     for name in names:
         try:

@@ -15,6 +15,7 @@ from commands.jobs import (
     StepOutcome,
 )
 from commands.ports import Message, PostRef
+from commands.text import channel_name
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,17 @@ def room(ctx: StepContext) -> str:
     if not ctx.incident.channel_id:
         raise GiveUp("its war room could not be created")
     return ctx.incident.channel_id
+
+
+# Names tried for a room before asking a person to look: -2, -3 ... while the name is taken.
+MAX_NAME_ATTEMPTS = 10
+
+
+def room_names(ctx: StepContext) -> list[str]:
+    """The names the incident's room may have, in the order tried: drills under `drill_prefix`."""
+    inc = ctx.incident
+    prefix = ctx.settings.drill_prefix if inc.drill else ctx.settings.channel_prefix
+    return [channel_name(prefix, inc.id, inc.title, attempt) for attempt in range(MAX_NAME_ATTEMPTS)]
 
 
 def set_topic(ctx: StepContext) -> StepOutcome:
