@@ -71,6 +71,7 @@ def incident_with(events: int) -> tuple[PostmortemData, list[TimelineEvent]]:
         channel_name="inc-1-checkout-is-timing-out",
         resolved_at=START + timedelta(seconds=events + 1),
         resolved_by="U1",
+        acknowledged_at=START,
     )
     incident.roles = [
         RoleAssignment(

@@ -17,6 +17,7 @@ from commands.jobs import (
     fresh_job,
     new_job,
 )
+from commands.milestones import mark_acknowledged
 from commands.parsing import Assign
 from commands.permissions import NO_ADMINS, Admins, require
 from commands.ports import Clock, IncidentSettings, UnitOfWorkFactory
@@ -161,6 +162,7 @@ def assign_role(
         )
         if cmd.role == Role.COMMANDER:
             incident.commander_due_at = None
+            mark_acknowledged(incident, now)
         touched(incident, now, settings)
         was = f" (was <@{previous.user_id}>)" if previous is not None else ""
         tx.timeline.add(

@@ -18,9 +18,6 @@ from commands.ports import Clock, IncidentSettings, UnitOfWorkFactory
 from commands.postmortem_steps import postmortem_job
 from commands.records import ActionItem, ChecklistItem, Incident, RoleAssignment, TimelineEvent
 from commands.views import view_of
-from commands.vocabulary import Role
-
-MITIGATED = "monitoring"
 
 Cadence = Callable[[str], timedelta]
 
@@ -357,15 +354,10 @@ def assemble(
         for i in action_items
     )
     history = _severity_history(incident, timeline)
-    commanders = [r.assigned_at for r in roles if r.role == Role.COMMANDER]
-    mitigated = next(
-        (e.occurred_at for e in timeline if e.kind == "status_changed" and e.data.get("to") == MITIGATED),
-        None,
-    )
     milestones = Milestones(
         declared=incident.declared_at,
-        acknowledged=min(commanders) if commanders else None,
-        mitigated=mitigated,
+        acknowledged=incident.acknowledged_at,
+        mitigated=incident.mitigated_at,
         resolved=incident.resolved_at,
     )
     return PostmortemData(

@@ -66,6 +66,8 @@ class Incident:
     # Set at reopen: the shared postmortem draft no longer tells the whole story; the next resolve clears it.
     postmortem_outdated_at: datetime | None = None
     last_activity_at: datetime | None = None  # the latest human activity; None: none since declaring
+    acknowledged_at: datetime | None = None  # see commands/milestones.py
+    mitigated_at: datetime | None = None
     # Every assignment ever made, oldest first: the ended ones are the handover history.
     roles: list[RoleAssignment] = field(default_factory=list)
 

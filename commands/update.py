@@ -18,6 +18,7 @@ from commands.jobs import (
     fresh_job,
     new_job,
 )
+from commands.milestones import MITIGATED, mark_mitigated
 from commands.parsing import PostUpdate
 from commands.ports import Clock, IncidentSettings, UnitOfWorkFactory
 from commands.records import TimelineEvent
@@ -124,6 +125,8 @@ def post_update(
         previous_status = incident.status
         if cmd.status and cmd.status != previous_status:
             incident.status = cmd.status
+            if cmd.status == MITIGATED:
+                mark_mitigated(incident, now)
             tx.timeline.add(
                 TimelineEvent(
                     incident_id=incident.id,

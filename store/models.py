@@ -115,6 +115,9 @@ incidents = Table(
     # A reopen outdates the shared postmortem draft; the next resolve, which schedules a fresh one, clears it.
     Column("postmortem_outdated_at", UTCDateTime()),
     Column("last_activity_at", UTCDateTime()),  # the latest human activity (None: none since declaring)
+    # Milestones, kept on the row so reports aggregate them in SQL (commands/milestones.py says when).
+    Column("acknowledged_at", UTCDateTime()),
+    Column("mitigated_at", UTCDateTime()),
     # Retention finds incidents whose timeline text is due for removal in this index: the pruned ones sort
     # apart from the rest, so its cost follows what is due, not how many incidents were ever resolved.
     Index(None, "timeline_pruned_at", "resolved_at"),

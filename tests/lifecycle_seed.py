@@ -36,6 +36,7 @@ def seed_incident(
                 resolved_at=resolved_at,
                 resolved_by="U2" if resolved_at else None,
                 resolution_summary="U2 rolled back the deploy" if resolved_at else None,
+                acknowledged_at=at + timedelta(minutes=1),
             )
         )
         n = incident.id

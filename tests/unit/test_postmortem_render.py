@@ -64,6 +64,8 @@ def incident(text: str = "Rolled back", title: str = "Checkout is timing out") -
         resolved_at=at(90),
         resolved_by="U1",
         resolution_summary=text,
+        acknowledged_at=at(2),
+        mitigated_at=at(60),
     )
     inc.roles = [
         RoleAssignment(

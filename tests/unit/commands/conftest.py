@@ -71,5 +71,6 @@ def war_room(
             )
             if role == "commander":
                 incident.commander_due_at = None
+                incident.acknowledged_at = now
         tx.commit()
         return incident.id

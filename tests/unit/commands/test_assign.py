@@ -109,3 +109,16 @@ def test_handing_over_command_follows_the_rule_and_a_refusal_changes_nothing(
         ("U2", False),
         ("U3", True),
     ]
+
+
+def test_the_first_commander_acknowledges_and_a_handover_keeps_that_time(
+    db: FakeDatabase, clock: Clock
+) -> None:
+    number = war_room(db, clock)
+    first = clock.advance(minutes=4)
+    assign(db, clock, "scribe", "U4")
+    assert db.incident(number).acknowledged_at is None
+    assign(db, clock, "commander", "U3")
+    clock.advance(minutes=10)
+    assign(db, clock, "commander", "U5", by="U3")
+    assert db.incident(number).acknowledged_at == first

@@ -97,3 +97,18 @@ def test_refused_updates_change_nothing(db: FakeDatabase, clock: Clock) -> None:
 def test_last_update_of_a_room_without_one_is_empty(db: FakeDatabase, clock: Clock) -> None:
     war_room(db, clock)
     assert last_update(channel_id=ROOM, uow=db) == ("", "investigating")
+
+
+def test_the_first_move_to_monitoring_mitigates_and_a_second_keeps_the_first(
+    db: FakeDatabase, clock: Clock
+) -> None:
+    number = war_room(db, clock)
+    clock.advance(minutes=5)
+    update(db, clock, PostUpdate(message="Found it", status="identified"))
+    assert db.incident(number).mitigated_at is None
+    first = clock.advance(minutes=5)
+    update(db, clock, PostUpdate(message="Rolled back", status="monitoring"))
+    clock.advance(minutes=5)
+    update(db, clock, PostUpdate(message="Back again", status="identified"))
+    update(db, clock, PostUpdate(message="Fixed again", status="monitoring"))
+    assert db.incident(number).mitigated_at == first
