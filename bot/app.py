@@ -31,6 +31,7 @@ from bot.render.presenter import SlackPresenter, TemplateRenderer
 from bot.slack.chat import SlackChat
 from bot.slack.client import make_web_client
 from bot.slack.http import IncidentBotWsgi
+from bot.webhooks.routes import webhook_routes
 from commands.capture import capture_plans
 from commands.holdings import JobHoldings
 from commands.job_runner import JobRunner
@@ -213,7 +214,12 @@ def create_app(
     return IncidentBot(
         bolt=bolt,
         runtime=runtime,
-        wsgi=IncidentBotWsgi(bolt, healthy=lambda: ping(engine), signing_secret=secret),
+        wsgi=IncidentBotWsgi(
+            bolt,
+            healthy=lambda: ping(engine),
+            signing_secret=secret,
+            webhooks=webhook_routes(settings, config, runtime),
+        ),
         engine=engine,
         tick_seconds=tick_seconds,
         worker=JobWorker(runtime, tick_seconds, settings.database_url) if runs_jobs else None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 
@@ -10,22 +10,32 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 
 from bot.ops.logsafe import keep_request_bodies_out_of_bolt_logs
-from bot.slack.request_gate import Answer, RequestGate
+from bot.slack.request_gate import TOO_LARGE, Answer, RequestGate
+from bot.webhooks import MAX_WEBHOOK_BYTES, WEBHOOK_PREFIX, WebhookHandler, WebhookRequest
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
 
 SLACK_PATH = "/slack/events"
 NOT_FOUND = Answer(404, "Not Found")
+BAD_LENGTH = Answer(400, "Malformed request")
 
 
 class IncidentBotWsgi:
-    """Route /healthz here and Slack's POSTs through the gate to Bolt; anything else is 404."""
+    """Route /healthz here, Slack's POSTs through the gate to Bolt, /webhooks/<name> to its handler;
+    anything else is 404."""
 
-    def __init__(self, bolt: App, healthy: Callable[[], bool], signing_secret: str) -> None:
+    def __init__(
+        self,
+        bolt: App,
+        healthy: Callable[[], bool],
+        signing_secret: str,
+        webhooks: Mapping[str, WebhookHandler] | None = None,
+    ) -> None:
         self.bolt = bolt
         self.gate = RequestGate(signing_secret)
         self.healthy = healthy
+        self.webhooks = dict(webhooks or {})
         keep_request_bodies_out_of_bolt_logs()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -36,6 +46,10 @@ class IncidentBotWsgi:
             return _respond(start_response, Answer(200 if ok else 503, body, "application/json"))
         if path == SLACK_PATH and method == "POST":
             return self._slack(environ, start_response)
+        if path and path.startswith(WEBHOOK_PREFIX) and method == "POST":
+            handler = self.webhooks.get(path[len(WEBHOOK_PREFIX) :])
+            if handler is not None:
+                return _respond(start_response, _webhook(handler, environ))
         return _respond(start_response, NOT_FOUND)
 
     def _slack(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -46,6 +60,25 @@ class IncidentBotWsgi:
         wsgi = WsgiHttpResponse(status=response.status, headers=response.headers, body=response.body)
         start_response(wsgi.status, wsgi.get_headers())
         return wsgi.get_body()
+
+
+def _webhook(handler: WebhookHandler, environ: WSGIEnvironment) -> Answer:
+    """Read a bounded body and hand it over with lower-cased header names."""
+    raw = environ.get("CONTENT_LENGTH") or "0"
+    if not (raw.isascii() and raw.isdigit()):
+        return BAD_LENGTH
+    length = int(raw)
+    if length > MAX_WEBHOOK_BYTES:
+        return TOO_LARGE
+    body: bytes = environ["wsgi.input"].read(length) if length else b""
+    headers = {
+        key[5:].replace("_", "-").lower(): str(value)
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+    if "CONTENT_TYPE" in environ:
+        headers["content-type"] = str(environ["CONTENT_TYPE"])
+    return handler(WebhookRequest(body=body, headers=headers))
 
 
 def _respond(start_response: StartResponse, answer: Answer) -> Iterable[bytes]:
