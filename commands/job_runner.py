@@ -39,6 +39,7 @@ from commands.jobs import (
     stages,
     waits_for,
 )
+from commands.pager import NoPager, Pager, PagerRefused
 from commands.ports import Chat, Clock, IncidentSettings, Message, PostRef, Presenter, UnitOfWorkFactory
 from commands.records import BotPost, TimelineEvent
 from commands.views import IncidentView, view_of
@@ -100,8 +101,10 @@ class JobRunner:
         lease: timedelta = timedelta(seconds=5),
         concurrency: int = 8,
         holdings: JobHoldings | None = None,
+        pager: Pager | None = None,
     ) -> None:
         self.uow = uow
+        self.pager: Pager = pager or NoPager()
         self.chat = chat
         self.presenter = presenter
         self.settings = settings
@@ -189,6 +192,7 @@ class JobRunner:
             presenter=self.presenter,
             settings=self.settings,
             clock=self.clock,
+            pager=self.pager,
         )
         try:
             return self._execute(ctx)
@@ -342,6 +346,7 @@ class JobRunner:
                 presenter=self.presenter,
                 settings=self.settings,
                 clock=self.clock,
+                pager=self.pager,
             )
             uow.commit()
             return ctx
@@ -463,7 +468,7 @@ class JobRunner:
         reason = (
             exc.advice
             if isinstance(exc, ChatRefused)
-            else (exc.reason if isinstance(exc, GiveUp) else "Slack kept failing")
+            else (exc.reason if isinstance(exc, GiveUp | PagerRefused) else "Slack kept failing")
         )
         text = f":warning: I could not {_WHAT.get(ctx.kind, 'finish this')} for {incident.ref}: {reason}."
         with suppress(ChatError):  # logged where it failed; the job's error is in its row and the log
@@ -512,13 +517,13 @@ def _longer_wait(kept: Exception | None, new: Exception) -> Exception:
 
 def gives_up(exc: Exception) -> bool:
     """A refusal no retry can fix (a scope, a token, a setting, a room that was never made)."""
-    return isinstance(exc, GiveUp) or (isinstance(exc, ChatError) and not exc.retryable)
+    return isinstance(exc, GiveUp | PagerRefused) or (isinstance(exc, ChatError) and not exc.retryable)
 
 
 def describe(exc: Exception) -> str:
     """An error for the log and the job's row: Slack's method and code, never user text."""
     if isinstance(exc, ChatError):
         return f"{exc.method}: {exc.code}"
-    if isinstance(exc, GiveUp):
+    if isinstance(exc, GiveUp | PagerRefused):
         return exc.reason
     return type(exc).__name__

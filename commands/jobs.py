@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from commands.pager import NoPager, Pager
 from commands.ports import Chat, Clock, IncidentSettings, PostRef, Presenter, UnitOfWork
 from commands.records import SlackJob
 from commands.views import IncidentView
@@ -92,6 +93,7 @@ class StepContext:
     presenter: Presenter
     settings: IncidentSettings
     clock: Clock
+    pager: Pager = field(default_factory=NoPager)
 
     @property
     def recovering(self) -> bool:

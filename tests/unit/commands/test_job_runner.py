@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from commands.job_runner import JobRunner
 from commands.jobs import StepContext, StepOutcome, new_job
-from commands.ports import PostRef
+from commands.pager import NoPager, Pager, PagerError
+from commands.ports import Message, PostRef
+from commands.records import SlackJob
 from commands.views import view_of
 from tests.unit.commands.conftest import CONFIG, LEASE, Clock, war_room
 from tests.unit.fakes import FakeDatabase
@@ -52,3 +54,65 @@ def test_a_finished_job_is_recorded_with_what_its_steps_changed(db: FakeDatabase
         "1.5",
     )
     assert [(e.kind, e.text) for e in db.events(number)] == [("note", "Summary posted")]
+
+
+class RecordingChat:
+    """Only what giving up uses: the notices to the person and the room."""
+
+    def __init__(self) -> None:
+        self.notices: list[str] = []
+        self.posts: list[str] = []
+
+    def notify(self, _channel: str, _user: str, text: str) -> None:
+        self.notices.append(text)
+
+    def post(self, _channel: str, message: Message) -> PostRef:
+        self.posts.append(message.text)
+        return PostRef("CROOM", "9.9")
+
+
+def run_pager_step(db: FakeDatabase, clock: Clock, pager: Pager | None) -> tuple[RecordingChat, SlackJob]:
+    number = war_room(db, clock, channel="CROOM")
+    with db() as tx:
+        job = tx.jobs.add(new_job("page", number, clock.now(), LEASE, {"by": "U1"}))
+        tx.commit()
+
+    def page(ctx: StepContext) -> StepOutcome:
+        ctx.pager.trigger("pagerduty:payments", "INC-1/db", "Checkout is down", priority=1, details={})
+        return StepOutcome()
+
+    chat = RecordingChat()
+    runner = JobRunner(
+        uow=db,
+        chat=chat,  # type: ignore[arg-type]
+        presenter=None,  # type: ignore[arg-type]
+        settings=CONFIG,
+        clock=clock,
+        plans={"page": [("page", page)]},
+        lease=LEASE,
+        pager=pager,
+    )
+    try:
+        runner.run(job.id, claimed=True)
+    finally:
+        runner.close()
+    [recorded] = db.jobs("page")
+    return chat, recorded
+
+
+def test_a_refusing_pager_stops_the_job_and_says_why(db: FakeDatabase, clock: Clock) -> None:
+    chat, job = run_pager_step(db, clock, None)  # no pager configured
+    assert job.finished_at is not None and job.done_steps == []
+    assert job.last_error == "no pager is configured for pagerduty:payments"
+    assert chat.notices == [f"{chat.posts[0]}"]
+    assert "no pager is configured for pagerduty:payments" in chat.posts[0]
+
+
+def test_a_failing_pager_is_retried_later(db: FakeDatabase, clock: Clock) -> None:
+    class Down(NoPager):
+        def trigger(self, *_args: object, **_kw: object) -> None:
+            raise PagerError("503")
+
+    chat, job = run_pager_step(db, clock, Down())
+    assert job.finished_at is None and job.due_at is not None and job.due_at > clock.now()
+    assert job.attempts == 1 and chat.posts == []
