@@ -16,6 +16,9 @@ _: Any = object()
 _.model_config  # pydantic reads it off the class (bot/ops/config.py, bot/ops/settings.py)
 _.lower_severity  # PermissionsConfig fields, read by name through GUARDED_ACTIONS (bot/ops/config.py)
 _.assign_commander  # same
+_.acknowledge_within  # SeverityConfig targets, read by name through TARGETS (bot/ops/config.py)
+_.mitigate_within  # same
+_.resolve_within  # same
 
 # -- SQLAlchemy ---------------------------------------------------------------------------------------
 _.impl  # TypeDecorator: the column type UTCDateTime wraps (store/models.py)

@@ -437,3 +437,23 @@ def test_effective_config_of_a_severity_without_description_round_trips(tmp_path
     text = effective_config_text(cfg)
     assert "description" not in tomllib.loads(text)["severities"]["urgent"]
     assert load_config(write(tmp_path, text, "again.toml")) == cfg
+
+
+def test_targets_are_optional_durations_per_severity_and_round_trip(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[severities.sev1]\nupdate_every = "15m"\nacknowledge_within = "5m"\nresolve_within = "4h"\n'
+        '[severities.sev2]\nupdate_every = "30m"\n',
+    )
+    cfg = load_config(path)
+    assert cfg.targets("sev1") == {
+        "acknowledge_within": timedelta(minutes=5),
+        "resolve_within": timedelta(hours=4),
+    }
+    assert cfg.targets("sev2") == {}
+    again = load_config(write(tmp_path, effective_config_text(cfg), "again.toml"))
+    assert again == cfg
+    with pytest.raises(ConfigError, match="mitigate_within"):
+        load_config(
+            write(tmp_path, '[severities.sev1]\nupdate_every = "15m"\nmitigate_within = 900\n', "bad.toml")
+        )

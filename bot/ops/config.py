@@ -126,6 +126,10 @@ def _positive_duration(value: Any, expected: str) -> timedelta:
     raise ValueError(f"expected {expected}, got {value!r}; {_DURATION_HINT}")
 
 
+# The milestone targets a severity may set, in the order the milestones come.
+TARGETS = ("acknowledge_within", "mitigate_within", "resolve_within")
+
+
 class SeverityConfig(_Strict):
     """One severity level and how often the war room is nudged for an update."""
 
@@ -140,12 +144,27 @@ class SeverityConfig(_Strict):
     stale_after: timedelta = timedelta(hours=24)
     # Posted in the room at declaration as checkboxes, after the type's items.
     checklist: list[str] = Field(default_factory=list)
+    # Targets, from declaration: acknowledged (see commands/milestones.py), mitigated, resolved. None: none.
+    acknowledge_within: timedelta | None = None
+    mitigate_within: timedelta | None = None
+    resolve_within: timedelta | None = None
 
     @field_validator("update_every", "commander_timeout", "stale_after", mode="before")
     @classmethod
     def _parse_update_every(cls, value: Any) -> timedelta:
         """Accept only human duration strings so '900' is never silently read as seconds or minutes."""
         return _positive_duration(value, "a duration string")
+
+    @field_validator(*TARGETS, mode="before")
+    @classmethod
+    def _parse_target(cls, value: Any) -> timedelta | None:
+        """A target is a duration string too; leaving it out means the severity has none."""
+        return None if value is None else _positive_duration(value, "a duration string")
+
+    def targets(self) -> dict[str, timedelta]:
+        """The targets this severity sets, by field name, in milestone order."""
+        found = {name: getattr(self, name) for name in TARGETS}
+        return {name: value for name, value in found.items() if value is not None}
 
 
 class RoleConfig(_Strict):
@@ -536,6 +555,10 @@ class IncidentConfig(_Strict):
             return None
         return self.priority.severity(impact, urgency)
 
+    def targets(self, severity: str) -> dict[str, timedelta]:
+        """The severity's milestone targets (acknowledge_within, mitigate_within, resolve_within) it sets."""
+        return self.severities.get(severity, self.severities[self.default_severity]).targets()
+
     def stale_after(self, severity: str) -> timedelta:
         return self.severities.get(severity, self.severities[self.default_severity]).stale_after
 
@@ -736,6 +759,12 @@ def effective_config_text(cfg: IncidentConfig) -> str:
             f"stale_after = {_toml_str(format_duration(sev.stale_after))}",
             f"checklist = {_toml_list(sev.checklist)}",
         ]
+        for target in TARGETS:
+            value: timedelta | None = getattr(sev, target)
+            if value is None:
+                lines.append(f"# {target}: not set")
+            else:
+                lines.append(f"{target} = {_toml_str(format_duration(value))}")
     for name, role in cfg.roles.items():
         lines += ["", f"[roles.{name}]", f"description = {_toml_str(role.description)}"]
     lines += _triage_text(cfg)
