@@ -134,6 +134,10 @@ class ActionItem:
     owner: str | None = None
     created_by: str
     created_at: datetime
+    due_at: datetime | None = None
+    priority: str | None = None  # p1 | p2 | p3
+    done_at: datetime | None = None  # None while open
+    done_by: str | None = None
 
 
 @dataclass(kw_only=True, eq=False)

@@ -196,7 +196,15 @@ action_items = Table(
     Column("owner", String(40)),
     Column("created_by", String(40), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # Follow-through: when it is due (the end of that day in the configured zone), how urgent, who
+    # finished it and when (None: still open).
+    Column("due_at", UTCDateTime()),
+    Column("priority", String(2)),
+    Column("done_at", UTCDateTime()),
+    Column("done_by", String(40)),
     Index(None, "incident_id"),
+    # Overdue items (open, past due) are found through this index, by owner.
+    Index(None, "done_at", "due_at"),
 )
 
 checklist_items = Table(
