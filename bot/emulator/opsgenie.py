@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from .pager_service import Reply, Request, ServiceEmulator, deliver
 
@@ -90,11 +91,6 @@ class OpsgenieEmulator(ServiceEmulator):
                 if alert.alias == alias:
                     return alert
         raise KeyError(alias)
-
-    def request_status(self, request_id: str) -> dict[str, Any]:
-        """How an accepted request ended (Opsgenie's "Get Request Status")."""
-        with self.lock:
-            return dict(self._requests[request_id])
 
     def _find(self, identifier: str, kind: str) -> OpsgenieAlert | None:
         for alert in reversed(self._alerts):
@@ -184,7 +180,7 @@ class OpsgenieEmulator(ServiceEmulator):
             if operation == CREATE:
                 outcome = self._create(body)
             else:
-                identifier = request.path[len(ALERTS) + 1 : -len(f"/{operation}")]
+                identifier = unquote(request.path[len(ALERTS) + 1 : -len(f"/{operation}")])
                 outcome = self._act(operation, identifier, kind, body)
             self._requests[request_id] = outcome
         return Reply(202, {"result": "Request will be processed", "took": 0.002, "requestId": request_id})

@@ -27,7 +27,7 @@ MAX_BODY = 512 * 1024
 
 @dataclass(frozen=True)
 class ServiceCall:
-    """One request the emulator answered: which operation, what was sent (parsed JSON) and the status."""
+    """One request the emulator answered: which operation, what was sent (parsed JSON) and the answer."""
 
     operation: str
     path: str
@@ -35,6 +35,7 @@ class ServiceCall:
     status: int
     at: float
     headers: Mapping[str, str] = field(default_factory=dict)
+    answer: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,9 @@ class ServiceEmulator:
         except (ValueError, UnicodeDecodeError):
             body = None
         with self.lock:
-            self._calls.append(ServiceCall(operation, request.path, body, reply.status, at, request.headers))
+            self._calls.append(
+                ServiceCall(operation, request.path, body, reply.status, at, request.headers, reply.payload)
+            )
         return reply
 
     def start(self) -> Self:
