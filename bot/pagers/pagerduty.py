@@ -40,7 +40,7 @@ class PagerDutyEvents:
                 "payload": {
                     "summary": _clip(summary, MAX_SUMMARY),
                     "source": SOURCE,
-                    "severity": SEVERITIES.get(priority, "critical"),
+                    "severity": SEVERITIES[min(max(priority, 1), 5)],
                     "custom_details": dict(details),
                 },
             },

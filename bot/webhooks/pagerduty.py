@@ -71,10 +71,14 @@ class PagerDutyWebhook:
         if event["event_type"] != ACKNOWLEDGED_EVENT:
             return IGNORED
         data = event.get("data")
-        key = dedup_key(data.get("incident_key")) if isinstance(data, dict) else None
-        if key is None:
-            refusals.refused("PagerDuty incident.acknowledged without an incident key")
+        if not isinstance(data, dict):
+            refusals.refused("PagerDuty incident.acknowledged without incident data")
             return MALFORMED
+        key = dedup_key(data.get("incident_key"))
+        if key is None:
+            # An incident opened in PagerDuty itself has no key of ours. Answer 2xx: PagerDuty drops a
+            # 4xx without retrying, and repeated failures may disable the subscription.
+            return IGNORED
         webhook_id = request.headers.get(WEBHOOK_ID_HEADER, "")
         if webhook_id and self.recent.seen(webhook_id):
             return ALREADY_SEEN

@@ -167,3 +167,9 @@ def test_a_redirect_is_refused_rather_than_followed(
         thread.join(timeout=5)
         server.server_close()
     assert pagerduty.calls == []  # the key never went where the redirect pointed
+
+
+def test_out_of_range_priorities_are_clamped(pagers: Pagers, pagerduty: PagerDutyEmulator) -> None:
+    pagers.trigger(PD_TARGET, "low", "S", priority=9, details={})
+    pagers.trigger(PD_TARGET, "high", "S", priority=0, details={})
+    assert (pagerduty.alert("low").severity, pagerduty.alert("high").severity) == ("info", "critical")
