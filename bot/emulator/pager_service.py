@@ -88,7 +88,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, method: str) -> None:
         emulator = self.server.emulator
-        length = int(self.headers.get("Content-Length") or 0)
+        raw_length = self.headers.get("Content-Length") or "0"
+        length = int(raw_length) if raw_length.isdigit() else MAX_BODY + 1  # unreadable: refused, unread
         if length > MAX_BODY:
             self.close_connection = True
             self._send(emulator.too_large())
