@@ -86,3 +86,13 @@ _.limits_on  # Burst (benchmarks/rate_limited.py): the run measured under Slack'
 
 # -- ports whose adapters arrive with their feature ---------------------------------------------------
 _.PagerError  # raised by a pager adapter when the pager does not take a request (commands/pager.py)
+
+# -- the pager emulators' test API (tests/pagers/ drives them; tests/ is not scanned) -------------------
+_.PagerDutyEmulator  # tests/pagers/conftest.py: the tests' PagerDuty
+_.OpsgenieEmulator  # tests/pagers/conftest.py: the tests' Opsgenie
+_.add_routing_key  # PagerDutyEmulator: an Events API v2 integration for a test
+_.add_api_key  # OpsgenieEmulator: an API integration for a test
+_.alerts  # both emulators' alerts, asserted on in tests/pagers/
+_.custom_details  # PagerDutyAlert: what the adapter sent, asserted on in tests/pagers/
+_.acknowledged_by  # both emulators' alerts: who acknowledged, asserted on in tests/pagers/
+_.redirect_request  # urllib's HTTPRedirectHandler hook, overridden to refuse redirects (bot/pagers/http.py)

@@ -25,6 +25,7 @@ from bot.ops.scheduler import start_ticker
 from bot.ops.settings import Settings
 from bot.ops.startup import bolt_signing_secret
 from bot.ops.worker import JobWorker
+from bot.pagers.router import Pagers
 from bot.pipeline.runtime import Runtime
 from bot.render.postmortem import PostmortemDrafts
 from bot.render.presenter import SlackPresenter, TemplateRenderer
@@ -151,6 +152,7 @@ def build_runtime(
         },
         lease=lease,
         holdings=holdings,
+        pager=Pagers.from_settings(settings),
     )
     runtime = Runtime(
         uow=uow,

@@ -72,6 +72,15 @@ class Settings(BaseSettings):
     # `incidentbot work` lowers its CPU priority by this much (Unix nice), so on a host it shares with
     # web processes, acknowledgements get the CPU first and Slack work takes what is left (0: leave it).
     incidentbot_worker_nice: int = Field(default=10, ge=0, le=19)
+    # Pager services' base URLs (EU accounts: https://events.eu.pagerduty.com, https://api.eu.opsgenie.com);
+    # their keys are read per target from INCIDENTBOT_PAGERDUTY_KEY_<NAME> / INCIDENTBOT_OPSGENIE_KEY_<NAME>.
+    incidentbot_pagerduty_url: str = "https://events.pagerduty.com"
+    incidentbot_opsgenie_url: str = "https://api.opsgenie.com"
+    # How long one pager API call may take before it counts as failed (and its job step is retried).
+    incidentbot_pager_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Inbound acknowledgements: /webhooks/pagerduty and /webhooks/opsgenie are served only when set.
+    incidentbot_pagerduty_webhook_secret: SecretStr | None = None
+    incidentbot_opsgenie_webhook_token: SecretStr | None = None
 
     @field_validator("slack_api_url")
     @classmethod
@@ -81,6 +90,15 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"must be an http(s) URL, got {value!r}")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("incidentbot_pagerduty_url", "incidentbot_opsgenie_url")
+    @classmethod
+    def _pager_url_is_http(cls, value: str) -> str:
+        """Catch a mistyped pager URL at start-up rather than at the first page; paths are added to it."""
+        value = value.strip()
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"must be an http(s) URL, got {value!r}")
+        return value.rstrip("/")
 
     @field_validator("database_url")
     @classmethod

@@ -6,9 +6,34 @@ from bot.ops.config import IncidentConfig
 from bot.ops.settings import Settings
 from bot.pipeline.runtime import Runtime
 from bot.webhooks import WebhookHandler
+from bot.webhooks.opsgenie import OpsgenieWebhook
+from bot.webhooks.pager_acks import OnAcknowledged
+from bot.webhooks.pagerduty import PagerDutyWebhook
 
 
-def webhook_routes(settings: Settings, config: IncidentConfig, runtime: Runtime) -> dict[str, WebhookHandler]:
+def webhook_routes(
+    settings: Settings,
+    config: IncidentConfig,
+    runtime: Runtime,
+    *,
+    on_acknowledged: OnAcknowledged | None = None,
+) -> dict[str, WebhookHandler]:
     """One entry per service that may call us, keyed by the name after /webhooks/; each does its own auth."""
-    del settings, config, runtime  # each webhook feature adds its handler here
-    return {}
+    del config, runtime  # each webhook feature adds its handler here
+    routes: dict[str, WebhookHandler] = {}
+    # The paging feature's acknowledge_from_pager, bound to the runtime, once it is merged.
+    if on_acknowledged is not None:
+        routes.update(pager_webhooks(settings, on_acknowledged))
+    return routes
+
+
+def pager_webhooks(settings: Settings, on_acknowledged: OnAcknowledged) -> dict[str, WebhookHandler]:
+    """/webhooks/pagerduty and /webhooks/opsgenie, each served only when its secret or token is set."""
+    routes: dict[str, WebhookHandler] = {}
+    secret = settings.incidentbot_pagerduty_webhook_secret
+    if secret is not None and secret.get_secret_value().strip():
+        routes["pagerduty"] = PagerDutyWebhook(secret.get_secret_value().strip(), on_acknowledged)
+    token = settings.incidentbot_opsgenie_webhook_token
+    if token is not None and token.get_secret_value().strip():
+        routes["opsgenie"] = OpsgenieWebhook(token.get_secret_value().strip(), on_acknowledged)
+    return routes
