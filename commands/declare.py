@@ -34,6 +34,7 @@ from commands.steps import (
     room_names,
     set_topic,
 )
+from commands.targets import plan_targets
 from commands.views import view_of
 from commands.vocabulary import IncidentStatus
 
@@ -297,7 +298,7 @@ def _new_incident(request: DeclareRequest, now: datetime, settings: DeclareSetti
         cmd.severity or settings.priority_severity(cmd.impact, cmd.urgency) or settings.severity_names()[-1]
     )
     incident_type = settings.type_of(cmd.incident_type)
-    return Incident(
+    incident = Incident(
         title=cmd.title,
         description=request.description,
         severity=severity,
@@ -319,6 +320,8 @@ def _new_incident(request: DeclareRequest, now: datetime, settings: DeclareSetti
         stale_due_at=now + settings.stale_after(severity),
         roles=[],  # known empty: the snapshot needs no query
     )
+    plan_targets(incident, settings)
+    return incident
 
 
 def _declared_event(incident: Incident) -> TimelineEvent:

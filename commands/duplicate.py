@@ -22,6 +22,7 @@ from commands.permissions import NO_ADMINS, Admins, require
 from commands.ports import Clock, IncidentSettings, UnitOfWork, UnitOfWorkFactory
 from commands.records import Incident, TimelineEvent
 from commands.steps import announce_if_public, post_once, refresh_summary, room, set_topic
+from commands.targets import stop_targets
 from commands.views import view_of
 from commands.vocabulary import IncidentStatus
 
@@ -202,6 +203,7 @@ def mark_duplicate(
         incident.next_update_due_at = None
         incident.commander_due_at = None
         incident.stale_due_at = None
+        stop_targets(incident)
         incident.archive_due_at = now + settings.archive_after  # its room is archived like any resolved one
         named = f" (named as INC-{other_id})" if other.id != other_id else ""
         tx.timeline.add(

@@ -41,6 +41,7 @@ from commands.steps import (
     room,
     set_topic,
 )
+from commands.targets import plan_targets
 from commands.views import view_of
 from commands.vocabulary import IncidentStatus
 
@@ -211,6 +212,7 @@ def escalate(
             incident.severity = cmd.severity
             # A new severity brings its own cadence, counted from now.
             incident.next_update_due_at = now + settings.update_every(cmd.severity)
+            plan_targets(incident, settings)  # the new severity's targets, still from the declaration
             tx.timeline.add(
                 TimelineEvent(
                     incident_id=incident.id,

@@ -43,6 +43,8 @@ class JobKind(StrEnum):
     CHECKLIST = "checklist"  # a checklist item ticked or unticked: the checklist message shows it
     STALE = "stale"  # nobody acted on an open incident for its `stale_after`: nudge the room
     ARCHIVE = "archive"  # `archive_after` after resolving: tell the room, archive it
+    TARGET_WARNING = "target_warning"  # 80% of a severity target has gone by: say how long is left
+    TARGET_BREACHED = "target_breached"  # a severity target was missed: say by how much
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,7 @@ def new_job(
 # only for the room to exist, so a reminder is never held up behind a crashed process's lease.
 _INDEPENDENT = frozenset(
     {JobKind.REMINDER, JobKind.COMMANDER_REMINDER, JobKind.CAPTURE, JobKind.JOIN, JobKind.STALE}
+    | {JobKind.TARGET_WARNING, JobKind.TARGET_BREACHED}
 )
 # What later jobs need of an unfinished provisioning job: reminders, the room; the rest, also what they
 # may change or follow (the summary, the topic, the announcement). The pin is needed by nobody, so a

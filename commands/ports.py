@@ -212,6 +212,10 @@ class IncidentSettings(Protocol):
 
     def stale_after(self, severity: str) -> timedelta: ...
 
+    def targets(self, severity: str) -> dict[str, timedelta]:
+        """The milestone targets the severity sets (acknowledge_within, mitigate_within, resolve_within)."""
+        ...
+
     def role_description(self, role: str) -> str: ...
 
     def allowed_to(self, action: str) -> list[str]: ...
@@ -380,6 +384,29 @@ class TimerStore(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class TargetClock:
+    """What the target tick decides on for one due incident: read together, claimed only if unchanged."""
+
+    id: int
+    due: datetime  # target_due_at as read: every moment before it has been dealt with
+    severity: str
+    status: str
+    declared_at: datetime
+    acknowledged_at: datetime | None
+    mitigated_at: datetime | None
+
+
+class TargetStore(Protocol):
+    """Due target moments (80% warnings, breaches), claimed once across replicas."""
+
+    def due(self, now: datetime, limit: int) -> list[TargetClock]: ...
+
+    def claim(self, clock: TargetClock, next_due: datetime | None) -> bool:
+        """Move the incident's due moment to `next_due` if nothing the decision read has changed since."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: what is not committed when the `with` block ends is undone."""
 
@@ -412,6 +439,9 @@ class UnitOfWork(Protocol):
 
     @property
     def timers(self) -> TimerStore: ...
+
+    @property
+    def targets(self) -> TargetStore: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

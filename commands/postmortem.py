@@ -17,6 +17,7 @@ from commands.parsing import Postmortem
 from commands.ports import Clock, IncidentSettings, UnitOfWorkFactory
 from commands.postmortem_steps import postmortem_job
 from commands.records import ActionItem, ChecklistItem, Incident, RoleAssignment, TimelineEvent
+from commands.targets import BREACH_EVENT, MILESTONES, reached
 from commands.views import view_of
 
 Cadence = Callable[[str], timedelta]
@@ -30,6 +31,7 @@ _MARKUP = re.compile(r"<([^<>]*)>")
 
 
 _NO_NAMES: Mapping[str, str] = MappingProxyType({})
+_NO_TARGETS: Mapping[str, timedelta] = MappingProxyType({})
 
 
 def _mention(match: re.Match[str], names: Mapping[str, str] = _NO_NAMES) -> str:
@@ -207,6 +209,42 @@ class Durations:
 
 
 @dataclass(frozen=True)
+class TargetRow:
+    """A target of the incident's severity (as it is now), from the declaration to its milestone."""
+
+    name: str  # as configured: acknowledge_within, mitigate_within, resolve_within
+    within: timedelta
+    actual: timedelta | None  # declaration to the milestone; None while it is not reached
+    met: bool | None  # None: not reached, and neither announced as missed nor past it at resolution
+
+    @property
+    def milestone(self) -> str:
+        """The milestone's verb ("acknowledge"), for the draft's words."""
+        return MILESTONES[self.name].verb
+
+
+def _target_rows(
+    incident: Incident, targets: Mapping[str, timedelta], timeline: Sequence[Entry]
+) -> tuple[TargetRow, ...]:
+    """Met when the milestone came within the target; missed when it came later, when the room was told
+    it was missed, or when the incident was resolved past the target without it."""
+    announced = {str(e.data.get("target")) for e in timeline if e.kind == BREACH_EVENT}
+    rows = []
+    for name, within in targets.items():
+        done = reached(incident, name)
+        actual = done - incident.declared_at if done is not None else None
+        met: bool | None = actual <= within if actual is not None else None
+        if actual is None and (name in announced or _resolved_past(incident, within)):
+            met = False
+        rows.append(TargetRow(name=name, within=within, actual=actual, met=met))
+    return tuple(rows)
+
+
+def _resolved_past(incident: Incident, within: timedelta) -> bool:
+    return incident.resolved_at is not None and incident.resolved_at - incident.declared_at > within
+
+
+@dataclass(frozen=True)
 class PostmortemData:
     """Everything the draft and the JSON export say; built only from the incident's own records."""
 
@@ -239,6 +277,7 @@ class PostmortemData:
     drill: bool = False  # a practice incident: kept out of metrics
     impact: str | None = None
     urgency: str | None = None
+    targets: tuple[TargetRow, ...] = ()  # the current severity's, in milestone order
 
     @property
     def ref(self) -> str:
@@ -345,8 +384,10 @@ def assemble(
     action_items: Iterable[ActionItem],
     cadence: Cadence,
     checklist: Iterable[ChecklistItem] = (),
+    targets: Mapping[str, timedelta] = _NO_TARGETS,
 ) -> PostmortemData:
-    """Build the postmortem data; `cadence` is the update interval configured for a severity."""
+    """Build the postmortem data; `cadence` is the update interval configured for a severity, `targets`
+    the incident's severity's targets."""
     timeline = tuple(sorted((_entry(e) for e in events), key=lambda e: (e.occurred_at, e.id)))
     roles = tuple(_role(r) for r in incident.roles)
     items = tuple(
@@ -415,6 +456,7 @@ def assemble(
             )
             for c in sorted(checklist, key=lambda c: c.position)
         ),
+        targets=_target_rows(incident, targets, timeline),
     )
 
 
@@ -438,6 +480,7 @@ def load_postmortem(
             tx.action_items.list_for(incident.id),
             settings.update_every,
             tx.checklist.list_for(incident.id),
+            settings.targets(incident.severity),
         )
         return with_names(pm, tx.people.names(people_in(pm)))
 

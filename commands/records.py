@@ -68,6 +68,7 @@ class Incident:
     last_activity_at: datetime | None = None  # the latest human activity; None: none since declaring
     acknowledged_at: datetime | None = None  # see commands/milestones.py
     mitigated_at: datetime | None = None
+    target_due_at: datetime | None = None  # the next target warning or breach owed (commands/targets.py)
     # Every assignment ever made, oldest first: the ended ones are the handover history.
     roles: list[RoleAssignment] = field(default_factory=list)
 

@@ -15,6 +15,7 @@ from commands import (
     reopen,
     resolve,
     stale,
+    targets,
     update,
 )
 from commands.action import ACTION_ITEM
@@ -101,6 +102,7 @@ JOB_PLANS: dict[str, Plan] = {
     **checklist.PLANS,
     **stale.PLANS,
     **archive.PLANS,
+    **targets.PLANS,
 }
 
 

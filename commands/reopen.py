@@ -15,6 +15,7 @@ from commands.permissions import NO_ADMINS, Admins, require
 from commands.ports import Clock, IncidentSettings, UnitOfWorkFactory
 from commands.records import TimelineEvent
 from commands.steps import announce_if_public, post_once, refresh_summary, room, set_topic
+from commands.targets import plan_targets
 from commands.views import view_of
 from commands.vocabulary import IncidentStatus, Role
 
@@ -127,6 +128,7 @@ def reopen_incident(
         incident.archive_due_at = None  # a reopened incident's room is not archived
         incident.duplicate_of = None  # reopened: it goes on here, not as another incident's duplicate
         incident.postmortem_outdated_at = now
+        plan_targets(incident, settings)  # the resolve target still counts from the declaration
         event = tx.timeline.add(
             TimelineEvent(
                 incident_id=incident.id,

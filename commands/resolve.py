@@ -21,6 +21,7 @@ from commands.steps import (
     room,
     set_topic,
 )
+from commands.targets import stop_targets
 from commands.views import view_of
 from commands.vocabulary import IncidentStatus
 
@@ -112,6 +113,7 @@ def resolve_incident(
         incident.next_update_due_at = None
         incident.commander_due_at = None
         incident.stale_due_at = None
+        stop_targets(incident)
         incident.archive_due_at = now + settings.archive_after
         incident.status = IncidentStatus.RESOLVED
         incident.resolved_at = now

@@ -40,6 +40,8 @@ class IncidentView:
     drill: bool = False  # a practice incident: marked everywhere, nobody paged
     impact: str | None = None
     urgency: str | None = None
+    acknowledged_at: datetime | None = None  # milestones (commands/milestones.py), for the target posts
+    mitigated_at: datetime | None = None
 
     @property
     def ref(self) -> str:
@@ -103,6 +105,8 @@ def view_of(incident: Incident, severity_description: str = "") -> IncidentView:
         drill=bool(incident.drill),
         impact=incident.impact,
         urgency=incident.urgency,
+        acknowledged_at=incident.acknowledged_at,
+        mitigated_at=incident.mitigated_at,
     )
 
 

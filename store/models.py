@@ -118,6 +118,9 @@ incidents = Table(
     # Milestones, kept on the row so reports aggregate them in SQL (commands/milestones.py says when).
     Column("acknowledged_at", UTCDateTime()),
     Column("mitigated_at", UTCDateTime()),
+    # Severity targets: the next 80% warning or breach still owed (commands/targets.py), claimed like
+    # the lifecycle timers, through its index.
+    Column("target_due_at", UTCDateTime(), index=True),
     # Retention finds incidents whose timeline text is due for removal in this index: the pruned ones sort
     # apart from the rest, so its cost follows what is due, not how many incidents were ever resolved.
     Index(None, "timeline_pruned_at", "resolved_at"),

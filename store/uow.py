@@ -20,6 +20,7 @@ from store.repositories import (
     PostRepository,
     TimelineRepository,
 )
+from store.target_queries import TargetRepository
 from store.timer_queries import TimerRepository
 
 
@@ -50,6 +51,7 @@ class SqlUnitOfWork:
         self.reminders = ReminderRepository(self.session)
         self.checklist = ChecklistRepository(self.session)
         self.timers = TimerRepository(self.session)
+        self.targets = TargetRepository(self.session)
         return self
 
     def __exit__(

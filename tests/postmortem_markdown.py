@@ -9,6 +9,7 @@ from markdown_it import MarkdownIt
 
 SECTIONS = [
     "Summary",
+    "Targets",
     "Impact",
     "Timeline",
     "Roles and handovers",

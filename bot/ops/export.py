@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.ops.config import IncidentConfig
 from bot.ops.settings import Settings
-from bot.render.postmortem import PostmortemDrafts
+from bot.render.postmortem import PostmortemDrafts, target_records
 from commands.postmortem import PostmortemData, incident_ids
 from store.db import make_engine, make_session_factory
 from store.uow import SqlUnitOfWorkFactory
@@ -67,6 +67,7 @@ def export_record(pm: PostmortemData) -> dict[str, Any]:
             "mitigated_to_resolved": _seconds(d.mitigated_to_resolved),
         },
         "participants": list(pm.participants),
+        "targets": target_records(pm),
         # Names Slack told the bot when a draft was shared (user id -> name); ids stay the keys everywhere.
         "people": dict(pm.names),
         "roles": [

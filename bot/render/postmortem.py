@@ -168,6 +168,7 @@ class PostmortemRenderer:
             "updates": len(pm.updates),
             "updates_within_cadence": pm.updates_within_cadence,
             "participants": list(pm.participants),
+            "targets": target_records(pm),
         }
         dumped = yaml.safe_dump(
             data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=2**16
@@ -197,6 +198,19 @@ class PostmortemRenderer:
                     exc,
                 )
         return _finish(self.shipped.get_template(TEMPLATE).render(**context))
+
+
+def target_records(pm: PostmortemData) -> list[dict[str, Any]]:
+    """Each target as the front matter and the JSON export give it: seconds, and met true/false/null."""
+    return [
+        {
+            "name": t.name,
+            "target_seconds": int(t.within.total_seconds()),
+            "actual_seconds": _seconds(t.actual),
+            "met": t.met,
+        }
+        for t in pm.targets
+    ]
 
 
 def _seconds(value: timedelta | None) -> int | None:

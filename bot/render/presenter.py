@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from importlib.resources import files
@@ -28,6 +29,7 @@ from bot.render.templating import RENDER_ERRORS, environment, failure_site
 from bot.slack.ids import ActionId, BlockId
 from commands.mrkdwn import Mrkdwn, channel_link, escape, group_mention, mention
 from commands.ports import Clock, Message
+from commands.targets import MILESTONES, span
 from commands.views import ChecklistLine, IncidentView
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,7 @@ class TemplateRenderer:
         env.filters["duration"] = partial(format_duration, approximate=True)
         env.filters["open_for"] = self.open_for
         env.filters["escape_mrkdwn"] = lambda v: Mrkdwn(escape(v))
+        env.filters["span"] = span  # target posts: "1h 5m", rounded to the minute
         return env
 
     def compile_all(self) -> None:
@@ -396,6 +399,38 @@ class SlackPresenter:
             block_id=BlockId.STALE_ACTIONS,
             stale=payload,
             quiet=quiet,
+        )
+
+    def _target(
+        self, template: str, event_type: str, incident: IncidentView, payload: dict[str, Any], **context: Any
+    ) -> Message:
+        """A target post; its metadata says which target, how long it is, and the time left or over."""
+        message = self._message(
+            template,
+            event_type,
+            incident,
+            key=f"{event_type}:{payload['target']}:{payload['target_s']}",
+            milestone=MILESTONES[payload["target"]],
+            within=timedelta(seconds=payload["target_s"]),
+            **context,
+        )
+        figures = ("target", "target_s", "left_s", "over_s", "elapsed_s")
+        extra = {name: payload[name] for name in figures if payload.get(name) is not None}
+        return replace(message, event_payload={**message.event_payload, **extra})
+
+    def target_warning(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
+        left = timedelta(seconds=payload["left_s"])
+        template = "target_warning.mrkdwn.j2"
+        return self._target(template, "incident_target_warning", incident, payload, left=left)
+
+    def target_breached(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
+        return self._target(
+            "target_breached.mrkdwn.j2",
+            "incident_target_breached",
+            incident,
+            payload,
+            breach=payload,
+            elapsed=timedelta(seconds=payload["elapsed_s"]),
         )
 
     def archive_notice(self, incident: IncidentView) -> Message:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from commands.ports import UnitOfWork, UnitOfWorkFactory
+from commands.ports import TargetClock, UnitOfWork, UnitOfWorkFactory
 from commands.records import (
     ActionItem,
     BotPost,
@@ -447,6 +447,40 @@ class FakeTimers(_Repo):
                 self._state.incidents[incident_id].archive_due_at = None
 
 
+class FakeTargets(_Repo):
+    """Target moments: claimed only while the moment and what the decision read are unchanged, as in SQL."""
+
+    def due(self, now: datetime, limit: int) -> list[TargetClock]:
+        found = [i for i in self._state.incidents.values() if i.target_due_at and i.target_due_at <= now]
+        found.sort(key=lambda i: (i.target_due_at, i.id))
+        return [
+            TargetClock(
+                id=i.id,
+                due=i.target_due_at,
+                severity=i.severity,
+                status=i.status,
+                declared_at=i.declared_at,
+                acknowledged_at=i.acknowledged_at,
+                mitigated_at=i.mitigated_at,
+            )
+            for i in found[:limit]
+            if i.target_due_at is not None
+        ]
+
+    def claim(self, clock: TargetClock, next_due: datetime | None) -> bool:
+        incident = self._state.incidents[clock.id]
+        unchanged = (
+            incident.target_due_at == clock.due
+            and incident.severity == clock.severity
+            and (incident.status == "resolved") == (clock.status == "resolved")
+            and (clock.acknowledged_at is not None or incident.acknowledged_at is None)
+            and (clock.mitigated_at is not None or incident.mitigated_at is None)
+        )
+        if unchanged:
+            incident.target_due_at = next_due
+        return unchanged
+
+
 class FakeUnitOfWork:
     """One transaction over a FakeDatabase: a copy of its state, committed or discarded as a whole."""
 
@@ -463,6 +497,7 @@ class FakeUnitOfWork:
         self.reminders = FakeReminders(self)
         self.checklist = FakeChecklist(self)
         self.timers = FakeTimers(self)
+        self.targets = FakeTargets(self)
         self._open = False
 
     def __enter__(self) -> FakeUnitOfWork:

@@ -41,6 +41,7 @@ FRONT_MATTER_KEYS = [
     "updates",
     "updates_within_cadence",
     "participants",
+    "targets",
 ]
 
 
