@@ -24,7 +24,7 @@ APP_TABLES = {
     "people",
     "checklist_items",
 }
-HEAD = "0011"
+HEAD = "0009"
 
 
 def _tables(url: str) -> set[str]:
