@@ -43,6 +43,9 @@ class JobKind(StrEnum):
     CHECKLIST = "checklist"  # a checklist item ticked or unticked: the checklist message shows it
     STALE = "stale"  # nobody acted on an open incident for its `stale_after`: nudge the room
     ARCHIVE = "archive"  # `archive_after` after resolving: tell the room, archive it
+    ACTION_ITEM = "action_item"  # an action item recorded: the room sees it, with owner, due and priority
+    ACTION_LIST = "action_list"  # `/incident actions` posted, or a *Done* click shown on the list
+    ACTION_REMINDER = "action_reminder"  # an owner's weekly DM of overdue items (anchored to one of them)
 
 
 @dataclass(frozen=True)
@@ -183,7 +186,14 @@ def new_job(
 # changed by other jobs: they wait
 # only for the room to exist, so a reminder is never held up behind a crashed process's lease.
 _INDEPENDENT = frozenset(
-    {JobKind.REMINDER, JobKind.COMMANDER_REMINDER, JobKind.CAPTURE, JobKind.JOIN, JobKind.STALE}
+    {
+        JobKind.REMINDER,
+        JobKind.COMMANDER_REMINDER,
+        JobKind.CAPTURE,
+        JobKind.JOIN,
+        JobKind.STALE,
+        JobKind.ACTION_REMINDER,
+    }
 )
 # What later jobs need of an unfinished provisioning job: reminders, the room; the rest, also what they
 # may change or follow (the summary, the topic, the announcement). The pin is needed by nobody, so a

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from commands import (
+    action,
+    action_items,
     archive,
     assign,
     checklist,
@@ -18,6 +20,7 @@ from commands import (
     update,
 )
 from commands.action import ACTION_ITEM
+from commands.action_items import LIST_ACTIONS, MARK_ACTION_DONE, SNOOZE_ACTION_ITEM
 from commands.assign import ASSIGN
 from commands.capture import ADD_TO_TIMELINE, REACTION, Marked
 from commands.checklist import TICK_CHECKLIST
@@ -26,7 +29,7 @@ from commands.duplicate import DUPLICATE
 from commands.edit import EDIT
 from commands.escalate import ESCALATE, JOIN
 from commands.feature import Feature
-from commands.forms import ASSIGN_FORM, DECLARE_FORM, EDIT_FORM, UPDATE_FORM
+from commands.forms import ACTION_FORM, ASSIGN_FORM, DECLARE_FORM, EDIT_FORM, UPDATE_FORM
 from commands.jobs import Plan
 from commands.note import NOTE
 from commands.parsing import (
@@ -39,8 +42,11 @@ from commands.parsing import (
     Escalate,
     Help,
     JoinRoom,
+    ListActionItems,
     ListOpen,
+    MarkActionDone,
     Note,
+    OpenActionForm,
     OpenAssignForm,
     OpenDeclareForm,
     OpenEditForm,
@@ -50,6 +56,7 @@ from commands.parsing import (
     Reopen,
     Resolve,
     Snooze,
+    SnoozeActionItem,
     Status,
     TickChecklist,
 )
@@ -84,6 +91,10 @@ FEATURES: dict[type, Feature[Any]] = {
     Reopen: REOPEN,
     Duplicate: DUPLICATE,
     TickChecklist: TICK_CHECKLIST,
+    OpenActionForm: ACTION_FORM,
+    ListActionItems: LIST_ACTIONS,
+    MarkActionDone: MARK_ACTION_DONE,
+    SnoozeActionItem: SNOOZE_ACTION_ITEM,
 }
 
 
@@ -101,6 +112,8 @@ JOB_PLANS: dict[str, Plan] = {
     **checklist.PLANS,
     **stale.PLANS,
     **archive.PLANS,
+    **action.PLANS,
+    **action_items.PLANS,
 }
 
 
