@@ -7,6 +7,7 @@ from typing import Any
 from commands import (
     action,
     action_items,
+    action_reminders,
     archive,
     assign,
     checklist,
@@ -114,6 +115,7 @@ JOB_PLANS: dict[str, Plan] = {
     **archive.PLANS,
     **action.PLANS,
     **action_items.PLANS,
+    **action_reminders.PLANS,
 }
 
 
