@@ -91,12 +91,14 @@ def _list_reply(said: str) -> Reply:
 
 def post_action_list(ctx: StepContext) -> StepOutcome:
     """Post the list in the room, or show a change on the list message that was clicked."""
-    message = cast(ActionPresenter, ctx.presenter).action_list(ctx.incident, ctx.payload)
+    present = cast(ActionPresenter, ctx.presenter)
     channel, ts = ctx.payload.get("channel"), ctx.payload.get("ts")
     if channel and ts:
-        ctx.chat.update(str(channel), str(ts), message)
+        ctx.chat.update(str(channel), str(ts), present.action_list(ctx.incident, ctx.payload))
         return StepOutcome()
-    return post_once(ctx, f"action_list:{ctx.job_id}", room(ctx), message)
+    purpose = f"action_list:{ctx.job_id}"  # its metadata key: a retry finds this post, not an older list
+    message = present.action_list(ctx.incident, {**ctx.payload, "key": purpose})
+    return post_once(ctx, purpose, room(ctx), message)
 
 
 PLANS: dict[str, Plan] = {JobKind.ACTION_LIST: [("post_action_list", post_action_list)]}
@@ -156,9 +158,10 @@ class MarkActionDoneFeature:
                         incident_id=incident.id,
                         kind="action_item_done",
                         actor=ask.user_id,
-                        text=f"Done: {item.text}",
+                        # The item's words stay on the item alone, so forgetting its author reaches them.
+                        text=f"Marked action item {number} done",
                         occurred_at=now,
-                        data={"item_id": item.id, "number": number, "item": item.text},
+                        data={"item_id": item.id, "number": number},
                     )
                 )
                 touched(incident, now, settings)
