@@ -5,7 +5,8 @@ from __future__ import annotations
 from commands.edit import edit_prefill
 from commands.errors import RepeatedDelivery
 from commands.feature import SLOW, Ask, Deps, FormRequest, Recorded
-from commands.parsing import OpenAssignForm, OpenDeclareForm, OpenEditForm, OpenUpdateForm
+from commands.incidents import incident_in_room
+from commands.parsing import OpenActionForm, OpenAssignForm, OpenDeclareForm, OpenEditForm, OpenUpdateForm
 from commands.update import last_update
 
 
@@ -82,7 +83,22 @@ class EditFormFeature:
         )
 
 
+class ActionFormFeature:
+    """`/incident action` without text, and the *Make action item* message shortcut, in a war room."""
+
+    name = "open action item form"
+    answers_in_ack = False
+    slow = SLOW
+
+    def record(self, cmd: OpenActionForm, ask: Ask, deps: Deps) -> Recorded:
+        with deps.uow() as tx:
+            incident_in_room(tx, ask.room)  # refused at once outside a war room, before any form opens
+        _first_delivery(ask, deps)
+        return Recorded(form=FormRequest("action", {"text": cmd.text}))
+
+
 DECLARE_FORM = DeclareFormFeature()
 UPDATE_FORM = UpdateFormFeature()
 ASSIGN_FORM = AssignFormFeature()
 EDIT_FORM = EditFormFeature()
+ACTION_FORM = ActionFormFeature()

@@ -45,6 +45,9 @@ class JobKind(StrEnum):
     ARCHIVE = "archive"  # `archive_after` after resolving: tell the room, archive it
     TARGET_WARNING = "target_warning"  # 80% of a severity target has gone by: say how long is left
     TARGET_BREACHED = "target_breached"  # a severity target was missed: say by how much
+    ACTION_ITEM = "action_item"  # an action item recorded: the room sees it, with owner, due and priority
+    ACTION_LIST = "action_list"  # `/incident actions` posted, or a *Done* click shown on the list
+    ACTION_REMINDER = "action_reminder"  # an owner's weekly DM of overdue items (anchored to one of them)
 
 
 @dataclass(frozen=True)
@@ -185,7 +188,14 @@ def new_job(
 # changed by other jobs: they wait
 # only for the room to exist, so a reminder is never held up behind a crashed process's lease.
 _INDEPENDENT = frozenset(
-    {JobKind.REMINDER, JobKind.COMMANDER_REMINDER, JobKind.CAPTURE, JobKind.JOIN, JobKind.STALE}
+    {
+        JobKind.REMINDER,
+        JobKind.COMMANDER_REMINDER,
+        JobKind.CAPTURE,
+        JobKind.JOIN,
+        JobKind.STALE,
+        JobKind.ACTION_REMINDER,
+    }
     | {JobKind.TARGET_WARNING, JobKind.TARGET_BREACHED}
 )
 # What later jobs need of an unfinished provisioning job: reminders, the room; the rest, also what they

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from commands.due import DueSpec, due_duration, due_word
 from commands.errors import UsageError
 from commands.text import plain_text
 from commands.vocabulary import IncidentStatus
@@ -27,7 +28,9 @@ USAGE: dict[str, str] = {
     "update": "/incident update [status] <message>  (in a war room; no text opens a form)",
     "escalate": "/incident escalate [severity] [@user | @group]...  (in a war room)",
     "note": "/incident note <text>  (in a war room)",
-    "action": "/incident action <text> [@owner]  (in a war room)",
+    "action": "/incident action <text> [@owner] [due <date> | due in <n>d|<n>w] [p1|p2|p3]  (in a war room; "
+    "options go last; no text opens a form; `action done <n>` marks item n done)",
+    "actions": "/incident actions  (in a war room: its action items, open first, with Done buttons)",
     "resolve": "/incident resolve [summary]  (in a war room)",
     "postmortem": "/incident postmortem  (in a war room)",
     "edit": "/incident edit [title <text> | description <text>]  (in a war room; no text opens a form)",
@@ -113,6 +116,36 @@ class Note:
 class AddActionItem:
     text: str
     owner: str | None = None
+    due: DueSpec | None = None  # resolved against the clock when recorded (a past day is refused then)
+    priority: str | None = None  # p1 | p2 | p3
+
+
+@dataclass(frozen=True)
+class OpenActionForm:
+    """`/incident action` without text, or the *Make action item* message shortcut (its text pre-filled)."""
+
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class ListActionItems:
+    """`/incident actions`."""
+
+
+@dataclass(frozen=True)
+class MarkActionDone:
+    """A *Done* button (`item_id`, only a claim until checked) or `/incident action done <n>` (`number`)."""
+
+    item_id: int | None = None
+    number: int | None = None
+    message_ts: str | None = None  # the list message clicked, shown afresh after the click
+
+
+@dataclass(frozen=True)
+class SnoozeActionItem:
+    """The weekly reminder's *Snooze* button: the item leaves the owner's reminders for a week."""
+
+    item_id: int | None
 
 
 @dataclass(frozen=True)
@@ -196,6 +229,9 @@ Command = (
     | Escalate
     | Note
     | AddActionItem
+    | OpenActionForm
+    | ListActionItems
+    | MarkActionDone
     | Postmortem
     | Edit
     | OpenEditForm
@@ -343,14 +379,64 @@ def parse_escalate(words: list[str], severities: Sequence[str]) -> Escalate:
     return Escalate(severity=severity, users=tuple(dict.fromkeys(users)), groups=tuple(dict.fromkeys(groups)))
 
 
-def parse_action(words: list[str]) -> AddActionItem:
-    owner = user_mention(words[-1]) if words else None
-    if owner is not None:
-        words = words[:-1]
+PRIORITIES = ("p1", "p2", "p3")
+_ITEM_NUMBER = re.compile(r"^#?(\d{1,6})$")
+_LONG_UNITS = {"day": "d", "days": "d", "week": "w", "weeks": "w"}
+
+
+def parse_action(words: list[str]) -> AddActionItem | OpenActionForm | MarkActionDone:
+    """Read `<text> [@owner] [due <date> | due in <n>d] [p1|p2|p3]`, or `done <n>`; no text opens a form.
+
+    Options are read from the end only, in any order, each once: the first word from the end that is
+    not an option ends them, so "ask @bob due to the p1 outage" keeps every word as its text.
+    """
+    if not words:
+        return OpenActionForm()
+    if len(words) == 2 and words[0].lower() == "done" and (number := _ITEM_NUMBER.match(words[1])):
+        return MarkActionDone(number=int(number.group(1)))
+    owner: str | None = None
+    due: DueSpec | None = None
+    priority: str | None = None
+    try:
+        while words:
+            last, lowered = words[-1], words[-1].lower()
+            before = [w.lower() for w in words[-4:-1]]
+            if priority is None and lowered in PRIORITIES:
+                priority, words = lowered, words[:-1]
+            elif owner is None and (mention := user_mention(last)) is not None:
+                owner, words = mention, words[:-1]
+            elif due is None and before[-1:] == ["due"] and (spec := due_word(last)) is not None:
+                due, words = spec, words[:-2]
+            elif due is None and before[-2:] == ["due", "in"] and (spec := due_duration(last)) is not None:
+                due, words = spec, words[:-3]
+            elif (
+                due is None
+                and len(before) == 3
+                and before[:2] == ["due", "in"]
+                and before[2].isdigit()
+                and lowered in _LONG_UNITS
+                and (spec := due_duration(before[2] + _LONG_UNITS[lowered])) is not None
+            ):
+                due, words = spec, words[:-4]
+            elif due is None and (before[-1:] == ["due"] or before[-2:] == ["due", "in"]):
+                shown = plain_text(" ".join(words[-2:] if before[-1:] == ["due"] else words[-3:]))[:60]
+                raise _usage(
+                    "action",
+                    f"`{shown}` is not a due date: give YYYY-MM-DD, today, tomorrow, a weekday, or "
+                    "`in 3d` / `in 2w` (end the text with a full stop to keep these words as text).",
+                )
+            else:
+                break
+    except UsageError as exc:
+        if "Usage:" in exc.message:
+            raise
+        raise _usage("action", exc.message) from None
     text = plain_text(" ".join(words))
     if not text:
         raise _usage("action", "An action item needs a description.")
-    return AddActionItem(text=_check_length("action", "action item", text, MAX_NOTE), owner=owner)
+    return AddActionItem(
+        text=_check_length("action", "action item", text, MAX_NOTE), owner=owner, due=due, priority=priority
+    )
 
 
 def parse_edit(words: list[str]) -> Edit | OpenEditForm:
@@ -427,6 +513,10 @@ def parse(
         return Note(text=_check_length("note", "note", note, MAX_NOTE))
     if verb == "action":
         return parse_action(rest)
+    if verb == "actions":
+        if rest:
+            raise _usage("actions", "`actions` takes no arguments.")
+        return ListActionItems()
     if verb == "postmortem":
         if rest:
             raise _usage("postmortem", "`postmortem` takes no arguments.")

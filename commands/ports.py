@@ -331,6 +331,24 @@ class ActionItemStore(Protocol):
 
     def list_for(self, incident_id: int) -> Sequence[ActionItem]: ...
 
+    def get(self, item_id: int) -> ActionItem | None: ...
+
+    def mark_done(self, item_id: int, user_id: str, now: datetime) -> bool:
+        """Record who finished an open item; False when it was done already (by anyone, even just now)."""
+        ...
+
+    def snooze(self, item_id: int, until: datetime) -> bool:
+        """Leave an open item out of its owner's reminders until `until`; False when it is done."""
+        ...
+
+    def due_reminder_owners(self, now: datetime, limit: int) -> list[str]: ...
+
+    def claim_reminders(
+        self, owners: Sequence[str], now: datetime, next_at: datetime
+    ) -> Sequence[ActionItem]:
+        """Claim these owners' open items whose reminder is due, moving each to `next_at`; once per slot."""
+        ...
+
 
 class ChecklistStore(Protocol):
     def insert_many(self, items: Sequence[ChecklistItem]) -> None: ...

@@ -158,6 +158,18 @@ class ActionItemRow:
     owner: str | None
     created_by: str
     created_at: datetime
+    due_at: datetime | None = None
+    priority: str | None = None
+    done_at: datetime | None = None
+    done_by: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.done_at is not None
+
+    @property
+    def status(self) -> str:
+        return "done" if self.done else "open"
 
 
 @dataclass(frozen=True)
@@ -391,7 +403,17 @@ def assemble(
     timeline = tuple(sorted((_entry(e) for e in events), key=lambda e: (e.occurred_at, e.id)))
     roles = tuple(_role(r) for r in incident.roles)
     items = tuple(
-        ActionItemRow(id=i.id, text=i.text, owner=i.owner, created_by=i.created_by, created_at=i.created_at)
+        ActionItemRow(
+            id=i.id,
+            text=i.text,
+            owner=i.owner,
+            created_by=i.created_by,
+            created_at=i.created_at,
+            due_at=i.due_at,
+            priority=i.priority,
+            done_at=i.done_at,
+            done_by=i.done_by,
+        )
         for i in action_items
     )
     history = _severity_history(incident, timeline)

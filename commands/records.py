@@ -139,6 +139,7 @@ class ActionItem:
     priority: str | None = None  # p1 | p2 | p3
     done_at: datetime | None = None  # None while open
     done_by: str | None = None
+    remind_at: datetime | None = None  # the weekly reminder slot it is next sent to its owner in
 
 
 @dataclass(kw_only=True, eq=False)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from commands import (
+    action,
+    action_items,
+    action_reminders,
     archive,
     assign,
     checklist,
@@ -19,6 +22,7 @@ from commands import (
     update,
 )
 from commands.action import ACTION_ITEM
+from commands.action_items import LIST_ACTIONS, MARK_ACTION_DONE, SNOOZE_ACTION_ITEM
 from commands.assign import ASSIGN
 from commands.capture import ADD_TO_TIMELINE, REACTION, Marked
 from commands.checklist import TICK_CHECKLIST
@@ -27,7 +31,7 @@ from commands.duplicate import DUPLICATE
 from commands.edit import EDIT
 from commands.escalate import ESCALATE, JOIN
 from commands.feature import Feature
-from commands.forms import ASSIGN_FORM, DECLARE_FORM, EDIT_FORM, UPDATE_FORM
+from commands.forms import ACTION_FORM, ASSIGN_FORM, DECLARE_FORM, EDIT_FORM, UPDATE_FORM
 from commands.jobs import Plan
 from commands.note import NOTE
 from commands.parsing import (
@@ -40,8 +44,11 @@ from commands.parsing import (
     Escalate,
     Help,
     JoinRoom,
+    ListActionItems,
     ListOpen,
+    MarkActionDone,
     Note,
+    OpenActionForm,
     OpenAssignForm,
     OpenDeclareForm,
     OpenEditForm,
@@ -51,6 +58,7 @@ from commands.parsing import (
     Reopen,
     Resolve,
     Snooze,
+    SnoozeActionItem,
     Status,
     TickChecklist,
 )
@@ -85,6 +93,10 @@ FEATURES: dict[type, Feature[Any]] = {
     Reopen: REOPEN,
     Duplicate: DUPLICATE,
     TickChecklist: TICK_CHECKLIST,
+    OpenActionForm: ACTION_FORM,
+    ListActionItems: LIST_ACTIONS,
+    MarkActionDone: MARK_ACTION_DONE,
+    SnoozeActionItem: SNOOZE_ACTION_ITEM,
 }
 
 
@@ -103,6 +115,9 @@ JOB_PLANS: dict[str, Plan] = {
     **stale.PLANS,
     **archive.PLANS,
     **targets.PLANS,
+    **action.PLANS,
+    **action_items.PLANS,
+    **action_reminders.PLANS,
 }
 
 

@@ -205,9 +205,13 @@ action_items = Table(
     Column("priority", String(2)),
     Column("done_at", UTCDateTime()),
     Column("done_by", String(40)),
+    # The weekly reminder slot in which this open, owned item is next sent to its owner (None: never):
+    # the first slot after it falls due, then a week later each time, or later when snoozed.
+    Column("remind_at", UTCDateTime()),
     Index(None, "incident_id"),
     # Overdue items (open, past due) are found through this index, by owner.
     Index(None, "done_at", "due_at"),
+    Index(None, "remind_at"),
 )
 
 checklist_items = Table(

@@ -240,6 +240,70 @@ class ActionItemRepository:
         stmt = select(ActionItem).where(action_items.c.incident_id == incident_id).order_by(action_items.c.id)
         return self.session.scalars(stmt).all()
 
+    def get(self, item_id: int) -> ActionItem | None:
+        return self.session.get(ActionItem, item_id)
+
+    def mark_done(self, item_id: int, user_id: str, now: datetime) -> bool:
+        """One conditional UPDATE: of two clicks at once, only the first finds the item still open."""
+        stmt = (
+            update(ActionItem)
+            .where(action_items.c.id == item_id, action_items.c.done_at.is_(None))
+            .values(done_at=now, done_by=user_id, remind_at=None)
+        )
+        done = self.session.execute(stmt, execution_options=UNSYNCED).rowcount  # type: ignore[attr-defined]
+        item = self.session.get(ActionItem, item_id, populate_existing=True)  # shows the change
+        return bool(done) and item is not None
+
+    def snooze(self, item_id: int, until: datetime) -> bool:
+        stmt = (
+            update(ActionItem)
+            .where(action_items.c.id == item_id, action_items.c.done_at.is_(None))
+            .values(remind_at=until)
+        )
+        return bool(self.session.execute(stmt, execution_options=UNSYNCED).rowcount)  # type: ignore[attr-defined]
+
+    def due_reminder_owners(self, now: datetime, limit: int) -> list[str]:
+        """Owners with an item whose reminder slot has come: one indexed read on remind_at."""
+        stmt = (
+            select(action_items.c.owner)
+            .where(
+                action_items.c.remind_at <= now,
+                action_items.c.owner.is_not(None),
+                action_items.c.done_at.is_(None),
+            )
+            .group_by(action_items.c.owner)
+            .order_by(func.min(action_items.c.remind_at), action_items.c.owner)
+            .limit(limit)
+        )
+        return [str(owner) for owner in self.session.scalars(stmt)]
+
+    def claim_reminders(
+        self, owners: Sequence[str], now: datetime, next_at: datetime
+    ) -> Sequence[ActionItem]:
+        """Move these owners' due, open items to the next slot; returns the items this claim moved.
+
+        The WHERE is re-checked under the row locks (PostgreSQL), so a second replica claiming the same
+        owners at once finds nothing still due, and each item is sent once per slot.
+        """
+        if not owners:
+            return []
+        stmt = (
+            update(ActionItem)
+            .where(
+                action_items.c.owner.in_(owners),
+                action_items.c.remind_at <= now,
+                action_items.c.done_at.is_(None),
+            )
+            .values(remind_at=next_at)
+            .returning(action_items.c.id)
+            .execution_options(**UNSYNCED)
+        )
+        ids = [row[0] for row in self.session.execute(stmt)]
+        if not ids:
+            return []
+        found = select(ActionItem).where(action_items.c.id.in_(ids)).order_by(action_items.c.id)
+        return self.session.scalars(found.execution_options(populate_existing=True)).all()
+
 
 class ChecklistRepository:
     def __init__(self, session: Session) -> None:

@@ -94,10 +94,22 @@ def test_json_record_with_utc_timestamps(tmp_path: Path) -> None:
             "owner": "U4",
             "created_by": "U2",
             "created_at": "2026-01-08T13:00:00Z",
+            "due_at": None,
+            "priority": None,
+            "status": "open",
+            "done_at": None,
+            "done_by": None,
         }
     ]
     assert [e["kind"] for e in record["timeline"]] == ["declared", "action_item"]
-    assert record["timeline"][1]["data"] == {"owner": "U4", "item": "Add a canary"}
+    assert record["timeline"][1]["data"] == {
+        "owner": "U4",
+        "item": "Add a canary",
+        "item_id": 1,
+        "number": 1,
+        "due": None,
+        "priority": None,
+    }
 
 
 @pytest.mark.usefixtures("database")

@@ -70,7 +70,8 @@ def test_slash_command() -> None:
 
 def test_shortcuts_use_callback_ids() -> None:
     shortcuts = {s["callback_id"]: s for s in build_manifest()["features"]["shortcuts"]}
-    assert set(shortcuts) == {"add_to_timeline", "declare_incident"}
+    assert set(shortcuts) == {"add_to_timeline", "declare_incident", "make_action_item"}
+    assert shortcuts[CallbackId.MAKE_ACTION_ITEM]["type"] == "message"
     assert shortcuts[CallbackId.ADD_TO_TIMELINE]["type"] == "message"
     assert shortcuts[CallbackId.ADD_TO_TIMELINE]["name"] == "Add to incident timeline"
     assert shortcuts[CallbackId.DECLARE_INCIDENT]["type"] == "global"

@@ -8,6 +8,12 @@ from typing import Any
 
 from slack_bolt import App
 
+from bot.listeners.action_items import (
+    handle_action_done_button,
+    handle_action_item_submission,
+    handle_action_snooze_button,
+    handle_make_action_item_shortcut,
+)
 from bot.listeners.commands import handle_incident_command
 from bot.listeners.reminders import (
     handle_reminder_update_button,
@@ -61,5 +67,9 @@ def register_listeners(app: App, runtime: Runtime) -> None:
     app.action(re.compile(f"^{ActionId.SNOOZE.value}_"))(handle_snooze_button)
     app.action(ActionId.TAKE_COMMAND.value)(handle_take_command_button)
     app.action(ActionId.STALE_RESOLVE.value)(handle_stale_resolve_button)
+    app.shortcut(CallbackId.MAKE_ACTION_ITEM.value)(handle_make_action_item_shortcut)
+    app.view(ViewId.ACTION_ITEM.value)(handle_action_item_submission)
+    app.action(ActionId.ACTION_DONE.value)(handle_action_done_button)
+    app.action(ActionId.ACTION_SNOOZE.value)(handle_action_snooze_button)
     app.event("reaction_added")(handle_reaction_added)
     app.event("reaction_removed")(handle_reaction_removed)

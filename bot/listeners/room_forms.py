@@ -245,3 +245,7 @@ def _room_reply(rt: Runtime, channel: str, user: str) -> Reply:
             rt.chat.tell(user, text)
 
     return reply
+
+
+# The action item form submits through the same path (bot/listeners/action_items.py).
+submit_room_form = _submit_room_form

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from commands.due import WeeklySlot
 from commands.limits import RateLimit
 from commands.vocabulary import IncidentStatus, Role
 
@@ -342,6 +343,19 @@ class IncidentConfig(_Strict):
     drill_prefix: str = "drill"
     # After resolution, the room is archived this long later (with a notice first).
     archive_after: timedelta = timedelta(days=7)
+    # When owners get their weekly DM of overdue action items: a weekday and a time in `timezone`.
+    action_reminders_at: str = "mon 09:00"
+
+    @field_validator("action_reminders_at")
+    @classmethod
+    def _action_reminders_at(cls, value: str) -> str:
+        """A weekday and a time, checked at load time rather than at the first reminder."""
+        WeeklySlot.parse(value)
+        return value
+
+    def action_reminder_slot(self) -> WeeklySlot:
+        """The weekly slot of the overdue action items' reminders."""
+        return WeeklySlot.parse(self.action_reminders_at)
 
     @field_validator("archive_after", mode="before")
     @classmethod
@@ -745,6 +759,7 @@ def effective_config_text(cfg: IncidentConfig) -> str:
     lines.append(f"rename_rooms = {'true' if cfg.rename_rooms else 'false'}")
     lines.append(f"drill_prefix = {_toml_str(cfg.drill_prefix)}")
     lines.append(f"archive_after = {_toml_str(format_duration(cfg.archive_after))}")
+    lines.append(f"action_reminders_at = {_toml_str(cfg.action_reminders_at)}")
     lines += ["", "[permissions]"]
     for name in GUARDED_ACTIONS:
         lines.append(f"{name} = [" + ", ".join(_toml_str(x) for x in getattr(cfg.permissions, name)) + "]")

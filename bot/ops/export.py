@@ -101,6 +101,11 @@ def export_record(pm: PostmortemData) -> dict[str, Any]:
                 "owner": a.owner,
                 "created_by": a.created_by,
                 "created_at": _utc(a.created_at),
+                "due_at": _utc(a.due_at),
+                "priority": a.priority,
+                "status": a.status,
+                "done_at": _utc(a.done_at),
+                "done_by": a.done_by,
             }
             for a in pm.action_items
         ],

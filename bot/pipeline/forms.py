@@ -6,7 +6,7 @@ from slack_sdk.models.views import View
 
 from bot.pipeline.replies import Reply, reporting
 from bot.pipeline.runtime import Runtime
-from bot.slack.modals import assign_modal, declare_modal, edit_modal, update_modal
+from bot.slack.modals import action_item_modal, assign_modal, declare_modal, edit_modal, update_modal
 from commands.errors import ChatError
 from commands.feature import Ask, FormRequest
 
@@ -34,4 +34,6 @@ def _room_form(rt: Runtime, ask: Ask, form: FormRequest) -> View:
         return update_modal(rt.config, ask.room, form.prefill["message"], form.prefill["status"])
     if form.kind == "edit":
         return edit_modal(rt.config, ask.room, form.prefill)
+    if form.kind == "action":
+        return action_item_modal(ask.room, str(form.prefill.get("text") or ""))
     return assign_modal(rt.config, ask.room)

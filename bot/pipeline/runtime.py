@@ -17,11 +17,12 @@ from bot.pipeline.group_commit import BatchRecorder
 from bot.pipeline.job_watch import JobWatch
 from bot.render.presenter import SlackPresenter
 from bot.slack.chat import SlackChat
-from commands import reminders, targets, timers
+from commands import action_reminders, reminders, targets, timers
 from commands.feature import Ask, BatchFeature, Deps, JobResult, JobState, Recorded
 from commands.incidents import Scheduled
 from commands.job_runner import JobRunner
 from commands.ports import Clock
+from commands.reminders import TickResult
 from store.uow import SqlUnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,15 @@ log = logging.getLogger(__name__)
 # How long a web replica's reply waits for a worker to finish the job it recorded before saying it is
 # on its way; the worker is woken at once, so this is only reached when Slack or the workers are slow.
 JOB_WAIT_SECONDS = 5.0
+
+# Each claims what is due of its kind, once across replicas, and records the jobs that act on it; the
+# tick runs them in this order (reminders first: they are what people notice when late).
+TIMED_WORK: tuple[Callable[..., TickResult], ...] = (
+    reminders.tick,
+    timers.tick,
+    targets.tick,
+    action_reminders.tick,
+)
 
 
 @dataclass
@@ -242,22 +252,21 @@ class Runtime:
         self.admins.start_refresh(self.submit)
 
     def tick(self) -> int:
-        """The periodic tick: claim due reminders and owed Slack work, then housekeeping (expired deliveries,
-        retention); returns how many jobs it started.
+        """The periodic tick: claim due timed work (TIMED_WORK) and owed Slack work, then housekeeping
+        (expired deliveries, retention); returns how many jobs it started.
 
         The tick only claims: the jobs run on the worker pool, so a slow Slack never makes it late.
         """
         self.keep_warm()
-        claimed = reminders.tick(uow=self.uow, clock=self.clock, settings=self.config, lease=self.lease)
-        self.run_claimed(claimed.job_ids)
-        lifecycle = timers.tick(uow=self.uow, clock=self.clock, settings=self.config, lease=self.lease)
-        self.run_claimed(lifecycle.job_ids)
-        goals = targets.tick(uow=self.uow, clock=self.clock, settings=self.config, lease=self.lease)
-        self.run_claimed(goals.job_ids)
+        started = 0
+        for timed in TIMED_WORK:
+            claimed = timed(uow=self.uow, clock=self.clock, settings=self.config, lease=self.lease)
+            self.run_claimed(claimed.job_ids)
+            started += len(claimed.job_ids)
         owed = self.claim_owed()
         expire_deliveries(self.uow, self.clock)
         prune(self.uow, self.clock, self.config.retention)
-        return len(claimed.job_ids) + len(lifecycle.job_ids) + len(goals.job_ids) + owed
+        return started + owed
 
     def claim_owed(self) -> int:
         """Claim as many owed jobs as this process has free slots for, and start them; returns how many."""

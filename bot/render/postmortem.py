@@ -130,7 +130,12 @@ class PostmortemRenderer:
         )
         env.filters.update(md=lambda v: Markdown(md(v)), block=block, user=user, link=link)
         env.filters.update(when=self.when, iso=self.iso, duration=duration)
+        env.filters.update(day=self.day)
         return env
+
+    def day(self, moment: datetime | None) -> Markdown:
+        """The date alone in the configured zone: an action item is due by the end of that day."""
+        return Markdown("—" if moment is None else f"{moment.astimezone(self.zone):%Y-%m-%d}")
 
     def when(self, moment: datetime | None) -> Markdown:
         """Date and time in the configured zone: incidents span midnights and readers span zones."""

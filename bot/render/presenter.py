@@ -442,6 +442,137 @@ class SlackPresenter:
     def list_reply(self, incidents: Sequence[IncidentView]) -> str:
         return self.renderer.render("list.mrkdwn.j2", incidents=incidents)
 
+    def _item_details(self, line: dict[str, Any]) -> str:
+        """Owner, due date (overdue marked) and priority of an item, or who finished it and when."""
+        if line.get("done_at"):
+            done_at = datetime.fromisoformat(line["done_at"])
+            return f"done by {mention(line.get('done_by'))} · {escape(self.when(done_at))}"
+        parts = [f"owner {mention(line['owner'])}" if line.get("owner") else "no owner"]
+        if line.get("due"):
+            due = datetime.fromisoformat(line["due"])
+            day = escape(due.astimezone(self.renderer.zone).strftime("%a %Y-%m-%d"))
+            overdue = due < self.renderer.clock.now()
+            parts.append(f":warning: *overdue* (due {day})" if overdue else f"due {day}")
+        if line.get("priority"):
+            parts.append(f"*{escape(str(line['priority']).upper())}*")
+        return " · ".join(parts)
+
+    def _item_line(self, line: dict[str, Any]) -> str:
+        mark = ":white_check_mark:" if line.get("done_at") else ":black_square_button:"
+        text = escape(_clip(str(line["text"]), 1500))
+        return f"{mark} *{line['number']}.* {text} · {self._item_details(line)}"
+
+    def action_item(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
+        """A new action item in the room, with its owner, due date and priority."""
+        item = payload["item"]
+        message = self._message(
+            "action_item.mrkdwn.j2",
+            "incident_action_item",
+            incident,
+            key=f"action_item:{item['id']}",
+            item=item,
+            created_by=payload.get("created_by"),
+        )
+        details = self._item_details(item)
+        text = _clip(f"{message.text}\n{details}", SECTION_LIMIT)
+        blocks = [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]
+        return Message(
+            text=text, event_type=message.event_type, event_payload=message.event_payload, blocks=blocks
+        )
+
+    def action_list(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
+        """The incident's items, open first, each open one with a *Done* button (Slack: 50 blocks)."""
+        lines: list[dict[str, Any]] = list(payload.get("items") or [])
+        open_lines = [line for line in lines if not line.get("done_at")]
+        done_lines = [line for line in lines if line.get("done_at")]
+        header = self.renderer.render(
+            "action_list.mrkdwn.j2", incident=incident, open=len(open_lines), done=len(done_lines)
+        )
+        blocks: list[Block] = [
+            SectionBlock(text=MarkdownTextObject(text=_clip(_marked(incident, header), SECTION_LIMIT)))
+        ]
+        shown = open_lines[:MAX_LISTED]
+        for line in shown:
+            button = ButtonElement(
+                text="Done", action_id=ActionId.ACTION_DONE, value=str(line["id"]), style="primary"
+            )
+            blocks.append(
+                SectionBlock(
+                    block_id=f"{BlockId.ACTION_ITEM}_{line['id']}",
+                    text=MarkdownTextObject(text=_clip(self._item_line(line), SECTION_LIMIT)),
+                    accessory=button,
+                )
+            )
+        rest = [self._item_line(line) for line in open_lines[MAX_LISTED:]] + [
+            self._item_line(d) for d in done_lines
+        ]
+        if rest:
+            blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip("\n".join(rest), SECTION_LIMIT))))
+        fallback = "\n".join([header, *(self._item_line(line) for line in lines)])
+        event_payload: dict[str, Any] = {"incident_id": incident.id, "incident": incident.ref}
+        event_payload.update({"open": len(open_lines), "done": len(done_lines)})
+        if payload.get("key"):
+            event_payload["key"] = payload["key"]
+        return Message(
+            text=_clip(fallback, SECTION_LIMIT),
+            event_type="incident_action_items",
+            event_payload=event_payload,
+            blocks=[b.to_dict() for b in blocks],
+        )
+
+    def action_reminder(self, payload: dict[str, Any]) -> Message:
+        """An owner's overdue items across incidents, each with *Done* and *Snooze* (Slack: 50 blocks)."""
+        lines: list[dict[str, Any]] = list(payload.get("items") or [])
+        header = self.renderer.render("action_reminder.mrkdwn.j2", count=len(lines))
+        blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=_clip(header, SECTION_LIMIT)))]
+        fallback = [header]
+        for line in lines[:MAX_REMINDED]:
+            text = self._reminder_line(line)
+            fallback.append(text)
+            blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(text, SECTION_LIMIT))))
+            value = str(line["id"])
+            blocks.append(
+                ActionsBlock(
+                    block_id=f"{BlockId.ACTION_ITEM}_{line['id']}",
+                    elements=[
+                        ButtonElement(
+                            text="Done", action_id=ActionId.ACTION_DONE, value=value, style="primary"
+                        ),
+                        ButtonElement(text="Snooze a week", action_id=ActionId.ACTION_SNOOZE, value=value),
+                    ],
+                )
+            )
+        if len(lines) > MAX_REMINDED:
+            more = f"…and {len(lines) - MAX_REMINDED} more: `/incident actions` in each war room lists them."
+            fallback.append(more)
+            blocks.append(SectionBlock(text=MarkdownTextObject(text=more)))
+        event_payload: dict[str, Any] = {"incident_id": payload.get("incident_id", 0), "items": len(lines)}
+        if payload.get("key"):
+            event_payload["key"] = payload["key"]
+        return Message(
+            text=_clip("\n".join(fallback), SECTION_LIMIT),
+            event_type="incident_action_items_overdue",
+            event_payload=event_payload,
+            blocks=[b.to_dict() for b in blocks],
+        )
+
+    def _reminder_line(self, line: dict[str, Any]) -> str:
+        """A private incident's item keeps its words only for an owner in its room (see action_reminders)."""
+        where = escape(line["incident"])
+        if line.get("title"):
+            where += f" ({escape(_clip(str(line['title']), 150))})"
+        elif line.get("private"):
+            where += " (private)"
+        if line.get("text") is None:
+            what = f"An action item of {where} is overdue; ask its war room for the details."
+        else:
+            what = f"{where} · item {line['number']}: {escape(_clip(str(line['text']), 1500))}"
+        return f"{what} · {self._item_details(line)}"
+
+
+MAX_LISTED = 45  # open items with their own Done button; Slack allows 50 blocks a message
+MAX_REMINDED = 20  # items (two blocks each) in one reminder DM
+
 
 def _marked(incident: IncidentView, text: str) -> str:
     """A drill's messages say so first, so nobody mistakes practice for an outage."""

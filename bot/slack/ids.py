@@ -10,6 +10,7 @@ class ViewId(StrEnum):
     ASSIGN = "assign_role_modal"
     UPDATE = "post_update_modal"
     EDIT = "edit_incident_modal"
+    ACTION_ITEM = "action_item_modal"
 
 
 class BlockId(StrEnum):
@@ -31,6 +32,11 @@ class BlockId(StrEnum):
     PAGE_ACTIONS = "page_actions"
     CHECKLIST = "checklist"  # checklist_0, checklist_1, ...: ten checkboxes a block
     STALE_ACTIONS = "stale_actions"
+    ACTION_TEXT = "action_text"
+    ACTION_OWNER = "action_owner"
+    ACTION_DUE = "action_due"
+    ACTION_PRIORITY = "action_priority"
+    ACTION_ITEM = "action_item"  # action_item_<id>: one item's buttons, on the list and in reminders
 
 
 class ActionId(StrEnum):
@@ -56,3 +62,9 @@ class ActionId(StrEnum):
     MARK_DUPLICATE = "mark_duplicate"
     CHECKLIST = "checklist_toggle"
     STALE_RESOLVE = "stale_resolve"
+    ACTION_TEXT = "action_text_input"
+    ACTION_OWNER = "action_owner_select"
+    ACTION_DUE = "action_due_date"
+    ACTION_PRIORITY = "action_priority_select"
+    ACTION_DONE = "action_item_done"
+    ACTION_SNOOZE = "action_item_snooze"

@@ -29,6 +29,7 @@ class CallbackId(StrEnum):
 
     ADD_TO_TIMELINE = "add_to_timeline"
     DECLARE_INCIDENT = "declare_incident"
+    MAKE_ACTION_ITEM = "make_action_item"
 
 
 # Each bot scope and what needs it. Derived from Slack's per-method scope lists (a copy lives in the
@@ -106,6 +107,12 @@ def build_manifest(request_url: str = DEFAULT_REQUEST_URL, socket_mode: bool = F
                     "type": "message",
                     "callback_id": CallbackId.ADD_TO_TIMELINE.value,
                     "description": "Copy this message into the incident's timeline",
+                },
+                {
+                    "name": "Make action item",
+                    "type": "message",
+                    "callback_id": CallbackId.MAKE_ACTION_ITEM.value,
+                    "description": "Turn this message into an incident action item",
                 },
                 {
                     "name": "Declare incident",

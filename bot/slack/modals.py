@@ -8,6 +8,7 @@ from pydantic import BaseModel, ValidationError
 from slack_sdk.models.blocks import (
     Block,
     CheckboxesElement,
+    DatePickerElement,
     InputBlock,
     Option,
     OptionGroup,
@@ -21,7 +22,7 @@ from slack_sdk.models.views import View
 
 from bot.ops.config import LEVELS, IncidentConfig
 from bot.slack.ids import ActionId, BlockId, ViewId
-from commands.parsing import MAX_DESCRIPTION, MAX_MESSAGE, MAX_TITLE
+from commands.parsing import MAX_DESCRIPTION, MAX_MESSAGE, MAX_NOTE, MAX_TITLE, PRIORITIES
 from commands.vocabulary import IncidentStatus
 
 
@@ -295,6 +296,49 @@ def edit_modal(config: IncidentConfig, channel_id: str, prefill: dict[str, Any])
         close=PlainTextObject(text="Cancel"),
         private_metadata=RoomModalState(channel_id=channel_id).model_dump_json(),
         blocks=blocks,
+    )
+
+
+def action_item_modal(channel_id: str, text: str = "") -> View:
+    """What to do, and optionally who, by when and how urgent (a message shortcut pre-fills the text)."""
+    priorities = [Option(value=p, text=p.upper()) for p in PRIORITIES]
+    return View(
+        type="modal",
+        callback_id=ViewId.ACTION_ITEM,
+        title=PlainTextObject(text="Action item"),
+        submit=PlainTextObject(text="Record"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=RoomModalState(channel_id=channel_id).model_dump_json(),
+        blocks=[
+            InputBlock(
+                block_id=BlockId.ACTION_TEXT,
+                label="What needs doing",
+                element=PlainTextInputElement(
+                    action_id=ActionId.ACTION_TEXT,
+                    multiline=True,
+                    max_length=MAX_NOTE,
+                    initial_value=text[:MAX_NOTE] or None,
+                ),
+            ),
+            InputBlock(
+                block_id=BlockId.ACTION_OWNER,
+                label="Owner",
+                optional=True,
+                element=UserSelectElement(action_id=ActionId.ACTION_OWNER),
+            ),
+            InputBlock(
+                block_id=BlockId.ACTION_DUE,
+                label="Due date",
+                optional=True,
+                element=DatePickerElement(action_id=ActionId.ACTION_DUE),
+            ),
+            InputBlock(
+                block_id=BlockId.ACTION_PRIORITY,
+                label="Priority",
+                optional=True,
+                element=StaticSelectElement(action_id=ActionId.ACTION_PRIORITY, options=priorities),
+            ),
+        ],
     )
 
 

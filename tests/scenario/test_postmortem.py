@@ -103,7 +103,9 @@ def test_resolve_uploads_the_draft_that_the_cli_exports(
     ):
         assert seen in timeline, seen
     assert "/archives/" in body.split("## Pinned messages", 1)[1], "pinned messages link to Slack"
-    assert "Alert on DB pool saturation · owner @dave · added by @" in body.split("## Action items", 1)[1]
+    assert (
+        "Alert on DB pool saturation · owner @dave · open · added by @" in body.split("## Action items", 1)[1]
+    )
     assert "@U1" not in body and "@U4" not in body
 
 
@@ -155,7 +157,7 @@ def test_postmortem_on_request_and_action_items_after_resolve(harness: Harness) 
 
     h.command("resolve", channel=room)
     h.command("action Write the runbook for pool exhaustion", channel=room, user="U2")
-    assert "Action item recorded for INC-1" in h.replies()[-1]
+    assert "Action item 1 recorded for INC-1" in h.replies()[-1]
     h.command("postmortem", channel=room)
     files = shared_files(h, room)
     assert len(files) == 3 and len(postmortem_messages(h, room)) == 3

@@ -24,7 +24,7 @@ APP_TABLES = {
     "people",
     "checklist_items",
 }
-HEAD = "0009"
+HEAD = "0010"
 
 
 def _tables(url: str) -> set[str]:

@@ -344,6 +344,44 @@ class FakeActionItems(_Repo):
     def list_for(self, incident_id: int) -> Sequence[ActionItem]:
         return [i for i in self._state.action_items if i.incident_id == incident_id]
 
+    def get(self, item_id: int) -> ActionItem | None:
+        return next((i for i in self._state.action_items if i.id == item_id), None)
+
+    def mark_done(self, item_id: int, user_id: str, now: datetime) -> bool:
+        item = self.get(item_id)
+        if item is None or item.done_at is not None:
+            return False
+        item.done_at, item.done_by, item.remind_at = now, user_id, None
+        return True
+
+    def snooze(self, item_id: int, until: datetime) -> bool:
+        item = self.get(item_id)
+        if item is None or item.done_at is not None:
+            return False
+        item.remind_at = until
+        return True
+
+    def due_reminder_owners(self, now: datetime, limit: int) -> list[str]:
+        due = [
+            i
+            for i in self._state.action_items
+            if i.remind_at is not None and i.remind_at <= now and i.owner and i.done_at is None
+        ]
+        due.sort(key=lambda i: (i.remind_at, i.owner))
+        return list(dict.fromkeys(str(i.owner) for i in due))[:limit]
+
+    def claim_reminders(
+        self, owners: Sequence[str], now: datetime, next_at: datetime
+    ) -> Sequence[ActionItem]:
+        claimed = [
+            i
+            for i in self._state.action_items
+            if i.owner in owners and i.remind_at is not None and i.remind_at <= now and i.done_at is None
+        ]
+        for item in claimed:
+            item.remind_at = next_at
+        return sorted(claimed, key=lambda i: i.id)
+
 
 class FakeChecklist(_Repo):
     def insert_many(self, items: Sequence[ChecklistItem]) -> None:

@@ -107,7 +107,20 @@ def incident(text: str = "Rolled back", title: str = "Checkout is timing out") -
             data={"pinned_by": "U1"},
         )
     )
-    items = [ActionItem(id=1, text=text, owner="U4", created_by="U1", created_at=at(95))]
+    items = [
+        ActionItem(id=1, text=text, owner="U4", created_by="U1", created_at=at(95)),
+        ActionItem(
+            id=2,
+            text=text,
+            owner="U2",
+            created_by="U1",
+            created_at=at(96),
+            due_at=at(60 * 24 * 3),
+            priority="p1",
+            done_at=at(60 * 24 * 2),
+            done_by="U2",
+        ),
+    ]
     checklist = [
         ChecklistItem(id=2, incident_id=3, position=1, text=text, source="severity:sev1"),
         ChecklistItem(
@@ -146,6 +159,11 @@ def test_draft_layout_times_and_cadence() -> None:
     assert "[message](https://example.slack.com/archives/C1/p1772370300000100)" in body
     assert "1 of 2 item(s) done.\n\n- [x] Rolled back · @U2 · 2026-03-01 14:12:00 CET\n" in body
     assert "- [ ] Rolled back · left undone\n" in body
+    assert "- Rolled back · owner @U4 · open · added by @U1 on 2026-03-01 15:35:00 CET\n" in body
+    assert (
+        "- Rolled back · P1 · owner @U2 · due 2026-03-04 · done by @U2 on 2026-03-03 14:00:00 CET · added by"
+        in body
+    ), "priority, owner, due day (in the zone) and who finished it, when"
     assert text == renderer().render(incident()), "the same state renders the same bytes"
 
 

@@ -58,7 +58,14 @@ def test_an_action_item_is_recorded_with_its_timeline_line_once_per_delivery(
     [event] = db.events(number, "action_item")
     assert (event.text, event.data) == (
         "Alert on pool size (owner <@U4>)",
-        {"owner": "U4", "item": "Alert on pool size"},
+        {
+            "owner": "U4",
+            "item": "Alert on pool size",
+            "item_id": item.id,
+            "number": 1,
+            "due": None,
+            "priority": None,
+        },
     )
 
 
