@@ -86,3 +86,11 @@ _.limits_on  # Burst (benchmarks/rate_limited.py): the run measured under Slack'
 
 # -- ports whose adapters arrive with their feature ---------------------------------------------------
 _.PagerError  # raised by a pager adapter when the pager does not take a request (commands/pager.py)
+
+# -- issue trackers (commands/tracker.py, bot/trackers/, bot/emulator/github.py and jira.py) -------------
+_.GitHubEmulator  # tests/trackers/, tests/scenario/test_trackers.py; `incidentbot demo` may run it too
+_.JiraEmulator  # same
+_.do_PUT  # http.server dispatches on the method's name (bot/emulator/tracker_base.py)
+_.do_PATCH  # same
+_.do_DELETE  # same
+_.closed_at  # TrackerLink: set by the closing check's UPDATE (store/tracker_queries.py), a column

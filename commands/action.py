@@ -8,6 +8,7 @@ from commands.incidents import incident_in_room
 from commands.parsing import AddActionItem
 from commands.ports import Clock, UnitOfWorkFactory
 from commands.records import ActionItem, TimelineEvent
+from commands.tracker_sync import track_action_item
 
 
 class ActionItemFeature:
@@ -47,11 +48,12 @@ def add_action_item(
         incident = incident_in_room(tx, channel_id)
         if delivery is not None and not tx.deliveries.first_time(delivery, now):
             return incident.ref
-        tx.action_items.add(
+        item = tx.action_items.add(
             ActionItem(
                 incident_id=incident.id, text=cmd.text, owner=cmd.owner, created_by=user_id, created_at=now
             )
         )
+        track_action_item(tx, incident, item, now, settings)
         owner = f" (owner <@{cmd.owner}>)" if cmd.owner else ""
         tx.timeline.add(
             TimelineEvent(

@@ -13,6 +13,7 @@ from typing import Any
 from commands.pager import NoPager, Pager
 from commands.ports import Chat, Clock, IncidentSettings, PostRef, Presenter, UnitOfWork
 from commands.records import SlackJob
+from commands.tracker import NoTracker, Tracker
 from commands.views import IncidentView
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ class JobKind(StrEnum):
     CHECKLIST = "checklist"  # a checklist item ticked or unticked: the checklist message shows it
     STALE = "stale"  # nobody acted on an open incident for its `stale_after`: nudge the room
     ARCHIVE = "archive"  # `archive_after` after resolving: tell the room, archive it
+    TRACKER_ISSUE = "tracker_issue"  # an action item's issue in the tracker, then its link in the room
+    TRACKER_CHECK = "tracker_check"  # whether a linked issue was closed: then the item is done
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ class StepContext:
     settings: IncidentSettings
     clock: Clock
     pager: Pager = field(default_factory=NoPager)
+    tracker: Tracker = field(default_factory=NoTracker)
 
     @property
     def recovering(self) -> bool:
@@ -184,7 +188,7 @@ def new_job(
 # only for the room to exist, so a reminder is never held up behind a crashed process's lease.
 _INDEPENDENT = frozenset(
     {JobKind.REMINDER, JobKind.COMMANDER_REMINDER, JobKind.CAPTURE, JobKind.JOIN, JobKind.STALE}
-)
+) | {JobKind.TRACKER_ISSUE, JobKind.TRACKER_CHECK}  # a tracker's work needs only the room
 # What later jobs need of an unfinished provisioning job: reminders, the room; the rest, also what they
 # may change or follow (the summary, the topic, the announcement). The pin is needed by nobody, so a
 # rate-limited pins.add (Tier 2) never holds up the room's updates, roles or resolution.

@@ -21,6 +21,7 @@ from store.repositories import (
     TimelineRepository,
 )
 from store.timer_queries import TimerRepository
+from store.tracker_queries import TrackerLinkRepository
 
 
 class SqlUnitOfWork:
@@ -50,6 +51,7 @@ class SqlUnitOfWork:
         self.reminders = ReminderRepository(self.session)
         self.checklist = ChecklistRepository(self.session)
         self.timers = TimerRepository(self.session)
+        self.tracker_links = TrackerLinkRepository(self.session)
         return self
 
     def __exit__(
