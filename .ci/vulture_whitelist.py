@@ -94,3 +94,5 @@ _.do_PUT  # http.server dispatches on the method's name (bot/emulator/tracker_ba
 _.do_PATCH  # same
 _.do_DELETE  # same
 _.closed_at  # TrackerLink: set by the closing check's UPDATE (store/tracker_queries.py), a column
+_.tracker_key  # ActionItemRow: shown by templates/postmortem.md.j2 with the link
+_.tracker_url  # same

@@ -156,6 +156,9 @@ class ActionItemRow:
     owner: str | None
     created_by: str
     created_at: datetime
+    # Its issue in the tracker (commands/tracker_sync.py), read from the timeline: key and link.
+    tracker_key: str | None = None
+    tracker_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -347,10 +350,20 @@ def assemble(
     checklist: Iterable[ChecklistItem] = (),
 ) -> PostmortemData:
     """Build the postmortem data; `cadence` is the update interval configured for a severity."""
+    events = list(events)  # read twice: the timeline and the action items' tracker links
     timeline = tuple(sorted((_entry(e) for e in events), key=lambda e: (e.occurred_at, e.id)))
     roles = tuple(_role(r) for r in incident.roles)
+    tracked = {e.data.get("item"): e.data for e in events if e.kind == "action_item_tracked"}
     items = tuple(
-        ActionItemRow(id=i.id, text=i.text, owner=i.owner, created_by=i.created_by, created_at=i.created_at)
+        ActionItemRow(
+            id=i.id,
+            text=i.text,
+            owner=i.owner,
+            created_by=i.created_by,
+            created_at=i.created_at,
+            tracker_key=tracked.get(i.id, {}).get("key"),
+            tracker_url=tracked.get(i.id, {}).get("url"),
+        )
         for i in action_items
     )
     history = _severity_history(incident, timeline)

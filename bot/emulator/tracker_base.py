@@ -31,6 +31,8 @@ class ApiFault:
     times: int | None = 1
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
+    # The request is carried out, then its answer is lost (a gateway timing out after the write).
+    after: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,10 +76,19 @@ class TrackerServer:
     def __exit__(self, *_exc: object) -> None:
         self.stop()
 
-    def fail(self, status: int, *, times: int | None = 1, headers: dict[str, str] | None = None) -> None:
-        """Answer the next `times` requests with `status` (and headers such as Retry-After)."""
+    def fail(
+        self,
+        status: int,
+        *,
+        times: int | None = 1,
+        headers: dict[str, str] | None = None,
+        after: bool = False,
+    ) -> None:
+        """Answer the next `times` requests with `status` (and headers such as Retry-After); with `after`,
+        carry each out first, as a tracker whose gateway timed out after the write."""
         with self.lock:
-            self._faults.append(ApiFault(status, times, dict(headers or {}), {"message": "injected failure"}))
+            body = {"message": "injected failure"}
+            self._faults.append(ApiFault(status, times, dict(headers or {}), body, after))
 
     def clear_faults(self) -> None:
         with self.lock:
@@ -107,10 +118,11 @@ class TrackerServer:
         if self.latency:
             time.sleep(self.latency)  # never under the lock
         fault = self._take_fault()
-        if fault is not None:
+        if fault is not None and not fault.after:
             return ApiAnswer(fault.status, fault.body, fault.headers)
         with self.lock:
-            return self._route(method, parts.path, query, body, headers)
+            answer = self._route(method, parts.path, query, body, headers)
+        return answer if fault is None else ApiAnswer(fault.status, fault.body, fault.headers)
 
 
 class _Server(ThreadingHTTPServer):
