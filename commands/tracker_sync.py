@@ -56,6 +56,8 @@ class LinkStore(Protocol):
 
     def close(self, link_id: int, now: datetime) -> bool: ...
 
+    def check_now(self, tracker: str, key: str, now: datetime) -> int: ...
+
 
 class TrackerUnitOfWork(UnitOfWork, Protocol):
     """A unit of work that also holds tracker links (the SQL store's)."""
@@ -296,3 +298,14 @@ def _short(text: str, limit: int = 120) -> str:
 def _safe_url(url: str) -> str:
     """A tracker's link inside <url|label>: nothing that could end the link or start another."""
     return escape(url.replace("|", "%7C").replace(" ", "%20"))
+
+
+def check_soon(uow: TrackerUnitOfWorkFactory, clock: Clock, tracker: str, key: str) -> bool:
+    """The tracker says an issue changed: its link is checked at the next tick, through the usual claim.
+
+    The webhook's word is never taken for the state: the check asks the tracker, once across replicas.
+    """
+    with uow() as tx:
+        changed = tx.tracker_links.check_now(tracker, key, clock.now())
+        tx.commit()
+        return changed > 0

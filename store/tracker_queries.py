@@ -76,3 +76,17 @@ class TrackerLinkRepository:
             .execution_options(**_UNSYNCED)
         )
         return self.session.execute(stmt).first() is not None
+
+    def check_now(self, tracker: str, key: str, now: datetime) -> int:
+        """Make an open link's check due now (a webhook said its issue changed); returns how many."""
+        stmt = (
+            update(TrackerLink)
+            .where(
+                tracker_links.c.tracker == tracker,
+                tracker_links.c.key == key,
+                tracker_links.c.state != "closed",
+            )
+            .values(next_check_at=now)
+            .execution_options(**_UNSYNCED)
+        )
+        return int(getattr(self.session.execute(stmt), "rowcount", 0) or 0)

@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     incidentbot_github_url: str = "https://api.github.com"
     incidentbot_jira_email: str | None = None
     incidentbot_jira_token: SecretStr | None = None
+    # GitHub webhook (issues events) at /webhooks/github: the secret its X-Hub-Signature-256 is made with.
+    incidentbot_github_webhook_secret: SecretStr | None = None
 
     @field_validator("incidentbot_github_url")
     @classmethod

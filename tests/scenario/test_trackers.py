@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -192,3 +197,52 @@ def test_jira_issue_created_linked_and_done_when_its_status_is_done(
         assert item.done_by == "jira"
         [told] = posts(h, room, DONE)
         assert "OPS-1 was closed in Jira" in told.text
+
+
+def webhook(h: Harness, body: bytes, signature: str, event: str = "issues") -> int:
+    request = urllib.request.Request(
+        h.server.base_url + "/webhooks/github",
+        data=body,
+        headers={
+            "X-Hub-Signature-256": signature,
+            "X-GitHub-Event": event,
+            "Content-Type": "application/json",
+        },
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def signed(body: bytes, secret: str = "whsec") -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def test_githubs_signed_webhook_gets_a_closed_issue_checked_at_the_next_tick(
+    configured_harness: Callable[..., Harness], github: GitHubEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INCIDENTBOT_GITHUB_WEBHOOK_SECRET", "whsec")
+    clock = FakeClock()
+    h = configured_harness(GITHUB, clock)
+    h.command("declare sev2 Checkout is timing out")
+    room = h.room(1).id
+    h.command("action Add a canary", channel=room)
+    tick(h, clock, seconds=1)
+    github.close("acme/ops", 1)
+    body = json.dumps(
+        {"action": "closed", "issue": {"number": 1}, "repository": {"full_name": "acme/ops"}}
+    ).encode()
+
+    assert webhook(h, body, signed(body, "wrong")) == 401
+    assert webhook(h, body, "") == 401
+    tick(h, clock, seconds=1)
+    assert items(h, 1)[0].done_at is None, "an unsigned delivery changes nothing"
+
+    assert webhook(h, b"{}", signed(b"{}"), event="ping") == 200
+    assert webhook(h, body, signed(body)) == 202
+    tick(h, clock, seconds=1)  # well before the 10m check
+    assert items(h, 1)[0].done_by == "github"
+    assert len(posts(h, room, DONE)) == 1
