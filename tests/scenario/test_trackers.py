@@ -5,16 +5,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
+from bot.app import IncidentBot, create_app
 from bot.emulator.github import GitHubEmulator
 from bot.emulator.jira import JiraEmulator
 from bot.ops.config import IncidentConfig
+from bot.ops.settings import Settings
 from bot.render.postmortem import PostmortemDrafts
 from commands.jobs import JobKind
 from commands.postmortem import load_postmortem
@@ -246,3 +251,44 @@ def test_githubs_signed_webhook_gets_a_closed_issue_checked_at_the_next_tick(
     tick(h, clock, seconds=1)  # well before the 10m check
     assert items(h, 1)[0].done_by == "github"
     assert len(posts(h, room, DONE)) == 1
+
+
+def test_two_replicas_ticking_at_once_check_each_issue_once(
+    tracked: tuple[Harness, FakeClock], github: GitHubEmulator, sqlite_url: str
+) -> None:
+    h, clock = tracked
+    room = h.room(1).id
+    h.command("action Add a canary", channel=room)
+    h.command("action Page the DBAs sooner", channel=room)
+    tick(h, clock, seconds=1)
+    assert len(github.issues["acme/ops"]) == 2
+    github.close("acme/ops", 1)
+    github.close("acme/ops", 2)
+    settings = Settings(
+        slack_bot_token=SecretStr(h.emu.bot_token),
+        slack_signing_secret=SecretStr(h.emu.signing_secret),
+        slack_api_url=h.emu.api_url,
+        database_url=sqlite_url,
+    )
+    other = create_app(settings, GITHUB, lease=timedelta(seconds=30), clock=clock)
+    try:
+        clock.advance(minutes=10, seconds=1)
+        barrier = threading.Barrier(2)
+
+        def replica_tick(bot: IncidentBot) -> None:
+            barrier.wait(timeout=10)
+            bot.runtime.tick()
+
+        threads = [threading.Thread(target=replica_tick, args=(b,)) for b in (h.bot, other)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        h.settle()
+        other.runtime.drain()
+    finally:
+        other.close()
+    checks = [c for c in github.calls if c.method == "GET" and c.path.startswith("/repos/acme/ops/issues/")]
+    assert sorted(c.path for c in checks) == ["/repos/acme/ops/issues/1", "/repos/acme/ops/issues/2"]
+    assert len(posts(h, room, DONE)) == 2
+    assert [i.done_by for i in items(h, 1)] == ["github", "github"]
