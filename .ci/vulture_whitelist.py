@@ -96,3 +96,14 @@ _.alerts  # both emulators' alerts, asserted on in tests/pagers/
 _.custom_details  # PagerDutyAlert: what the adapter sent, asserted on in tests/pagers/
 _.acknowledged_by  # both emulators' alerts: who acknowledged, asserted on in tests/pagers/
 _.redirect_request  # urllib's HTTPRedirectHandler hook, overridden to refuse redirects (bot/pagers/http.py)
+
+# -- issue trackers (commands/tracker.py, bot/trackers/, bot/emulator/github.py and jira.py) -------------
+_.GitHubEmulator  # tests/trackers/, tests/scenario/test_trackers.py; `incidentbot demo` may run it too
+_.JiraEmulator  # same
+_.do_PUT  # http.server dispatches on the method's name (bot/emulator/tracker_base.py)
+_.do_PATCH  # same
+_.do_DELETE  # same
+_.closed_at  # TrackerLink: set by the closing check's UPDATE (store/tracker_queries.py), a column
+_.tracker_key  # ActionItemRow: shown by templates/postmortem.md.j2 with the issue's link
+_.tracker_url  # same
+_.done_in  # ActionItemRow: the tracker that closed an item, shown by templates/postmortem.md.j2

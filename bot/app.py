@@ -32,6 +32,7 @@ from bot.render.presenter import SlackPresenter, TemplateRenderer
 from bot.slack.chat import SlackChat
 from bot.slack.client import make_web_client
 from bot.slack.http import IncidentBotWsgi
+from bot.trackers.choose import make_tracker
 from bot.webhooks.routes import webhook_routes
 from commands.capture import capture_plans
 from commands.holdings import JobHoldings
@@ -40,6 +41,7 @@ from commands.ports import Clock, SystemClock
 from commands.postmortem_steps import postmortem_plans
 from commands.registry import JOB_PLANS
 from commands.reminders import REMINDER_PLANS
+from commands.tracker_sync import tracker_plans
 from store.db import make_engine, make_session_factory, ping
 from store.uow import SqlUnitOfWorkFactory
 
@@ -132,6 +134,7 @@ def build_runtime(
         token, settings.slack_api_url, timeout=settings.incidentbot_slack_timeout_seconds
     )
     engine = make_engine(settings.database_url)
+    tracker = make_tracker(settings, config)  # before the engine: missing credentials stop the start-up
     holdings = JobHoldings(process_identity())
     uow = SqlUnitOfWorkFactory(make_session_factory(engine), holdings, hand_off=not runs_jobs)
     chat = SlackChat(client)
@@ -149,10 +152,12 @@ def build_runtime(
             **REMINDER_PLANS,
             **postmortem_plans(PostmortemDrafts.for_config(uow, config)),
             **capture_plans(uow, clock, clean),
+            **tracker_plans(uow, clock, config),
         },
         lease=lease,
         holdings=holdings,
         pager=Pagers.from_settings(settings),
+        tracker=tracker,
     )
     runtime = Runtime(
         uow=uow,

@@ -23,6 +23,7 @@ from commands.parsing import AddActionItem
 from commands.ports import Clock, Message, UnitOfWorkFactory
 from commands.records import ActionItem, TimelineEvent
 from commands.steps import post_once, room
+from commands.tracker_sync import track_action_item
 from commands.views import IncidentView, view_of
 
 
@@ -177,6 +178,7 @@ def add_action_item(
         item.remind_at = reminder_slot(item, config)
         tx.action_items.add(item)
         tx.flush()  # the item's id, for its Done button
+        track_action_item(tx, incident, item, now, config)
         owner = f" (owner <@{cmd.owner}>)" if cmd.owner else ""
         tx.timeline.add(
             TimelineEvent(

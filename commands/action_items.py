@@ -21,11 +21,12 @@ from commands.errors import IncidentError, PermissionDenied, RepeatedDelivery, U
 from commands.feature import SLOW, Ask, Deps, JobResult, JobState, Recorded, Reply
 from commands.incidents import Scheduled, incident_in_room
 from commands.jobs import JobKind, Plan, StepContext, StepOutcome, fresh_job, new_job
-from commands.mrkdwn import escape, mention
+from commands.mrkdwn import escape
 from commands.parsing import ListActionItems, MarkActionDone, SnoozeActionItem
 from commands.ports import UnitOfWork
 from commands.records import ActionItem, Incident, TimelineEvent
 from commands.steps import post_once, room
+from commands.tracker_sync import finished_by
 from commands.views import view_of
 
 SNOOZE_FOR = timedelta(days=7)
@@ -181,7 +182,7 @@ class MarkActionDoneFeature:
         else:
             answer = (
                 f"{where.capitalize()} was already marked done"
-                + (f" by {mention(done_by)}" if done_by else "")
+                + (f" {finished_by(done_by)}" if done_by else "")
                 + (f" at {deps.presenter.when(done_at)}" if done_at else "")
                 + ": nothing changed."
             )

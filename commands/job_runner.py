@@ -42,6 +42,7 @@ from commands.jobs import (
 from commands.pager import NoPager, Pager, PagerRefused
 from commands.ports import Chat, Clock, IncidentSettings, Message, PostRef, Presenter, UnitOfWorkFactory
 from commands.records import BotPost, TimelineEvent
+from commands.tracker import NoTracker, Tracker, TrackerError, TrackerRefused
 from commands.views import IncidentView, view_of
 
 log = logging.getLogger(__name__)
@@ -102,9 +103,11 @@ class JobRunner:
         concurrency: int = 8,
         holdings: JobHoldings | None = None,
         pager: Pager | None = None,
+        tracker: Tracker | None = None,
     ) -> None:
         self.uow = uow
         self.pager: Pager = pager or NoPager()
+        self.tracker: Tracker = tracker or NoTracker()
         self.chat = chat
         self.presenter = presenter
         self.settings = settings
@@ -193,6 +196,7 @@ class JobRunner:
             settings=self.settings,
             clock=self.clock,
             pager=self.pager,
+            tracker=self.tracker,
         )
         try:
             return self._execute(ctx)
@@ -347,6 +351,7 @@ class JobRunner:
                 settings=self.settings,
                 clock=self.clock,
                 pager=self.pager,
+                tracker=self.tracker,
             )
             uow.commit()
             return ctx
@@ -441,7 +446,7 @@ class JobRunner:
         """
         job = f"job {ctx.job_id} ({ctx.kind}, {ctx.incident.ref})"
         values: dict[str, Any] = {"last_error": describe(exc)[:500], "claimed_until": None}
-        if not isinstance(exc, ChatError | GiveUp):
+        if not isinstance(exc, ChatError | GiveUp | TrackerError | TrackerRefused):
             log.error("%s failed unexpectedly", job, exc_info=exc)
         if gives_up(exc) or ctx.attempts >= MAX_ATTEMPTS:
             log.error("%s gave up after %s attempt(s): %s", job, ctx.attempts, describe(exc))
@@ -454,6 +459,8 @@ class JobRunner:
                 # A 429 says exactly when to come back (a backoff grown by earlier 429s would only add
                 # idle time); a timeout's wait is a floor under the backoff.
                 wait = asked if exc.code == "ratelimited" else max(wait, asked)
+            if isinstance(exc, TrackerError) and exc.retry_after is not None:
+                wait = max(wait, timedelta(seconds=exc.retry_after))  # GitHub's Retry-After, Jira's too
             values["due_at"] = now + wait
         return values
 
@@ -468,7 +475,7 @@ class JobRunner:
         reason = (
             exc.advice
             if isinstance(exc, ChatRefused)
-            else (exc.reason if isinstance(exc, GiveUp | PagerRefused) else "Slack kept failing")
+            else (exc.reason if isinstance(exc, _REFUSALS) else "Slack kept failing")
         )
         text = f":warning: I could not {_WHAT.get(ctx.kind, 'finish this')} for {incident.ref}: {reason}."
         with suppress(ChatError):  # logged where it failed; the job's error is in its row and the log
@@ -501,9 +508,14 @@ _WHAT: dict[str, str] = {
     JobKind.EDIT: "show the edit in the war room",
     JobKind.REOPEN: "announce the reopening",
     JobKind.ARCHIVE: "archive the war room",
+    JobKind.TRACKER_ISSUE: "create the action item's tracker issue",
 }
 # Jobs nobody asked for: a failure is logged, with nobody to tell.
-_UNATTENDED = frozenset({JobKind.REMINDER, JobKind.COMMANDER_REMINDER, JobKind.STALE})
+_UNATTENDED = frozenset({JobKind.REMINDER, JobKind.COMMANDER_REMINDER, JobKind.STALE, JobKind.TRACKER_CHECK})
+
+
+# Refusals no retry fixes, each with the reason to tell: a step's, a pager's, a tracker's.
+_REFUSALS = (GiveUp, PagerRefused, TrackerRefused)
 
 
 def _longer_wait(kept: Exception | None, new: Exception) -> Exception:
@@ -517,13 +529,15 @@ def _longer_wait(kept: Exception | None, new: Exception) -> Exception:
 
 def gives_up(exc: Exception) -> bool:
     """A refusal no retry can fix (a scope, a token, a setting, a room that was never made)."""
-    return isinstance(exc, GiveUp | PagerRefused) or (isinstance(exc, ChatError) and not exc.retryable)
+    return isinstance(exc, _REFUSALS) or (isinstance(exc, ChatError) and not exc.retryable)
 
 
 def describe(exc: Exception) -> str:
     """An error for the log and the job's row: Slack's method and code, never user text."""
     if isinstance(exc, ChatError):
         return f"{exc.method}: {exc.code}"
-    if isinstance(exc, GiveUp | PagerRefused):
+    if isinstance(exc, _REFUSALS):
         return exc.reason
+    if isinstance(exc, TrackerError):
+        return f"tracker: {exc}"
     return type(exc).__name__

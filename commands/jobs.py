@@ -13,6 +13,7 @@ from typing import Any
 from commands.pager import NoPager, Pager
 from commands.ports import Chat, Clock, IncidentSettings, PostRef, Presenter, UnitOfWork
 from commands.records import SlackJob
+from commands.tracker import NoTracker, Tracker
 from commands.views import IncidentView
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ class JobKind(StrEnum):
     ACTION_ITEM = "action_item"  # an action item recorded: the room sees it, with owner, due and priority
     ACTION_LIST = "action_list"  # `/incident actions` posted, or a *Done* click shown on the list
     ACTION_REMINDER = "action_reminder"  # an owner's weekly DM of overdue items (anchored to one of them)
+    TRACKER_ISSUE = "tracker_issue"  # an action item's issue in the tracker, then its link in the room
+    TRACKER_CHECK = "tracker_check"  # whether a linked issue was closed: then the item is done
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ class StepContext:
     settings: IncidentSettings
     clock: Clock
     pager: Pager = field(default_factory=NoPager)
+    tracker: Tracker = field(default_factory=NoTracker)
 
     @property
     def recovering(self) -> bool:
@@ -197,7 +201,7 @@ _INDEPENDENT = frozenset(
         JobKind.ACTION_REMINDER,
     }
     | {JobKind.TARGET_WARNING, JobKind.TARGET_BREACHED}
-)
+) | {JobKind.TRACKER_ISSUE, JobKind.TRACKER_CHECK}  # a tracker's work needs only the room
 # What later jobs need of an unfinished provisioning job: reminders, the room; the rest, also what they
 # may change or follow (the summary, the topic, the announcement). The pin is needed by nobody, so a
 # rate-limited pins.add (Tier 2) never holds up the room's updates, roles or resolution.

@@ -18,6 +18,7 @@ from commands.ports import Clock, IncidentSettings, UnitOfWorkFactory
 from commands.postmortem_steps import postmortem_job
 from commands.records import ActionItem, ChecklistItem, Incident, RoleAssignment, TimelineEvent
 from commands.targets import BREACH_EVENT, MILESTONES, reached
+from commands.tracker_sync import closed_in
 from commands.views import view_of
 
 Cadence = Callable[[str], timedelta]
@@ -162,6 +163,12 @@ class ActionItemRow:
     priority: str | None = None
     done_at: datetime | None = None
     done_by: str | None = None
+
+    # Its issue in the tracker (commands/tracker_sync.py), read from the timeline: key and link.
+    tracker_key: str | None = None
+    tracker_url: str | None = None
+    # The tracker that closed it (its issue was closed there), else None: done_by is then a person.
+    done_in: str | None = None
 
     @property
     def done(self) -> bool:
@@ -400,8 +407,10 @@ def assemble(
 ) -> PostmortemData:
     """Build the postmortem data; `cadence` is the update interval configured for a severity, `targets`
     the incident's severity's targets."""
+    events = list(events)  # read twice: the timeline and the action items' tracker links
     timeline = tuple(sorted((_entry(e) for e in events), key=lambda e: (e.occurred_at, e.id)))
     roles = tuple(_role(r) for r in incident.roles)
+    tracked = {e.data.get("item"): e.data for e in events if e.kind == "action_item_tracked"}
     items = tuple(
         ActionItemRow(
             id=i.id,
@@ -413,6 +422,9 @@ def assemble(
             priority=i.priority,
             done_at=i.done_at,
             done_by=i.done_by,
+            tracker_key=tracked.get(i.id, {}).get("key"),
+            tracker_url=tracked.get(i.id, {}).get("url"),
+            done_in=closed_in(i.done_by),
         )
         for i in action_items
     )

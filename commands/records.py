@@ -153,3 +153,19 @@ class ChecklistItem:
     source: str
     done_by: str | None = None
     done_at: datetime | None = None
+
+
+@dataclass(kw_only=True, eq=False)
+class TrackerLink:
+    """An action item's issue in a tracker, recorded the moment the tracker has it; checked until closed."""
+
+    id: int = UNSAVED
+    action_item_id: int
+    incident_id: int
+    tracker: str  # "github" | "jira": also the done_by of an item its closing finished
+    key: str
+    url: str
+    state: str = "open"  # open | closed
+    created_at: datetime
+    next_check_at: datetime | None = None  # None once closed: the periodic check reads only due rows
+    closed_at: datetime | None = None

@@ -34,6 +34,7 @@ from commands.records import (
     RoleAssignment,
     SlackJob,
     TimelineEvent,
+    TrackerLink,
 )
 
 # A fixed naming convention keeps constraint names stable across SQLite and PostgreSQL, so
@@ -228,6 +229,23 @@ checklist_items = Table(
     Index(None, "incident_id"),
 )
 
+tracker_links = Table(
+    "tracker_links",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("action_item_id", ForeignKey("action_items.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("incident_id", ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("tracker", String(20), nullable=False),
+    Column("key", String(100), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    # The periodic check reads only this index (NULL once closed), so its cost follows what is due.
+    Column("next_check_at", UTCDateTime(), index=True),
+    Column("closed_at", UTCDateTime()),
+    Index(None, "incident_id"),
+)
+
 Base.registry.map_imperatively(
     Incident,
     incidents,
@@ -248,6 +266,7 @@ Base.registry.map_imperatively(BotPost, bot_posts)
 Base.registry.map_imperatively(SlackJob, slack_jobs)
 Base.registry.map_imperatively(ActionItem, action_items)
 Base.registry.map_imperatively(ChecklistItem, checklist_items)
+Base.registry.map_imperatively(TrackerLink, tracker_links)
 
 # Loader option target, typed: the records' own annotations say `list`, the mapping makes it a relationship.
 INCIDENT_ROLES = inspect(Incident).relationships["roles"].class_attribute
@@ -260,6 +279,7 @@ TABLES: dict[type, Table] = {
     SlackJob: slack_jobs,
     ChecklistItem: checklist_items,
     ActionItem: action_items,
+    TrackerLink: tracker_links,
 }
 
 

@@ -22,6 +22,7 @@ from store.repositories import (
 )
 from store.target_queries import TargetRepository
 from store.timer_queries import TimerRepository
+from store.tracker_queries import TrackerLinkRepository
 
 
 class SqlUnitOfWork:
@@ -52,6 +53,7 @@ class SqlUnitOfWork:
         self.checklist = ChecklistRepository(self.session)
         self.timers = TimerRepository(self.session)
         self.targets = TargetRepository(self.session)
+        self.tracker_links = TrackerLinkRepository(self.session)
         return self
 
     def __exit__(

@@ -35,6 +35,7 @@ __all__ = [
     "RetentionConfig",
     "RoleConfig",
     "SeverityConfig",
+    "TrackersConfig",
     "effective_config_text",
     "format_duration",
     "load_config",
@@ -313,6 +314,93 @@ class RetentionConfig(_Strict):
         return _retention_period(value)
 
 
+_REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_JIRA_PROJECT_RE = re.compile(r"^[A-Z][A-Z0-9_]{1,9}$")
+
+
+def _check_every(value: Any) -> timedelta:
+    every = _positive_duration(value, "a duration string")
+    if every < timedelta(minutes=1):
+        raise ValueError(
+            "check_every must be at least 1m: each check is one call to the tracker per open issue"
+        )
+    return every
+
+
+class GitHubTrackerConfig(_Strict):
+    """Issues in one GitHub repository; the token comes from INCIDENTBOT_GITHUB_TOKEN."""
+
+    repo: str
+    labels: list[str] = Field(default_factory=list)
+    check_every: timedelta = timedelta(minutes=10)
+
+    @field_validator("repo")
+    @classmethod
+    def _repo(cls, value: str) -> str:
+        if not _REPO_RE.match(value):
+            raise ValueError(f'repo must be "owner/name", got {value!r}')
+        return value
+
+    @field_validator("check_every", mode="before")
+    @classmethod
+    def _every(cls, value: Any) -> timedelta:
+        return _check_every(value)
+
+
+class JiraTrackerConfig(_Strict):
+    """Issues in one Jira Cloud project; credentials come from INCIDENTBOT_JIRA_EMAIL and _TOKEN."""
+
+    site: str  # e.g. "https://acme.atlassian.net"
+    project: str
+    issue_type: str = "Task"
+    labels: list[str] = Field(default_factory=list)
+    check_every: timedelta = timedelta(minutes=10)
+
+    @field_validator("site")
+    @classmethod
+    def _site(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError(f"site must be the site's URL, e.g. https://acme.atlassian.net, got {value!r}")
+        return value.rstrip("/")
+
+    @field_validator("project")
+    @classmethod
+    def _project(cls, value: str) -> str:
+        if not _JIRA_PROJECT_RE.match(value):
+            raise ValueError(f"project must be a Jira project key such as OPS, got {value!r}")
+        return value
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, value: list[str]) -> list[str]:
+        for label in value:
+            if not label or any(c.isspace() for c in label):
+                raise ValueError(f"Jira labels cannot contain spaces, got {label!r}")
+        return value
+
+    @field_validator("check_every", mode="before")
+    @classmethod
+    def _every(cls, value: Any) -> timedelta:
+        return _check_every(value)
+
+
+class TrackersConfig(_Strict):
+    """Where action items become issues: at most one tracker, so each item has one issue to close."""
+
+    github: GitHubTrackerConfig | None = None
+    jira: JiraTrackerConfig | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> TrackersConfig:
+        if self.github is not None and self.jira is not None:
+            raise ValueError("configure at most one tracker: [trackers.github] or [trackers.jira], not both")
+        return self
+
+    @property
+    def active(self) -> GitHubTrackerConfig | JiraTrackerConfig | None:
+        return self.github or self.jira
+
+
 class IncidentConfig(_Strict):
     """The whole validated config; dict order of severities is their rank, most severe first."""
 
@@ -343,6 +431,8 @@ class IncidentConfig(_Strict):
     drill_prefix: str = "drill"
     # After resolution, the room is archived this long later (with a notice first).
     archive_after: timedelta = timedelta(days=7)
+    # Action items become issues in at most one tracker (commands/tracker_sync.py).
+    trackers: TrackersConfig = Field(default_factory=TrackersConfig)
     # When owners get their weekly DM of overdue action items: a weekday and a time in `timezone`.
     action_reminders_at: str = "mon 09:00"
 
@@ -596,6 +686,23 @@ class IncidentConfig(_Strict):
         return self.severity_names()[-1]
 
     @property
+    def tracker_name(self) -> str | None:
+        """The configured tracker ("github", "jira"), or None: action items stay in Slack."""
+        if self.trackers.github is not None:
+            return "github"
+        return "jira" if self.trackers.jira is not None else None
+
+    @property
+    def tracker_labels(self) -> list[str]:
+        active = self.trackers.active
+        return list(active.labels) if active is not None else []
+
+    @property
+    def tracker_check_every(self) -> timedelta:
+        active = self.trackers.active
+        return active.check_every if active is not None else timedelta(minutes=10)
+
+    @property
     def zone(self) -> ZoneInfo:
         """The configured zone as an object, for rendering times to people."""
         return ZoneInfo(self.timezone)
@@ -735,6 +842,31 @@ def _triage_text(cfg: IncidentConfig) -> list[str]:
     return lines
 
 
+def _trackers_text(trackers: TrackersConfig) -> list[str]:
+    """The tracker's table, or a comment saying none is configured."""
+    if trackers.github is not None:
+        gh = trackers.github
+        return [
+            "",
+            "[trackers.github]",
+            f"repo = {_toml_str(gh.repo)}",
+            f"labels = {_toml_list(gh.labels)}",
+            f"check_every = {_toml_str(format_duration(gh.check_every))}",
+        ]
+    if trackers.jira is not None:
+        jira = trackers.jira
+        return [
+            "",
+            "[trackers.jira]",
+            f"site = {_toml_str(jira.site)}",
+            f"project = {_toml_str(jira.project)}",
+            f"issue_type = {_toml_str(jira.issue_type)}",
+            f"labels = {_toml_list(jira.labels)}",
+            f"check_every = {_toml_str(format_duration(jira.check_every))}",
+        ]
+    return ["", "# trackers: none configured (action items stay in Slack)"]
+
+
 def effective_config_text(cfg: IncidentConfig) -> str:
     """Print the config as TOML so operators see exactly what the bot will use, defaults included."""
     lines = [
@@ -783,6 +915,7 @@ def effective_config_text(cfg: IncidentConfig) -> str:
     for name, role in cfg.roles.items():
         lines += ["", f"[roles.{name}]", f"description = {_toml_str(role.description)}"]
     lines += _triage_text(cfg)
+    lines += _trackers_text(cfg.trackers)
     lines += ["", "[retention]"]
     for name in RetentionConfig.model_fields:
         period: timedelta | None = getattr(cfg.retention, name)

@@ -82,6 +82,24 @@ class Settings(BaseSettings):
     incidentbot_pagerduty_webhook_secret: SecretStr | None = None
     incidentbot_opsgenie_webhook_token: SecretStr | None = None
 
+    # Issue trackers (bot/trackers/): GitHub's token and API base (GitHub Enterprise: https://HOST/api/v3),
+    # Jira Cloud's account email and API token (basic auth).
+    incidentbot_github_token: SecretStr | None = None
+    incidentbot_github_url: str = "https://api.github.com"
+    incidentbot_jira_email: str | None = None
+    incidentbot_jira_token: SecretStr | None = None
+    # GitHub webhook (issues events) at /webhooks/github: the secret its X-Hub-Signature-256 is made with.
+    incidentbot_github_webhook_secret: SecretStr | None = None
+
+    @field_validator("incidentbot_github_url")
+    @classmethod
+    def _github_url(cls, value: str) -> str:
+        """Paths are joined onto it, so no trailing slash; only http(s)."""
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"must be an http(s) URL, got {value!r}")
+        return value
+
     @field_validator("slack_api_url")
     @classmethod
     def _api_url_ends_with_slash(cls, value: str) -> str:

@@ -30,6 +30,7 @@ from bot.slack.ids import ActionId, BlockId
 from commands.mrkdwn import Mrkdwn, channel_link, escape, group_mention, mention
 from commands.ports import Clock, Message
 from commands.targets import MILESTONES, span
+from commands.tracker_sync import finished_by
 from commands.views import ChecklistLine, IncidentView
 
 log = logging.getLogger(__name__)
@@ -446,7 +447,7 @@ class SlackPresenter:
         """Owner, due date (overdue marked) and priority of an item, or who finished it and when."""
         if line.get("done_at"):
             done_at = datetime.fromisoformat(line["done_at"])
-            return f"done by {mention(line.get('done_by'))} · {escape(self.when(done_at))}"
+            return f"done {finished_by(str(line.get('done_by')))} · {escape(self.when(done_at))}"
         parts = [f"owner {mention(line['owner'])}" if line.get("owner") else "no owner"]
         if line.get("due"):
             due = datetime.fromisoformat(line["due"])

@@ -6,6 +6,7 @@ from bot.ops.config import IncidentConfig
 from bot.ops.settings import Settings
 from bot.pipeline.runtime import Runtime
 from bot.webhooks import WebhookHandler
+from bot.webhooks.github import github_issues_webhook
 from bot.webhooks.opsgenie import OpsgenieWebhook
 from bot.webhooks.pager_acks import OnAcknowledged
 from bot.webhooks.pagerduty import PagerDutyWebhook
@@ -19,11 +20,15 @@ def webhook_routes(
     on_acknowledged: OnAcknowledged | None = None,
 ) -> dict[str, WebhookHandler]:
     """One entry per service that may call us, keyed by the name after /webhooks/; each does its own auth."""
-    del config, runtime  # each webhook feature adds its handler here
     routes: dict[str, WebhookHandler] = {}
     # The paging feature's acknowledge_from_pager, bound to the runtime, once it is merged.
     if on_acknowledged is not None:
         routes.update(pager_webhooks(settings, on_acknowledged))
+    github, secret = config.trackers.github, settings.incidentbot_github_webhook_secret
+    if github is not None and secret is not None:
+        routes["github"] = github_issues_webhook(
+            secret.get_secret_value(), github.repo, runtime.uow, runtime.clock
+        )
     return routes
 
 

@@ -23,8 +23,9 @@ APP_TABLES = {
     "action_items",
     "people",
     "checklist_items",
+    "tracker_links",
 }
-HEAD = "0010"
+HEAD = "0011"
 
 
 def _tables(url: str) -> set[str]:

@@ -1,0 +1,162 @@
+"""A loopback JSON API server for the tracker emulators: auth, recorded calls, failure and latency knobs."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """A request the emulator received, without its credentials."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+
+
+@dataclass
+class ApiFault:
+    """An answer given on purpose to the next `times` requests (None: until cleared)."""
+
+    status: int
+    times: int | None = 1
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    # The request is carried out, then its answer is lost (a gateway timing out after the write).
+    after: bool = False
+
+
+@dataclass(frozen=True)
+class ApiAnswer:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Route = Callable[[str, str, dict[str, str], Any, dict[str, str]], ApiAnswer]
+
+
+class TrackerServer:
+    """Serve `route` on 127.0.0.1 in a thread; tests turn the knobs and read `calls`."""
+
+    def __init__(self, route: Route) -> None:
+        self.lock = threading.RLock()
+        self.calls: list[ApiCall] = []
+        self._faults: list[ApiFault] = []
+        self.latency = 0.0
+        self._route = route
+        self._http = _Server(("127.0.0.1", 0), self)
+        self._thread = threading.Thread(target=self._http.serve_forever, name="tracker-emulator", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._http.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._http.shutdown()
+        self._http.server_close()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def fail(
+        self,
+        status: int,
+        *,
+        times: int | None = 1,
+        headers: dict[str, str] | None = None,
+        after: bool = False,
+    ) -> None:
+        """Answer the next `times` requests with `status` (and headers such as Retry-After); with `after`,
+        carry each out first, as a tracker whose gateway timed out after the write."""
+        with self.lock:
+            body = {"message": "injected failure"}
+            self._faults.append(ApiFault(status, times, dict(headers or {}), body, after))
+
+    def clear_faults(self) -> None:
+        with self.lock:
+            self._faults.clear()
+            self.latency = 0.0
+
+    def _take_fault(self) -> ApiFault | None:
+        with self.lock:
+            if not self._faults:
+                return None
+            fault = self._faults[0]
+            if fault.times is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    self._faults.pop(0)
+            return fault
+
+    def handle(self, method: str, raw_path: str, headers: dict[str, str], raw: bytes) -> ApiAnswer:
+        parts = urlsplit(raw_path)
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            return ApiAnswer(400, {"message": "Problems parsing JSON"})
+        with self.lock:
+            self.calls.append(ApiCall(method, parts.path, query, body))
+        if self.latency:
+            time.sleep(self.latency)  # never under the lock
+        fault = self._take_fault()
+        if fault is not None and not fault.after:
+            return ApiAnswer(fault.status, fault.body, fault.headers)
+        with self.lock:
+            answer = self._route(method, parts.path, query, body, headers)
+        return answer if fault is None else ApiAnswer(fault.status, fault.body, fault.headers)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, addr: tuple[str, int], owner: TrackerServer) -> None:
+        super().__init__(addr, _Handler)
+        self.owner = owner
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up waiting (a timeout test) is normal here."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        answer = self.server.owner.handle(self.command, self.path, headers, raw)
+        data = b"" if answer.body is None else json.dumps(answer.body).encode()
+        self.send_response(answer.status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve  # noqa: N815 (http.server's naming)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (http.server's signature)
+        """Quiet: tests read `calls`, not stderr."""

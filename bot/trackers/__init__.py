@@ -1,0 +1,1 @@
+"""Issue tracker adapters (GitHub, Jira Cloud) behind the tracker port, and the one the config picks."""
