@@ -23,8 +23,9 @@ APP_TABLES = {
     "action_items",
     "people",
     "checklist_items",
+    "pages",
 }
-HEAD = "0008"
+HEAD = "0009"
 
 
 def _tables(url: str) -> set[str]:
