@@ -501,6 +501,9 @@ _WHAT: dict[str, str] = {
     JobKind.EDIT: "show the edit in the war room",
     JobKind.REOPEN: "announce the reopening",
     JobKind.ARCHIVE: "archive the war room",
+    JobKind.PAGE: "page everyone",
+    JobKind.PAGE_ACK: "tell everyone the page was acknowledged",
+    JobKind.PAGE_RESOLVE: "resolve the pager alerts",
 }
 # Jobs nobody asked for: a failure is logged, with nobody to tell.
 _UNATTENDED = frozenset({JobKind.REMINDER, JobKind.COMMANDER_REMINDER, JobKind.STALE})

@@ -43,6 +43,9 @@ class JobKind(StrEnum):
     CHECKLIST = "checklist"  # a checklist item ticked or unticked: the checklist message shows it
     STALE = "stale"  # nobody acted on an open incident for its `stale_after`: nudge the room
     ARCHIVE = "archive"  # `archive_after` after resolving: tell the room, archive it
+    PAGE = "page"  # a tier paged (DMs, pager alerts, the room told), or the room told nobody answered
+    PAGE_ACK = "page_ack"  # a page acknowledged: the room told, the DMs updated, the pager alerts acked
+    PAGE_RESOLVE = "page_resolve"  # the incident resolved: its pager alerts are resolved
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,9 @@ def new_job(
 # only for the room to exist, so a reminder is never held up behind a crashed process's lease.
 _INDEPENDENT = frozenset(
     {JobKind.REMINDER, JobKind.COMMANDER_REMINDER, JobKind.CAPTURE, JobKind.JOIN, JobKind.STALE}
+) | frozenset(
+    # Paging is retried for as long as a pager is down: the incident's other work must never wait for it.
+    {JobKind.PAGE, JobKind.PAGE_ACK, JobKind.PAGE_RESOLVE}
 )
 # What later jobs need of an unfinished provisioning job: reminders, the room; the rest, also what they
 # may change or follow (the summary, the topic, the announcement). The pin is needed by nobody, so a

@@ -12,6 +12,7 @@ from commands import (
     duplicate,
     edit,
     escalate,
+    paging_steps,
     reopen,
     resolve,
     stale,
@@ -29,7 +30,9 @@ from commands.feature import Feature
 from commands.forms import ASSIGN_FORM, DECLARE_FORM, EDIT_FORM, UPDATE_FORM
 from commands.jobs import Plan
 from commands.note import NOTE
+from commands.paging import ACKNOWLEDGE, PAGE
 from commands.parsing import (
+    AcknowledgePage,
     AddActionItem,
     AddToTimeline,
     Assign,
@@ -45,6 +48,7 @@ from commands.parsing import (
     OpenDeclareForm,
     OpenEditForm,
     OpenUpdateForm,
+    PageTargets,
     Postmortem,
     PostUpdate,
     Reopen,
@@ -84,6 +88,8 @@ FEATURES: dict[type, Feature[Any]] = {
     Reopen: REOPEN,
     Duplicate: DUPLICATE,
     TickChecklist: TICK_CHECKLIST,
+    PageTargets: PAGE,
+    AcknowledgePage: ACKNOWLEDGE,
 }
 
 
@@ -101,6 +107,7 @@ JOB_PLANS: dict[str, Plan] = {
     **checklist.PLANS,
     **stale.PLANS,
     **archive.PLANS,
+    **paging_steps.PLANS,
 }
 
 

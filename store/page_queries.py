@@ -87,7 +87,8 @@ class PageRepository:
             .values(closed_at=now, ack_due_at=None)
             .execution_options(**_UNSYNCED)
         )
-        count = self.session.execute(stmt).rowcount
+        result = self.session.execute(stmt)
+        count = getattr(result, "rowcount", 0)
         self.session.expire_all()  # rows already loaded here must show what was just written
         return int(count or 0)
 

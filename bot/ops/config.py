@@ -231,6 +231,8 @@ class PolicyConfig(_Strict):
     def policy(self, name: str) -> EscalationPolicy:
         tiers = tuple(PolicyTier(notify=tuple(t.notify), ack_within=t.ack_within) for t in self.tiers)
         return EscalationPolicy(name=name, tiers=tiers, repeat=self.repeat)
+
+
 Checklist = Annotated[list[str], AfterValidator(_checklist)]
 
 

@@ -17,7 +17,7 @@ from bot.pipeline.group_commit import BatchRecorder
 from bot.pipeline.job_watch import JobWatch
 from bot.render.presenter import SlackPresenter
 from bot.slack.chat import SlackChat
-from commands import reminders, timers
+from commands import pages, reminders, timers
 from commands.feature import Ask, BatchFeature, Deps, JobResult, JobState, Recorded
 from commands.incidents import Scheduled
 from commands.job_runner import JobRunner
@@ -252,10 +252,12 @@ class Runtime:
         self.run_claimed(claimed.job_ids)
         lifecycle = timers.tick(uow=self.uow, clock=self.clock, settings=self.config, lease=self.lease)
         self.run_claimed(lifecycle.job_ids)
+        paged = pages.tick(uow=self.uow, clock=self.clock, settings=self.config, lease=self.lease)
+        self.run_claimed(paged.job_ids)
         owed = self.claim_owed()
         expire_deliveries(self.uow, self.clock)
         prune(self.uow, self.clock, self.config.retention)
-        return len(claimed.job_ids) + len(lifecycle.job_ids) + owed
+        return len(claimed.job_ids) + len(lifecycle.job_ids) + len(paged.job_ids) + owed
 
     def claim_owed(self) -> int:
         """Claim as many owed jobs as this process has free slots for, and start them; returns how many."""

@@ -56,3 +56,4 @@ class ActionId(StrEnum):
     MARK_DUPLICATE = "mark_duplicate"
     CHECKLIST = "checklist_toggle"
     STALE_RESOLVE = "stale_resolve"
+    ACK_PAGE = "acknowledge_page"
