@@ -86,4 +86,4 @@ _.limits_on  # Burst (benchmarks/rate_limited.py): the run measured under Slack'
 
 # -- ports whose adapters arrive with their feature ---------------------------------------------------
 _.PagerError  # raised by a pager adapter when the pager does not take a request (commands/pager.py)
-_.acknowledge_from_pager  # the pager webhooks (PagerDuty, Opsgenie) call it; tests/unit/commands/test_paging.py
+_.acknowledge_from_pager  # the PagerDuty and Opsgenie webhooks call it (tests/unit/commands/test_paging.py)

@@ -39,7 +39,7 @@ from commands.jobs import (
     stages,
     waits_for,
 )
-from commands.pager import NoPager, Pager, PagerRefused
+from commands.pager import NoPager, Pager, PagerError, PagerRefused
 from commands.ports import Chat, Clock, IncidentSettings, Message, PostRef, Presenter, UnitOfWorkFactory
 from commands.records import BotPost, TimelineEvent
 from commands.views import IncidentView, view_of
@@ -441,7 +441,7 @@ class JobRunner:
         """
         job = f"job {ctx.job_id} ({ctx.kind}, {ctx.incident.ref})"
         values: dict[str, Any] = {"last_error": describe(exc)[:500], "claimed_until": None}
-        if not isinstance(exc, ChatError | GiveUp):
+        if not isinstance(exc, ChatError | GiveUp | PagerError):  # a pager down is expected, retried
             log.error("%s failed unexpectedly", job, exc_info=exc)
         if gives_up(exc) or ctx.attempts >= MAX_ATTEMPTS:
             log.error("%s gave up after %s attempt(s): %s", job, ctx.attempts, describe(exc))

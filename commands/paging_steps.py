@@ -21,6 +21,13 @@ from commands.steps import post_once, room
 from commands.views import IncidentView
 
 SERVICE_NAMES = {"pagerduty": "PagerDuty", "opsgenie": "Opsgenie"}
+# What each pager verb is, and what it is once done, for the room.
+_WHAT = {"page": "trigger the page", "acknowledge": "acknowledge the alert", "resolve": "resolve the alert"}
+_DONE = {
+    "page": "the page went through",
+    "acknowledge": "the alert is acknowledged",
+    "resolve": "the alert is resolved",
+}
 
 
 class PagePresenter(Protocol):
@@ -109,20 +116,20 @@ def at_pagers(
             call(target, key)
         except PagerError as exc:
             if last_try:
-                text = f":warning: `{escape(target)}` never answered; I gave up trying to {verb} it."
+                text = f":warning: `{escape(target)}` never answered; I gave up trying to {_WHAT[verb]}."
                 posts += notice(ctx, f"pager_gave_up:{ctx.job_id}:{tag}", text).all_posts()
                 continue
             if down not in ctx.posts:
-                text = f":warning: `{escape(target)}` did not answer; I will keep trying to {verb} it."
+                text = f":warning: `{escape(target)}` did not answer; I will keep trying to {_WHAT[verb]}."
                 posts += notice(ctx, down, text).all_posts()
             failure = failure or exc
             continue
         except PagerRefused as exc:
-            text = f":warning: `{escape(target)}` refused to {verb}: {escape(exc.reason)}."
+            text = f":warning: `{escape(target)}` refused to {_WHAT[verb]}: {escape(exc.reason)}."
             posts += notice(ctx, f"pager_refused:{ctx.job_id}:{tag}", text).all_posts()
             continue
         if down in ctx.posts:
-            text = f":white_check_mark: `{escape(target)}` answered: it took the request to {verb}."
+            text = f":white_check_mark: `{escape(target)}` answered: {_DONE[verb]}."
             posts += notice(ctx, f"pager_up:{ctx.job_id}:{tag}", text).all_posts()
     if failure is not None:
         raise PartialProgress(StepOutcome(more_posts=tuple(posts)), failure)

@@ -573,3 +573,40 @@ class FakeUnitOfWork:
 if TYPE_CHECKING:  # `mypy tests/unit/fakes.py` holds the fake to the port the SQL store satisfies
     _unit: UnitOfWork = FakeUnitOfWork(FakeDatabase())
     _factory: UnitOfWorkFactory = FakeDatabase()
+
+
+@dataclass
+class RecordingPager:
+    """An in-memory pager (the Pager port): records each call; `down` makes it fail, `refuse` refuse."""
+
+    calls: list[tuple[str, str, str]] = field(default_factory=list)  # (verb, target, dedup key)
+    triggered: list[dict[str, Any]] = field(default_factory=list)
+    down: bool = False
+    refuse: dict[str, str] = field(default_factory=dict)  # target -> reason
+
+    def _call(self, verb: str, target: str, dedup_key: str) -> None:
+        from commands.pager import PagerError, PagerRefused
+
+        if target in self.refuse:
+            raise PagerRefused(self.refuse[target])
+        if self.down:
+            raise PagerError("503")
+        self.calls.append((verb, target, dedup_key))
+
+    def trigger(
+        self, target: str, dedup_key: str, summary: str, *, priority: int, details: Mapping[str, str]
+    ) -> None:
+        self._call("trigger", target, dedup_key)
+        self.triggered.append({"target": target, "summary": summary, "priority": priority, **details})
+
+    def acknowledge(self, target: str, dedup_key: str) -> None:
+        self._call("acknowledge", target, dedup_key)
+
+    def resolve(self, target: str, dedup_key: str) -> None:
+        self._call("resolve", target, dedup_key)
+
+
+if TYPE_CHECKING:
+    from commands.pager import Pager
+
+    _pager: Pager = RecordingPager()
