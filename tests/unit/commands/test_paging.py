@@ -317,11 +317,14 @@ def test_acknowledgement_from_the_pager_is_recorded_once_and_not_sent_back(world
     number = war_room(world.db, world.clock, severity="sev1")
     world.page("payments")
     key = f"incidentbot-inc-{number}-payments"
-    args = {"uow": world.db, "clock": world.clock, "lease": LEASE}
-    assert acknowledge_from_pager("opsgenie", key, "Dana <ops>", **args) is False  # not paged there
-    assert acknowledge_from_pager("pagerduty", "incidentbot-inc-99-x", "Dana", **args) is False
-    assert acknowledge_from_pager("pagerduty", key, "Dana <ops>", **args) is True
-    assert acknowledge_from_pager("pagerduty", key, "Dana <ops>", **args) is False
+
+    def from_pager(service: str, dedup: str, who: str) -> bool:
+        return acknowledge_from_pager(service, dedup, who, uow=world.db, clock=world.clock, lease=LEASE)
+
+    assert from_pager("opsgenie", key, "Dana <ops>") is False  # not paged there
+    assert from_pager("pagerduty", "incidentbot-inc-99-x", "Dana") is False
+    assert from_pager("pagerduty", key, "Dana <ops>") is True
+    assert from_pager("pagerduty", key, "Dana <ops>") is False
     [job] = world.db.jobs(JobKind.PAGE_ACK)
     assert job.payload["pagers"] == [] and job.claimed_until is None  # for the workers
     world.run(job.id, claimed=False)
