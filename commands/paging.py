@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -27,7 +26,7 @@ from commands.pages import (
 from commands.paging_steps import SERVICE_NAMES
 from commands.parsing import AcknowledgePage, PageTargets
 from commands.ports import Clock, IncidentSettings, UnitOfWork, UnitOfWorkFactory
-from commands.records import Incident, Page, SlackJob, TimelineEvent
+from commands.records import Page, SlackJob, TimelineEvent
 from commands.views import view_of
 from commands.vocabulary import IncidentStatus
 
@@ -167,13 +166,6 @@ class AlreadyAcknowledged(IncidentError):
     """The page was acknowledged first by someone else (or by this person before); nothing changes."""
 
 
-@dataclass(frozen=True)
-class _Ack:
-    incident: Incident
-    page: Page
-    job: SlackJob
-
-
 class AcknowledgeFeature:
     """A page DM's *Acknowledge*: only someone that page was sent to (a member of a paged group too)."""
 
@@ -195,7 +187,7 @@ class AcknowledgeFeature:
             raise NotYours(
                 "That page was not sent to you, so you cannot acknowledge it; nothing was changed."
             )
-        done = acknowledge(
+        scheduled = acknowledge(
             cmd.page_id,
             who=ask.user_id,
             via="slack",
@@ -204,8 +196,7 @@ class AcknowledgeFeature:
             lease=deps.lease,
             delivery_key=ask.delivery_key,
         )
-        scheduled = Scheduled(view_of(done.incident), done.job.id)
-        ref = done.incident.ref
+        ref = scheduled.incident.ref
         return Recorded(
             scheduled=scheduled, reply=lambda _r: f":white_check_mark: You acknowledged the page for {ref}."
         )
@@ -232,7 +223,7 @@ def acknowledge(
     lease: timedelta,
     delivery_key: str | None = None,
     queued: bool = False,
-) -> _Ack:
+) -> Scheduled:
     """Record the acknowledgement: the run stops, the room, the DMs and (from Slack) the pager are told.
 
     The first acknowledgement of a run wins; raises AlreadyAcknowledged, IncidentError (closed) otherwise.
@@ -291,8 +282,9 @@ def acknowledge(
         if queued:  # for the workers: the process recording it does not run jobs (a webhook)
             job.claimed_until, job.attempts = None, 0
         tx.jobs.add(job)
+        scheduled = Scheduled(view_of(incident), job.id)
         tx.commit()
-        return _Ack(incident=incident, page=page, job=job)
+        return scheduled
 
 
 def _ack_data(page: Page) -> dict[str, Any]:
@@ -322,12 +314,12 @@ def acknowledge_from_pager(
     already acknowledged or closed (nothing changes).
     """
     with uow() as tx:
-        candidates = [p for p in tx.pages.open_by_key(dedup_key) if p.target.startswith(f"{service}:")]
+        candidates = [p.id for p in tx.pages.open_by_key(dedup_key) if p.target.startswith(f"{service}:")]
     if service not in SERVICE_NAMES or not candidates:
         return False
     try:
         acknowledge(
-            candidates[-1].id, who=who[:200], via=service, uow=uow, clock=clock, lease=lease, queued=True
+            candidates[-1], who=who[:200], via=service, uow=uow, clock=clock, lease=lease, queued=True
         )
     except IncidentError:
         return False
