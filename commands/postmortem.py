@@ -16,7 +16,7 @@ from commands.incidents import Scheduled, incident_in_room
 from commands.parsing import Postmortem
 from commands.ports import Clock, IncidentSettings, UnitOfWorkFactory
 from commands.postmortem_steps import postmortem_job
-from commands.records import ActionItem, ChecklistItem, Incident, RoleAssignment, TimelineEvent
+from commands.records import ActionItem, ChecklistItem, Incident, Page, RoleAssignment, TimelineEvent
 from commands.views import view_of
 
 Cadence = Callable[[str], timedelta]
@@ -150,6 +150,25 @@ class Escalation:
 
 
 @dataclass(frozen=True)
+class PageRow:
+    """Who or what was paged, by which policy (None: directly), tier and round, and who acknowledged."""
+
+    paged_at: datetime
+    target: str
+    policy: str | None
+    tier: int
+    round: int
+    paged_by: str | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None  # a member ID (via slack), else the pager's display name
+    acknowledged_via: str | None
+
+    @property
+    def is_person(self) -> bool:
+        return self.target[:1] in ("U", "W", "S") and ":" not in self.target
+
+
+@dataclass(frozen=True)
 class ActionItemRow:
     id: int
     text: str
@@ -239,6 +258,7 @@ class PostmortemData:
     drill: bool = False  # a practice incident: kept out of metrics
     impact: str | None = None
     urgency: str | None = None
+    pages: tuple[PageRow, ...] = ()  # oldest first
 
     @property
     def ref(self) -> str:
@@ -345,6 +365,7 @@ def assemble(
     action_items: Iterable[ActionItem],
     cadence: Cadence,
     checklist: Iterable[ChecklistItem] = (),
+    pages: Iterable[Page] = (),
 ) -> PostmortemData:
     """Build the postmortem data; `cadence` is the update interval configured for a severity."""
     timeline = tuple(sorted((_entry(e) for e in events), key=lambda e: (e.occurred_at, e.id)))
@@ -415,6 +436,20 @@ def assemble(
             )
             for c in sorted(checklist, key=lambda c: c.position)
         ),
+        pages=tuple(
+            PageRow(
+                paged_at=p.paged_at,
+                target=p.target,
+                policy=p.policy,
+                tier=p.tier,
+                round=p.round,
+                paged_by=p.paged_by,
+                acknowledged_at=p.acknowledged_at,
+                acknowledged_by=p.acknowledged_by,
+                acknowledged_via=p.acknowledged_via,
+            )
+            for p in sorted(pages, key=lambda p: (p.paged_at, p.id))
+        ),
     )
 
 
@@ -438,6 +473,7 @@ def load_postmortem(
             tx.action_items.list_for(incident.id),
             settings.update_every,
             tx.checklist.list_for(incident.id),
+            tx.pages.list_for(incident.id),
         )
         return with_names(pm, tx.people.names(people_in(pm)))
 
@@ -455,6 +491,11 @@ def people_in(pm: PostmortemData) -> list[str]:
     for escalation in pm.escalations:
         for user in (escalation.by, *escalation.paged):
             if user:
+                seen.setdefault(user, None)
+    for page in pm.pages:
+        slack_ack = page.acknowledged_by if page.acknowledged_via == "slack" else None
+        for user in (page.paged_by, page.target if page.is_person else None, slack_ack):
+            if user and not user.startswith("S"):
                 seen.setdefault(user, None)
     for pin in pm.pins:
         for user in (pin.author, pin.pinned_by):
