@@ -96,6 +96,9 @@ def test_page_a_policy_escalate_on_timeout_and_acknowledge_from_the_dm(
         in room_texts(h, room)
     )
     assert len(h.dms_to("U3")) == len(h.dms_to("U4")) == 1
+    h.emu.channels[room].members.discard("U3")
+    press(h, "U3", ActionId.JOIN_ROOM, "1")  # paged as a member of the tier's group
+    assert "U3" in h.emu.channels[room].members
 
     press(h, "U2", ActionId.ACK_PAGE, ack["value"])  # bob answers late: the tier-1 page is still his
     assert h.replies()[-1] == ":white_check_mark: You acknowledged the page for INC-1."

@@ -14,6 +14,7 @@ from bot.ops.config import config_from_mapping
 from bot.render.presenter import SlackPresenter, TemplateRenderer
 from commands import pages
 from commands.declare import DeclareRequest, declare_incidents
+from commands.duplicate import mark_duplicate
 from commands.errors import AlreadyResolved, IncidentError, UsageError
 from commands.escalate import escalate
 from commands.feature import Ask, Deps
@@ -449,3 +450,35 @@ def test_a_refusing_pager_is_told_with_its_reason_and_the_job_finishes(world: Wo
         in world.chat.room_texts()
     )
     assert world.db.jobs(JobKind.PAGE)[0].finished_at is not None
+
+
+def test_a_duplicate_is_resolved_too_its_pages_stop_and_its_alerts_close(world: World) -> None:
+    other = war_room(world.db, world.clock, channel="C2")
+    number = war_room(world.db, world.clock, severity="sev1")
+    world.page("payments")
+    scheduled = mark_duplicate(
+        other, user_id="U1", channel_id=ROOM, uow=world.db, clock=world.clock, settings=CONFIG, lease=LEASE
+    )
+    [resolve_job] = world.db.jobs(JobKind.PAGE_RESOLVE)
+    assert scheduled.then == (resolve_job.id,)
+    world.run(resolve_job.id)
+    assert world.pager.calls[-1] == ("resolve", "pagerduty:payments", f"incidentbot-inc-{number}-payments")
+    assert all(p.closed_at is not None for p in world.db.pages(number))
+    world.clock.advance(hours=1)
+    assert world.tick() == []
+
+
+def test_an_incident_never_paged_resolves_without_a_pager_job(world: World) -> None:
+    war_room(world.db, world.clock, roles={"commander": "U1"})
+    world.page("U2")  # people only: nothing at a pager to resolve
+    resolve_incident(
+        Resolve(),
+        user_id="U1",
+        channel_id=ROOM,
+        uow=world.db,
+        clock=world.clock,
+        settings=CONFIG,
+        lease=LEASE,
+    )
+    assert world.db.jobs(JobKind.PAGE_RESOLVE) == []
+    assert all(p.closed_at is not None for p in world.db.pages())
