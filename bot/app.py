@@ -37,6 +37,7 @@ from bot.webhooks.routes import webhook_routes
 from commands.capture import capture_plans
 from commands.holdings import JobHoldings
 from commands.job_runner import JobRunner
+from commands.pager import Pager
 from commands.ports import Clock, SystemClock
 from commands.postmortem_steps import postmortem_plans
 from commands.registry import JOB_PLANS
@@ -123,6 +124,7 @@ def build_runtime(
     lease: timedelta = timedelta(seconds=5),
     workers: int = 16,
     runs_jobs: bool = True,
+    pager: Pager | None = None,
 ) -> tuple[Runtime, Engine]:
     """Wire the database, Slack client, presenter and job runner: what web and worker processes share.
 
@@ -156,7 +158,7 @@ def build_runtime(
         },
         lease=lease,
         holdings=holdings,
-        pager=Pagers.from_settings(settings),
+        pager=pager or Pagers.from_settings(settings),
         tracker=tracker,
     )
     runtime = Runtime(
@@ -187,6 +189,7 @@ def create_app(
     tick_seconds: float = 1.0,
     workers: int = 16,
     runs_jobs: bool = True,
+    pager: Pager | None = None,
 ) -> IncidentBot:
     """Wire the real adapters; nothing starts running until the caller starts the ticker or a server.
 
@@ -197,7 +200,14 @@ def create_app(
     # Before anything is built: HTTP mode without SLACK_SIGNING_SECRET raises StartupError.
     secret = bolt_signing_secret(settings)
     runtime, engine = build_runtime(
-        settings, config, clock=clock, client=client, lease=lease, workers=workers, runs_jobs=runs_jobs
+        settings,
+        config,
+        clock=clock,
+        client=client,
+        lease=lease,
+        workers=workers,
+        runs_jobs=runs_jobs,
+        pager=pager,
     )
 
     def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:

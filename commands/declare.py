@@ -24,6 +24,7 @@ from commands.jobs import (
 )
 from commands.limits import DeclareAllowance, RateLimited
 from commands.mrkdwn import channel_link, escape
+from commands.pages import auto_page
 from commands.parsing import Declare
 from commands.ports import Clock, UnitOfWorkFactory
 from commands.records import Incident, TimelineEvent
@@ -79,7 +80,7 @@ def _recorded(cmd: Declare, scheduled: Scheduled) -> Recorded:
     drill = scheduled.incident.drill
     # Freshly recorded and claimed by this process: its provisioning runs without reading it back.
     job = scheduled.fresh or FreshJob(JobKind.PROVISION, {}, {})
-    fresh = Scheduled(scheduled.incident, scheduled.job_id, fresh=job)
+    fresh = Scheduled(scheduled.incident, scheduled.job_id, scheduled.then, fresh=job)
     maybe = _possibly(scheduled.incident.possible_duplicate_of)
     return Recorded(
         answer=f"{_declared(ref, drill)}: {escape(cmd.title)}. Opening its war room…{maybe}",
@@ -284,10 +285,18 @@ def declare_incidents(
                 for i, p in zip(incidents, payloads, strict=True)
             ]
         )
+        # A severity with `page` pages its policy once the room exists (a job of its own, run after).
+        why = "Declared"
+        paged = [
+            auto_page(tx, i, settings, now=now, lease=lease, why=f"{why} {i.severity}") for i in incidents
+        ]
         tx.commit()
-    for position, incident, job_id, payload in zip(fresh, incidents, job_ids, payloads, strict=True):
+    for position, incident, job_id, payload, page in zip(
+        fresh, incidents, job_ids, payloads, paged, strict=True
+    ):
         view = view_of(incident, settings.severity_description(incident.severity))
-        results[position] = Scheduled(view, job_id, fresh=FreshJob(JobKind.PROVISION, payload, {}))
+        then = (page.id,) if page is not None else ()
+        results[position] = Scheduled(view, job_id, then, fresh=FreshJob(JobKind.PROVISION, payload, {}))
     return results
 
 

@@ -17,6 +17,7 @@ from commands.errors import AlreadyResolved, IncidentError, RepeatedDelivery, Tr
 from commands.feature import SLOW, Ask, Deps, Recorded
 from commands.incidents import Scheduled, current_roles, incident_in_room
 from commands.jobs import JobKind, Parallel, Plan, StepContext, StepOutcome, fresh_job, new_job
+from commands.pages import stop_pages
 from commands.parsing import Duplicate
 from commands.permissions import NO_ADMINS, Admins, require
 from commands.ports import Clock, IncidentSettings, UnitOfWork, UnitOfWorkFactory
@@ -229,9 +230,10 @@ def mark_duplicate(
         payload = {"of": other.id, "of_channel": other.channel_id, "by": user_id}
         fresh = fresh_job(tx, incident.id, JobKind.DUPLICATE, payload)
         job = tx.jobs.add(new_job(JobKind.DUPLICATE, incident.id, now, lease, payload))
+        stopped = stop_pages(tx, incident, now, lease)  # resolved: its pages stop, its pager alerts close
         tx.commit()
         view = view_of(incident, settings.severity_description(incident.severity))
-        return Scheduled(view, job.id, fresh=fresh)
+        return Scheduled(view, job.id, (stopped.id,) if stopped else (), fresh=fresh)
 
 
 def post_duplicate(ctx: StepContext) -> StepOutcome:

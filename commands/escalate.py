@@ -28,6 +28,7 @@ from commands.jobs import (
     new_job,
 )
 from commands.limits import check_page_count
+from commands.pages import auto_page
 from commands.parsing import Escalate, JoinRoom
 from commands.permissions import NO_ADMINS, Admins, AdminsUnknown, require
 from commands.ports import Clock, IncidentSettings, UnitOfWork, UnitOfWorkFactory
@@ -264,8 +265,14 @@ def escalate(
             payload.update(drill=True, not_paged=named)
         fresh = fresh_job(tx, incident.id, JobKind.ESCALATE, payload)
         job = tx.jobs.add(new_job(JobKind.ESCALATE, incident.id, now, lease, payload))
+        # A severity with `page` pages its policy (unless a page of it is open); drills note it instead.
+        why = f"Escalated to {incident.severity}"
+        page_job = auto_page(tx, incident, settings, now=now, lease=lease, why=why) if changed else None
         scheduled = Scheduled(
-            view_of(incident, settings.severity_description(incident.severity)), job.id, fresh=fresh
+            view_of(incident, settings.severity_description(incident.severity)),
+            job.id,
+            (page_job.id,) if page_job else (),
+            fresh=fresh,
         )
         tx.commit()
         return scheduled
@@ -321,7 +328,12 @@ def room_to_join(
 
 
 def _was_paged(tx: UnitOfWork, incident_id: int, user_id: str) -> bool:
-    return any(user_id in data.get("paged", ()) for data in tx.timeline.data_of(incident_id, "escalated"))
+    escalated = tx.timeline.data_of(incident_id, "escalated")
+    if any(user_id in data.get("paged", ()) for data in escalated):
+        return True
+    # Paged by `/incident page` or a policy: their page DM (a group's members too) is recorded.
+    pages = tx.pages.list_for(incident_id)
+    return any(p.target == user_id or tx.posts.get(incident_id, f"page_dm:{p.id}:{user_id}") for p in pages)
 
 
 # users.info is Tier 4 and usergroups.users.list Tier 2: a few at a time stays well inside both, and

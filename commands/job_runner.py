@@ -39,7 +39,7 @@ from commands.jobs import (
     stages,
     waits_for,
 )
-from commands.pager import NoPager, Pager, PagerRefused
+from commands.pager import NoPager, Pager, PagerError, PagerRefused
 from commands.ports import Chat, Clock, IncidentSettings, Message, PostRef, Presenter, UnitOfWorkFactory
 from commands.records import BotPost, TimelineEvent
 from commands.tracker import NoTracker, Tracker, TrackerError, TrackerRefused
@@ -446,7 +446,7 @@ class JobRunner:
         """
         job = f"job {ctx.job_id} ({ctx.kind}, {ctx.incident.ref})"
         values: dict[str, Any] = {"last_error": describe(exc)[:500], "claimed_until": None}
-        if not isinstance(exc, ChatError | GiveUp | TrackerError | TrackerRefused):
+        if not isinstance(exc, ChatError | GiveUp | TrackerError | TrackerRefused | PagerError):
             log.error("%s failed unexpectedly", job, exc_info=exc)
         if gives_up(exc) or ctx.attempts >= MAX_ATTEMPTS:
             log.error("%s gave up after %s attempt(s): %s", job, ctx.attempts, describe(exc))
@@ -509,6 +509,9 @@ _WHAT: dict[str, str] = {
     JobKind.REOPEN: "announce the reopening",
     JobKind.ARCHIVE: "archive the war room",
     JobKind.TRACKER_ISSUE: "create the action item's tracker issue",
+    JobKind.PAGE: "page everyone",
+    JobKind.PAGE_ACK: "tell everyone the page was acknowledged",
+    JobKind.PAGE_RESOLVE: "resolve the pager alerts",
 }
 # Jobs nobody asked for: a failure is logged, with nobody to tell.
 _UNATTENDED = frozenset({JobKind.REMINDER, JobKind.COMMANDER_REMINDER, JobKind.STALE, JobKind.TRACKER_CHECK})

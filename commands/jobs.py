@@ -51,6 +51,9 @@ class JobKind(StrEnum):
     ACTION_REMINDER = "action_reminder"  # an owner's weekly DM of overdue items (anchored to one of them)
     TRACKER_ISSUE = "tracker_issue"  # an action item's issue in the tracker, then its link in the room
     TRACKER_CHECK = "tracker_check"  # whether a linked issue was closed: then the item is done
+    PAGE = "page"  # a tier paged (DMs, pager alerts, the room told), or the room told nobody answered
+    PAGE_ACK = "page_ack"  # a page acknowledged: the room told, the DMs updated, the pager alerts acked
+    PAGE_RESOLVE = "page_resolve"  # the incident resolved: its pager alerts are resolved
 
 
 @dataclass(frozen=True)
@@ -201,7 +204,10 @@ _INDEPENDENT = frozenset(
         JobKind.ACTION_REMINDER,
     }
     | {JobKind.TARGET_WARNING, JobKind.TARGET_BREACHED}
-) | {JobKind.TRACKER_ISSUE, JobKind.TRACKER_CHECK}  # a tracker's work needs only the room
+    | {JobKind.TRACKER_ISSUE, JobKind.TRACKER_CHECK}  # a tracker's work needs only the room
+    # Paging is retried for as long as a pager is down: the incident's other work must never wait for it.
+    | {JobKind.PAGE, JobKind.PAGE_ACK, JobKind.PAGE_RESOLVE}
+)
 # What later jobs need of an unfinished provisioning job: reminders, the room; the rest, also what they
 # may change or follow (the summary, the topic, the announcement). The pin is needed by nobody, so a
 # rate-limited pins.add (Tier 2) never holds up the room's updates, roles or resolution.

@@ -20,3 +20,9 @@ def mark_mitigated(incident: Incident, at: datetime) -> None:
     """The first move to `monitoring` mitigates it; a reopen and a second mitigation keep the first."""
     if incident.mitigated_at is None:
         incident.mitigated_at = at
+
+
+def mark_page_acknowledged(incident: Incident, at: datetime, *, first: bool) -> None:
+    """The first acknowledged page is when the incident was acknowledged, even after a first commander."""
+    if first:
+        incident.acknowledged_at = at

@@ -27,6 +27,7 @@ USAGE: dict[str, str] = {
     "assign": "/incident assign <role> <@user>  (in a war room)",
     "update": "/incident update [status] <message>  (in a war room; no text opens a form)",
     "escalate": "/incident escalate [severity] [@user | @group]...  (in a war room)",
+    "page": "/incident page <policy | @user | @group>...  (in a war room)",
     "note": "/incident note <text>  (in a war room)",
     "action": "/incident action <text> [@owner] [due <date> | due in <n>d|<n>w] [p1|p2|p3]  (in a war room; "
     "options go last; no text opens a form; `action done <n>` marks item n done)",
@@ -105,6 +106,22 @@ class Escalate:
     severity: str | None = None
     users: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PageTargets:
+    """`/incident page`: escalation policies by name (checked when recorded), people and user groups."""
+
+    policies: tuple[str, ...] = ()
+    users: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AcknowledgePage:
+    """A page DM's *Acknowledge*; the page is only what the button claims."""
+
+    page_id: int | None
 
 
 @dataclass(frozen=True)
@@ -227,6 +244,7 @@ Command = (
     | PostUpdate
     | OpenUpdateForm
     | Escalate
+    | PageTargets
     | Note
     | AddActionItem
     | OpenActionForm
@@ -379,6 +397,32 @@ def parse_escalate(words: list[str], severities: Sequence[str]) -> Escalate:
     return Escalate(severity=severity, users=tuple(dict.fromkeys(users)), groups=tuple(dict.fromkeys(groups)))
 
 
+_POLICY = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
+
+
+def parse_page(words: list[str]) -> PageTargets:
+    policies: list[str] = []
+    users: list[str] = []
+    groups: list[str] = []
+    for word in words:
+        group = _GROUP.match(word)
+        if (user := user_mention(word)) is not None:
+            users.append(user)
+        elif group:
+            groups.append(group.group(1))
+        elif _POLICY.match(word.lower()):
+            policies.append(word.lower())
+        else:
+            raise _usage("page", f"`{plain_text(word)[:40]}` is not a policy name, a person or a user group.")
+    if not words:
+        raise _usage("page", "Name an escalation policy, people or user groups to page.")
+    return PageTargets(
+        policies=tuple(dict.fromkeys(policies)),
+        users=tuple(dict.fromkeys(users)),
+        groups=tuple(dict.fromkeys(groups)),
+    )
+
+
 PRIORITIES = ("p1", "p2", "p3")
 _ITEM_NUMBER = re.compile(r"^#?(\d{1,6})$")
 _LONG_UNITS = {"day": "d", "days": "d", "week": "w", "weeks": "w"}
@@ -506,6 +550,8 @@ def parse(
         return parse_update(rest, statuses)
     if verb == "escalate":
         return parse_escalate(rest, severities)
+    if verb == "page":
+        return parse_page(rest)
     if verb == "note":
         note = plain_text(" ".join(rest))
         if not note:

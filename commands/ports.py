@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol
 
-from commands.records import ActionItem, BotPost, ChecklistItem, Incident, SlackJob, TimelineEvent
+from commands.records import ActionItem, BotPost, ChecklistItem, Incident, Page, SlackJob, TimelineEvent
 from commands.views import ChecklistLine, IncidentView
 
 
@@ -195,6 +195,23 @@ class Presenter(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class PolicyTier:
+    """Who one tier of an escalation policy pages, and how long they have to acknowledge."""
+
+    notify: tuple[str, ...]  # member IDs, user-group IDs, "pagerduty:<name>", "opsgenie:<name>"
+    ack_within: timedelta
+
+
+@dataclass(frozen=True)
+class EscalationPolicy:
+    """Tiers paged in order until someone acknowledges; then `repeat` more rounds from the first tier."""
+
+    name: str
+    tiers: tuple[PolicyTier, ...]
+    repeat: int = 0
+
+
 class IncidentSettings(Protocol):
     """The parts of the operator's config the actions read."""
 
@@ -224,6 +241,17 @@ class IncidentSettings(Protocol):
     drill_prefix: str
 
     def invitees(self, incident_type: str | None, services: Sequence[str]) -> list[str]: ...
+
+    # Paging: how long a person paged directly has to acknowledge, the policies, a severity's policy.
+    page_ack_within: timedelta
+
+    def policy_names(self) -> list[str]: ...
+
+    def escalation_policy(self, name: str) -> EscalationPolicy | None: ...
+
+    def severity_page(self, severity: str) -> str | None:
+        """The policy a severity pages automatically, if any."""
+        ...
 
 
 class IncidentStore(Protocol):
@@ -422,6 +450,43 @@ class TargetStore(Protocol):
 
     def claim(self, clock: TargetClock, next_due: datetime | None) -> bool:
         """Move the incident's due moment to `next_due` if nothing the decision read has changed since."""
+
+
+class PageStore(Protocol):
+    """Pages; the tier being waited on is claimed once across replicas when its acknowledgement is late."""
+
+    def insert_many(self, pages: Sequence[Page]) -> None:
+        """Insert pages at once; their ids are set on them."""
+        ...
+
+    def get(self, page_id: int) -> Page | None: ...
+
+    def list_for(self, incident_id: int) -> Sequence[Page]:
+        """Every page of an incident, oldest first."""
+        ...
+
+    def run_of(self, incident_id: int, dedup_key: str, run: int) -> Sequence[Page]:
+        """The pages of one run, oldest first; changes to them are saved with the transaction."""
+        ...
+
+    def open_by_key(self, dedup_key: str) -> Sequence[Page]:
+        """The open pages carrying this dedup key (a pager's acknowledgement names only the key)."""
+        ...
+
+    def due(self, now: datetime, limit: int) -> list[tuple[int, datetime]]:
+        """(page id, due time) of the open tiers whose acknowledgement is late: one indexed read."""
+        ...
+
+    def claim(self, ids: Sequence[int], now: datetime) -> set[int]:
+        """Claim the late tiers among `ids` still open and due, each once (their timer is cleared)."""
+        ...
+
+    def close_run(self, incident_id: int, dedup_key: str, run: int, now: datetime) -> int:
+        """Stop a run: its open pages are closed and their timers cleared; returns how many."""
+        ...
+
+    def close_incident(self, incident_id: int, now: datetime) -> int:
+        """Stop every open page of an incident (it is resolved); returns how many."""
         ...
 
 
@@ -460,6 +525,9 @@ class UnitOfWork(Protocol):
 
     @property
     def targets(self) -> TargetStore: ...
+
+    @property
+    def pages(self) -> PageStore: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -16,7 +16,7 @@ from commands.incidents import Scheduled, incident_in_room
 from commands.parsing import Postmortem
 from commands.ports import Clock, IncidentSettings, UnitOfWorkFactory
 from commands.postmortem_steps import postmortem_job
-from commands.records import ActionItem, ChecklistItem, Incident, RoleAssignment, TimelineEvent
+from commands.records import ActionItem, ChecklistItem, Incident, Page, RoleAssignment, TimelineEvent
 from commands.targets import BREACH_EVENT, MILESTONES, reached
 from commands.tracker_sync import closed_in
 from commands.views import view_of
@@ -150,6 +150,25 @@ class Escalation:
     @property
     def severity_changed(self) -> bool:
         return self.from_severity != self.to_severity
+
+
+@dataclass(frozen=True)
+class PageRow:
+    """Who or what was paged, by which policy (None: directly), tier and round, and who acknowledged."""
+
+    paged_at: datetime
+    target: str
+    policy: str | None
+    tier: int
+    round: int
+    paged_by: str | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None  # a member ID (via slack), else the pager's display name
+    acknowledged_via: str | None
+
+    @property
+    def is_person(self) -> bool:
+        return self.target[:1] in ("U", "W", "S") and ":" not in self.target
 
 
 @dataclass(frozen=True)
@@ -297,6 +316,7 @@ class PostmortemData:
     impact: str | None = None
     urgency: str | None = None
     targets: tuple[TargetRow, ...] = ()  # the current severity's, in milestone order
+    pages: tuple[PageRow, ...] = ()  # oldest first
 
     @property
     def ref(self) -> str:
@@ -404,6 +424,7 @@ def assemble(
     cadence: Cadence,
     checklist: Iterable[ChecklistItem] = (),
     targets: Mapping[str, timedelta] = _NO_TARGETS,
+    pages: Iterable[Page] = (),
 ) -> PostmortemData:
     """Build the postmortem data; `cadence` is the update interval configured for a severity, `targets`
     the incident's severity's targets."""
@@ -491,6 +512,20 @@ def assemble(
             for c in sorted(checklist, key=lambda c: c.position)
         ),
         targets=_target_rows(incident, targets, timeline),
+        pages=tuple(
+            PageRow(
+                paged_at=p.paged_at,
+                target=p.target,
+                policy=p.policy,
+                tier=p.tier,
+                round=p.round,
+                paged_by=p.paged_by,
+                acknowledged_at=p.acknowledged_at,
+                acknowledged_by=p.acknowledged_by,
+                acknowledged_via=p.acknowledged_via,
+            )
+            for p in sorted(pages, key=lambda p: (p.paged_at, p.id))
+        ),
     )
 
 
@@ -514,7 +549,8 @@ def load_postmortem(
             tx.action_items.list_for(incident.id),
             settings.update_every,
             tx.checklist.list_for(incident.id),
-            settings.targets(incident.severity),
+            targets=settings.targets(incident.severity),
+            pages=tx.pages.list_for(incident.id),
         )
         return with_names(pm, tx.people.names(people_in(pm)))
 
@@ -532,6 +568,11 @@ def people_in(pm: PostmortemData) -> list[str]:
     for escalation in pm.escalations:
         for user in (escalation.by, *escalation.paged):
             if user:
+                seen.setdefault(user, None)
+    for page in pm.pages:
+        slack_ack = page.acknowledged_by if page.acknowledged_via == "slack" else None
+        for user in (page.paged_by, page.target if page.is_person else None, slack_ack):
+            if user and not user.startswith("S"):
                 seen.setdefault(user, None)
     for pin in pm.pins:
         for user in (pin.author, pin.pinned_by):

@@ -169,3 +169,29 @@ class TrackerLink:
     created_at: datetime
     next_check_at: datetime | None = None  # None once closed: the periodic check reads only due rows
     closed_at: datetime | None = None
+
+
+@dataclass(kw_only=True, eq=False)
+class Page:
+    """One page target of one tier of one round: who or what was paged, and who acknowledged it.
+
+    A page run (an incident's policy, or one direct page) shares a dedup key and a run number; the tier
+    being waited on keeps its timer on its first row only, so one conditional UPDATE claims it once.
+    """
+
+    id: int = UNSAVED
+    incident_id: int
+    policy: str | None = None  # None: people paged directly
+    dedup_key: str
+    run: int = 1  # the n-th page of this dedup key on the incident
+    round: int = 1
+    tier: int = 1
+    rounds: int = 1  # the rounds this run may reach: the policy's `repeat` + 1
+    target: str  # a member ID, a user-group ID, or "pagerduty:<name>" / "opsgenie:<name>"
+    paged_by: str | None = None  # None: paged by the bot (a severity's policy, a timeout)
+    paged_at: datetime
+    ack_due_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None  # a member ID, or the pager's display name of the person
+    acknowledged_via: str | None = None  # slack | pagerduty | opsgenie
+    closed_at: datetime | None = None  # acknowledged, unanswered to the end, or the incident resolved

@@ -15,6 +15,7 @@ from commands import (
     duplicate,
     edit,
     escalate,
+    paging_steps,
     reopen,
     resolve,
     stale,
@@ -34,7 +35,9 @@ from commands.feature import Feature
 from commands.forms import ACTION_FORM, ASSIGN_FORM, DECLARE_FORM, EDIT_FORM, UPDATE_FORM
 from commands.jobs import Plan
 from commands.note import NOTE
+from commands.paging import ACKNOWLEDGE, PAGE
 from commands.parsing import (
+    AcknowledgePage,
     AddActionItem,
     AddToTimeline,
     Assign,
@@ -53,6 +56,7 @@ from commands.parsing import (
     OpenDeclareForm,
     OpenEditForm,
     OpenUpdateForm,
+    PageTargets,
     Postmortem,
     PostUpdate,
     Reopen,
@@ -97,6 +101,8 @@ FEATURES: dict[type, Feature[Any]] = {
     ListActionItems: LIST_ACTIONS,
     MarkActionDone: MARK_ACTION_DONE,
     SnoozeActionItem: SNOOZE_ACTION_ITEM,
+    PageTargets: PAGE,
+    AcknowledgePage: ACKNOWLEDGE,
 }
 
 
@@ -118,6 +124,7 @@ JOB_PLANS: dict[str, Plan] = {
     **action.PLANS,
     **action_items.PLANS,
     **action_reminders.PLANS,
+    **paging_steps.PLANS,
 }
 
 

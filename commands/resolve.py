@@ -9,6 +9,7 @@ from commands.errors import AlreadyResolved, RepeatedDelivery
 from commands.feature import SLOW, Ask, Deps, Recorded
 from commands.incidents import Scheduled, current_roles, incident_in_room
 from commands.jobs import JobKind, Parallel, Plan, StepContext, StepOutcome, fresh_job, new_job
+from commands.pages import stop_pages
 from commands.parsing import Resolve
 from commands.permissions import NO_ADMINS, Admins, require
 from commands.ports import Clock, IncidentSettings, Message, UnitOfWorkFactory
@@ -130,10 +131,11 @@ def resolve_incident(
         job = tx.jobs.add(new_job(JobKind.RESOLVE, incident.id, now, lease, payload))
         # Recorded with the resolution so the draft cannot be lost; it runs after the resolve job.
         draft = tx.jobs.add(postmortem_job(incident.id, now, lease, requested_by=user_id))
+        stopped = stop_pages(tx, incident, now, lease)  # its pages stop, its pager alerts are resolved
         tx.commit()
         return Scheduled(
             view_of(incident, settings.severity_description(incident.severity)),
             job.id,
-            (draft.id,),
+            (draft.id, *((stopped.id,) if stopped else ())),
             fresh=fresh,
         )

@@ -31,6 +31,7 @@ from commands.records import (
     BotPost,
     ChecklistItem,
     Incident,
+    Page,
     RoleAssignment,
     SlackJob,
     TimelineEvent,
@@ -246,6 +247,32 @@ tracker_links = Table(
     Index(None, "incident_id"),
 )
 
+pages = Table(
+    "pages",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("policy", String(80)),
+    Column("dedup_key", String(120), nullable=False),
+    Column("run", Integer, nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("tier", Integer, nullable=False),
+    Column("rounds", Integer, nullable=False),
+    Column("target", String(120), nullable=False),
+    Column("paged_by", String(40)),
+    Column("paged_at", UTCDateTime(), nullable=False),
+    # The tick reads only this indexed column (set on the first row of the tier waited on), so its cost
+    # follows what is due; a claim clears it in one conditional UPDATE.
+    Column("ack_due_at", UTCDateTime(), index=True),
+    Column("acknowledged_at", UTCDateTime()),
+    Column("acknowledged_by", String(200)),
+    Column("acknowledged_via", String(20)),
+    Column("closed_at", UTCDateTime()),
+    Index(None, "incident_id", "dedup_key", "run"),
+    # A pager's acknowledgement names only the dedup key.
+    Index(None, "dedup_key", "closed_at"),
+)
+
 Base.registry.map_imperatively(
     Incident,
     incidents,
@@ -267,6 +294,7 @@ Base.registry.map_imperatively(SlackJob, slack_jobs)
 Base.registry.map_imperatively(ActionItem, action_items)
 Base.registry.map_imperatively(ChecklistItem, checklist_items)
 Base.registry.map_imperatively(TrackerLink, tracker_links)
+Base.registry.map_imperatively(Page, pages)
 
 # Loader option target, typed: the records' own annotations say `list`, the mapping makes it a relationship.
 INCIDENT_ROLES = inspect(Incident).relationships["roles"].class_attribute
@@ -280,6 +308,7 @@ TABLES: dict[type, Table] = {
     ChecklistItem: checklist_items,
     ActionItem: action_items,
     TrackerLink: tracker_links,
+    Page: pages,
 }
 
 

@@ -22,6 +22,7 @@ from bot.listeners.reminders import (
     handle_take_command_button,
 )
 from bot.listeners.room_forms import (
+    handle_acknowledge_page_button,
     handle_assign_submission,
     handle_checklist_action,
     handle_edit_submission,
@@ -58,6 +59,7 @@ def register_listeners(app: App, runtime: Runtime) -> None:
     app.action(ActionId.OPEN_ASSIGN.value)(handle_open_assign_button)
     app.action(ActionId.OPEN_UPDATE.value)(handle_open_update_button)
     app.action(ActionId.JOIN_ROOM.value)(handle_join_room_button)
+    app.action(ActionId.ACK_PAGE.value)(handle_acknowledge_page_button)
     app.action(ActionId.MARK_DUPLICATE.value)(handle_mark_duplicate_button)
     app.action(ActionId.CHECKLIST.value)(handle_checklist_action)
     app.view(ViewId.ASSIGN.value)(handle_assign_submission)

@@ -21,6 +21,7 @@ from commands.parsing import (
     MAX_DESCRIPTION,
     MAX_MESSAGE,
     MAX_TITLE,
+    AcknowledgePage,
     Assign,
     Duplicate,
     Edit,
@@ -81,6 +82,16 @@ def handle_join_room_button(
     # The value is whatever the client sent: only a number an incident id can be names one.
     number = int(value) if value.isdigit() and len(value) <= 9 else None
     parse = lambda: JoinRoom(number)  # noqa: E731
+    acknowledge(context["runtime"], ack, click(body, respond, parse))
+
+
+def handle_acknowledge_page_button(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: dict[str, Any]
+) -> None:
+    """From a page DM: acknowledge that page (only someone it was sent to; rechecked when recorded)."""
+    value = button_value(body)
+    number = int(value) if value.isdigit() and len(value) <= 12 else None
+    parse = lambda: AcknowledgePage(number)  # noqa: E731
     acknowledge(context["runtime"], ack, click(body, respond, parse))
 
 

@@ -24,6 +24,7 @@ from pydantic import (
 
 from commands.due import WeeklySlot
 from commands.limits import RateLimit
+from commands.ports import EscalationPolicy, PolicyTier
 from commands.vocabulary import IncidentStatus, Role
 
 __all__ = [
@@ -150,6 +151,8 @@ class SeverityConfig(_Strict):
     acknowledge_within: timedelta | None = None
     mitigate_within: timedelta | None = None
     resolve_within: timedelta | None = None
+    # The escalation policy paged automatically at declaration and on escalation to this severity.
+    page: str | None = None
 
     @field_validator("update_every", "commander_timeout", "stale_after", mode="before")
     @classmethod
@@ -192,6 +195,46 @@ def _checklist(value: list[str]) -> list[str]:
 
 
 Invitees = Annotated[list[str], AfterValidator(_invitees)]
+
+_PAGER_TARGET_RE = re.compile(r"^(pagerduty|opsgenie):[a-z0-9-]+$")
+
+
+def _notify(value: list[str]) -> list[str]:
+    """A tier pages people, user groups and pager services, each by an ID or target the bot can use."""
+    if not value:
+        raise ValueError("must name at least one person, user group or pager target")
+    for item in value:
+        if not (_USER_ID_RE.match(item) or _USERGROUP_ID_RE.match(item) or _PAGER_TARGET_RE.match(item)):
+            raise ValueError(
+                f"{item!r} is not a Slack user ID (U…), user group ID (S…), 'pagerduty:<name>' or "
+                "'opsgenie:<name>' (name: lowercase letters, digits, hyphens)"
+            )
+    return list(dict.fromkeys(value))
+
+
+class TierConfig(_Strict):
+    """One tier of an escalation policy: who is paged, and how long they have to acknowledge."""
+
+    notify: Annotated[list[str], AfterValidator(_notify)]
+    ack_within: timedelta
+
+    @field_validator("ack_within", mode="before")
+    @classmethod
+    def _ack_within(cls, value: Any) -> timedelta:
+        return _positive_duration(value, "a duration string")
+
+
+class PolicyConfig(_Strict):
+    """An escalation policy: tiers paged in order until someone acknowledges, `repeat` more rounds."""
+
+    tiers: list[TierConfig] = Field(min_length=1, max_length=10)
+    repeat: int = Field(default=0, ge=0, le=10)
+
+    def policy(self, name: str) -> EscalationPolicy:
+        tiers = tuple(PolicyTier(notify=tuple(t.notify), ack_within=t.ack_within) for t in self.tiers)
+        return EscalationPolicy(name=name, tiers=tiers, repeat=self.repeat)
+
+
 Checklist = Annotated[list[str], AfterValidator(_checklist)]
 
 
@@ -447,10 +490,35 @@ class IncidentConfig(_Strict):
         """The weekly slot of the overdue action items' reminders."""
         return WeeklySlot.parse(self.action_reminders_at)
 
-    @field_validator("archive_after", mode="before")
+    # Paging: the policies `/incident page` and severities' `page` name, and how long a person paged
+    # directly (`/incident page @someone`) has to acknowledge before the room is told.
+    escalation_policies: dict[Name, PolicyConfig] = Field(default_factory=dict)
+    page_ack_within: timedelta = timedelta(minutes=5)
+
+    @field_validator("archive_after", "page_ack_within", mode="before")
     @classmethod
     def _archive_after(cls, value: Any) -> timedelta:
         return _positive_duration(value, "a duration string")
+
+    @field_validator("escalation_policies")
+    @classmethod
+    def _policy_names(cls, value: dict[str, PolicyConfig]) -> dict[str, PolicyConfig]:
+        """A policy's name is part of its pager dedup key and of each page row (80 characters)."""
+        for name in value:
+            if len(name) > 60:
+                raise ValueError(f"policy name {name!r} is longer than 60 characters")
+        return value
+
+    @model_validator(mode="after")
+    def _severity_policies_exist(self) -> IncidentConfig:
+        """A severity paging a policy that does not exist would page nobody when it matters most."""
+        for name, severity in self.severities.items():
+            if severity.page is not None and severity.page not in self.escalation_policies:
+                known = ", ".join(self.escalation_policies) or "none are configured"
+                raise ValueError(
+                    f"severities.{name}.page: {severity.page!r} is not an escalation policy ({known})"
+                )
+        return self
 
     @field_validator("types")
     @classmethod
@@ -676,6 +744,17 @@ class IncidentConfig(_Strict):
         items += [(text, f"severity:{severity}") for text in level.checklist] if level is not None else []
         return items
 
+    def policy_names(self) -> list[str]:
+        return list(self.escalation_policies)
+
+    def escalation_policy(self, name: str) -> EscalationPolicy | None:
+        found = self.escalation_policies.get(name)
+        return found.policy(name) if found is not None else None
+
+    def severity_page(self, severity: str) -> str | None:
+        found = self.severities.get(severity)
+        return found.page if found is not None else None
+
     def declare_limit(self) -> RateLimit:
         """How many declares one person may make per window."""
         return parse_rate(self.declare_rate_limit)
@@ -741,6 +820,10 @@ def _unknown_key_hint(loc: tuple[int | str, ...]) -> str:
         known = tuple(ServiceConfig.model_fields)
     elif len(loc) == 2 and loc[0] == "priority":
         known = LEVELS
+    elif len(loc) == 3 and loc[0] == "escalation_policies":
+        known = tuple(PolicyConfig.model_fields)
+    elif len(loc) == 5 and loc[0] == "escalation_policies":
+        known = tuple(TierConfig.model_fields)
     else:
         return ""
     close = difflib.get_close_matches(key, known, n=1)
@@ -892,6 +975,7 @@ def effective_config_text(cfg: IncidentConfig) -> str:
     lines.append(f"drill_prefix = {_toml_str(cfg.drill_prefix)}")
     lines.append(f"archive_after = {_toml_str(format_duration(cfg.archive_after))}")
     lines.append(f"action_reminders_at = {_toml_str(cfg.action_reminders_at)}")
+    lines.append(f"page_ack_within = {_toml_str(format_duration(cfg.page_ack_within))}")
     lines += ["", "[permissions]"]
     for name in GUARDED_ACTIONS:
         lines.append(f"{name} = [" + ", ".join(_toml_str(x) for x in getattr(cfg.permissions, name)) + "]")
@@ -912,10 +996,18 @@ def effective_config_text(cfg: IncidentConfig) -> str:
                 lines.append(f"# {target}: not set")
             else:
                 lines.append(f"{target} = {_toml_str(format_duration(value))}")
+        if sev.page is not None:
+            lines.append(f"page = {_toml_str(sev.page)}")
     for name, role in cfg.roles.items():
         lines += ["", f"[roles.{name}]", f"description = {_toml_str(role.description)}"]
     lines += _triage_text(cfg)
     lines += _trackers_text(cfg.trackers)
+    for name, policy in cfg.escalation_policies.items():
+        lines += ["", f"[escalation_policies.{name}]", f"repeat = {policy.repeat}", "tiers = ["]
+        for tier in policy.tiers:
+            after = _toml_str(format_duration(tier.ack_within))
+            lines.append(f"  {{ notify = {_toml_list(tier.notify)}, ack_within = {after} }},")
+        lines.append("]")
     lines += ["", "[retention]"]
     for name in RetentionConfig.model_fields:
         period: timedelta | None = getattr(cfg.retention, name)

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.ops.config import IncidentConfig
 from bot.ops.settings import Settings
-from bot.render.postmortem import PostmortemDrafts, target_records
+from bot.render.postmortem import PostmortemDrafts, page_record, target_records
 from commands.postmortem import PostmortemData, incident_ids
 from store.db import make_engine, make_session_factory
 from store.uow import SqlUnitOfWorkFactory
@@ -109,6 +109,7 @@ def export_record(pm: PostmortemData) -> dict[str, Any]:
             }
             for a in pm.action_items
         ],
+        "pages": [page_record(p, _utc) for p in pm.pages],
         "timeline": [
             {
                 "id": e.id,

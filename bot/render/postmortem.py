@@ -20,7 +20,14 @@ from bot.render.presenter import DRILL_MARK, shipped_templates_dir
 from bot.render.templating import RENDER_ERRORS, environment, failure_site
 from commands.mrkdwn import escape as escape_mrkdwn
 from commands.ports import FileRef, Message, UnitOfWorkFactory
-from commands.postmortem import PostmortemData, load_postmortem, remember_names, unnamed, with_names
+from commands.postmortem import (
+    PageRow,
+    PostmortemData,
+    load_postmortem,
+    remember_names,
+    unnamed,
+    with_names,
+)
 from commands.postmortem_steps import EVENT_TYPE, Draft
 from commands.views import IncidentView
 
@@ -174,6 +181,7 @@ class PostmortemRenderer:
             "updates_within_cadence": pm.updates_within_cadence,
             "participants": list(pm.participants),
             "targets": target_records(pm),
+            "pages": [page_record(p, self.iso) for p in pm.pages],
         }
         dumped = yaml.safe_dump(
             data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=2**16
@@ -216,6 +224,21 @@ def target_records(pm: PostmortemData) -> list[dict[str, Any]]:
         }
         for t in pm.targets
     ]
+
+
+def page_record(page: PageRow, when: Callable[[datetime | None], str | None]) -> dict[str, Any]:
+    """One page as the front matter and the JSON export list it."""
+    return {
+        "target": page.target,
+        "policy": page.policy,
+        "tier": page.tier,
+        "round": page.round,
+        "paged_at": when(page.paged_at),
+        "paged_by": page.paged_by,
+        "acknowledged_at": when(page.acknowledged_at),
+        "acknowledged_by": page.acknowledged_by,
+        "acknowledged_via": page.acknowledged_via,
+    }
 
 
 def _seconds(value: timedelta | None) -> int | None:

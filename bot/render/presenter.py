@@ -250,6 +250,31 @@ class SlackPresenter:
             paged_by=paged_by,
         )
 
+    def page_request(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
+        """A page's DM: *Acknowledge* names the page (rechecked when pressed), *Join* the incident."""
+        buttons = [
+            ButtonElement(
+                text="Acknowledge",
+                action_id=ActionId.ACK_PAGE,
+                value=str(payload["page_id"]),
+                style="primary",
+            ),
+            ButtonElement(text="Join war room", action_id=ActionId.JOIN_ROOM, value=str(incident.id)),
+        ]
+        return self._message(
+            "page_request.mrkdwn.j2",
+            "incident_paged",
+            incident,
+            buttons=buttons,
+            block_id=BlockId.PAGE_ACTIONS,
+            page=payload,
+        )
+
+    def page_answered(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
+        # The notice was composed by the bot from escaped parts (commands/paging.py).
+        notice = Mrkdwn(str(payload["notice"]).removeprefix(":white_check_mark: "))
+        return self._message("page_answered.mrkdwn.j2", "incident_paged", incident, notice=notice)
+
     def edited(self, incident: IncidentView, payload: dict[str, Any]) -> Message:
         return self._message(
             "edited.mrkdwn.j2", "incident_edited", incident, key=payload["event_id"], edit=payload

@@ -68,3 +68,4 @@ class ActionId(StrEnum):
     ACTION_PRIORITY = "action_priority_select"
     ACTION_DONE = "action_item_done"
     ACTION_SNOOZE = "action_item_snooze"
+    ACK_PAGE = "acknowledge_page"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from bot.ops.config import IncidentConfig
 from bot.ops.settings import Settings
 from bot.pipeline.runtime import Runtime
@@ -10,6 +12,7 @@ from bot.webhooks.github import github_issues_webhook
 from bot.webhooks.opsgenie import OpsgenieWebhook
 from bot.webhooks.pager_acks import OnAcknowledged
 from bot.webhooks.pagerduty import PagerDutyWebhook
+from commands.paging import acknowledge_from_pager
 
 
 def webhook_routes(
@@ -21,9 +24,10 @@ def webhook_routes(
 ) -> dict[str, WebhookHandler]:
     """One entry per service that may call us, keyed by the name after /webhooks/; each does its own auth."""
     routes: dict[str, WebhookHandler] = {}
-    # The paging feature's acknowledge_from_pager, bound to the runtime, once it is merged.
-    if on_acknowledged is not None:
-        routes.update(pager_webhooks(settings, on_acknowledged))
+    acknowledged = on_acknowledged or partial(
+        acknowledge_from_pager, uow=runtime.uow, clock=runtime.clock, lease=runtime.lease
+    )
+    routes.update(pager_webhooks(settings, acknowledged))
     github, secret = config.trackers.github, settings.incidentbot_github_webhook_secret
     if github is not None and secret is not None:
         routes["github"] = github_issues_webhook(

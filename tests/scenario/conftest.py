@@ -18,6 +18,7 @@ from bot.ops.config import IncidentConfig
 from bot.ops.local import LocalServer
 from bot.ops.migrate import upgrade
 from bot.ops.settings import Settings
+from commands.pager import Pager
 from store.models import Incident
 
 
@@ -89,7 +90,11 @@ class Harness:
 
 
 def start_harness(
-    database_url: str, config: IncidentConfig | None = None, clock: FakeClock | None = None
+    database_url: str,
+    config: IncidentConfig | None = None,
+    clock: FakeClock | None = None,
+    pager: Pager | None = None,
+    **settings_of_test: Any,
 ) -> Iterator[Harness]:
     upgrade(database_url)
     with SlackEmulator() as emu:
@@ -105,8 +110,9 @@ def start_harness(
             slack_signing_secret=SecretStr(emu.signing_secret),
             slack_api_url=emu.api_url,
             database_url=database_url,
+            **settings_of_test,
         )
-        bot = create_app(settings, cfg, lease=timedelta(seconds=30), clock=clock)
+        bot = create_app(settings, cfg, lease=timedelta(seconds=30), clock=clock, pager=pager)
         try:
             with LocalServer(bot.wsgi) as server:
                 yield Harness(emu=emu, bot=bot, server=server, general=general, announce=announce)
@@ -119,8 +125,8 @@ def configured_harness(sqlite_url: str) -> Iterator[Any]:
     """Build a harness with a specific config: `h = configured_harness(IncidentConfig(...))`."""
     started: list[Iterator[Harness]] = []
 
-    def make(config: IncidentConfig, clock: FakeClock | None = None) -> Harness:
-        gen = start_harness(sqlite_url, config, clock)
+    def make(config: IncidentConfig, clock: FakeClock | None = None, pager: Pager | None = None) -> Harness:
+        gen = start_harness(sqlite_url, config, clock, pager)
         started.append(gen)
         return next(gen)
 

@@ -24,8 +24,9 @@ APP_TABLES = {
     "people",
     "checklist_items",
     "tracker_links",
+    "pages",
 }
-HEAD = "0011"
+HEAD = "0012"
 
 
 def _tables(url: str) -> set[str]:

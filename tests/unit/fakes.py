@@ -22,12 +22,13 @@ from commands.records import (
     BotPost,
     ChecklistItem,
     Incident,
+    Page,
     RoleAssignment,
     SlackJob,
     TimelineEvent,
 )
 
-R = TypeVar("R", Incident, RoleAssignment, TimelineEvent, BotPost, SlackJob, ActionItem, ChecklistItem)
+R = TypeVar("R", Incident, RoleAssignment, TimelineEvent, BotPost, SlackJob, ActionItem, ChecklistItem, Page)
 
 
 def clone(record: R) -> R:
@@ -52,6 +53,7 @@ class State:
     action_items: list[ActionItem] = field(default_factory=list)
     people: dict[str, str] = field(default_factory=dict)
     checklist: list[ChecklistItem] = field(default_factory=list)
+    pages: list[Page] = field(default_factory=list)
 
     def copy(self) -> State:
         return State(
@@ -63,6 +65,7 @@ class State:
             action_items=[clone(i) for i in self.action_items],
             people=dict(self.people),
             checklist=[clone(c) for c in self.checklist],
+            pages=[clone(p) for p in self.pages],
         )
 
 
@@ -90,6 +93,9 @@ class FakeDatabase:
             for e in self.committed.timeline
             if (incident_id is None or e.incident_id == incident_id) and (kind is None or e.kind == kind)
         ]
+
+    def pages(self, incident_id: int | None = None) -> list[Page]:
+        return [p for p in self.committed.pages if incident_id is None or p.incident_id == incident_id]
 
     def jobs(self, kind: str | None = None) -> list[SlackJob]:
         return [clone(j) for j in self.committed.jobs.values() if kind is None or j.kind == kind]
@@ -519,6 +525,61 @@ class FakeTargets(_Repo):
         return unchanged
 
 
+class FakePages(_Repo):
+    """Pages: a tier's timer is claimed only while due and open, as the SQL claim does."""
+
+    def insert_many(self, pages: Sequence[Page]) -> None:
+        for page in pages:
+            page.id = self._uow.db.next_id("pages")
+            self._state.pages.append(page)
+
+    def get(self, page_id: int) -> Page | None:
+        return next((p for p in self._state.pages if p.id == page_id), None)
+
+    def list_for(self, incident_id: int) -> Sequence[Page]:
+        return [p for p in self._state.pages if p.incident_id == incident_id]
+
+    def run_of(self, incident_id: int, dedup_key: str, run: int) -> Sequence[Page]:
+        return [
+            p
+            for p in self._state.pages
+            if p.incident_id == incident_id and p.dedup_key == dedup_key and p.run == run
+        ]
+
+    def open_by_key(self, dedup_key: str) -> Sequence[Page]:
+        return [p for p in self._state.pages if p.dedup_key == dedup_key and p.closed_at is None]
+
+    def due(self, now: datetime, limit: int) -> list[tuple[int, datetime]]:
+        due = [(p.id, p.ack_due_at) for p in self._state.pages if p.ack_due_at is not None]
+        found = [(i, at) for i, at in due if at is not None and at <= now]
+        return sorted(found, key=lambda d: (d[1], d[0]))[:limit]
+
+    def claim(self, ids: Sequence[int], now: datetime) -> set[int]:
+        claimed = set()
+        for page in (p for p in self._state.pages if p.id in ids):
+            due = page.ack_due_at
+            if page.closed_at is None and due is not None and due <= now:
+                claimed.add(page.id)
+                page.ack_due_at = None
+            elif page.closed_at is not None:
+                page.ack_due_at = None
+        return claimed
+
+    def _close(self, rows: Iterable[Page], now: datetime) -> int:
+        count = 0
+        for page in rows:
+            if page.closed_at is None:
+                page.closed_at, page.ack_due_at = now, None
+                count += 1
+        return count
+
+    def close_run(self, incident_id: int, dedup_key: str, run: int, now: datetime) -> int:
+        return self._close(self.run_of(incident_id, dedup_key, run), now)
+
+    def close_incident(self, incident_id: int, now: datetime) -> int:
+        return self._close(self.list_for(incident_id), now)
+
+
 class FakeUnitOfWork:
     """One transaction over a FakeDatabase: a copy of its state, committed or discarded as a whole."""
 
@@ -536,6 +597,7 @@ class FakeUnitOfWork:
         self.checklist = FakeChecklist(self)
         self.timers = FakeTimers(self)
         self.targets = FakeTargets(self)
+        self.pages = FakePages(self)
         self._open = False
 
     def __enter__(self) -> FakeUnitOfWork:
@@ -576,6 +638,7 @@ class FakeUnitOfWork:
         rows: list[Any] = [*self.state.timeline, *self.state.posts, *self.state.jobs.values()]
         rows += self.state.action_items
         rows += self.state.checklist
+        rows += self.state.pages
         dangling = [r for r in rows if r.incident_id not in known]
         assert not dangling, f"rows of unknown incidents: {dangling}"
 
@@ -583,3 +646,40 @@ class FakeUnitOfWork:
 if TYPE_CHECKING:  # `mypy tests/unit/fakes.py` holds the fake to the port the SQL store satisfies
     _unit: UnitOfWork = FakeUnitOfWork(FakeDatabase())
     _factory: UnitOfWorkFactory = FakeDatabase()
+
+
+@dataclass
+class RecordingPager:
+    """An in-memory pager (the Pager port): records each call; `down` makes it fail, `refuse` refuse."""
+
+    calls: list[tuple[str, str, str]] = field(default_factory=list)  # (verb, target, dedup key)
+    triggered: list[dict[str, Any]] = field(default_factory=list)
+    down: bool = False
+    refuse: dict[str, str] = field(default_factory=dict)  # target -> reason
+
+    def _call(self, verb: str, target: str, dedup_key: str) -> None:
+        from commands.pager import PagerError, PagerRefused
+
+        if target in self.refuse:
+            raise PagerRefused(self.refuse[target])
+        if self.down:
+            raise PagerError("503")
+        self.calls.append((verb, target, dedup_key))
+
+    def trigger(
+        self, target: str, dedup_key: str, summary: str, *, priority: int, details: Mapping[str, str]
+    ) -> None:
+        self._call("trigger", target, dedup_key)
+        self.triggered.append({"target": target, "summary": summary, "priority": priority, **details})
+
+    def acknowledge(self, target: str, dedup_key: str) -> None:
+        self._call("acknowledge", target, dedup_key)
+
+    def resolve(self, target: str, dedup_key: str) -> None:
+        self._call("resolve", target, dedup_key)
+
+
+if TYPE_CHECKING:
+    from commands.pager import Pager
+
+    _pager: Pager = RecordingPager()

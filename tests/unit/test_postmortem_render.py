@@ -16,7 +16,7 @@ from markdown_it import MarkdownIt
 
 from bot.render.postmortem import PostmortemRenderer
 from commands.postmortem import PostmortemData, assemble
-from commands.records import ActionItem, ChecklistItem, Incident, RoleAssignment, TimelineEvent
+from commands.records import ActionItem, ChecklistItem, Incident, Page, RoleAssignment, TimelineEvent
 from tests.postmortem_markdown import SECTIONS, split
 
 START = datetime(2026, 3, 1, 13, 0, tzinfo=UTC)
@@ -42,6 +42,7 @@ FRONT_MATTER_KEYS = [
     "updates_within_cadence",
     "participants",
     "targets",
+    "pages",
 ]
 
 
@@ -127,7 +128,25 @@ def incident(text: str = "Rolled back", title: str = "Checkout is timing out") -
             id=1, incident_id=3, position=0, text=text, source="type:default", done_by="U2", done_at=at(12)
         ),
     ]
-    return assemble(inc, events, items, CADENCE.__getitem__, checklist)
+    key = "incidentbot-inc-3-payments"
+    pages = [
+        Page(
+            id=1, incident_id=3, policy="payments", dedup_key=key, target="U2", paged_at=at(1), paged_by="U1"
+        ),
+        Page(
+            id=2,
+            incident_id=3,
+            policy="payments",
+            dedup_key=key,
+            target="pagerduty:payments",
+            paged_at=at(1),
+            paged_by="U1",
+            acknowledged_at=at(2),
+            acknowledged_by=text,  # the pager's display name: anything at all
+            acknowledged_via="pagerduty",
+        ),
+    ]
+    return assemble(inc, events, items, CADENCE.__getitem__, checklist, pages=pages)
 
 
 def renderer(override: Path | None = None, zone: str = "Europe/Berlin") -> PostmortemRenderer:
@@ -165,6 +184,39 @@ def test_draft_layout_times_and_cadence() -> None:
         in body
     ), "priority, owner, due day (in the zone) and who finished it, when"
     assert text == renderer().render(incident()), "the same state renders the same bytes"
+
+
+def test_pages_say_who_was_paged_by_which_policy_and_who_acknowledged() -> None:
+    front, body = split(renderer().render(incident("Dana *Ops*")))
+    assert front["pages"] == [
+        {
+            "target": "U2",
+            "policy": "payments",
+            "tier": 1,
+            "round": 1,
+            "paged_at": "2026-03-01T14:01:00+01:00",
+            "paged_by": "U1",
+            "acknowledged_at": None,
+            "acknowledged_by": None,
+            "acknowledged_via": None,
+        },
+        {
+            "target": "pagerduty:payments",
+            "policy": "payments",
+            "tier": 1,
+            "round": 1,
+            "paged_at": "2026-03-01T14:01:00+01:00",
+            "paged_by": "U1",
+            "acknowledged_at": "2026-03-01T14:02:00+01:00",
+            "acknowledged_by": "Dana *Ops*",
+            "acknowledged_via": "pagerduty",
+        },
+    ]
+    assert "- 2026-03-01 14:01:00 CET · paged @U2 · policy payments, tier 1, round 1 · by @U1\n" in body
+    assert (
+        "paged `pagerduty:payments` · policy payments, tier 1, round 1 · by @U1 · acknowledged "
+        "2026-03-01 14:02:00 CET by Dana \\*Ops\\* (via pagerduty)"
+    ) in body
 
 
 USER_TEXT = st.text(
