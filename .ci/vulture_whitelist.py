@@ -86,3 +86,4 @@ _.limits_on  # Burst (benchmarks/rate_limited.py): the run measured under Slack'
 
 # -- ports whose adapters arrive with their feature ---------------------------------------------------
 _.PagerError  # raised by a pager adapter when the pager does not take a request (commands/pager.py)
+_.updated_at  # AlertGroup (store/models.py): when a delivery last changed the group, for operators' queries

@@ -151,3 +151,12 @@ class ChecklistItem:
     source: str
     done_by: str | None = None
     done_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AlertGroupState:
+    """An alert group (source and group key) as last seen: its incident and which of its alerts fire."""
+
+    incident_id: int | None
+    # fingerprint -> the alert's name as shown in the timeline
+    firing: dict[str, str]

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commands.holdings import JobHoldings
 from commands.ports import UnitOfWork, UnitOfWorkFactory
+from store.alert_groups import AlertGroupRepository
 from store.reminder_queries import ReminderRepository
 from store.repositories import (
     ActionItemRepository,
@@ -50,6 +51,7 @@ class SqlUnitOfWork:
         self.reminders = ReminderRepository(self.session)
         self.checklist = ChecklistRepository(self.session)
         self.timers = TimerRepository(self.session)
+        self.alert_groups = AlertGroupRepository(self.session)
         return self
 
     def __exit__(

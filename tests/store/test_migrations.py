@@ -23,8 +23,9 @@ APP_TABLES = {
     "action_items",
     "people",
     "checklist_items",
+    "alert_groups",
 }
-HEAD = "0008"
+HEAD = "0010"
 
 
 def _tables(url: str) -> set[str]:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from commands.ports import UnitOfWork, UnitOfWorkFactory
 from commands.records import (
     ActionItem,
+    AlertGroupState,
     BotPost,
     ChecklistItem,
     Incident,
@@ -52,6 +53,7 @@ class State:
     action_items: list[ActionItem] = field(default_factory=list)
     people: dict[str, str] = field(default_factory=dict)
     checklist: list[ChecklistItem] = field(default_factory=list)
+    alert_groups: dict[tuple[str, str], AlertGroupState] = field(default_factory=dict)
 
     def copy(self) -> State:
         return State(
@@ -63,6 +65,7 @@ class State:
             action_items=[clone(i) for i in self.action_items],
             people=dict(self.people),
             checklist=[clone(c) for c in self.checklist],
+            alert_groups=dict(self.alert_groups),
         )
 
 
@@ -447,6 +450,22 @@ class FakeTimers(_Repo):
                 self._state.incidents[incident_id].archive_due_at = None
 
 
+class FakeAlertGroups(_Repo):
+    def lock(self, source: str, group_key: str) -> AlertGroupState | None:
+        return self._state.alert_groups.get((source, group_key))
+
+    def claim(self, source: str, group_key: str, now: datetime) -> bool:
+        del now  # the fake keeps no times
+        if (source, group_key) in self._state.alert_groups:
+            return False
+        self._state.alert_groups[(source, group_key)] = AlertGroupState(None, {})
+        return True
+
+    def save(self, source: str, group_key: str, state: AlertGroupState, now: datetime) -> None:
+        del now
+        self._state.alert_groups[(source, group_key)] = AlertGroupState(state.incident_id, dict(state.firing))
+
+
 class FakeUnitOfWork:
     """One transaction over a FakeDatabase: a copy of its state, committed or discarded as a whole."""
 
@@ -463,6 +482,7 @@ class FakeUnitOfWork:
         self.reminders = FakeReminders(self)
         self.checklist = FakeChecklist(self)
         self.timers = FakeTimers(self)
+        self.alert_groups = FakeAlertGroups(self)
         self._open = False
 
     def __enter__(self) -> FakeUnitOfWork:
