@@ -89,7 +89,10 @@ class Harness:
 
 
 def start_harness(
-    database_url: str, config: IncidentConfig | None = None, clock: FakeClock | None = None
+    database_url: str,
+    config: IncidentConfig | None = None,
+    clock: FakeClock | None = None,
+    webhook_token: str | None = None,
 ) -> Iterator[Harness]:
     upgrade(database_url)
     with SlackEmulator() as emu:
@@ -105,6 +108,7 @@ def start_harness(
             slack_signing_secret=SecretStr(emu.signing_secret),
             slack_api_url=emu.api_url,
             database_url=database_url,
+            incidentbot_webhook_token=SecretStr(webhook_token) if webhook_token else None,
         )
         bot = create_app(settings, cfg, lease=timedelta(seconds=30), clock=clock)
         try:
