@@ -809,4 +809,7 @@ def effective_config_text(cfg: IncidentConfig) -> str:
     for name in RetentionConfig.model_fields:
         period: timedelta | None = getattr(cfg.retention, name)
         lines.append(f"{name} = {_toml_str(FOREVER if period is None else format_duration(period))}")
+    mapped = ", ".join(f"{_toml_str(k)} = {_toml_str(v)}" for k, v in cfg.alerts.severity_map.items())
+    lines += ["", "[alerts]", f"severity_label = {_toml_str(cfg.alerts.severity_label)}"]
+    lines.append("severity_map = { " + mapped + " }" if mapped else "severity_map = {}")
     return "\n".join(lines) + "\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from contextlib import suppress
 from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -68,7 +69,10 @@ class AlertWebhook:
             return UNAVAILABLE
         log.info("%s alert group: %s %s", self.source, result.outcome, result.ref or "")
         if result.scheduled is not None:
-            runtime.submit(runtime.run, result.scheduled, wait=False)
+            # Stopping (the pool is shut): the job is recorded and released with the rest for the next
+            # process, so the declaration still stands and the answer says so.
+            with suppress(RuntimeError):
+                runtime.submit(runtime.run, result.scheduled, wait=False)
         status = 202 if result.outcome is AlertOutcome.DECLARED else 200
         return _json(status, outcome=str(result.outcome), incident=result.ref)
 
