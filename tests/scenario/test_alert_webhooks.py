@@ -15,6 +15,7 @@ import pytest
 from bot.ops.config import AlertsConfig, IncidentConfig, ServiceConfig
 from bot.webhooks import MAX_WEBHOOK_BYTES
 from tests.scenario.conftest import Harness, start_harness
+from tests.scenario.test_postmortem import shared_files
 
 TOKEN = "alert-token-0123456789abcdef"
 PAYLOADS = Path(__file__).parent / "alerts"
@@ -120,8 +121,11 @@ def test_repeats_add_nothing_new_alerts_and_resolutions_are_recorded_and_never_r
 def test_after_the_incident_is_resolved_the_group_firing_again_declares_a_new_one(h: Harness) -> None:
     assert post(h, "alertmanager", payload("alertmanager_firing")) == 202
     h.settle()
-    h.command("resolve Rolled back", channel=h.incident(1).channel_id)
+    room = h.incident(1).channel_id
+    h.command("resolve Rolled back", channel=room)
     assert h.incident(1).status == "resolved"
+    [draft] = shared_files(h, str(room))
+    assert "by Alertmanager" in draft.content.decode() and "source:" not in draft.content.decode()
     assert post(h, "alertmanager", payload("alertmanager_resolved")) == 200  # nothing open: ignored
     assert post(h, "alertmanager", payload("alertmanager_firing")) == 202
     h.settle()
