@@ -107,3 +107,4 @@ _.closed_at  # TrackerLink: set by the closing check's UPDATE (store/tracker_que
 _.tracker_key  # ActionItemRow: shown by templates/postmortem.md.j2 with the issue's link
 _.tracker_url  # same
 _.done_in  # ActionItemRow: the tracker that closed an item, shown by templates/postmortem.md.j2
+_.updated_at  # AlertGroup (store/models.py): when a delivery last changed the group, for operators' queries

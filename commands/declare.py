@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from commands.checklist import checklist_payload, new_checklist, post_checklist
+from commands.declarer import is_person
 from commands.duplicate import find_possible_duplicates, link_batch_peers
 from commands.errors import ChatRefused, NameTaken, RepeatedDelivery, UnknownTarget
 from commands.feature import Ask, Deps, JobResult, JobState, Recorded, Reply
@@ -26,7 +27,7 @@ from commands.limits import DeclareAllowance, RateLimited
 from commands.mrkdwn import channel_link, escape
 from commands.pages import auto_page
 from commands.parsing import Declare
-from commands.ports import Clock, UnitOfWorkFactory
+from commands.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from commands.records import Incident, TimelineEvent
 from commands.steps import (
     announce_message,
@@ -147,6 +148,8 @@ def create_room(ctx: StepContext) -> StepOutcome:
 
 
 def invite_declarer(ctx: StepContext) -> StepOutcome:
+    if not is_person(ctx.incident.declared_by):
+        return StepOutcome()  # declared by an alerting system: nobody to invite
     ctx.chat.invite(room(ctx), [ctx.incident.declared_by])
     return StepOutcome(events=[("member_invited", f"Invited <@{ctx.incident.declared_by}>")])
 
@@ -227,6 +230,7 @@ class DeclareRequest:
     channel_id: str | None
     description: str = ""
     delivery_key: str | None = None
+    may_drill: bool = True  # False for alerts: a drill is only ever declared by a person
 
 
 # What became of one declaration in a group commit: recorded, a repeated delivery (None), or refused.
@@ -250,47 +254,57 @@ def declare_incidents(
     crash keeps both or neither.
     """
     now = clock.now()
-    results: list[Declared] = [None] * len(requests)
     with uow() as tx:
-        limit = settings.declare_limit()
-        used = tx.incidents.declares_since([r.user_id for r in requests], now - limit.window)
-        allowance = DeclareAllowance(used, now, limit)
-        fresh: list[int] = []  # positions of the requests to record
-        seen: set[str] = set()
-        for position, request in enumerate(requests):
-            key = request.delivery_key
-            if key is not None and key in seen:
-                continue
-            refused = allowance.take(request.user_id)
-            if refused is not None:
-                results[position] = refused
-                continue
-            if key is None or tx.deliveries.first_time(key, now):
-                fresh.append(position)
-            else:
-                allowance.give_back(request.user_id)
-            if key is not None:
-                seen.add(key)
-        incidents = [_new_incident(requests[position], now, settings) for position in fresh]
-        find_possible_duplicates(tx, incidents, now)  # one read for the batch
-        tx.incidents.insert_many(incidents)
-        link_batch_peers(tx, incidents, now)
-        tx.timeline.insert_many([_declared_event(incident) for incident in incidents])
-        checklists = [new_checklist(incident, settings) for incident in incidents]
-        tx.checklist.insert_many([item for items in checklists for item in items])
-        payloads = [{"checklist": checklist_payload(items)} if items else {} for items in checklists]
-        job_ids = tx.jobs.insert_many(
-            [
-                new_job(JobKind.PROVISION, i.id, now, lease, p)
-                for i, p in zip(incidents, payloads, strict=True)
-            ]
-        )
-        # A severity with `page` pages its policy once the room exists (a job of its own, run after).
-        why = "Declared"
-        paged = [
-            auto_page(tx, i, settings, now=now, lease=lease, why=f"{why} {i.severity}") for i in incidents
-        ]
+        results = record_declarations(tx, requests, now=now, settings=settings, lease=lease)
         tx.commit()
+    return results
+
+
+def record_declarations(
+    tx: UnitOfWork,
+    requests: Sequence[DeclareRequest],
+    *,
+    now: datetime,
+    settings: DeclareSettings,
+    lease: timedelta,
+) -> list[Declared]:
+    """Add declarations to an open transaction (the caller commits): what declare_incidents records,
+    for anything else that declares (alerts) in a transaction of its own."""
+    results: list[Declared] = [None] * len(requests)
+    limit = settings.declare_limit()
+    used = tx.incidents.declares_since([r.user_id for r in requests], now - limit.window)
+    allowance = DeclareAllowance(used, now, limit)
+    fresh: list[int] = []  # positions of the requests to record
+    seen: set[str] = set()
+    for position, request in enumerate(requests):
+        key = request.delivery_key
+        if key is not None and key in seen:
+            continue
+        refused = allowance.take(request.user_id)
+        if refused is not None:
+            results[position] = refused
+            continue
+        if key is None or tx.deliveries.first_time(key, now):
+            fresh.append(position)
+        else:
+            allowance.give_back(request.user_id)
+        if key is not None:
+            seen.add(key)
+    incidents = [_new_incident(requests[position], now, settings) for position in fresh]
+    find_possible_duplicates(tx, incidents, now)  # one read for the batch
+    tx.incidents.insert_many(incidents)
+    link_batch_peers(tx, incidents, now)
+    tx.timeline.insert_many([_declared_event(incident) for incident in incidents])
+    checklists = [new_checklist(incident, settings) for incident in incidents]
+    tx.checklist.insert_many([item for items in checklists for item in items])
+    payloads = [{"checklist": checklist_payload(items)} if items else {} for items in checklists]
+    job_ids = tx.jobs.insert_many(
+        [new_job(JobKind.PROVISION, i.id, now, lease, p) for i, p in zip(incidents, payloads, strict=True)]
+    )
+    # A severity with `page` pages its policy once the room exists (a job of its own, run after).
+    paged = [
+        auto_page(tx, i, settings, now=now, lease=lease, why=f"Declared {i.severity}") for i in incidents
+    ]
     for position, incident, job_id, payload, page in zip(
         fresh, incidents, job_ids, payloads, paged, strict=True
     ):
@@ -307,6 +321,8 @@ def _new_incident(request: DeclareRequest, now: datetime, settings: DeclareSetti
         cmd.severity or settings.priority_severity(cmd.impact, cmd.urgency) or settings.severity_names()[-1]
     )
     incident_type = settings.type_of(cmd.incident_type)
+    if not request.may_drill and settings.type_drill(incident_type):
+        incident_type = None  # a type whose incidents are all drills cannot be an alert's
     incident = Incident(
         title=cmd.title,
         description=request.description,
@@ -316,7 +332,7 @@ def _new_incident(request: DeclareRequest, now: datetime, settings: DeclareSetti
         private=cmd.private or settings.type_private(incident_type),
         incident_type=incident_type,
         services=list(cmd.services),
-        drill=cmd.drill or settings.type_drill(incident_type),
+        drill=request.may_drill and (cmd.drill or settings.type_drill(incident_type)),
         impact=cmd.impact,
         urgency=cmd.urgency,
         channel_id=None,

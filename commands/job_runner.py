@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from commands.declarer import is_person
 from commands.errors import ChatError, ChatRefused
 from commands.holdings import JobHoldings
 from commands.jobs import (
@@ -470,7 +471,7 @@ class JobRunner:
         where = incident.channel_id or incident.declared_in
         resolver = incident.resolved_by if ctx.kind == JobKind.RESOLVE else None
         who = ctx.payload.get("by") or ctx.payload.get("requested_by") or resolver or incident.declared_by
-        if not where or not who or ctx.kind in _UNATTENDED:
+        if not where or not is_person(who) or ctx.kind in _UNATTENDED:
             return
         reason = (
             exc.advice

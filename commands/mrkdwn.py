@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from commands.declarer import source_name
+
 # Slack's own rule: only &, < and > are control characters in message text.
 _CONTROL = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 # A bare @channel is not a mention in API posts, but some clients and parse modes link it; a word
@@ -28,6 +30,9 @@ def mention(user_id: str | None) -> Mrkdwn:
     """Link a user the bot has a real id for; ids come from Slack, never from free text."""
     if not user_id:
         return Mrkdwn("nobody")
+    source = source_name(user_id)
+    if source is not None:  # an alerting system declared it: a name, never a ping
+        return Mrkdwn(escape(source))
     return Mrkdwn(f"<@{escape(user_id)}>")
 
 

@@ -8,7 +8,16 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol
 
-from commands.records import ActionItem, BotPost, ChecklistItem, Incident, Page, SlackJob, TimelineEvent
+from commands.records import (
+    ActionItem,
+    AlertGroupState,
+    BotPost,
+    ChecklistItem,
+    Incident,
+    Page,
+    SlackJob,
+    TimelineEvent,
+)
 from commands.views import ChecklistLine, IncidentView
 
 
@@ -490,6 +499,20 @@ class PageStore(Protocol):
         ...
 
 
+class AlertGroupStore(Protocol):
+    """Alert groups by source and group key: which incident each one declared, and what fires in it."""
+
+    def lock(self, source: str, group_key: str) -> AlertGroupState | None:
+        """Serialise deliveries of this group until commit, then read it (None: never seen)."""
+        ...
+
+    def claim(self, source: str, group_key: str, now: datetime) -> bool:
+        """Insert the group without an incident; False when another transaction already has it."""
+        ...
+
+    def save(self, source: str, group_key: str, state: AlertGroupState, now: datetime) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: what is not committed when the `with` block ends is undone."""
 
@@ -528,6 +551,9 @@ class UnitOfWork(Protocol):
 
     @property
     def pages(self) -> PageStore: ...
+
+    @property
+    def alert_groups(self) -> AlertGroupStore: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from commands.activity import touched
+from commands.declarer import is_person
 from commands.feature import SLOW, Ask, Deps, JobResult, JobState, Recorded
 from commands.incidents import Scheduled, incident_in_room
 from commands.parsing import Postmortem
@@ -402,11 +403,12 @@ def _participants(
     incident: Incident, timeline: Sequence[Entry], roles: Sequence[RoleSpan], items: Sequence[ActionItemRow]
 ) -> tuple[str, ...]:
     """Who declared, acted, held a role, wrote or pinned a message, or owns an action item; in order seen."""
-    seen: dict[str, None] = {incident.declared_by: None}
+    # An alerting system that declared is not a participant: people only.
+    seen: dict[str, None] = {incident.declared_by: None} if is_person(incident.declared_by) else {}
     for e in timeline:
         also = e.data.get("user") if e.kind == "role_assigned" else e.data.get("pinned_by")
         for user in (e.actor, also if e.kind in ("role_assigned", "pinned") else None):
-            if user:
+            if user and is_person(str(user)):
                 seen.setdefault(str(user), None)
     for role in roles:
         seen.setdefault(role.user, None)

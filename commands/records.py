@@ -195,3 +195,12 @@ class Page:
     acknowledged_by: str | None = None  # a member ID, or the pager's display name of the person
     acknowledged_via: str | None = None  # slack | pagerduty | opsgenie
     closed_at: datetime | None = None  # acknowledged, unanswered to the end, or the incident resolved
+
+
+@dataclass(frozen=True)
+class AlertGroupState:
+    """An alert group (source and group key) as last seen: its incident and which of its alerts fire."""
+
+    incident_id: int | None
+    # fingerprint -> the alert's name as shown in the timeline
+    firing: dict[str, str]

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
+from commands.declarer import is_person
 from commands.errors import ChannelNotFound
 from commands.jobs import (
     GiveUp,
@@ -64,7 +65,7 @@ def announce_message(
     except ChannelNotFound:
         # The war room still works; the declarer learns why stakeholders heard nothing.
         log.warning("announce channel not found; %s not announced", ctx.incident.ref)
-        if ctx.incident.channel_id:
+        if ctx.incident.channel_id and is_person(ctx.incident.declared_by):
             ctx.chat.notify(
                 ctx.incident.channel_id,
                 ctx.incident.declared_by,

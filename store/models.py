@@ -331,3 +331,21 @@ class Person(Base):
     name: Mapped[str] = mapped_column(String(200))
     # Set by `incidentbot forget-user`: the name is gone and Slack is never asked for it again.
     forgotten_at: Mapped[datetime | None]
+
+
+class AlertGroup(Base):
+    """An alerting system's group (Alertmanager's groupKey), so its repeats reach the incident it declared.
+
+    The primary key is the unique claim: two deliveries of a new group racing cannot both declare.
+    """
+
+    __tablename__ = "alert_groups"
+
+    source: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # sha256 of the group key: Alertmanager's keys are label sets of any length.
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incidents.id", ondelete="SET NULL"), index=True
+    )
+    firing: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commands.holdings import JobHoldings
 from commands.ports import UnitOfWork, UnitOfWorkFactory
+from store.alert_groups import AlertGroupRepository
 from store.page_queries import PageRepository
 from store.reminder_queries import ReminderRepository
 from store.repositories import (
@@ -56,6 +57,7 @@ class SqlUnitOfWork:
         self.targets = TargetRepository(self.session)
         self.tracker_links = TrackerLinkRepository(self.session)
         self.pages = PageRepository(self.session)
+        self.alert_groups = AlertGroupRepository(self.session)
         return self
 
     def __exit__(

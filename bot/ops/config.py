@@ -256,6 +256,14 @@ class ServiceConfig(_Strict):
     invite: Invitees = Field(default_factory=list)
 
 
+class AlertsConfig(_Strict):
+    """Declaring from Alertmanager and Grafana: which label gives the severity, and how its values map."""
+
+    severity_label: str = Field(default="severity", min_length=1, max_length=100)
+    # A label value (e.g. "critical") -> a configured severity; values equal to a severity's name need none.
+    severity_map: dict[str, str] = Field(default_factory=dict)
+
+
 LEVELS = ("high", "medium", "low")
 
 
@@ -468,6 +476,7 @@ class IncidentConfig(_Strict):
     types: dict[Name, TypeConfig] = Field(default_factory=dict)
     services: dict[Name, ServiceConfig] = Field(default_factory=dict)
     priority: PriorityConfig = Field(default_factory=PriorityConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     # Rename the room when the title is edited (Slack keeps the old name searchable as a redirect).
     rename_rooms: bool = False
     # Drill rooms are named <drill_prefix>-<n>-<slug>.
@@ -608,6 +617,17 @@ class IncidentConfig(_Strict):
         """Parsed now so a typo fails at config check, not at the first declare."""
         parse_rate(value)
         return value
+
+    @model_validator(mode="after")
+    def _alert_severities_exist(self) -> IncidentConfig:
+        """A mapped alert severity must be a configured one, or every such alert would be refused."""
+        for value, severity in self.alerts.severity_map.items():
+            if severity not in self.severities:
+                known = ", ".join(self.severities)
+                raise ValueError(
+                    f"alerts.severity_map: {value!r} maps to unknown severity {severity!r} (known: {known})"
+                )
+        return self
 
     @field_validator("timeline_reactions")
     @classmethod
@@ -754,6 +774,23 @@ class IncidentConfig(_Strict):
     def severity_page(self, severity: str) -> str | None:
         found = self.severities.get(severity)
         return found.page if found is not None else None
+
+    def alert_severity(self, value: str | None) -> str:
+        """The severity an alert's label value asks for: a severity's own name, else `[alerts.severity_map]`,
+        else the default."""
+        if value:
+            wanted = value.strip()
+            for name in self.severities:
+                if name.lower() == wanted.lower():
+                    return name
+            mapped = self.alerts.severity_map.get(wanted) or self.alerts.severity_map.get(wanted.lower())
+            if mapped is not None:
+                return mapped
+        return self.default_severity
+
+    @property
+    def alert_severity_label(self) -> str:
+        return self.alerts.severity_label
 
     def declare_limit(self) -> RateLimit:
         """How many declares one person may make per window."""
@@ -1012,4 +1049,7 @@ def effective_config_text(cfg: IncidentConfig) -> str:
     for name in RetentionConfig.model_fields:
         period: timedelta | None = getattr(cfg.retention, name)
         lines.append(f"{name} = {_toml_str(FOREVER if period is None else format_duration(period))}")
+    mapped = ", ".join(f"{_toml_str(k)} = {_toml_str(v)}" for k, v in cfg.alerts.severity_map.items())
+    lines += ["", "[alerts]", f"severity_label = {_toml_str(cfg.alerts.severity_label)}"]
+    lines.append("severity_map = { " + mapped + " }" if mapped else "severity_map = {}")
     return "\n".join(lines) + "\n"

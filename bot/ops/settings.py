@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # Bearer token Alertmanager and Grafana send to /webhooks/alertmanager and /webhooks/grafana; unset:
+    # those routes are not served at all.
+    incidentbot_webhook_token: SecretStr | None = None
     # Without DATABASE_URL: $XDG_DATA_HOME/incidentbot/incidentbot.db (or ~/.local/share/…), so `db upgrade`,
     # `serve` and `export` use one file wherever they are started from.
     database_url: str = Field(default_factory=default_database_url)
@@ -117,6 +120,14 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"must be an http(s) URL, got {value!r}")
         return value.rstrip("/")
+
+    @field_validator("incidentbot_webhook_token")
+    @classmethod
+    def _token_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        """A short shared token can be guessed: refuse it at start-up rather than serve with it."""
+        if value is not None and len(value.get_secret_value().strip()) < 16:
+            raise ValueError("must be at least 16 characters (e.g. `openssl rand -hex 32`)")
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -18,6 +18,7 @@ import yaml
 from bot.ops.config import IncidentConfig, format_duration
 from bot.render.presenter import DRILL_MARK, shipped_templates_dir
 from bot.render.templating import RENDER_ERRORS, environment, failure_site
+from commands.declarer import source_name
 from commands.mrkdwn import escape as escape_mrkdwn
 from commands.ports import FileRef, Message, UnitOfWorkFactory
 from commands.postmortem import (
@@ -91,6 +92,9 @@ def _bare_user(user_id: str | None) -> Markdown:
 @jinja2.pass_context
 def user(context: jinja2.runtime.Context, user_id: str | None) -> Markdown:
     """A Slack user as @name when Slack told us the name (`names` in the context), else as @id."""
+    source = source_name(user_id)
+    if source is not None:  # declared by an alerting system
+        return Markdown(md(source))
     names = context.get("names") or {}
     name = names.get(user_id) if user_id else None
     return Markdown("@" + md(name)) if name else _bare_user(user_id)

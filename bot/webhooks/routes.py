@@ -8,6 +8,7 @@ from bot.ops.config import IncidentConfig
 from bot.ops.settings import Settings
 from bot.pipeline.runtime import Runtime
 from bot.webhooks import WebhookHandler
+from bot.webhooks.alerts import alert_webhooks
 from bot.webhooks.github import github_issues_webhook
 from bot.webhooks.opsgenie import OpsgenieWebhook
 from bot.webhooks.pager_acks import OnAcknowledged
@@ -33,6 +34,8 @@ def webhook_routes(
         routes["github"] = github_issues_webhook(
             secret.get_secret_value(), github.repo, runtime.uow, runtime.clock
         )
+    token = settings.incidentbot_webhook_token
+    routes |= alert_webhooks(token.get_secret_value() if token else None, runtime)
     return routes
 
 

@@ -94,6 +94,7 @@ def start_harness(
     config: IncidentConfig | None = None,
     clock: FakeClock | None = None,
     pager: Pager | None = None,
+    webhook_token: str | None = None,
     **settings_of_test: Any,
 ) -> Iterator[Harness]:
     upgrade(database_url)
@@ -110,6 +111,7 @@ def start_harness(
             slack_signing_secret=SecretStr(emu.signing_secret),
             slack_api_url=emu.api_url,
             database_url=database_url,
+            incidentbot_webhook_token=SecretStr(webhook_token) if webhook_token else None,
             **settings_of_test,
         )
         bot = create_app(settings, cfg, lease=timedelta(seconds=30), clock=clock, pager=pager)

@@ -25,8 +25,9 @@ APP_TABLES = {
     "checklist_items",
     "tracker_links",
     "pages",
+    "alert_groups",
 }
-HEAD = "0012"
+HEAD = "0013"
 
 
 def _tables(url: str) -> set[str]:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from commands.ports import TargetClock, UnitOfWork, UnitOfWorkFactory
 from commands.records import (
     ActionItem,
+    AlertGroupState,
     BotPost,
     ChecklistItem,
     Incident,
@@ -54,6 +55,7 @@ class State:
     people: dict[str, str] = field(default_factory=dict)
     checklist: list[ChecklistItem] = field(default_factory=list)
     pages: list[Page] = field(default_factory=list)
+    alert_groups: dict[tuple[str, str], AlertGroupState] = field(default_factory=dict)
 
     def copy(self) -> State:
         return State(
@@ -66,6 +68,7 @@ class State:
             people=dict(self.people),
             checklist=[clone(c) for c in self.checklist],
             pages=[clone(p) for p in self.pages],
+            alert_groups=dict(self.alert_groups),
         )
 
 
@@ -580,6 +583,22 @@ class FakePages(_Repo):
         return self._close(self.list_for(incident_id), now)
 
 
+class FakeAlertGroups(_Repo):
+    def lock(self, source: str, group_key: str) -> AlertGroupState | None:
+        return self._state.alert_groups.get((source, group_key))
+
+    def claim(self, source: str, group_key: str, now: datetime) -> bool:
+        del now  # the fake keeps no times
+        if (source, group_key) in self._state.alert_groups:
+            return False
+        self._state.alert_groups[(source, group_key)] = AlertGroupState(None, {})
+        return True
+
+    def save(self, source: str, group_key: str, state: AlertGroupState, now: datetime) -> None:
+        del now
+        self._state.alert_groups[(source, group_key)] = AlertGroupState(state.incident_id, dict(state.firing))
+
+
 class FakeUnitOfWork:
     """One transaction over a FakeDatabase: a copy of its state, committed or discarded as a whole."""
 
@@ -598,6 +617,7 @@ class FakeUnitOfWork:
         self.timers = FakeTimers(self)
         self.targets = FakeTargets(self)
         self.pages = FakePages(self)
+        self.alert_groups = FakeAlertGroups(self)
         self._open = False
 
     def __enter__(self) -> FakeUnitOfWork:
