@@ -1,0 +1,328 @@
+"""A report's figures in SQL (aggregates and window functions), the same on SQLite and PostgreSQL.
+
+Every duration is whole seconds between two timestamps each truncated to the second, and every rate is
+returned as the two integer counts it is made of, so neither backend's float or numeric arithmetic can make
+the figures differ. Percentiles are nearest-rank (the value at rank ceil(p/100 * n) in ascending order),
+found with ROW_NUMBER() and COUNT() over a window because SQLite has no percentile_cont.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import CTE
+
+from commands.insights import (
+    PERCENTILES,
+    TARGET_MILESTONES,
+    ActionItemCounts,
+    Durations,
+    Insights,
+    InsightsQuery,
+    Share,
+    WeekRow,
+)
+from store.models import action_items, incidents, timeline_events
+
+# The label of the whole period among the weekly buckets (weeks are numbered from 0).
+WHOLE = -1
+# The `by_type` / `by_service` key of incidents without a type or without any service.
+NONE_KEY = "(none)"
+_MILESTONES = {"acknowledged_at": "ack_s", "mitigated_at": "mit_s", "resolved_at": "res_s"}
+
+
+def _epoch(column: Any, dialect: str) -> ColumnElement[int]:
+    """Seconds since 1970 of a stored UTC timestamp, truncated: integers compare alike on both backends."""
+    if dialect == "sqlite":
+        # Stored as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC); strftime('%s') reads it and drops the fraction.
+        return cast(func.strftime(literal_column("'%s'"), column), Integer)
+    return cast(func.floor(func.extract("epoch", column)), Integer)
+
+
+def _seconds(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _week_of(query: InsightsQuery) -> ColumnElement[int]:
+    """The week (0 = the first) an incident's declaration falls in, against the zone's Monday midnights."""
+    starts = query.week_starts[1:]
+    if not starts:
+        return literal(0, Integer)
+    return case(
+        *[(incidents.c.declared_at < start, index) for index, start in enumerate(starts)],
+        else_=len(starts),
+    )
+
+
+def _target_seconds(query: InsightsQuery, name: str) -> ColumnElement[Any]:
+    """The incident's target in seconds, from its severity (the fallback's for a severity since removed)."""
+    whens: list[tuple[ColumnElement[bool], Any]] = [
+        (incidents.c.severity == severity, int(targets[name].total_seconds()))
+        for severity, targets in query.targets.items()
+        if name in targets
+    ]
+    fallback = query.fallback_targets.get(name)
+    else_: Any = null() if fallback is None else literal(int(fallback.total_seconds()), Integer)
+    known = list(query.targets)
+    if known:
+        whens.append((incidents.c.severity.in_(known), null()))
+    # Typed: a CASE of NULLs alone would be text to PostgreSQL, which then refuses to compare it.
+    return cast(case(*whens, else_=else_) if whens else else_, Integer)
+
+
+def _cohort(query: InsightsQuery, dialect: str) -> CTE:
+    """The period's incidents that count (no drills, no duplicates), with durations, week and targets."""
+    declared = _epoch(incidents.c.declared_at, dialect)
+    columns: list[Any] = [
+        incidents.c.id,
+        incidents.c.severity,
+        incidents.c.incident_type,
+        incidents.c.services,
+        declared.label("declared_s"),
+        _week_of(query).label("week"),
+    ]
+    for milestone, label in _MILESTONES.items():
+        columns.append((_epoch(incidents.c[milestone], dialect) - declared).label(label))
+    columns += [_target_seconds(query, name).label(f"{name}_s") for name in query.target_names]
+    return (
+        select(*columns)
+        .where(
+            incidents.c.declared_at >= query.since,
+            incidents.c.declared_at < query.until,
+            incidents.c.drill.is_(False),
+            incidents.c.duplicate_of.is_(None),
+        )
+        .cte("cohort")
+    )
+
+
+def _counts(query: InsightsQuery) -> Select[*tuple[Any, ...]]:
+    """Counted incidents, those still open, drills and duplicates among all declared in the period."""
+    counted = and_(incidents.c.drill.is_(False), incidents.c.duplicate_of.is_(None))
+    return select(
+        func.count(case((counted, 1))),
+        func.count(case((and_(counted, incidents.c.resolved_at.is_(None)), 1))),
+        func.count(case((incidents.c.drill.is_(True), 1))),
+        func.count(case((and_(incidents.c.drill.is_(False), incidents.c.duplicate_of.is_not(None)), 1))),
+    ).where(incidents.c.declared_at >= query.since, incidents.c.declared_at < query.until)
+
+
+def _breakdowns(cohort: CTE, dialect: str) -> Select[*tuple[Any, ...]]:
+    """(dimension, week, key, incidents) rows: by severity, type and service, and severity per week."""
+    c = cohort.c
+    if dialect == "sqlite":
+        service = func.json_each(c.services).table_valued("value").alias("service")
+    else:
+        service = func.json_array_elements_text(c.services).table_valued("value").alias("service")
+    no_service = func.json_array_length(c.services) == 0
+    parts = [
+        select(literal("severity"), literal(WHOLE), c.severity, func.count()).group_by(c.severity),
+        select(literal("type"), literal(WHOLE), c.incident_type, func.count()).group_by(c.incident_type),
+        select(literal("service"), literal(WHOLE), cast(service.c.value, String), func.count())
+        .select_from(cohort.join(service, literal(True)))
+        .group_by(cast(service.c.value, String)),
+        select(literal("service"), literal(WHOLE), cast(null(), String), func.count())
+        .where(no_service)
+        .having(func.count() > 0),
+        select(literal("severity"), c.week, c.severity, func.count()).group_by(c.week, c.severity),
+        select(literal("week"), c.week, literal("incidents"), func.count()).group_by(c.week),
+    ]
+    return select(union_all(*parts).subquery())
+
+
+def _durations(cohort: CTE) -> Select[*tuple[Any, ...]]:
+    """(milestone, week, n, sum, p50, p90) per milestone over the period, and time to resolve per week."""
+    c = cohort.c
+    rows = [
+        select(literal(label).label("metric"), literal(WHOLE).label("bucket"), c[label].label("v")).where(
+            c[label].is_not(None)
+        )
+        for label in _MILESTONES.values()
+    ]
+    rows.append(select(literal("res_s"), c.week, c.res_s).where(c.res_s.is_not(None)))
+    values = union_all(*rows).subquery("durations")
+    partition = (values.c.metric, values.c.bucket)
+    ranked = select(
+        values.c.metric,
+        values.c.bucket,
+        values.c.v,
+        func.row_number().over(partition_by=partition, order_by=values.c.v).label("rn"),
+        func.count().over(partition_by=partition).label("n"),
+    ).subquery("ranked")
+    # Nearest rank: ceil(p * n / 100), in integer arithmetic so both backends pick the same row.
+    percentiles = [
+        func.max(case((ranked.c.rn == (ranked.c.n * p + 99) // 100, ranked.c.v))) for p in PERCENTILES
+    ]
+    return select(
+        ranked.c.metric, ranked.c.bucket, func.count(), func.sum(ranked.c.v), *percentiles
+    ).group_by(ranked.c.metric, ranked.c.bucket)
+
+
+def _targets(query: InsightsQuery, cohort: CTE) -> Select[*tuple[Any, ...]]:
+    """(target, week, met, eligible): per target and week, per target, and all targets per week."""
+    c = cohort.c
+    now = _seconds(query.now)
+    checks = []
+    for name in query.target_names:
+        took, target = c[_MILESTONES[TARGET_MILESTONES[name]]], c[f"{name}_s"]
+        met = case((and_(took.is_not(None), took <= target), 1), else_=0)
+        # Counted once the milestone is reached or its deadline has passed; until then it can still be met.
+        eligible = case((or_(took.is_not(None), literal(now) - c.declared_s > target), 1), else_=0)
+        checks.append(
+            select(
+                literal(name).label("target"), c.week.label("week"), met.label("met"), eligible.label("due")
+            ).where(target.is_not(None))
+        )
+    if not checks:
+        return select(literal(""), literal(WHOLE), literal(0), literal(0)).where(literal(False))
+    rows = union_all(*checks).cte("checks")
+    sums = (func.sum(rows.c.met), func.sum(rows.c.due))
+    parts = [
+        select(rows.c.target, rows.c.week, *sums).group_by(rows.c.target, rows.c.week),
+        select(rows.c.target, literal(WHOLE), *sums).group_by(rows.c.target),
+        select(literal("*"), rows.c.week, *sums).group_by(rows.c.week),
+    ]
+    return select(union_all(*parts).subquery())
+
+
+def _events(cohort: CTE) -> Select[*tuple[Any, ...]]:
+    """Incidents escalated at least once and reopened at least once."""
+
+    def has(kind: str) -> ColumnElement[int]:
+        found = exists().where(timeline_events.c.incident_id == cohort.c.id, timeline_events.c.kind == kind)
+        return func.count(case((found, 1)))
+
+    return select(has("escalated"), has("reopened")).select_from(cohort)
+
+
+def _adherence(cohort: CTE) -> Select[*tuple[Any, ...]]:
+    """Updates posted on time; deadlines missed: reminders sent, plus late updates no reminder preceded."""
+    e = timeline_events.c
+    on_time = e.data["on_time"].as_boolean()
+    flow = (
+        select(
+            e.kind,
+            on_time.label("on_time"),
+            func.lag(e.kind).over(partition_by=e.incident_id, order_by=(e.occurred_at, e.id)).label("prev"),
+        )
+        .join(cohort, cohort.c.id == e.incident_id)
+        .where(e.kind.in_(("update_posted", "reminder_sent")))
+        .subquery("flow")
+    )
+    f = flow.c
+    posted = f.kind == "update_posted"
+    late_unreminded = and_(posted, f.on_time.is_(False), or_(f.prev.is_(None), f.prev != "reminder_sent"))
+    return select(
+        func.count(case((and_(posted, f.on_time.is_(True)), 1))),
+        func.count(case((or_(f.kind == "reminder_sent", late_unreminded), 1))),
+    )
+
+
+def _action_items(query: InsightsQuery, cohort: CTE) -> Select[*tuple[Any, ...]]:
+    """The cohort's action items: open, done, and open past their due time at the report's clock."""
+    a = action_items.c
+    is_open = a.done_at.is_(None)
+    return select(
+        func.count(case((is_open, 1))),
+        func.count(case((a.done_at.is_not(None), 1))),
+        func.count(case((and_(is_open, a.due_at < query.now), 1))),
+    ).join(cohort, cohort.c.id == a.incident_id)
+
+
+def _durations_of(rows: Sequence[Any], metric: str, bucket: int) -> Durations:
+    for row in rows:
+        if row[0] == metric and int(row[1]) == bucket:
+            count, total = int(row[2]), int(row[3])
+            return Durations(count, int(row[4]), int(row[5]), round(total / count, 1))
+    return Durations(0, None, None, None)
+
+
+class SqlInsights:
+    """Read a report's figures in one read-only transaction (a single snapshot on PostgreSQL)."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._factory = session_factory
+
+    def read(self, query: InsightsQuery) -> Insights:
+        """Compute every figure of the period with a handful of aggregate statements."""
+        with self._factory() as session:
+            dialect = session.get_bind().dialect.name
+            options = {"isolation_level": "REPEATABLE READ"} if dialect == "postgresql" else {}
+            conn = session.connection(execution_options=options)
+            cohort = _cohort(query, dialect)
+            counts = conn.execute(_counts(query)).one()
+            breakdowns = conn.execute(_breakdowns(cohort, dialect)).all()
+            durations = conn.execute(_durations(cohort)).all()
+            targets = conn.execute(_targets(query, cohort)).all()
+            escalated, reopened = conn.execute(_events(cohort)).one()
+            on_time, missed = conn.execute(_adherence(cohort)).one()
+            items = conn.execute(_action_items(query, cohort)).one()
+            session.rollback()
+        total = int(counts[0])
+        return Insights(
+            since=query.since,
+            until=query.until,
+            generated_at=query.now,
+            incidents=total,
+            still_open=int(counts[1]),
+            drills=int(counts[2]),
+            duplicates=int(counts[3]),
+            by_severity=_breakdown(breakdowns, "severity", WHOLE),
+            by_type=_breakdown(breakdowns, "type", WHOLE),
+            by_service=_breakdown(breakdowns, "service", WHOLE),
+            time_to_acknowledge=_durations_of(durations, "ack_s", WHOLE),
+            time_to_mitigate=_durations_of(durations, "mit_s", WHOLE),
+            time_to_resolve=_durations_of(durations, "res_s", WHOLE),
+            within_target={name: _share(targets, name, WHOLE) for name in query.target_names},
+            escalated=Share(int(escalated), total),
+            update_adherence=Share(int(on_time), int(on_time) + int(missed)),
+            reopened=Share(int(reopened), total),
+            action_items=ActionItemCounts(int(items[0]), int(items[1]), int(items[2])),
+            weekly=[
+                WeekRow(
+                    week_start=start.date(),
+                    incidents=_breakdown(breakdowns, "week", week).get("incidents", 0),
+                    by_severity=_breakdown(breakdowns, "severity", week),
+                    time_to_resolve_p50_s=_durations_of(durations, "res_s", week).p50_s,
+                    within_target=_share(targets, "*", week),
+                )
+                for week, start in enumerate(query.week_starts)
+            ],
+        )
+
+
+def _breakdown(rows: Sequence[Any], dimension: str, bucket: int) -> dict[str, int]:
+    """One dimension's counts, largest first then by name, so reports list them in a stable order."""
+    found = {
+        (NONE_KEY if row[2] is None else str(row[2])): int(row[3])
+        for row in rows
+        if row[0] == dimension and int(row[1]) == bucket
+    }
+    return dict(sorted(found.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _share(rows: Sequence[Any], target: str, bucket: int) -> Share:
+    for row in rows:
+        if row[0] == target and int(row[1]) == bucket:
+            return Share(int(row[2] or 0), int(row[3] or 0))
+    return Share(0, 0)
