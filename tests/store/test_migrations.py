@@ -24,7 +24,7 @@ APP_TABLES = {
     "people",
     "checklist_items",
 }
-HEAD = "0008"
+HEAD = "0012"
 
 
 def _tables(url: str) -> set[str]:
