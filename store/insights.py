@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -43,13 +43,12 @@ from commands.insights import (
     Share,
     WeekRow,
 )
-from store.models import UTCDateTime, action_items, incidents, timeline_events
+from store.models import action_items, incidents, timeline_events
 
 # The label of the whole period among the weekly buckets (weeks are numbered from 0).
 WHOLE = -1
 # The `by_type` / `by_service` key of incidents without a type or without any service.
 NONE_KEY = "(none)"
-_LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
 _MILESTONES = {"acknowledged_at": "ack_s", "mitigated_at": "mit_s", "resolved_at": "res_s"}
 
 
@@ -254,41 +253,25 @@ def _events(cohort: CTE) -> Select[*tuple[Any, ...]]:
     return select(has("escalated"), has("reopened")).select_from(cohort)
 
 
-def _adherence(cohort: CTE) -> Select[*tuple[Any, ...]]:
+def _adherence(counted: CTE) -> Select[*tuple[Any, ...]]:
     """Updates posted on time; deadlines missed: reminders sent, plus late updates no reminder preceded.
 
-    A late update was reminded when a reminder went out after the update before it (or, for the first,
-    at all): two index probes per late update rather than ordering every update and reminder.
+    Each update records how many reminders went out since the one before it (migration 0012 filled that in
+    for older ones), so this is one pass of counting: no ordering of the timeline.
     """
-    e = timeline_events.alias("e")
-    before = timeline_events.alias("before")
-
-    def latest(kind: str) -> Any:
-        return (
-            select(func.max(before.c.occurred_at))
-            .where(
-                before.c.incident_id == e.c.incident_id,
-                before.c.kind == kind,
-                before.c.occurred_at <= e.c.occurred_at,
-                before.c.id != e.c.id,
-            )
-            .scalar_subquery()
-        )
-
-    on_time = e.c.data["on_time"].as_boolean()
-    posted = e.c.kind == "update_posted"
-    # NULL (no reminder at all) is not reminded; no update before it makes any reminder count.
-    previous_update = func.coalesce(latest("update_posted"), literal(_LONG_AGO, UTCDateTime()))
-    reminded = latest("reminder_sent") > previous_update
-    # A late update no reminder preceded: evaluated (and probed) only for updates already known late.
-    late_unreminded = case((and_(posted, on_time.is_(False)), case((reminded, 0), else_=1)), else_=0)
+    e = timeline_events.c
+    on_time = e.data["on_time"].as_boolean()
+    posted = e.kind == "update_posted"
+    late_unreminded = and_(
+        posted, on_time.is_(False), func.coalesce(e.data["reminders"].as_integer(), 0) == 0
+    )
     return (
         select(
             func.count(case((and_(posted, on_time.is_(True)), 1))),
-            func.count(case((e.c.kind == "reminder_sent", 1))) + func.coalesce(func.sum(late_unreminded), 0),
+            func.count(case((or_(e.kind == "reminder_sent", late_unreminded), 1))),
         )
-        .select_from(e.join(cohort, cohort.c.id == e.c.incident_id))
-        .where(e.c.kind.in_(("update_posted", "reminder_sent")))
+        .join(counted, counted.c.id == e.incident_id)
+        .where(e.kind.in_(("update_posted", "reminder_sent")))
     )
 
 

@@ -119,17 +119,17 @@ def event_rows() -> list[dict[str, Any]]:
     """Escalations, reopens, updates and reminders (a note between them must not matter)."""
     return [
         _event(1, "escalated", at(2, 10, 10)),
-        _event(1, "update_posted", at(2, 10, 14), on_time=True),
-        _event(1, "update_posted", at(2, 10, 28), on_time=True),
-        _event(2, "update_posted", at(3, 10, 14), on_time=True),
+        _event(1, "update_posted", at(2, 10, 14), on_time=True, reminders=0),
+        _event(1, "update_posted", at(2, 10, 28), on_time=True, reminders=0),
+        _event(2, "update_posted", at(3, 10, 14), on_time=True, reminders=0),
         _event(2, "reminder_sent", at(3, 10, 29)),
         _event(2, "reminder_sent", at(3, 10, 44)),
         _event(2, "note", at(3, 10, 45)),
-        _event(2, "update_posted", at(3, 10, 50), on_time=False),
+        _event(2, "update_posted", at(3, 10, 50), on_time=False, reminders=2),
         _event(2, "reopened", at(3, 12)),
         # Late, and the tick had not reminded anyone yet: one missed deadline all the same.
-        _event(3, "update_posted", at(9, 0, 31), on_time=False),
-        _event(5, "update_posted", at(10, 12, 5), on_time=True),
+        _event(3, "update_posted", at(9, 0, 31), on_time=False, reminders=0),
+        _event(5, "update_posted", at(10, 12, 5), on_time=True, reminders=0),
         _event(5, "reminder_sent", at(10, 13, 5)),
         # Recorded before updates carried the flag: neither on time nor late.
         _event(9, "update_posted", at(11, 1)),
