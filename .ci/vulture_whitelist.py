@@ -86,3 +86,9 @@ _.limits_on  # Burst (benchmarks/rate_limited.py): the run measured under Slack'
 
 # -- ports whose adapters arrive with their feature ---------------------------------------------------
 _.PagerError  # raised by a pager adapter when the pager does not take a request (commands/pager.py)
+
+# -- insights (report, charts) ------------------------------------------------------------------------
+_.InsightsReader  # the port /incident stats, the digest and App Home take (SqlInsights implements it)
+_.incidents_per_week_png  # one chart each, for /incident stats to upload; tests/test_charts.py
+_.time_to_resolve_png  # same
+_.within_target_png  # same

@@ -306,6 +306,9 @@ class SqlInsights:
             dialect = session.get_bind().dialect.name
             options = {"isolation_level": "REPEATABLE READ"} if dialect == "postgresql" else {}
             conn = session.connection(execution_options=options)
+            if dialect == "postgresql":
+                # These statements are short and run once: compiling them (JIT) costs seconds, saves none.
+                conn.exec_driver_sql("SET LOCAL jit = off")
             cohort = _cohort(query, dialect)
             counts = conn.execute(_counts(query)).one()
             breakdowns = conn.execute(_breakdowns(cohort, dialect)).all()
