@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import random
 import statistics
 import time
@@ -111,7 +112,11 @@ def _events(incidents: int, count: int, rng: random.Random) -> Iterator[tuple[An
         extra = count - per * incidents if number == incidents else 0
         for n in range(per + extra):
             kind = rng.choice(kinds)
-            data = {"on_time": rng.random() < 0.8} if kind == "update_posted" else {}
+            data: dict[str, Any] = {}
+            if kind == "update_posted":
+                on_time = rng.random() < 0.8
+                # As commands/update.py records it: reminders sent since the update before (0 when on time).
+                data = {"on_time": on_time, "reminders": 0 if on_time else rng.choice((0, 1, 1, 2))}
             yield (number, kind, declared + timedelta(seconds=60 * n), json.dumps(data))
 
 
@@ -226,10 +231,11 @@ def measure(
         seed_s = _seed(url, incidents, events)
         times, figures = _report(url, config, rounds)
         rows.append(ReportRow(backend, incidents, events, seed_s, times, figures))
-    return _section(rows, rounds)
+    # Wall time on a shared machine says as much about the neighbours as about the query: record them.
+    return _section(rows, rounds, os.getloadavg()[0])
 
 
-def _section(rows: list[ReportRow], rounds: int) -> Section:
+def _section(rows: list[ReportRow], rounds: int, load: float) -> Section:
     header = [
         "database",
         "incidents",
@@ -259,8 +265,16 @@ def _section(rows: list[ReportRow], rounds: int) -> Section:
             f"≤ {TARGET_S:g} s",
             f"{r.median_s * 1000:.0f} ms",
             verdict(r.median_s <= TARGET_S),
-            "" if r.median_s <= TARGET_S else "the timeline reads grow with every event of the period.",
-            "" if r.median_s <= TARGET_S else "index timeline_events (incident_id, kind, occurred_at).",
+            ""
+            if r.median_s <= TARGET_S
+            else f"the machine's load average was {load:.1f} on {os.cpu_count()} cores at the end of the "
+            "run; the rest is the one pass over the period's updates and reminders (update adherence, "
+            "reading each update's JSON) and the per-incident CASEs over 10,000 rows in each statement.",
+            ""
+            if r.median_s <= TARGET_S
+            else "measure on an otherwise idle machine first; if still over, keep each incident's updates "
+            "on time and deadlines missed as counters on its row, updated with the update and the reminder, "
+            "so adherence is an aggregate over incidents rather than over events.",
         )
         for r in rows
     ]
@@ -274,6 +288,7 @@ def _section(rows: list[ReportRow], rounds: int) -> Section:
         "the median wall time of the whole read, every statement included."
     )
     seeds = ", ".join(f"{r.backend} {r.seed_s:.0f} s" for r in rows)
+    seeds += f"; load average {load:.1f} at the end of the run"
     return Section(
         "Insights report",
         method,

@@ -138,8 +138,8 @@ def post_update(
                 )
             )
         due = incident.next_update_due_at
-        # Reminders sent since the previous update: a late update after them answers a deadline they
-        # already counted as missed (store/insights.py), one that beat the tick misses one of its own.
+        # Reminders sent since the previous update: after one, the due time has moved on, so `on_time`
+        # alone would call this update punctual; reports count it late (store/insights.py).
         reminded = incident.reminders_since_update
         incident.last_update_at = now
         incident.next_update_due_at = now + settings.update_every(incident.severity)

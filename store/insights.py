@@ -254,21 +254,26 @@ def _events(cohort: CTE) -> Select[*tuple[Any, ...]]:
 
 
 def _adherence(counted: CTE) -> Select[*tuple[Any, ...]]:
-    """Updates posted on time; deadlines missed: reminders sent, plus late updates no reminder preceded.
+    """Updates on time, and updates due: every update posted plus every cadence that passed in silence.
 
-    Each update records how many reminders went out since the one before it (migration 0012 filled that in
-    for older ones), so this is one pass of counting: no ordering of the timeline.
+    An update is on time when it kept its due time (data.on_time) with no reminder sent since the update
+    before it (data.reminders, which migration 0012 filled in for older updates): a reminder means the
+    deadline had passed, and the tick then moves the due time on, so the flag alone would forgive it.
+    Each reminder is a cadence that passed without an update; the first of a run is the one the next
+    update answers late, so updates due = updates + reminders - updates that came after reminders.
+    One pass of counting over the period's updates and reminders: no ordering of the timeline.
     """
     e = timeline_events.c
     on_time = e.data["on_time"].as_boolean()
-    posted = e.kind == "update_posted"
-    late_unreminded = and_(
-        posted, on_time.is_(False), func.coalesce(e.data["reminders"].as_integer(), 0) == 0
-    )
+    reminders = func.coalesce(e.data["reminders"].as_integer(), 0)
+    # Updates recorded before they carried the flag say nothing either way: left out.
+    update = and_(e.kind == "update_posted", on_time.is_not(None))
     return (
         select(
-            func.count(case((and_(posted, on_time.is_(True)), 1))),
-            func.count(case((or_(e.kind == "reminder_sent", late_unreminded), 1))),
+            func.count(case((and_(update, on_time.is_(True), reminders == 0), 1))),
+            func.count(case((update, 1)))
+            + func.count(case((e.kind == "reminder_sent", 1)))
+            - func.count(case((and_(update, reminders > 0), 1))),
         )
         .join(counted, counted.c.id == e.incident_id)
         .where(e.kind.in_(("update_posted", "reminder_sent")))
@@ -316,7 +321,7 @@ class SqlInsights:
             targets = conn.execute(_targets(query, cohort)).all()
             counted = _counted(query)
             escalated, reopened = conn.execute(_events(counted)).one()
-            on_time, missed = conn.execute(_adherence(counted)).one()
+            on_time, due = conn.execute(_adherence(counted)).one()
             items = conn.execute(_action_items(query, counted)).one()
             session.rollback()
         total = int(counts[0])
@@ -336,7 +341,7 @@ class SqlInsights:
             time_to_resolve=_durations_of(durations, "res_s", WHOLE),
             within_target={name: _share(targets, name, WHOLE) for name in query.target_names},
             escalated=Share(int(escalated), total),
-            update_adherence=Share(int(on_time), int(on_time) + int(missed)),
+            update_adherence=Share(int(on_time), int(due)),
             reopened=Share(int(reopened), total),
             action_items=ActionItemCounts(int(items[0]), int(items[1]), int(items[2])),
             weekly=[

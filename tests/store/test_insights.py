@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
+from commands import reminders
 from commands.insights import ActionItemCounts, Durations, Insights, Share, WeekRow, build_query
 from store.db import make_engine, make_session_factory
 from store.insights import SqlInsights
+from store.uow import SqlUnitOfWorkFactory
 from tests.insights_seed import CONFIG, NOW, SINCE, UNTIL, seed
+from tests.store import test_postmortem_data as pm
 
 
 def _read(url: str, since: datetime = SINCE, until: datetime = UNTIL, now: datetime = NOW) -> Insights:
@@ -57,8 +60,9 @@ def test_rates_from_the_timeline_and_the_action_items(db_url: str) -> None:
     got = _read(db_url)
     assert got.escalated == Share(1, 6)
     assert got.reopened == Share(1, 6)
-    # On time: 2 + 1 + 1. Missed: incident 2's two reminders (its late update came after one), incident 3's
-    # late update that beat the reminder, incident 5's reminder. The unflagged update is left out.
+    # On time: 2 + 1 + 1. Due: incident 1's 2; incident 2's 2 updates and 2 reminders, less the one its
+    # late update answered; incident 3's late update (it beat the reminder); incident 5's update and the
+    # reminder nobody answered. The update without a flag is left out.
     assert got.update_adherence == Share(4, 8)
     assert got.action_items == ActionItemCounts(open=3, done=1, overdue=1)
 
@@ -83,3 +87,28 @@ def test_a_period_without_incidents_has_zero_counts_and_no_durations(db_url: str
     # 1 January 2025 is a Wednesday: the rows still start on Mondays.
     assert [w.week_start for w in got.weekly] == [date(2024, 12, 30), date(2025, 1, 6)]
     assert all(w.incidents == 0 and w.time_to_resolve_p50_s is None for w in got.weekly)
+
+
+def test_figures_of_an_incident_run_through_the_real_commands(uow_factory: SqlUnitOfWorkFactory) -> None:
+    """What declare, assign, the reminder tick, update and resolve record is what the report reads."""
+    uow, clock = uow_factory, pm.Clock()
+    pm.declared(uow, clock, "sev2")  # an update owed every 30 minutes
+    pm.assign(uow, clock, 2, "commander", "U1")  # acknowledged after 2 minutes
+    pm.update(uow, clock, 20, "on time")  # next owed by 50
+    clock.to(51)
+    reminders.tick(uow=uow, clock=clock, settings=pm.CONFIG, lease=pm.LEASE)  # the deadline at 50 is missed
+    pm.update(uow, clock, 55, "late, after the reminder")  # the tick moved the due time: flagged on time
+    pm.update(uow, clock, 90, "late, before any reminder")  # owed by 85, and the tick had not run
+    pm.resolve(uow, clock, 120)
+
+    query = build_query(
+        since=pm.START - timedelta(hours=1),
+        until=pm.START + timedelta(days=1),
+        now=clock.at,
+        settings=pm.CONFIG,
+    )
+    got = SqlInsights(uow.session_factory).read(query)
+    assert (got.incidents, got.still_open) == (1, 0)
+    assert got.time_to_acknowledge == Durations(1, 120, 120, 120.0)
+    assert got.time_to_resolve == Durations(1, 7200, 7200, 7200.0)
+    assert got.update_adherence == Share(1, 3)

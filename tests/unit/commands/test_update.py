@@ -39,7 +39,7 @@ def test_an_update_records_status_and_message_resets_the_reminders_and_schedules
     assert changed.data == {"from": "investigating", "to": "monitoring"}
     [posted] = db.events(number, "update_posted")
     assert (posted.text, posted.actor) == ("Rolled back", "U2")
-    # The two reminders it answers are kept, so reports count each missed deadline once.
+    # The two reminders it answers are kept: reports count it late, and the second one as a silent cadence.
     assert posted.data == {"status": "monitoring", "severity": "sev2", "on_time": True, "reminders": 2}
     [job] = db.jobs("update")
     assert job.id == scheduled.job_id
