@@ -108,3 +108,9 @@ _.tracker_key  # ActionItemRow: shown by templates/postmortem.md.j2 with the iss
 _.tracker_url  # same
 _.done_in  # ActionItemRow: the tracker that closed an item, shown by templates/postmortem.md.j2
 _.updated_at  # AlertGroup (store/models.py): when a delivery last changed the group, for operators' queries
+
+# -- insights (report, charts) ------------------------------------------------------------------------
+_.InsightsReader  # the port /incident stats, the digest and App Home take (SqlInsights implements it)
+_.incidents_per_week_png  # one chart each, for /incident stats to upload; tests/test_charts.py
+_.time_to_resolve_png  # same
+_.within_target_png  # same

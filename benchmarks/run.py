@@ -17,6 +17,7 @@ from benchmarks import (
     client_overhead,
     db_work,
     end_to_end,
+    insights_report,
     memory,
     postmortem_render,
     rate_limited,
@@ -53,6 +54,9 @@ class Sizes:
     rate_limited_declares: int = rate_limited.DECLARES
     scaling_declares: int = worker_scaling.DECLARES
     scaling_workers: tuple[int, ...] = worker_scaling.WORKERS
+    report_incidents: int = insights_report.INCIDENTS
+    report_events: int = insights_report.EVENTS
+    report_rounds: int = insights_report.ROUNDS
 
 
 FULL = Sizes(
@@ -77,6 +81,9 @@ QUICK = Sizes(
     rate_limited_declares=25,
     scaling_declares=20,
     scaling_workers=(1, 2),
+    report_incidents=2_000,
+    report_events=200_000,
+    report_rounds=3,
 )
 
 
@@ -171,6 +178,15 @@ def scaling(db_url: str, sizes: Sizes, _backend: str) -> list[Section]:
     return [worker_scaling.measure(db_url, sizes.scaling_declares, sizes.scaling_workers)]
 
 
+def insights(db_url: str, sizes: Sizes, backend: str) -> list[Section]:
+    """The insights report on SQLite always, and also on PostgreSQL when the run has a server."""
+    size = (sizes.report_incidents, sizes.report_events, sizes.report_rounds)
+    if backend == "SQLite":
+        return [insights_report.measure([(backend, db_url)], *size)]
+    with workdir() as wd, database(None, wd) as sqlite_url:
+        return [insights_report.measure([("SQLite", sqlite_url), (backend, db_url)], *size)]
+
+
 Measurement = Callable[[str, Sizes, str], list[Section]]
 MEASUREMENTS: dict[str, Measurement] = {
     "per action": per_action,
@@ -181,6 +197,7 @@ MEASUREMENTS: dict[str, Measurement] = {
     "postmortem render": lambda _url, sizes, _backend: postmortem(sizes),
     "rate_limited": rate_limits,
     "worker_scaling": scaling,
+    "insights report": insights,
 }
 
 

@@ -138,6 +138,9 @@ def post_update(
                 )
             )
         due = incident.next_update_due_at
+        # Reminders sent since the previous update: after one, the due time has moved on, so `on_time`
+        # alone would call this update punctual; reports count it late (store/insights.py).
+        reminded = incident.reminders_since_update
         incident.last_update_at = now
         incident.next_update_due_at = now + settings.update_every(incident.severity)
         incident.reminders_since_update = 0
@@ -153,6 +156,7 @@ def post_update(
                     "status": incident.status,
                     "severity": incident.severity,
                     "on_time": due is None or now <= due,
+                    "reminders": reminded,
                 },
             )
         )

@@ -155,6 +155,8 @@ timeline_events = Table(
     Column("permalink", Text),
     Column("data", JSON, nullable=False, default=dict),
     Index(None, "incident_id", "occurred_at"),
+    # Reports probe an incident's events of one kind (escalated, reopened, the reminder before an update).
+    Index(None, "incident_id", "kind", "occurred_at"),
 )
 
 bot_posts = Table(

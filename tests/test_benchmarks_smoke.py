@@ -25,6 +25,9 @@ TINY = run.Sizes(
     rate_limited_declares=3,
     scaling_declares=3,
     scaling_workers=(1,),
+    report_incidents=40,
+    report_events=2_000,
+    report_rounds=1,
 )
 
 
@@ -46,6 +49,7 @@ def test_suite_runs_at_tiny_sizes_and_writes_every_section(tmp_path: Path) -> No
         "## Postmortem render",
         "## Declares under Slack's rate limits",
         "## Worker scaling",
+        "## Insights report",
     ):
         assert heading in text, heading
     for fact in ("- date: ", "- cores: ", "- memory: ", "- Python: ", "- CPU: "):
@@ -66,6 +70,7 @@ def test_suite_runs_at_tiny_sizes_and_writes_every_section(tmp_path: Path) -> No
         "postmortem render",
         "every room provisioned, 3 declares under Slack's rate limits",
         "work done twice, 3 declares under Slack's rate limits",
+        "insights report, 40 incidents and 2,000 events (SQLite)",
     ):
         assert name in summary, name
     assert PENDING not in summary and "## Not yet measurable" not in text, "every action is built now"

@@ -1,4 +1,5 @@
-"""The `incidentbot` command line: serve, work, demo, migrate, check config, the manifest, export, forget."""
+"""The `incidentbot` command line: serve, work, demo, migrate, check config, the manifest, export, report,
+forget."""
 
 from __future__ import annotations
 
@@ -204,6 +205,24 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return int(run_export(args, settings, config))
 
 
+def _report_since(text: str) -> object:
+    """argparse type for report --since; bot.ops.report says what it accepts."""
+    from bot.ops.report import since_value
+
+    return since_value(text)
+
+
+def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    """Figures across incidents; the work happens in bot.ops.report (charts load matplotlib lazily)."""
+    config = _load_config_or_report(settings.incidentbot_config)
+    if config is None:
+        return 2
+    _use_database(settings)
+    from bot.ops.report import run_report
+
+    return int(run_report(args, settings, config))
+
+
 def _cmd_forget_user(args: argparse.Namespace, settings: Settings) -> int:
     """Honour an erasure request; the work happens in bot.ops.forget."""
     _use_database(settings)
@@ -269,6 +288,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.set_defaults(handler=_cmd_export)
 
+    report = sub.add_parser(
+        "report", help="figures across the incidents of a period (Markdown, JSON, CSV or PNG charts)"
+    )
+    report.add_argument(
+        "--since",
+        type=_report_since,
+        metavar="SPAN|DATE",
+        help="a span back from --until (30d, 12h) or a date, midnight in the configured zone (default: 30d)",
+    )
+    report.add_argument(
+        "--until", type=_iso_date, metavar="DATE", help="up to midnight starting DATE (default: now)"
+    )
+    report.add_argument(
+        "--format",
+        choices=("markdown", "json", "csv", "png"),
+        default="markdown",
+        help="csv: the weekly rows; png: the charts (needs -o) (default: markdown)",
+    )
+    report.add_argument("-o", "--output", type=Path, metavar="FILE", help="output file (default: stdout)")
+    report.set_defaults(handler=_cmd_report)
+
     forget = sub.add_parser(
         "forget-user", help="erase a person's name and the text they wrote (an erasure request)"
     )
@@ -316,6 +356,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command == "export":
             _check_export_args(parser, args)
+        if args.command == "report" and args.format == "png" and args.output is None:
+            parser.error("report --format png needs -o FILE (a PNG on a terminal is unreadable)")
     except SystemExit as exc:
         return _exit_code(exc)
     try:

@@ -27,7 +27,7 @@ APP_TABLES = {
     "pages",
     "alert_groups",
 }
-HEAD = "0013"
+HEAD = "0014"
 
 
 def _tables(url: str) -> set[str]:

@@ -39,7 +39,8 @@ def test_an_update_records_status_and_message_resets_the_reminders_and_schedules
     assert changed.data == {"from": "investigating", "to": "monitoring"}
     [posted] = db.events(number, "update_posted")
     assert (posted.text, posted.actor) == ("Rolled back", "U2")
-    assert posted.data == {"status": "monitoring", "severity": "sev2", "on_time": True}
+    # The two reminders it answers are kept: reports count it late, and the second one as a silent cadence.
+    assert posted.data == {"status": "monitoring", "severity": "sev2", "on_time": True, "reminders": 2}
     [job] = db.jobs("update")
     assert job.id == scheduled.job_id
     assert job.payload == {
@@ -60,6 +61,7 @@ def test_a_late_update_is_recorded_as_late(db: FakeDatabase, clock: Clock) -> No
     update(db, clock, PostUpdate(message="Still looking"))
     [posted] = db.events(number, "update_posted")
     assert posted.data["on_time"] is False and db.events(number, "status_changed") == []
+    assert posted.data["reminders"] == 0  # it beat the tick: no reminder went out before it
 
 
 def test_refused_updates_change_nothing(db: FakeDatabase, clock: Clock) -> None:
