@@ -6,7 +6,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, false, func, insert, or_, select, text, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    bindparam,
+    case,
+    delete,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -56,6 +70,14 @@ def _insert_returning_ids(session: Session, rows: Sequence[Incident | SlackJob])
     for obj, new_id in zip(rows, ids, strict=True):
         obj.id = new_id
     return ids
+
+
+def _among(session: Session, column: ColumnElement[int], ids: list[int]) -> ColumnElement[bool]:
+    """`column IN ids`; on PostgreSQL `= ANY(:ids)`, one SQL text whatever the count, so the statement is
+    compiled once and prepared by the driver, where an expanded IN is new SQL for every count."""
+    if is_postgres(session):
+        return column == func.any(bindparam("ids", ids, type_=ARRAY(Integer)))
+    return column.in_(ids)
 
 
 class IncidentRepository:
@@ -380,7 +402,7 @@ class JobRepository:
         stmt = (
             select(slack_jobs.c.id, slack_jobs.c.last_error, incidents.c.channel_id)
             .join(incidents, incidents.c.id == slack_jobs.c.incident_id)
-            .where(slack_jobs.c.id.in_(ids), slack_jobs.c.finished_at.is_not(None))
+            .where(_among(self.session, slack_jobs.c.id, ids), slack_jobs.c.finished_at.is_not(None))
         )
         return {row.id: (row.last_error is not None, row.channel_id) for row in self.session.execute(stmt)}
 
