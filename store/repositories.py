@@ -10,6 +10,7 @@ from sqlalchemy import (
     ARRAY,
     ColumnElement,
     Integer,
+    Select,
     bindparam,
     case,
     delete,
@@ -72,12 +73,18 @@ def _insert_returning_ids(session: Session, rows: Sequence[Incident | SlackJob])
     return ids
 
 
-def _among(session: Session, column: ColumnElement[int], ids: list[int]) -> ColumnElement[bool]:
-    """`column IN ids`; on PostgreSQL `= ANY(:ids)`, one SQL text whatever the count, so the statement is
-    compiled once and prepared by the driver, where an expanded IN is new SQL for every count."""
-    if is_postgres(session):
-        return column == func.any(bindparam("ids", ids, type_=ARRAY(Integer)))
-    return column.in_(ids)
+def _finished_among(match: ColumnElement[bool]) -> Select[Any]:
+    return (
+        select(slack_jobs.c.id, slack_jobs.c.last_error, incidents.c.channel_id)
+        .join(incidents, incidents.c.id == slack_jobs.c.incident_id)
+        .where(match, slack_jobs.c.finished_at.is_not(None))
+    )
+
+
+# Built once: JobWatch runs this ten times a second while replies wait. On PostgreSQL `= ANY(:ids)` is one
+# SQL text whatever the number of ids, so the driver prepares it, where an expanded IN is new SQL each time.
+_FINISHED_AMONG_PG = _finished_among(slack_jobs.c.id == func.any(bindparam("ids", type_=ARRAY(Integer))))
+_FINISHED_AMONG = _finished_among(slack_jobs.c.id.in_(bindparam("ids", expanding=True)))
 
 
 class IncidentRepository:
@@ -399,12 +406,9 @@ class JobRepository:
         ids = sorted(set(job_ids))
         if not ids:
             return {}
-        stmt = (
-            select(slack_jobs.c.id, slack_jobs.c.last_error, incidents.c.channel_id)
-            .join(incidents, incidents.c.id == slack_jobs.c.incident_id)
-            .where(_among(self.session, slack_jobs.c.id, ids), slack_jobs.c.finished_at.is_not(None))
-        )
-        return {row.id: (row.last_error is not None, row.channel_id) for row in self.session.execute(stmt)}
+        stmt = _FINISHED_AMONG_PG if is_postgres(self.session) else _FINISHED_AMONG
+        rows = self.session.connection().execute(stmt, {"ids": ids})
+        return {row.id: (row.last_error is not None, row.channel_id) for row in rows}
 
     def get(self, job_id: int) -> SlackJob | None:
         return self.session.get(SlackJob, job_id)
