@@ -17,13 +17,14 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    inspect,
     or_,
     select,
     text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, load_only, raiseload, selectinload
 
 from commands.records import (
     ActionItem,
@@ -80,6 +81,12 @@ def _finished_among(match: ColumnElement[bool]) -> Select[Any]:
         .where(match, slack_jobs.c.finished_at.is_not(None))
     )
 
+
+# What the duplicate check reads of a candidate (commands.duplicate.looks_like).
+_CANDIDATE_FIELDS = [
+    inspect(Incident).attrs[name].class_attribute
+    for name in ("id", "title", "status", "private", "drill", "services", "declared_at")
+]
 
 # Built once: JobWatch runs this ten times a second while replies wait. On PostgreSQL `= ANY(:ids)` is one
 # SQL text whatever the number of ids, so the driver prepares it, where an expanded IN is new SQL each time.
@@ -176,9 +183,14 @@ class IncidentRepository:
         return self.session.scalars(stmt).all()
 
     def recent_open(self, since: datetime, limit: int) -> Sequence[Incident]:
-        """Open, public incidents declared since `since`, newest first: a range of the declared_at index."""
+        """Open, public incidents declared since `since`, newest first: a range of the declared_at index.
+
+        Only what the duplicate check reads is loaded (a burst's commit reads up to `limit` of them, and
+        every other column cost conversion); touching any other attribute raises rather than querying.
+        """
         stmt = (
             select(Incident)
+            .options(load_only(*_CANDIDATE_FIELDS, raiseload=True), raiseload(INCIDENT_ROLES))
             .where(
                 incidents.c.declared_at >= since,
                 incidents.c.status != IncidentStatus.RESOLVED,
