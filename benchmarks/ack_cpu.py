@@ -9,40 +9,30 @@ load generator, bursts alternating.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from benchmarks.ack_latency import EMBEDDED, WEB, announced, wait_for, web_and_worker
 from benchmarks.harness import command_request
 from benchmarks.load import burst
 from benchmarks.report import Section, table
-from benchmarks.served import served_app
+from benchmarks.served import CLOCK_TICK, cpu_seconds, served_app
 from bot.emulator import SlackEmulator
 
 BURSTS = 5  # per server, alternating with the floor's
 SIZE = 100  # declares per burst, all released together: the ack-latency target's shape
 QUIET_SECONDS = 0.3  # the process is quiet once its CPU time stands still this long
-TICK_SECONDS = 1 / os.sysconf("SC_CLK_TCK")
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """User + system time of a whole process so far (threads that ended included), from /proc/<pid>/stat."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) * TICK_SECONDS  # utime, stime: fields 14 and 15
 
 
 def wait_quiet(pid: int, timeout: float = 30.0) -> float:
     """Wait (bounded) until the process stops using CPU; its CPU time then."""
     deadline = time.monotonic() + timeout
-    last = process_cpu_seconds(pid)
+    last = cpu_seconds(pid)
     while time.monotonic() < deadline:
         time.sleep(QUIET_SECONDS)
-        now = process_cpu_seconds(pid)
-        if now - last <= TICK_SECONDS:
+        now = cpu_seconds(pid)
+        if now - last <= CLOCK_TICK:
             return now
         last = now
     return last
@@ -93,7 +83,7 @@ def one_burst(emu: SlackEmulator, url: str, pid: int, size: int, settle: Callabl
     clients = [[command_request(emu, f"declare sev3 Cpu n{i}")] for i in range(size)]
     start = wait_quiet(pid)
     result = burst(url, clients)
-    to_last_ack = process_cpu_seconds(pid) - start
+    to_last_ack = cpu_seconds(pid) - start
     settle()
     return Burst(len(result.times), result.failures, to_last_ack, wait_quiet(pid) - start)
 

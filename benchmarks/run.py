@@ -48,6 +48,7 @@ class Sizes:
     ack_latencies: tuple[float, ...] = ack_latency.LATENCIES
     ack_rounds: int = ack_latency.ROUNDS
     ack_cpu_bursts: int = ack_cpu.BURSTS
+    ack_cpu_size: int = ack_cpu.SIZE
     tick_open: tuple[int, ...] = scheduler_tick.OPEN_SIZES
     tick_rounds: int = 5
     postmortem_events: tuple[int, ...] = postmortem_render.DEFAULT_SIZES
@@ -137,7 +138,11 @@ def ack_cpu_time(db_url: str, sizes: Sizes, backend: str) -> list[Section]:
     try:
         with workdir() as wd, database(None, wd) as sqlite_url:
             postgres_url = db_url if backend == "PostgreSQL" else None
-            return [ack_cpu.measure(emu, announce, sqlite_url, postgres_url, sizes.ack_cpu_bursts)]
+            return [
+                ack_cpu.measure(
+                    emu, announce, sqlite_url, postgres_url, sizes.ack_cpu_bursts, sizes.ack_cpu_size
+                )
+            ]
     finally:
         emu.stop()
 

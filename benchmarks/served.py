@@ -17,17 +17,18 @@ from typing import Any
 from bot.emulator import SlackEmulator
 
 READY = "READY "
+CLOCK_TICK = 1 / os.sysconf("SC_CLK_TCK")  # seconds per unit of /proc's CPU times
 
 
 def cpu_seconds(pid: int) -> float:
-    """CPU time of every thread of a process so far, from /proc (Linux), in seconds."""
-    total = 0
-    for stat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
-        try:
-            total += int(stat.read_text().split()[0])
-        except (OSError, IndexError, ValueError):  # a thread that ended while being read
-            continue
-    return total / 1e9
+    """User + system time of a whole process so far, from /proc/<pid>/stat (Linux), in seconds.
+
+    Unlike a sum over /proc/<pid>/task/*, this keeps the time of threads that have ended (the app's job
+    watch ends its thread whenever nobody waits).
+    """
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) * CLOCK_TICK  # utime, stime: fields 14 and 15 of stat
 
 
 def rss_bytes(pid: int) -> int:

@@ -25,6 +25,8 @@ TINY = run.Sizes(
     rate_limited_declares=3,
     scaling_declares=3,
     scaling_workers=(1,),
+    ack_cpu_bursts=1,
+    ack_cpu_size=2,
 )
 
 
@@ -41,6 +43,7 @@ def test_suite_runs_at_tiny_sizes_and_writes_every_section(tmp_path: Path) -> No
         "## Declare end to end",
         "## Web API client overhead",
         "## Acknowledgement latency",
+        "## CPU per acknowledgement",
         "## Memory",
         "## Scheduler tick",
         "## Postmortem render",
