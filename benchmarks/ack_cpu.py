@@ -17,7 +17,7 @@ from benchmarks.ack_latency import EMBEDDED, WEB, announced, wait_for, web_and_w
 from benchmarks.harness import command_request
 from benchmarks.load import burst
 from benchmarks.report import Section, table
-from benchmarks.served import CLOCK_TICK, cpu_seconds, served_app
+from benchmarks.served import CLOCK_TICK, process_cpu_seconds, served_app
 from bot.emulator import SlackEmulator
 
 BURSTS = 5  # per server, alternating with the floor's
@@ -28,10 +28,10 @@ QUIET_SECONDS = 0.3  # the process is quiet once its CPU time stands still this 
 def wait_quiet(pid: int, timeout: float = 30.0) -> float:
     """Wait (bounded) until the process stops using CPU; its CPU time then."""
     deadline = time.monotonic() + timeout
-    last = cpu_seconds(pid)
+    last = process_cpu_seconds(pid)
     while time.monotonic() < deadline:
         time.sleep(QUIET_SECONDS)
-        now = cpu_seconds(pid)
+        now = process_cpu_seconds(pid)
         if now - last <= CLOCK_TICK:
             return now
         last = now
@@ -83,7 +83,7 @@ def one_burst(emu: SlackEmulator, url: str, pid: int, size: int, settle: Callabl
     clients = [[command_request(emu, f"declare sev3 Cpu n{i}")] for i in range(size)]
     start = wait_quiet(pid)
     result = burst(url, clients)
-    to_last_ack = cpu_seconds(pid) - start
+    to_last_ack = process_cpu_seconds(pid) - start
     settle()
     return Burst(len(result.times), result.failures, to_last_ack, wait_quiet(pid) - start)
 

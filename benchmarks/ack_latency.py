@@ -217,9 +217,9 @@ def section(run: Run, measured_web: bool) -> Section:
         f"of the same size, and pooled; the floor row pools those floor bursts, so bot and floor see the "
         f"same machine load. The emulator's Web API latency is set for the burst and dropped to 0 after it "
         f"until every declare is announced, so bursts do not share a backlog. Server CPU per ack is the "
-        f"CPU time of the serving process (user + system, every thread, from /proc/<pid>/stat) from a "
-        f"burst's start to its last answer, divided by the acks (in clock ticks of 10 ms, so coarse for a "
-        f"small burst; see the CPU section). Times in ms."
+        f"CPU time of the serving process (every thread, /proc/<pid>/task/*/schedstat) from a burst's "
+        f"start to its last answer, divided by the acks: unlike the times, it hardly depends on what else "
+        f"runs on the machine. Times in ms."
     )
     notes = [
         "Load generator, emulator, PostgreSQL and the bot's processes share the machine's cores, so the "
