@@ -38,11 +38,12 @@ class DirectCommands:
 
     def answer(self, body: str, content_type: str | None) -> BoltResponse | None:
         """The response to a signed request, or None when it is not one of our slash commands."""
-        # Bolt reads JSON, and any body mentioning `payload`, as an interaction: those are not commands.
-        if not content_type or not content_type.startswith(FORM) or body.startswith("{") or "payload" in body:
-            return None
+        if not content_type or not content_type.startswith(FORM) or body.startswith("{"):
+            return None  # JSON: an event
         command = dict(parse_qsl(body, keep_blank_values=True))
-        listener = self._listeners.get(command.get("command", ""))
+        # A `payload` field is an interaction. (Bolt looks for the word anywhere in the body, so under Bolt
+        # a command whose text says "payload" finds no listener and gets a 404.)
+        listener = None if "payload" in command else self._listeners.get(command.get("command", ""))
         if listener is None:
             return None
         ack = Ack()

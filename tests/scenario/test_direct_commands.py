@@ -106,3 +106,14 @@ def test_bodies_bolt_reads_as_interactions_are_not_taken_for_commands(harness: H
     assert direct.answer("payload=%7B%7D&command=%2Fincident", FORM) is None
     assert direct.answer('{"command": "/incident"}', "application/json") is None
     assert direct.answer("command=%2Fincident", "application/json") is None
+
+
+def test_a_command_that_mentions_payload_is_still_a_command(harness: Harness) -> None:
+    body, headers = _signed_command(harness, "declare sev2 Webhook payload rejected")
+    # Bolt alone looks for the word anywhere in the body, finds no `payload` field and no listener: 404.
+    assert _through_bolt(harness, body, headers)[0] == 404
+    body, headers = _signed_command(harness, "declare sev2 Webhook payload rejected")
+    status, answer, _ = _post(harness.url, body, headers)
+    assert status == 200 and "Declared *INC-1*" in answer
+    harness.settle()
+    assert harness.incident(1).title == "Webhook payload rejected"
