@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import (
+    ack_cpu,
     ack_latency,
     api_calls,
     client_overhead,
@@ -47,6 +48,8 @@ class Sizes:
     ack_concurrency: tuple[int, ...] = ack_latency.CONCURRENCY
     ack_latencies: tuple[float, ...] = ack_latency.LATENCIES
     ack_rounds: int = ack_latency.ROUNDS
+    ack_cpu_bursts: int = ack_cpu.BURSTS
+    ack_cpu_size: int = ack_cpu.SIZE
     tick_open: tuple[int, ...] = scheduler_tick.OPEN_SIZES
     tick_rounds: int = 5
     postmortem_events: tuple[int, ...] = postmortem_render.DEFAULT_SIZES
@@ -84,6 +87,7 @@ QUICK = Sizes(
     report_incidents=2_000,
     report_events=200_000,
     report_rounds=3,
+    ack_cpu_bursts=2,
 )
 
 
@@ -129,6 +133,21 @@ def acks(db_url: str, sizes: Sizes, backend: str) -> list[Section]:
                     sizes.ack_concurrency,
                     sizes.ack_latencies,
                     sizes.ack_rounds,
+                )
+            ]
+    finally:
+        emu.stop()
+
+
+def ack_cpu_time(db_url: str, sizes: Sizes, backend: str) -> list[Section]:
+    """CPU per declare ack of the web process (PostgreSQL runs; else serve alone) and of the floor."""
+    emu, _general, announce = start_emulator(bench_config())
+    try:
+        with workdir() as wd, database(None, wd) as sqlite_url:
+            postgres_url = db_url if backend == "PostgreSQL" else None
+            return [
+                ack_cpu.measure(
+                    emu, announce, sqlite_url, postgres_url, sizes.ack_cpu_bursts, sizes.ack_cpu_size
                 )
             ]
     finally:
@@ -192,6 +211,7 @@ MEASUREMENTS: dict[str, Measurement] = {
     "per action": per_action,
     "client overhead": lambda _url, sizes, _backend: overhead(sizes),
     "ack latency": acks,
+    "ack cpu": ack_cpu_time,
     "memory": served_memory,
     "scheduler tick": scheduler,
     "postmortem render": lambda _url, sizes, _backend: postmortem(sizes),

@@ -18,7 +18,8 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import configure_mappers
 
-from bot.listeners import register_listeners
+from bot.listeners import COMMANDS, register_listeners
+from bot.listeners.direct import DirectCommands
 from bot.listeners.inputs import clean
 from bot.ops.config import IncidentConfig
 from bot.ops.scheduler import start_ticker
@@ -236,6 +237,7 @@ def create_app(
             healthy=lambda: ping(engine),
             signing_secret=secret,
             webhooks=webhook_routes(settings, config, runtime),
+            direct=DirectCommands(COMMANDS, runtime, bolt.client),
         ),
         engine=engine,
         tick_seconds=tick_seconds,

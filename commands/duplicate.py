@@ -11,7 +11,7 @@ import difflib
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from functools import partial
+from functools import lru_cache, partial
 
 from commands.errors import AlreadyResolved, IncidentError, RepeatedDelivery, TryAgain
 from commands.feature import SLOW, Ask, Deps, Recorded
@@ -39,6 +39,8 @@ MAX_CHAIN = 20  # duplicates of duplicates followed to the incident they all poi
 _WORDS = re.compile(r"[^\w]+")
 
 
+# A burst's titles are compared with each candidate's: each title is normalised once, not once per pair.
+@lru_cache(maxsize=4096)
 def normalised(title: str) -> str:
     """Lower case, punctuation and runs of spaces gone: "Checkout  DOWN!" -> "checkout down"."""
     return " ".join(_WORDS.sub(" ", title.lower()).split())
@@ -52,7 +54,12 @@ def close_titles(a: str, b: str) -> bool:
     shorter, longer = sorted((x, y), key=len)
     if len(shorter) >= MIN_CONTAINED and shorter in longer:
         return True
-    return difflib.SequenceMatcher(None, x, y).ratio() >= TITLE_RATIO
+    # Upper bounds of ratio(), far cheaper, rule most pairs out first: the lengths (real_quick_ratio),
+    # then the shared characters (quick_ratio).
+    if 2 * len(shorter) < TITLE_RATIO * (len(x) + len(y)):
+        return False
+    matcher = difflib.SequenceMatcher(None, x, y)
+    return matcher.quick_ratio() >= TITLE_RATIO and matcher.ratio() >= TITLE_RATIO
 
 
 def looks_like(new: Incident, other: Incident, now: datetime) -> bool:

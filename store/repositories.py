@@ -6,9 +6,25 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, false, func, insert, or_, select, text, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    case,
+    delete,
+    false,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, load_only, raiseload, selectinload
 
 from commands.records import (
     ActionItem,
@@ -56,6 +72,26 @@ def _insert_returning_ids(session: Session, rows: Sequence[Incident | SlackJob])
     for obj, new_id in zip(rows, ids, strict=True):
         obj.id = new_id
     return ids
+
+
+def _finished_among(match: ColumnElement[bool]) -> Select[Any]:
+    return (
+        select(slack_jobs.c.id, slack_jobs.c.last_error, incidents.c.channel_id)
+        .join(incidents, incidents.c.id == slack_jobs.c.incident_id)
+        .where(match, slack_jobs.c.finished_at.is_not(None))
+    )
+
+
+# What the duplicate check reads of a candidate (commands.duplicate.looks_like).
+_CANDIDATE_FIELDS = [
+    inspect(Incident).attrs[name].class_attribute
+    for name in ("id", "title", "status", "private", "drill", "services", "declared_at")
+]
+
+# Built once: JobWatch runs this ten times a second while replies wait. On PostgreSQL `= ANY(:ids)` is one
+# SQL text whatever the number of ids, so the driver prepares it, where an expanded IN is new SQL each time.
+_FINISHED_AMONG_PG = _finished_among(slack_jobs.c.id == func.any(bindparam("ids", type_=ARRAY(Integer))))
+_FINISHED_AMONG = _finished_among(slack_jobs.c.id.in_(bindparam("ids", expanding=True)))
 
 
 class IncidentRepository:
@@ -147,9 +183,14 @@ class IncidentRepository:
         return self.session.scalars(stmt).all()
 
     def recent_open(self, since: datetime, limit: int) -> Sequence[Incident]:
-        """Open, public incidents declared since `since`, newest first: a range of the declared_at index."""
+        """Open, public incidents declared since `since`, newest first: a range of the declared_at index.
+
+        Only what the duplicate check reads is loaded (a burst's commit reads up to `limit` of them, and
+        every other column cost conversion); touching any other attribute raises rather than querying.
+        """
         stmt = (
             select(Incident)
+            .options(load_only(*_CANDIDATE_FIELDS, raiseload=True), raiseload(INCIDENT_ROLES))
             .where(
                 incidents.c.declared_at >= since,
                 incidents.c.status != IncidentStatus.RESOLVED,
@@ -441,12 +482,9 @@ class JobRepository:
         ids = sorted(set(job_ids))
         if not ids:
             return {}
-        stmt = (
-            select(slack_jobs.c.id, slack_jobs.c.last_error, incidents.c.channel_id)
-            .join(incidents, incidents.c.id == slack_jobs.c.incident_id)
-            .where(slack_jobs.c.id.in_(ids), slack_jobs.c.finished_at.is_not(None))
-        )
-        return {row.id: (row.last_error is not None, row.channel_id) for row in self.session.execute(stmt)}
+        stmt = _FINISHED_AMONG_PG if is_postgres(self.session) else _FINISHED_AMONG
+        rows = self.session.connection().execute(stmt, {"ids": ids})
+        return {row.id: (row.last_error is not None, row.channel_id) for row in rows}
 
     def get(self, job_id: int) -> SlackJob | None:
         return self.session.get(SlackJob, job_id)

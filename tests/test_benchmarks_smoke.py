@@ -28,6 +28,8 @@ TINY = run.Sizes(
     report_incidents=40,
     report_events=2_000,
     report_rounds=1,
+    ack_cpu_bursts=1,
+    ack_cpu_size=2,
 )
 
 
@@ -44,6 +46,7 @@ def test_suite_runs_at_tiny_sizes_and_writes_every_section(tmp_path: Path) -> No
         "## Declare end to end",
         "## Web API client overhead",
         "## Acknowledgement latency",
+        "## CPU per acknowledgement",
         "## Memory",
         "## Scheduler tick",
         "## Postmortem render",

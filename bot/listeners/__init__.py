@@ -15,6 +15,7 @@ from bot.listeners.action_items import (
     handle_make_action_item_shortcut,
 )
 from bot.listeners.commands import handle_incident_command
+from bot.listeners.direct import CommandListener
 from bot.listeners.reminders import (
     handle_reminder_update_button,
     handle_snooze_button,
@@ -43,6 +44,9 @@ from bot.pipeline.runtime import Runtime
 from bot.slack.ids import ActionId, ViewId
 from bot.slack.manifest import CallbackId
 
+# Slash commands by name: registered with Bolt (Socket Mode) and answered directly over HTTP.
+COMMANDS: dict[str, CommandListener] = {"/incident": handle_incident_command}
+
 
 def register_listeners(app: App, runtime: Runtime) -> None:
     """Attach the runtime to every request's context and register the handlers."""
@@ -52,7 +56,8 @@ def register_listeners(app: App, runtime: Runtime) -> None:
         next()
 
     app.middleware(inject_runtime)
-    app.command("/incident")(handle_incident_command)
+    for name, listener in COMMANDS.items():
+        app.command(name)(listener)
     app.view(ViewId.DECLARE.value)(handle_declare_submission)
     app.shortcut(CallbackId.DECLARE_INCIDENT.value)(handle_declare_shortcut)
     app.shortcut(CallbackId.ADD_TO_TIMELINE.value)(handle_add_to_timeline_shortcut)

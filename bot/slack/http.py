@@ -16,6 +16,8 @@ from bot.webhooks import MAX_WEBHOOK_BYTES, WEBHOOK_PREFIX, WebhookHandler, Webh
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
 
+    from bot.listeners.direct import DirectCommands
+
 SLACK_PATH = "/slack/events"
 NOT_FOUND = Answer(404, "Not Found")
 BAD_LENGTH = Answer(400, "Malformed request")
@@ -31,8 +33,10 @@ class IncidentBotWsgi:
         healthy: Callable[[], bool],
         signing_secret: str,
         webhooks: Mapping[str, WebhookHandler] | None = None,
+        direct: DirectCommands | None = None,
     ) -> None:
         self.bolt = bolt
+        self.direct = direct
         self.gate = RequestGate(signing_secret)
         self.healthy = healthy
         self.webhooks = dict(webhooks or {})
@@ -53,10 +57,18 @@ class IncidentBotWsgi:
         return _respond(start_response, NOT_FOUND)
 
     def _slack(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        admitted = self.gate.admit(environ)
-        if isinstance(admitted, Answer):
-            return _respond(start_response, admitted)
-        response = self.bolt.dispatch(admitted)
+        signed = self.gate.verify(environ)
+        if isinstance(signed, Answer):
+            return _respond(start_response, signed)
+        # Our slash commands skip Bolt's dispatch (see bot.listeners.direct); everything else goes to Bolt.
+        answered = self.direct.answer(signed.body, signed.content_type) if self.direct is not None else None
+        if answered is not None:
+            response = answered
+        else:
+            admitted = self.gate.to_bolt(signed, environ)
+            if isinstance(admitted, Answer):
+                return _respond(start_response, admitted)
+            response = self.bolt.dispatch(admitted)
         wsgi = WsgiHttpResponse(status=response.status, headers=response.headers, body=response.body)
         start_response(wsgi.status, wsgi.get_headers())
         return wsgi.get_body()

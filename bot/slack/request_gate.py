@@ -39,6 +39,14 @@ class Answer:
     content_type: str = "text/plain; charset=utf-8"
 
 
+@dataclass(frozen=True)
+class Signed:
+    """A request whose signature checked out: its body as text, and its content type."""
+
+    body: str
+    content_type: str | None
+
+
 TOO_LARGE = Answer(413, "Request body too large")
 MALFORMED = Answer(400, "Malformed request")
 UNSIGNED = Answer(401, '{"error": "invalid request"}', "application/json")  # what Bolt itself answers
@@ -84,6 +92,11 @@ class RequestGate:
         self.refusals = refusals or RefusalLog()
 
     def admit(self, environ: WSGIEnvironment) -> BoltRequest | Answer:
+        signed = self.verify(environ)
+        return signed if isinstance(signed, Answer) else self.to_bolt(signed, environ)
+
+    def verify(self, environ: WSGIEnvironment) -> Signed | Answer:
+        """Read the body of a small, well-formed request and check Slack's signature over it."""
         length = _content_length(environ)
         if length is None:
             return self._refuse(MALFORMED, "Content-Length is not a number")
@@ -98,14 +111,19 @@ class RequestGate:
         if not self._signed(body, timestamp, environ.get("HTTP_X_SLACK_SIGNATURE")):
             return self._refuse(UNSIGNED, "missing, stale or wrong Slack signature")
         try:
-            headers = WsgiHttpRequest(environ).get_headers()
-            request = BoltRequest(
-                body=body.decode("utf-8"), query=environ.get("QUERY_STRING", ""), headers=headers
-            )
-        except (ValueError, TypeError, AttributeError, KeyError, IndexError):
-            # Bad UTF-8, bad JSON, or JSON that is not an object: Bolt would raise, and answer 500.
+            text = body.decode("utf-8")
+        except ValueError:
             return self._refuse(MALFORMED, "signed body is not a Slack payload")
-        return request
+        return Signed(text, environ.get("CONTENT_TYPE"))
+
+    def to_bolt(self, signed: Signed, environ: WSGIEnvironment) -> BoltRequest | Answer:
+        """The BoltRequest of a verified request, or MALFORMED when Bolt could not read it."""
+        try:
+            headers = WsgiHttpRequest(environ).get_headers()
+            return BoltRequest(body=signed.body, query=environ.get("QUERY_STRING", ""), headers=headers)
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError):
+            # Bad JSON, or JSON that is not an object: Bolt would raise, and answer 500.
+            return self._refuse(MALFORMED, "signed body is not a Slack payload")
 
     def _signed(self, body: bytes, timestamp: str | None, signature: str | None) -> bool:
         """Slack's v0 signature over the raw bytes, within the replay window."""

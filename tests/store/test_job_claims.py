@@ -129,3 +129,20 @@ def test_the_listener_wakes_its_worker_when_jobs_are_recorded(postgres_url: str)
     finally:
         listener.stop()
         engine.dispose()
+
+
+def test_finished_among_reports_only_finished_jobs_with_how_they_ended_and_their_room(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    ids = _jobs(uow_factory, 4)
+    with uow_factory() as uow:
+        uow.jobs.update_columns(ids[0], {"finished_at": NOW})
+        uow.jobs.update_columns(ids[2], {"finished_at": NOW, "last_error": "channel_not_found"})
+        incident_id = uow.jobs.get(ids[0]).incident_id  # type: ignore[union-attr]
+        uow.incidents.update_columns(incident_id, {"channel_id": "C9"})
+        uow.commit()
+    with uow_factory() as uow:
+        # Asked twice with different counts: the PostgreSQL form's one SQL text serves any number of ids.
+        assert uow.jobs.finished_among([ids[0]]) == {ids[0]: (False, "C9")}
+        assert uow.jobs.finished_among([*ids, 10_000]) == {ids[0]: (False, "C9"), ids[2]: (True, "C9")}
+        assert uow.jobs.finished_among([]) == {}

@@ -339,3 +339,34 @@ def test_postgres_connections_detect_a_silent_peer(postgres_url: str) -> None:
         engine.dispose()
     assert params["keepalives"] == "1" and int(params["keepalives_idle"]) <= 60
     assert int(params["tcp_user_timeout"]) <= 60_000 and params["connect_timeout"] == "5"
+
+
+def test_recent_open_reads_what_the_duplicate_check_needs_newest_first(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    old = _add_incident(uow_factory, "Too old", at=NOW - timedelta(hours=3))
+    first = _add_incident(uow_factory, "Checkout down", at=NOW - timedelta(minutes=30))
+    _add_incident(uow_factory, "Resolved one", status="resolved", at=NOW - timedelta(minutes=20))
+    with uow_factory() as uow:
+        hidden = _incident("Private one", at=NOW - timedelta(minutes=10))
+        hidden.private = True
+        uow.incidents.add(hidden)
+        uow.commit()
+    second = _add_incident(uow_factory, "Payments slow", at=NOW - timedelta(minutes=5))
+    with uow_factory() as uow:
+        uow.incidents.update_columns(second, {"services": ["payments"], "drill": True})
+        uow.commit()
+    with uow_factory() as uow:
+        found = uow.incidents.recent_open(NOW - timedelta(hours=2), 10)
+        assert [i.id for i in found] == [second, first]
+        newest = found[0]
+        assert (newest.title, newest.status, newest.private, newest.drill, newest.services) == (
+            "Payments slow",
+            "active",
+            False,
+            True,
+            ["payments"],
+        )
+        assert newest.declared_at == NOW - timedelta(minutes=5)
+        assert [i.id for i in uow.incidents.recent_open(NOW - timedelta(hours=4), 1)] == [second]
+        assert old not in [i.id for i in uow.incidents.recent_open(NOW - timedelta(hours=2), 10)]
