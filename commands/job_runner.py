@@ -460,8 +460,9 @@ class JobRunner:
                 # A 429 says exactly when to come back (a backoff grown by earlier 429s would only add
                 # idle time); a timeout's wait is a floor under the backoff.
                 wait = asked if exc.code == "ratelimited" else max(wait, asked)
-            if isinstance(exc, TrackerError) and exc.retry_after is not None:
-                wait = max(wait, timedelta(seconds=exc.retry_after))  # GitHub's Retry-After, Jira's too
+            if isinstance(exc, TrackerError | PagerError) and exc.retry_after is not None:
+                # GitHub's and Jira's Retry-After, a pager's 429: never sooner than asked.
+                wait = max(wait, timedelta(seconds=exc.retry_after))
             values["due_at"] = now + wait
         return values
 

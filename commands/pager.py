@@ -11,7 +11,14 @@ from typing import Protocol
 
 
 class PagerError(Exception):
-    """The pager did not take the request (down, rate-limited, timed out): the job step is retried."""
+    """The pager did not take the request (down, rate-limited, timed out): the job step is retried.
+
+    `retry_after` is the pager's own word on when to come back (seconds), when it gave one.
+    """
+
+    def __init__(self, what: str, *, retry_after: float | None = None) -> None:
+        super().__init__(what)
+        self.retry_after = retry_after
 
 
 class PagerRefused(Exception):

@@ -21,8 +21,7 @@ class PagerRateLimited(PagerError):
     """The pager answered 429: retry, no sooner than `retry_after` seconds when it said so."""
 
     def __init__(self, message: str, retry_after: float | None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+        super().__init__(message, retry_after=retry_after)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from commands.job_runner import JobRunner
 from commands.jobs import StepContext, StepOutcome, new_job
 from commands.pager import NoPager, Pager, PagerError
@@ -116,3 +118,13 @@ def test_a_failing_pager_is_retried_later(db: FakeDatabase, clock: Clock) -> Non
     chat, job = run_pager_step(db, clock, Down())
     assert job.finished_at is None and job.due_at is not None and job.due_at > clock.now()
     assert job.attempts == 1 and chat.posts == []
+
+
+def test_a_rate_limited_pager_is_retried_no_sooner_than_it_asked(db: FakeDatabase, clock: Clock) -> None:
+    class Busy(NoPager):
+        def trigger(self, *_args: object, **_kw: object) -> None:
+            raise PagerError("429", retry_after=120)
+
+    _chat, job = run_pager_step(db, clock, Busy())
+    assert job.finished_at is None and job.due_at is not None
+    assert job.due_at - clock.now() >= timedelta(seconds=120), "the first backoff alone is far shorter"
