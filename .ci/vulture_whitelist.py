@@ -84,9 +84,6 @@ _.archived_at  # Incident: set by the archive job's step outcome (commands/archi
 _.client_calls  # ActionRecord (benchmarks/actions.py): the client saw the calls the emulator did
 _.limits_on  # Burst (benchmarks/rate_limited.py): the run measured under Slack's limits
 
-# -- ports whose adapters arrive with their feature ---------------------------------------------------
-_.PagerError  # raised by a pager adapter when the pager does not take a request (commands/pager.py)
-
 # -- the pager emulators' test API (tests/pagers/ drives them; tests/ is not scanned) -------------------
 _.PagerDutyEmulator  # tests/pagers/conftest.py: the tests' PagerDuty
 _.OpsgenieEmulator  # tests/pagers/conftest.py: the tests' Opsgenie
