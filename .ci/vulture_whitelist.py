@@ -111,3 +111,9 @@ _.InsightsReader  # the port /incident stats, the digest and App Home take (SqlI
 _.incidents_per_week_png  # one chart each, for /incident stats to upload; tests/test_charts.py
 _.time_to_resolve_png  # same
 _.within_target_png  # same
+
+# -- App Home -----------------------------------------------------------------------------------------
+_.open_home  # SlackEmulator: delivers app_home_opened; tests/scenario/test_app_home.py and the demo's users
+_.click_home_button  # SlackEmulator: a click on a published Home view; tests/scenario/test_app_home.py
+_.stale_users  # SqlHome: who is owed a publish, for operators and tests/store/test_home_claims.py
+_.published_at  # HomeViewer (store/models.py): when the view was last published, for operators' queries

@@ -27,6 +27,7 @@ from bot.ops.settings import Settings
 from bot.ops.startup import bolt_signing_secret
 from bot.ops.worker import JobWorker
 from bot.pagers.router import Pagers
+from bot.pipeline.home import HomeTab
 from bot.pipeline.runtime import Runtime
 from bot.render.postmortem import PostmortemDrafts
 from bot.render.presenter import SlackPresenter, TemplateRenderer
@@ -177,6 +178,7 @@ def build_runtime(
         job_slots=workers,
     )
     runner.kick = partial(runtime.submit, runner.run, claimed=True)
+    runtime.home = HomeTab(uow=uow, chat=chat, clock=clock, config=config)
     return runtime, engine
 
 

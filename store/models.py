@@ -351,3 +351,28 @@ class AlertGroup(Base):
     )
     firing: Mapped[dict[str, Any]]
     updated_at: Mapped[datetime]
+
+
+class HomeViewer(Base):
+    """Someone who has opened the bot's Home tab: only they are ever re-published to, and only when stale."""
+
+    __tablename__ = "home_viewers"
+    # The refresh reads the stale ones in this index, so its cost follows what changed, not who exists.
+    __table_args__ = (Index(None, "stale_since"),)
+
+    user_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    opened_at: Mapped[datetime]
+    published_at: Mapped[datetime | None]
+    # Set when something they see changed; cleared by the publish that showed it (if nothing newer came).
+    stale_since: Mapped[datetime | None]
+    # A replica publishing this view holds it until then; a crashed one's claim simply runs out.
+    claimed_until: Mapped[datetime | None]
+
+
+class HomeCursor(Base):
+    """The last timeline event the Home refresh has looked at (one row): changes are read after it."""
+
+    __tablename__ = "home_cursor"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_event_id: Mapped[int]

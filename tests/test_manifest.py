@@ -108,7 +108,7 @@ def test_settings_http_mode() -> None:
     settings = build_manifest(request_url="https://h.example/slack/events")["settings"]
     assert settings["event_subscriptions"] == {
         "request_url": "https://h.example/slack/events",
-        "bot_events": ["reaction_added", "reaction_removed"],
+        "bot_events": ["reaction_added", "reaction_removed", "app_home_opened"],
     }
     assert settings["interactivity"] == {"is_enabled": True, "request_url": "https://h.example/slack/events"}
     assert settings["socket_mode_enabled"] is False

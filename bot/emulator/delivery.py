@@ -203,6 +203,61 @@ class SlackEmulator(Workspace):
             payload["message"] = message
         return self.send_interaction(bot_url, payload)
 
+    def open_home(self, bot_url: str, user_id: str) -> DeliveryResult:
+        """Deliver app_home_opened as Slack does when a person opens the app's Home tab.
+
+        The event carries `tab: "home"`, the app's DM with the person as `channel`, and the view last
+        published to them, if any (docs.slack.dev/reference/events/app_home_opened).
+        """
+        with self.state.lock:
+            published = self.state.home_views.get(user_id)
+            view = {k: v for k, v in published.items() if k != "user_id"} if published else None
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": f"D{user_id}",
+            "tab": "home",
+        }
+        if view is not None:
+            event["view"] = view
+        return self.send_event(bot_url, event)
+
+    def click_home_button(self, bot_url: str, *, user_id: str, action_id: str, value: str) -> DeliveryResult:
+        """Deliver block_actions for a button on the person's published Home view.
+
+        Only a button the view shows can be clicked; a Home tab's click has a `view` container, no
+        channel and no response_url (docs.slack.dev/reference/interaction-payloads/block_actions-payload).
+        """
+        with self.state.lock:
+            published = self.state.home_views.get(user_id)
+            view = {k: v for k, v in published.items() if k != "user_id"} if published else None
+        if view is None:
+            raise ValueError(f"{user_id} has no published Home view")
+        block_id, label = _view_button(view, action_id, value)
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "user": self._user(user_id),
+            "api_app_id": APP_ID,
+            "token": VERIFICATION_TOKEN,
+            "container": {"type": "view", "view_id": view["id"]},
+            "trigger_id": self.new_trigger_id(user_id),
+            "team": self._team(),
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "view": view,
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": block_id,
+                    "text": {"type": "plain_text", "text": label, "emoji": True},
+                    "value": value,
+                    "type": "button",
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        return self.send_interaction(bot_url, payload)
+
     def checkbox_payload(
         self,
         *,
@@ -438,3 +493,15 @@ def _button_label(message: dict[str, Any], action_id: str) -> str:
         return None
 
     return walk(message.get("blocks") or []) or action_id
+
+
+def _view_button(view: dict[str, Any], action_id: str, value: str) -> tuple[str, str]:
+    """(block_id, label) of the button with this action_id and value on a view, or ValueError."""
+    for n, block in enumerate(view.get("blocks") or []):
+        for element in [*(block.get("elements") or []), block.get("accessory") or {}]:
+            wanted = element.get("type") == "button" and element.get("action_id") == action_id
+            if wanted and element.get("value") == value:
+                label = str((element.get("text") or {}).get("text", action_id))
+                # Slack mints a block_id for a block published without one.
+                return str(block.get("block_id") or f"home{n}"), label
+    raise ValueError(f"no button {action_id}={value!r} on view {view.get('id')}")

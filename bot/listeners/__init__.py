@@ -16,6 +16,7 @@ from bot.listeners.action_items import (
 )
 from bot.listeners.commands import handle_incident_command
 from bot.listeners.direct import CommandListener
+from bot.listeners.home import handle_app_home_opened, handle_home_action_done_button
 from bot.listeners.reminders import (
     handle_reminder_update_button,
     handle_snooze_button,
@@ -80,3 +81,5 @@ def register_listeners(app: App, runtime: Runtime) -> None:
     app.action(ActionId.ACTION_SNOOZE.value)(handle_action_snooze_button)
     app.event("reaction_added")(handle_reaction_added)
     app.event("reaction_removed")(handle_reaction_removed)
+    app.event("app_home_opened")(handle_app_home_opened)
+    app.action(ActionId.HOME_ACTION_DONE.value)(handle_home_action_done_button)

@@ -26,7 +26,7 @@ from commands.parsing import (
 from commands.text import plain_text
 
 
-def _item_id(body: dict[str, Any]) -> int | None:
+def item_id_of(body: dict[str, Any]) -> int | None:
     """The item a button names: only a number an item id can be (rechecked when recorded)."""
     value = button_value(body)
     return int(value) if value.isdigit() and len(value) <= 12 else None
@@ -47,14 +47,14 @@ def handle_action_done_button(
     """*Done* on the room's list (the list is shown afresh) or in a reminder DM."""
     container = body.get("container") or {}
     ts = str(container.get("message_ts") or "") or None
-    cmd = MarkActionDone(item_id=_item_id(body), message_ts=ts)
+    cmd = MarkActionDone(item_id=item_id_of(body), message_ts=ts)
     acknowledge(context["runtime"], ack, click(body, respond, lambda: cmd))
 
 
 def handle_action_snooze_button(
     ack: Ack, body: dict[str, Any], respond: Respond, context: dict[str, Any]
 ) -> None:
-    cmd = SnoozeActionItem(item_id=_item_id(body))
+    cmd = SnoozeActionItem(item_id=item_id_of(body))
     acknowledge(context["runtime"], ack, click(body, respond, lambda: cmd))
 
 

@@ -14,6 +14,7 @@ from bot.ops.config import IncidentConfig
 from bot.ops.maintenance import expire_deliveries, prune
 from bot.pipeline.admins import AdminDirectory
 from bot.pipeline.group_commit import BatchRecorder
+from bot.pipeline.home import HomeTab
 from bot.pipeline.job_watch import JobWatch
 from bot.render.presenter import SlackPresenter
 from bot.slack.chat import SlackChat
@@ -77,6 +78,8 @@ class Runtime:
     _in_flight: int = 0
     admins: AdminDirectory = field(init=False)
     watch: JobWatch = field(init=False)
+    # The Home tab's publisher (set by the composition root); its stale views are refreshed in the tick.
+    home: HomeTab | None = None
 
     def __post_init__(self) -> None:
         self.admins = AdminDirectory(self.config.admins, self.config.admin_group, self.chat.group_members)
@@ -266,6 +269,8 @@ class Runtime:
             self.run_claimed(claimed.job_ids)
             started += len(claimed.job_ids)
         owed = self.claim_owed()
+        if self.home is not None:
+            self.home.refresh(self.submit)
         expire_deliveries(self.uow, self.clock)
         prune(self.uow, self.clock, self.config.retention)
         return started + owed

@@ -399,6 +399,10 @@ class SlackChat:
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         self._call("views.open", trigger_id=trigger_id, view=view)
 
+    def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        """Replace what this person's Home tab shows (views.publish; Tier 4, about 100 a minute)."""
+        self._call("views.publish", user_id=user_id, view=view)
+
     def _pages(self, method: str, key: str, **kwargs: Any) -> Iterator[list[dict[str, Any]]]:
         cursor = None
         while True:
@@ -420,7 +424,7 @@ def _refused_invitees(body: Mapping[str, Any]) -> dict[str, str]:
 
 def _needs_json(method: str) -> bool:
     """Methods whose arguments carry nested structures (blocks, metadata) go as JSON bodies."""
-    return method in ("chat.postMessage", "chat.update", "views.open")
+    return method in ("chat.postMessage", "chat.update", "views.open", "views.publish")
 
 
 def _message_args(message: Message) -> dict[str, Any]:

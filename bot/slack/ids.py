@@ -68,4 +68,5 @@ class ActionId(StrEnum):
     ACTION_PRIORITY = "action_priority_select"
     ACTION_DONE = "action_item_done"
     ACTION_SNOOZE = "action_item_snooze"
+    HOME_ACTION_DONE = "home_action_item_done"
     ACK_PAGE = "acknowledge_page"

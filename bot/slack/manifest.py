@@ -68,7 +68,8 @@ SCOPE_REASONS: dict[str, tuple[str, ...]] = {
 }
 
 BOT_SCOPES: tuple[str, ...] = tuple(SCOPE_REASONS)
-BOT_EVENTS: tuple[str, ...] = ("reaction_added", "reaction_removed")
+# app_home_opened needs no scope of its own (docs.slack.dev/reference/events/app_home_opened).
+BOT_EVENTS: tuple[str, ...] = ("reaction_added", "reaction_removed", "app_home_opened")
 
 
 def build_manifest(request_url: str = DEFAULT_REQUEST_URL, socket_mode: bool = False) -> dict[str, Any]:
@@ -95,7 +96,8 @@ def build_manifest(request_url: str = DEFAULT_REQUEST_URL, socket_mode: bool = F
             # DMs (briefings, pages, overdue nudges) fail with messages_tab_disabled without the
             # Messages tab; read-only is enough, since the bot never reads what people write there.
             "app_home": {
-                "home_tab_enabled": False,
+                # The Home tab: open incidents, your roles and action items, the last 30 days' figures.
+                "home_tab_enabled": True,
                 "messages_tab_enabled": True,
                 "messages_tab_read_only_enabled": True,
             },

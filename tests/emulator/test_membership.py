@@ -96,10 +96,11 @@ def test_dm_needs_the_messages_tab(make_emu: MakeEmu, client: WebClient, emu: Sl
     assert dm.startswith("D") and client.chat_postMessage(channel=dm, text="again")["ok"]
 
 
-def test_home_tab_needs_home_tab_enabled(make_emu: MakeEmu, client: WebClient) -> None:
+def test_home_tab_needs_home_tab_enabled(make_emu: MakeEmu) -> None:
     home = {"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}]}
+    _, without_home = make_emu(manifest(home_tab_enabled=False))  # the bot's own manifest enables it
     with pytest.raises(SlackApiError) as exc:
-        client.views_publish(user_id="U1", view=home)
+        without_home.views_publish(user_id="U1", view=home)
     assert error_of(exc) == "not_enabled"
     _, with_home = make_emu(manifest(home_tab_enabled=True))
     assert with_home.views_publish(user_id="U1", view=home)["view"]["type"] == "home"

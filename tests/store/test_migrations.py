@@ -26,8 +26,10 @@ APP_TABLES = {
     "tracker_links",
     "pages",
     "alert_groups",
+    "home_viewers",
+    "home_cursor",
 }
-HEAD = "0014"
+HEAD = "0016"
 
 
 def _tables(url: str) -> set[str]:
