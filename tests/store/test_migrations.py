@@ -29,7 +29,7 @@ APP_TABLES = {
     "home_viewers",
     "home_cursor",
 }
-HEAD = "0016"
+HEAD = "0015"
 
 
 def _tables(url: str) -> set[str]:
