@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, make_url, pool, select
+from sqlalchemy import Engine, create_engine, make_url, pool, select
+from sqlalchemy.exc import ProgrammingError
 
 from bot.emulator import SlackEmulator
 from bot.ops.migrate import upgrade
@@ -621,10 +622,23 @@ def scratch_database(server_url: str, prefix: str = "incidentbot_chaos") -> Iter
         try:
             yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
         finally:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            _drop_database(admin, name)
     finally:
         admin.dispose()
+
+
+def _drop_database(admin: Engine, name: str, attempts: int = 20) -> None:
+    """Drop a scratch database, retried while a backend of another role (an autovacuum worker, which FORCE
+    may not terminate without pg_signal_backend) still holds it; on a throwaway server it may stay after."""
+    for _ in range(attempts):
+        try:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except ProgrammingError as exc:
+            if "must be a member of the role" not in str(exc.orig):
+                raise
+            time.sleep(0.25)
 
 
 def run(database_url: str, *, seconds: float, seed: int) -> Report:
