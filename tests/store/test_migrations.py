@@ -26,8 +26,10 @@ APP_TABLES = {
     "tracker_links",
     "pages",
     "alert_groups",
+    "chart_shares",
+    "digest_schedules",
 }
-HEAD = "0014"
+HEAD = "0015"
 
 
 def _tables(url: str) -> set[str]:
