@@ -25,6 +25,9 @@ STATS = "stats"
 DIGEST = "digest"
 DIGEST_EVENT = "incident_digest"
 STATS_EVENT = "incident_stats"
+# Slack shows a shared file in the channel seconds after the upload completes: a retry sooner than this
+# might not see a file that did land, and upload it again.
+MIN_RETRY = timedelta(seconds=30)
 # The charts of a share, in the order they are uploaded; a name is part of its file's name.
 CHARTS = ("incidents-per-week", "time-to-resolve", "within-target")
 
@@ -168,7 +171,7 @@ def run_share(ctx: ShareContext, share: ChartShare) -> None:
         if share.attempts >= MAX_ATTEMPTS:
             store.finish(share.id, ctx.clock.now(), f"{exc.method}: {exc.code}")
             return
-        store.retry_at(share.id, ctx.clock.now() + backoff(share.attempts))
+        store.retry_at(share.id, ctx.clock.now() + max(backoff(share.attempts), MIN_RETRY))
         log.info("chart share %d: Slack failed (%s %s); retrying", share.id, exc.method, exc.code)
         return
     store.finish(share.id, ctx.clock.now())
