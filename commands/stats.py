@@ -29,7 +29,7 @@ class StatsFeature:
     """`/incident stats`, anywhere: the figures in the reply, the charts shared in the channel."""
 
     name = "stats"
-    answers_in_ack = True
+    answers_in_ack = False  # like status and list: the answer follows the ack by response_url
     slow = SLOW
 
     def record(self, cmd: Stats, ask: Ask, deps: Deps) -> Recorded:

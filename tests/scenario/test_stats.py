@@ -13,6 +13,7 @@ from bot.ops.config import IncidentConfig
 from bot.render.charts import CHART_HEIGHT, WIDTH
 from commands.insights import build_query
 from commands.stats import headline
+from store.chart_shares import SqlChartShares
 from store.db import make_engine, make_session_factory
 from store.insights import SqlInsights
 from tests import insights_seed
@@ -50,6 +51,14 @@ def charts_in(h: Harness, channel: str, wait: float = 5.0) -> list[object]:
         time.sleep(0.05)
 
 
+def answer_to(h: Harness, text: str, channel: str | None = None) -> str:
+    """The reply to a command (an empty ack, then the answer by response_url)."""
+    before = len(h.replies())
+    assert h.command(text, channel=channel).status == 200
+    (answer,) = h.replies()[before:]
+    return answer
+
+
 def run_tick(h: Harness) -> None:
     h.bot.runtime.tick()
     h.settle()
@@ -59,7 +68,7 @@ def test_stats_replies_with_the_figures_and_shares_three_charts_once(
     seeded: tuple[Harness, FakeClock], sqlite_url: str
 ) -> None:
     h, _clock = seeded
-    answer = h.command("stats", channel=h.general).json()["text"]
+    answer = answer_to(h, "stats", h.general)
     assert "*Incidents, last 30 days*" in answer
     assert "7 incidents (1 still open) by severity: sev1 3 · sev2 2 · sev3 1 · sev9 1" in answer
     assert "Not counted: 1 drill, 1 duplicate" in answer
@@ -99,7 +108,7 @@ def test_private_incidents_are_counted_never_named(configured_harness: Callable[
     h = configured_harness(IncidentConfig(), clock)
     h.command("declare --private sev1 Payroll secret leak")
     clock.advance(minutes=1)  # the period ends when asked, exclusively
-    answer = h.command("stats 7d").json()["text"]
+    answer = answer_to(h, "stats 7d")
     assert "1 incident (1 still open)" in answer
     assert "Payroll" not in answer
     run_tick(h)
@@ -111,7 +120,7 @@ def test_private_incidents_are_counted_never_named(configured_harness: Callable[
 
 def test_an_unknown_period_is_refused_and_nothing_is_shared(seeded: tuple[Harness, FakeClock]) -> None:
     h, _clock = seeded
-    answer = h.command("stats 14d").json()["text"]
+    answer = h.command("stats 14d").json()["text"]  # refused in the ack itself
     assert "`14d` is not a period I report on: use 7d, 30d or 90d." in answer
     assert "/incident stats [7d|30d|90d]" in answer
     run_tick(h)
@@ -123,7 +132,7 @@ def test_charts_asked_for_where_the_bot_is_not_are_refused_and_the_asker_told(
 ) -> None:
     h, _clock = seeded
     elsewhere = h.emu.add_channel("random", members={"U1"}, bot_member=False)
-    answer = h.command("stats 90d", channel=elsewhere).json()["text"]
+    answer = answer_to(h, "stats 90d", elsewhere)
     assert "last 90 days" in answer
     run_tick(h)
     assert not [f for f in h.emu.files.values() if f.completed]
@@ -131,3 +140,29 @@ def test_charts_asked_for_where_the_bot_is_not_are_refused_and_the_asker_told(
     assert told and "could not share the incident charts" in str(told[-1].args.get("text"))
     run_tick(h)
     assert len(h.emu.calls_to("files.completeUploadExternal")) == 1, "a refusal is not retried"
+
+
+def test_a_share_cut_off_after_an_upload_resumes_without_uploading_it_again(
+    seeded: tuple[Harness, FakeClock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h, clock = seeded
+    real = SqlChartShares.record_file
+    cut = {"left": 1}
+
+    def dies_once(self: SqlChartShares, share_id: int, chart: str, file_id: str) -> None:
+        if cut["left"]:
+            cut["left"] -= 1
+            raise RuntimeError("process killed after the upload, before recording it")
+        real(self, share_id, chart, file_id)
+
+    monkeypatch.setattr(SqlChartShares, "record_file", dies_once)
+    h.command("stats 30d")
+    with pytest.raises(RuntimeError):
+        run_tick(h)
+    assert len(charts_in(h, h.general, wait=2.0)) == 1, "the first chart landed, unrecorded"
+    run_tick(h)
+    assert len(h.emu.calls_to("files.getUploadURLExternal")) == 1, "the share's lease still holds"
+    clock.advance(minutes=3)  # the lease runs out: another process takes the share over
+    run_tick(h)
+    assert len(charts_in(h, h.general)) == 3
+    assert len(h.emu.calls_to("files.getUploadURLExternal")) == 3, "the landed chart was found, not re-sent"
