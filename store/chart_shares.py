@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,6 +14,7 @@ from commands.chart_shares import ChartShare, NewShare
 from store.models import ChartShareRow, DigestSchedule
 
 _UNSYNCED = {"synchronize_session": False}
+KEEP_FINISHED = timedelta(days=30)
 
 
 def _row(share: NewShare) -> ChartShareRow:
@@ -92,7 +93,18 @@ class SqlChartShares:
         self._set(share_id, posted_ts=ts)
 
     def finish(self, share_id: int, now: datetime, error: str | None = None) -> None:
-        self._set(share_id, due_at=None, claimed_until=None, finished_at=now, last_error=error)
+        t = ChartShareRow.__table__.c
+        with self._sessions() as session:
+            session.execute(
+                update(ChartShareRow)
+                .where(t.id == share_id)
+                .values(due_at=None, claimed_until=None, finished_at=now, last_error=error)
+                .execution_options(**_UNSYNCED)
+            )
+            # Finished shares are only kept a while (what went wrong, for an operator): pruned here, as
+            # shares finish, rather than by a scan on every tick.
+            session.execute(delete(ChartShareRow).where(t.finished_at < now - KEEP_FINISHED))
+            session.commit()
 
     def retry_at(self, share_id: int, due_at: datetime) -> None:
         self._set(share_id, due_at=due_at, claimed_until=None)

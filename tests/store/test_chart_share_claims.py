@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.ops.config import IncidentConfig
 from commands import digest
@@ -15,6 +16,7 @@ from commands.chart_shares import DIGEST, STATS, NewShare, Reports
 from store.chart_shares import SqlChartShares
 from store.db import make_engine, make_session_factory
 from store.insights import SqlInsights
+from store.models import ChartShareRow
 
 # Monday 16 March 2026, 08:00 in Paris (07:00 UTC); the digest is due at 09:00 Paris time.
 MONDAY_8AM = datetime(2026, 3, 16, 7, 0, tzinfo=UTC)
@@ -142,3 +144,18 @@ def test_a_changed_digest_at_moves_the_schedule_and_no_channel_means_no_digest(
     assert _tick(r, datetime(2026, 3, 17, 9, 0, tzinfo=UTC), tuesday) is not None
     off = CONFIG.model_copy(update={"digest_channel": None})
     assert _tick(r, MONDAY_8AM + timedelta(days=30), off) is None
+
+
+def test_finished_shares_are_pruned_a_month_later(replicas: Callable[[], Reports], db_url: str) -> None:
+    r = replicas()
+    old = r.shares.add(share(MONDAY_8AM))
+    r.shares.finish(old, MONDAY_8AM)
+    recent = r.shares.add(share(MONDAY_8AM + timedelta(days=31)))
+    r.shares.finish(recent, MONDAY_8AM + timedelta(days=31))
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            left = [row[0] for row in conn.execute(select(ChartShareRow.__table__.c.id))]
+    finally:
+        engine.dispose()
+    assert left == [recent]
