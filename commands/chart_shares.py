@@ -208,7 +208,7 @@ def _tell_requester(ctx: ShareContext, share: ChartShare, exc: ChatRefused) -> N
     """Whoever asked for the charts hears that they could not be shared, and why (no user text)."""
     if share.requested_by is None:
         return
-    text = f":warning: I could not share the incident charts here: {exc.advice}"
+    text = f":warning: I could not share the incident charts in <#{share.channel_id}>: {exc.advice}"
     try:
         ctx.chat.notify(share.channel_id, share.requested_by, text)
     except ChatError:
