@@ -27,6 +27,7 @@ from bot.ops.settings import Settings
 from bot.ops.startup import bolt_signing_secret
 from bot.ops.worker import JobWorker
 from bot.pagers.router import Pagers
+from bot.pipeline.chart_work import ChartWork
 from bot.pipeline.home import HomeTab
 from bot.pipeline.runtime import Runtime
 from bot.render.postmortem import PostmortemDrafts
@@ -37,6 +38,7 @@ from bot.slack.http import IncidentBotWsgi
 from bot.trackers.choose import make_tracker
 from bot.webhooks.routes import webhook_routes
 from commands.capture import capture_plans
+from commands.chart_shares import Reports
 from commands.holdings import JobHoldings
 from commands.job_runner import JobRunner
 from commands.pager import Pager
@@ -45,7 +47,9 @@ from commands.postmortem_steps import postmortem_plans
 from commands.registry import JOB_PLANS
 from commands.reminders import REMINDER_PLANS
 from commands.tracker_sync import tracker_plans
+from store.chart_shares import SqlChartShares
 from store.db import make_engine, make_session_factory, ping
+from store.insights import SqlInsights
 from store.uow import SqlUnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -117,6 +121,12 @@ def process_identity() -> str:
     return f"{socket.gethostname()[:50]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
+def chart_work(engine: Engine, chat: SlackChat, clock: Clock, config: IncidentConfig) -> ChartWork:
+    """`/incident stats` and the digest: the SQL figures and the chart shares, on the runtime's engine."""
+    sessions = make_session_factory(engine)
+    return ChartWork(Reports(SqlInsights(sessions), SqlChartShares(sessions)), chat, clock, config)
+
+
 def build_runtime(
     settings: Settings,
     config: IncidentConfig,
@@ -179,6 +189,7 @@ def build_runtime(
     )
     runner.kick = partial(runtime.submit, runner.run, claimed=True)
     runtime.home = HomeTab(uow=uow, chat=chat, clock=clock, config=config)
+    runtime.charts = chart_work(engine, chat, clock, config)
     return runtime, engine
 
 

@@ -16,6 +16,7 @@ from commands.incidents import DeclareSettings
 from commands.ports import Clock, Presenter
 
 if TYPE_CHECKING:
+    from commands.chart_shares import Reports
     from commands.incidents import Scheduled
     from commands.ports import UnitOfWorkFactory
 
@@ -94,6 +95,8 @@ class Deps:
     admins: AdminGroup
     directory: Directory
     presenter: Presenter
+    # Figures across incidents and their chart shares (`/incident stats`); None where not wired.
+    reports: Reports | None = None
 
 
 SLOW = (

@@ -37,6 +37,7 @@ USAGE: dict[str, str] = {
     "edit": "/incident edit [title <text> | description <text>]  (in a war room; no text opens a form)",
     "reopen": "/incident reopen [reason]  (in a resolved incident's war room)",
     "duplicate": "/incident duplicate INC-<n>  (in a war room: resolve it as a duplicate of that incident)",
+    "stats": "/incident stats [7d|30d|90d]  (anywhere: figures across incidents, with charts; default 30d)",
     "help": "/incident help",
 }
 
@@ -226,6 +227,18 @@ class Duplicate:
 
 
 @dataclass(frozen=True)
+class Stats:
+    """`/incident stats`: the last `days` days' figures across incidents, and their charts."""
+
+    days: int
+
+
+# The periods `/incident stats` offers: each is a fixed, documented window, so numbers are comparable.
+STATS_PERIODS = {"7d": 7, "30d": 30, "90d": 90}
+DEFAULT_STATS_PERIOD = "30d"
+
+
+@dataclass(frozen=True)
 class TickChecklist:
     """Checkboxes of the room's checklist changed: the positions ticked and unticked by this click."""
 
@@ -255,6 +268,7 @@ Command = (
     | OpenEditForm
     | Reopen
     | Duplicate
+    | Stats
 )
 
 
@@ -513,6 +527,18 @@ def parse_duplicate(words: list[str]) -> Duplicate:
     return Duplicate(int(match.group(1)))
 
 
+def parse_stats(words: list[str]) -> Stats:
+    """Read the optional period: 7d, 30d or 90d (30d when none is given)."""
+    if len(words) > 1:
+        raise _usage("stats", "Give at most one period.")
+    period = words[0].lower() if words else DEFAULT_STATS_PERIOD
+    if period not in STATS_PERIODS:
+        raise _usage(
+            "stats", f"`{plain_text(words[0])[:40]}` is not a period I report on: use 7d, 30d or 90d."
+        )
+    return Stats(STATS_PERIODS[period])
+
+
 def parse(
     text: str,
     *,
@@ -537,6 +563,8 @@ def parse(
         if rest:
             raise _usage("list", "`list` takes no arguments.")
         return ListOpen()
+    if verb == "stats":
+        return parse_stats(rest)
     if verb == "resolve":
         summary = plain_text(" ".join(rest))
         if len(summary) > MAX_SUMMARY:

@@ -63,6 +63,7 @@ from commands.parsing import (
     Resolve,
     Snooze,
     SnoozeActionItem,
+    Stats,
     Status,
     TickChecklist,
 )
@@ -70,6 +71,7 @@ from commands.postmortem import POSTMORTEM
 from commands.reminders import SNOOZE
 from commands.reopen import REOPEN
 from commands.resolve import RESOLVE
+from commands.stats import STATS_FEATURE
 from commands.status import HELP, LIST, STATUS
 from commands.update import UPDATE
 
@@ -103,6 +105,7 @@ FEATURES: dict[type, Feature[Any]] = {
     SnoozeActionItem: SNOOZE_ACTION_ITEM,
     PageTargets: PAGE,
     AcknowledgePage: ACKNOWLEDGE,
+    Stats: STATS_FEATURE,
 }
 
 

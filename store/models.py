@@ -376,3 +376,38 @@ class HomeCursor(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_event_id: Mapped[int]
+
+
+class ChartShareRow(Base):
+    """Charts to share in a channel (`/incident stats`, the weekly digest), and what of them has landed.
+
+    Claimed like a Slack job: `due_at` says when it is owed (None once finished), `claimed_until` is the
+    lease of the process running it; `files` maps each uploaded chart to its Slack file id.
+    """
+
+    __tablename__ = "chart_shares"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(100))
+    requested_by: Mapped[str | None] = mapped_column(String(40))
+    since: Mapped[datetime]
+    until: Mapped[datetime]
+    asked_at: Mapped[datetime]
+    files: Mapped[dict[str, Any]]
+    posted_ts: Mapped[str | None] = mapped_column(String(40))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
+    claimed_until: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class DigestSchedule(Base):
+    """When a digest is next due; the row is claimed by moving `next_due_at`, so replicas post it once."""
+
+    __tablename__ = "digest_schedules"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    schedule: Mapped[str] = mapped_column(String(40))
+    next_due_at: Mapped[datetime]

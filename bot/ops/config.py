@@ -499,6 +499,35 @@ class IncidentConfig(_Strict):
         """The weekly slot of the overdue action items' reminders."""
         return WeeklySlot.parse(self.action_reminders_at)
 
+    # The weekly digest of the last 7 days' figures and charts (commands/digest.py): the channel (name
+    # or id; unset: no digest) and a weekday and a time in `timezone`.
+    digest_channel: str | None = None
+    digest_at: str = "mon 09:00"
+
+    @field_validator("digest_at")
+    @classmethod
+    def _digest_at(cls, value: str) -> str:
+        """A weekday and a time, checked at load time rather than when the first digest is due."""
+        WeeklySlot.parse(value)
+        return value
+
+    @field_validator("digest_channel")
+    @classmethod
+    def _digest_channel(cls, value: str | None) -> str | None:
+        """A channel name (with or without #) or id; an empty string means no digest."""
+        if value is None or not value.strip():
+            return None
+        name = value.strip()
+        if not re.fullmatch(r"#?[a-z0-9_-]{1,80}|[CG][A-Z0-9]{2,}", name):
+            raise ValueError(
+                f"{value!r} is not a Slack channel name (lowercase, like 'incident-digest') or id"
+            )
+        return name
+
+    def digest_slot(self) -> WeeklySlot:
+        """When the weekly digest is posted."""
+        return WeeklySlot.parse(self.digest_at)
+
     # Paging: the policies `/incident page` and severities' `page` name, and how long a person paged
     # directly (`/incident page @someone`) has to acknowledge before the room is told.
     escalation_policies: dict[Name, PolicyConfig] = Field(default_factory=dict)
@@ -1012,6 +1041,11 @@ def effective_config_text(cfg: IncidentConfig) -> str:
     lines.append(f"drill_prefix = {_toml_str(cfg.drill_prefix)}")
     lines.append(f"archive_after = {_toml_str(format_duration(cfg.archive_after))}")
     lines.append(f"action_reminders_at = {_toml_str(cfg.action_reminders_at)}")
+    if cfg.digest_channel is None:
+        lines.append("# digest_channel: not set (no weekly digest)")
+    else:
+        lines.append(f"digest_channel = {_toml_str(cfg.digest_channel)}")
+    lines.append(f"digest_at = {_toml_str(cfg.digest_at)}")
     lines.append(f"page_ack_within = {_toml_str(format_duration(cfg.page_ack_within))}")
     lines += ["", "[permissions]"]
     for name in GUARDED_ACTIONS:

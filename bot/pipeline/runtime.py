@@ -13,6 +13,7 @@ from typing import Any
 from bot.ops.config import IncidentConfig
 from bot.ops.maintenance import expire_deliveries, prune
 from bot.pipeline.admins import AdminDirectory
+from bot.pipeline.chart_work import ChartWork
 from bot.pipeline.group_commit import BatchRecorder
 from bot.pipeline.home import HomeTab
 from bot.pipeline.job_watch import JobWatch
@@ -71,6 +72,8 @@ class Runtime:
     job_slots: int = 16
     # Called whenever a claimed job ends, so a worker claims more without waiting for the tick.
     job_ended: Callable[[], None] | None = None
+    # `/incident stats` and the weekly digest: their figures and chart shares; None where not wired.
+    charts: ChartWork | None = None
     # Group commits (declarations) per batching feature, started on first use, never behind Slack work.
     _batches: dict[str, BatchRecorder[tuple[Any, Ask], Recorded | Exception]] = field(default_factory=dict)
     _pending: set[Future[Any]] = field(default_factory=set)
@@ -103,6 +106,7 @@ class Runtime:
             admins=self,
             directory=self.chat,
             presenter=self.presenter,
+            reports=self.charts.reports if self.charts is not None else None,
         )
 
     def record_in_batch(
@@ -271,6 +275,8 @@ class Runtime:
         owed = self.claim_owed()
         if self.home is not None:
             self.home.refresh(self.submit)
+        if self.charts is not None:
+            started += self.charts.tick(self.submit)
         expire_deliveries(self.uow, self.clock)
         prune(self.uow, self.clock, self.config.retention)
         return started + owed

@@ -28,8 +28,10 @@ APP_TABLES = {
     "alert_groups",
     "home_viewers",
     "home_cursor",
+    "chart_shares",
+    "digest_schedules",
 }
-HEAD = "0015"
+HEAD = "0016"
 
 
 def _tables(url: str) -> set[str]:
