@@ -114,3 +114,7 @@ _.InsightsReader  # the port /incident stats, the digest and App Home take (SqlI
 _.incidents_per_week_png  # one chart each, for /incident stats to upload; tests/test_charts.py
 _.time_to_resolve_png  # same
 _.within_target_png  # same
+
+# -- detection and impact (pmdetect) -------------------------------------------------------------------
+_.supporting_material  # PostmortemData: pinned links, shown by templates/postmortem.md.j2
+_.action_item_groups  # PostmortemData: action items by type, shown by templates/postmortem.md.j2

@@ -27,7 +27,7 @@ APP_TABLES = {
     "pages",
     "alert_groups",
 }
-HEAD = "0014"
+HEAD = "0017"
 
 
 def _tables(url: str) -> set[str]:
