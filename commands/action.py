@@ -197,7 +197,6 @@ def add_action_item(
                     "number": number,
                     "due": due_at.isoformat() if due_at else None,
                     "priority": cmd.priority,
-                    "type": cmd.kind,
                 },
             )
         )
