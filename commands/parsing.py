@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from commands.due import DueSpec, due_duration, due_word
 from commands.errors import UsageError
@@ -59,6 +60,8 @@ class Declare:
     drill: bool = False
     impact: str | None = None  # the form's priority questions (high | medium | low)
     urgency: str | None = None
+    impact_started_at: datetime | None = None  # the form's detection and impact times (commands/impact.py)
+    detected_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.ops.config import IncidentConfig
+from bot.slack.ids import ActionId, BlockId
 from tests.postmortem_markdown import SECTIONS, headings, split
+from tests.reliability.payloads import declare_values
 from tests.scenario.conftest import FakeClock, Harness
 from tests.scenario.test_postmortem import shared_files
 
@@ -121,3 +123,42 @@ def test_hh_mm_not_yet_reached_today_means_yesterday(configured_harness: Callabl
     if expected > clock.now():
         expected -= timedelta(days=1)
     assert recorded == expected
+
+
+def _times(started: str, detected: str) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for block, action, text in (
+        (BlockId.IMPACT_STARTED, ActionId.IMPACT_STARTED, started),
+        (BlockId.DETECTED, ActionId.DETECTED, detected),
+    ):
+        values[block] = {action: {"type": "plain_text_input", "value": text}}
+    return values
+
+
+def test_declare_form_takes_both_times_and_refuses_bad_ones_inline(
+    configured_harness: Callable[..., Harness],
+) -> None:
+    clock = FakeClock()
+    h = configured_harness(IncidentConfig(timezone="Europe/Berlin"), clock)
+    h.command("declare")
+    (view_id,) = list(h.emu.views)
+    blocks = {b["block_id"]: b for b in h.emu.views[view_id]["blocks"]}
+    assert blocks["detected"]["optional"] and "Europe/Berlin" in str(blocks["detected"]["element"])
+    future = (clock.now() + timedelta(hours=1)).isoformat()
+    values = {**declare_values("Checkout down"), **_times("nonsense", future)}
+    refused = h.emu.submit_view(h.url, view_id, values, user_id="U2").json()
+    assert refused["response_action"] == "errors"
+    assert "is not a time" in refused["errors"]["impact_started"]
+    assert "is in the future" in refused["errors"]["detected"]
+    h.settle()
+    with h.bot.runtime.uow() as tx:
+        assert tx.incidents.list_since() == [], "nothing declared"
+
+    started = (clock.now() - timedelta(hours=1)).replace(microsecond=0)
+    values = {**declare_values("Checkout down"), **_times(started.isoformat(), "")}
+    assert h.emu.submit_view(h.url, view_id, values, user_id="U2").status == 200
+    h.settle()
+    incident = h.incident(1)
+    assert incident.impact_started_at == started and incident.detected_at is None
+    declared = h.timeline(1)[0]
+    assert declared.kind == "declared" and declared.data["impact_started"] == started.isoformat()
