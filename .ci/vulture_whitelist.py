@@ -117,3 +117,7 @@ _.open_home  # SlackEmulator: delivers app_home_opened; tests/scenario/test_app_
 _.click_home_button  # SlackEmulator: a click on a published Home view; tests/scenario/test_app_home.py
 _.stale_users  # SqlHome: who is owed a publish, for operators and tests/store/test_home_claims.py
 _.published_at  # HomeViewer (store/models.py): when the view was last published, for operators' queries
+
+# -- detection and impact (pmdetect) -------------------------------------------------------------------
+_.supporting_material  # PostmortemData: pinned links, shown by templates/postmortem.md.j2
+_.action_item_groups  # PostmortemData: action items by type, shown by templates/postmortem.md.j2

@@ -70,6 +70,8 @@ def describe(item: ActionItem, zone: tzinfo, now: datetime) -> str:
         parts.append(("*overdue*, " if overdue else "") + f"due {due_day(item.due_at, zone)}")
     if item.priority:
         parts.append(item.priority.upper())
+    if item.kind:
+        parts.append(f"type {item.kind}")
     return " · ".join(parts)
 
 
@@ -174,6 +176,7 @@ def add_action_item(
             created_at=now,
             due_at=due_at,
             priority=cmd.priority,
+            kind=cmd.kind,
         )
         item.remind_at = reminder_slot(item, config)
         tx.action_items.add(item)

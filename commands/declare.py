@@ -335,6 +335,8 @@ def _new_incident(request: DeclareRequest, now: datetime, settings: DeclareSetti
         drill=request.may_drill and (cmd.drill or settings.type_drill(incident_type)),
         impact=cmd.impact,
         urgency=cmd.urgency,
+        impact_started_at=cmd.impact_started_at,
+        detected_at=cmd.detected_at,
         channel_id=None,
         declared_by=request.user_id,
         declared_at=now,
@@ -371,4 +373,7 @@ def _declared_data(incident: Incident) -> dict[str, object]:
         data["drill"] = True
     if incident.impact is not None and incident.urgency is not None:
         data.update(impact=incident.impact, urgency=incident.urgency)
+    for key, moment in (("impact_started", incident.impact_started_at), ("detected", incident.detected_at)):
+        if moment is not None:
+            data[key] = moment.isoformat()
     return data

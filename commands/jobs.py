@@ -54,6 +54,7 @@ class JobKind(StrEnum):
     PAGE = "page"  # a tier paged (DMs, pager alerts, the room told), or the room told nobody answered
     PAGE_ACK = "page_ack"  # a page acknowledged: the room told, the DMs updated, the pager alerts acked
     PAGE_RESOLVE = "page_resolve"  # the incident resolved: its pager alerts are resolved
+    MITIGATED = "mitigated"  # `/incident mitigated`: the room is told the impact has stopped
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ def mark_acknowledged(incident: Incident, at: datetime) -> None:
 
 
 def mark_mitigated(incident: Incident, at: datetime) -> None:
-    """The first move to `monitoring` mitigates it; a reopen and a second mitigation keep the first."""
+    """The first move to `monitoring`, or `/incident mitigated`, mitigates it; later ones keep the first."""
     if incident.mitigated_at is None:
         incident.mitigated_at = at
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from commands.due import DueSpec, due_duration, due_word
 from commands.errors import UsageError
@@ -29,15 +30,18 @@ USAGE: dict[str, str] = {
     "escalate": "/incident escalate [severity] [@user | @group]...  (in a war room)",
     "page": "/incident page <policy | @user | @group>...  (in a war room)",
     "note": "/incident note <text>  (in a war room)",
-    "action": "/incident action <text> [@owner] [due <date> | due in <n>d|<n>w] [p1|p2|p3]  (in a war room; "
+    "action": "/incident action <text> [@owner] [due <date> | due in <n>d|<n>w] [p1|p2|p3] "
+    "[type mitigate|prevent|process]  (in a war room; "
     "options go last; no text opens a form; `action done <n>` marks item n done)",
     "actions": "/incident actions  (in a war room: its action items, open first, with Done buttons)",
     "resolve": "/incident resolve [summary]  (in a war room)",
     "postmortem": "/incident postmortem  (in a war room)",
-    "edit": "/incident edit [title <text> | description <text>]  (in a war room; no text opens a form)",
+    "edit": "/incident edit [title <text> | description <text> | impact-started <time> | detected <time>]  "
+    "(in a war room; no text opens a form; a time is HH:MM in the configured zone or ISO-8601)",
     "reopen": "/incident reopen [reason]  (in a resolved incident's war room)",
     "duplicate": "/incident duplicate INC-<n>  (in a war room: resolve it as a duplicate of that incident)",
     "stats": "/incident stats [7d|30d|90d]  (anywhere: figures across incidents, with charts; default 30d)",
+    "mitigated": "/incident mitigated [note]  (in a war room: the impact has stopped)",
     "help": "/incident help",
 }
 
@@ -57,6 +61,8 @@ class Declare:
     drill: bool = False
     impact: str | None = None  # the form's priority questions (high | medium | low)
     urgency: str | None = None
+    impact_started_at: datetime | None = None  # the form's detection and impact times (commands/impact.py)
+    detected_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +142,7 @@ class AddActionItem:
     owner: str | None = None
     due: DueSpec | None = None  # resolved against the clock when recorded (a past day is refused then)
     priority: str | None = None  # p1 | p2 | p3
+    kind: str | None = None  # mitigate | prevent | process
 
 
 @dataclass(frozen=True)
@@ -210,6 +217,21 @@ class Edit:
 
 
 @dataclass(frozen=True)
+class SetIncidentTime:
+    """`/incident edit impact-started|detected <time>`: the words are read against the clock when recorded."""
+
+    field: str  # impact_started | detected
+    text: str
+
+
+@dataclass(frozen=True)
+class MarkMitigated:
+    """`/incident mitigated [note]`: the impact has stopped, whatever the status says."""
+
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class OpenEditForm:
     """`/incident edit` without arguments."""
 
@@ -269,6 +291,8 @@ Command = (
     | Reopen
     | Duplicate
     | Stats
+    | SetIncidentTime
+    | MarkMitigated
 )
 
 
@@ -438,6 +462,7 @@ def parse_page(words: list[str]) -> PageTargets:
 
 
 PRIORITIES = ("p1", "p2", "p3")
+ACTION_KINDS = ("mitigate", "prevent", "process")
 _ITEM_NUMBER = re.compile(r"^#?(\d{1,6})$")
 _LONG_UNITS = {"day": "d", "days": "d", "week": "w", "weeks": "w"}
 
@@ -455,11 +480,15 @@ def parse_action(words: list[str]) -> AddActionItem | OpenActionForm | MarkActio
     owner: str | None = None
     due: DueSpec | None = None
     priority: str | None = None
+    kind: str | None = None
     try:
         while words:
             last, lowered = words[-1], words[-1].lower()
             before = [w.lower() for w in words[-4:-1]]
-            if priority is None and lowered in PRIORITIES:
+            # Any other word after "type" stays text: "fix the type checker" is an item, not a bad type.
+            if kind is None and before[-1:] == ["type"] and lowered in ACTION_KINDS:
+                kind, words = lowered, words[:-2]
+            elif priority is None and lowered in PRIORITIES:
                 priority, words = lowered, words[:-1]
             elif owner is None and (mention := user_mention(last)) is not None:
                 owner, words = mention, words[:-1]
@@ -493,15 +522,23 @@ def parse_action(words: list[str]) -> AddActionItem | OpenActionForm | MarkActio
     if not text:
         raise _usage("action", "An action item needs a description.")
     return AddActionItem(
-        text=_check_length("action", "action item", text, MAX_NOTE), owner=owner, due=due, priority=priority
+        text=_check_length("action", "action item", text, MAX_NOTE),
+        owner=owner,
+        due=due,
+        priority=priority,
+        kind=kind,
     )
 
 
-def parse_edit(words: list[str]) -> Edit | OpenEditForm:
-    """Read `title <text>` or `description <text>`; nothing opens the form."""
+def parse_edit(words: list[str]) -> Edit | OpenEditForm | SetIncidentTime:
+    """Read `title <text>`, `description <text>`, `impact-started <time>` or `detected <time>`."""
     if not words:
         return OpenEditForm()
     field, text = words[0].lower(), plain_text(" ".join(words[1:]))
+    if field in TIME_FIELDS:
+        if not text:
+            raise _usage("edit", f"Give the time after `{field}`: HH:MM, or ISO-8601 like 2026-11-30T09:05.")
+        return SetIncidentTime(field=TIME_FIELDS[field], text=text[:60])
     if field == "title":
         if not text:
             raise _usage("edit", "A title cannot be empty.")
@@ -511,8 +548,14 @@ def parse_edit(words: list[str]) -> Edit | OpenEditForm:
             raise _usage("edit", "Give the new description (the form can empty it).")
         return Edit(description=_check_length("edit", "description", text, MAX_DESCRIPTION))
     raise _usage(
-        "edit", f"`{plain_text(words[0])[:40]}` cannot be edited here: name `title` or `description`."
+        "edit",
+        f"`{plain_text(words[0])[:40]}` cannot be edited here: name `title`, `description`, "
+        "`impact-started` or `detected`.",
     )
+
+
+# `/incident edit` words for the detection and impact times, and the fields they set.
+TIME_FIELDS = {"impact-started": "impact_started", "detected": "detected"}
 
 
 _INCIDENT_REF = re.compile(r"^(?:INC-?|#)?(\d{1,9})$", re.IGNORECASE)
@@ -602,5 +645,8 @@ def parse(
         return Reopen(reason=_check_length("reopen", "reason", reason, MAX_REASON))
     if verb == "duplicate":
         return parse_duplicate(rest)
+    if verb == "mitigated":
+        note = plain_text(" ".join(rest))
+        return MarkMitigated(note=_check_length("mitigated", "note", note, MAX_NOTE))
 
     raise UsageError(f"Unknown command `{plain_text(words[0])[:40]}`.\n{help_text()}")

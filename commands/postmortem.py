@@ -33,6 +33,14 @@ _MARKUP = re.compile(r"<([^<>]*)>")
 
 
 _NO_NAMES: Mapping[str, str] = MappingProxyType({})
+
+# The draft's action item groups, by the type set with `/incident action ... type prevent`.
+ACTION_GROUPS: tuple[tuple[str | None, str], ...] = (
+    ("mitigate", "Mitigate"),
+    ("prevent", "Prevent"),
+    ("process", "Process"),
+    (None, "Other"),
+)
 _NO_TARGETS: Mapping[str, timedelta] = MappingProxyType({})
 
 
@@ -189,6 +197,7 @@ class ActionItemRow:
     tracker_url: str | None = None
     # The tracker that closed it (its issue was closed there), else None: done_by is then a person.
     done_in: str | None = None
+    kind: str | None = None  # mitigate | prevent | process; None: untyped ("Other" in the draft)
 
     @property
     def done(self) -> bool:
@@ -216,7 +225,8 @@ class ChecklistRow:
 
 @dataclass(frozen=True)
 class Milestones:
-    """Declared; acknowledged (first commander); mitigated (first `monitoring`); resolved."""
+    """Declared; acknowledged (first page ack, else first commander); mitigated (first `monitoring` or
+    `/incident mitigated`); resolved."""
 
     declared: datetime
     acknowledged: datetime | None
@@ -318,6 +328,9 @@ class PostmortemData:
     urgency: str | None = None
     targets: tuple[TargetRow, ...] = ()  # the current severity's, in milestone order
     pages: tuple[PageRow, ...] = ()  # oldest first
+    # Detection and impact (commands/impact.py): None until someone records them.
+    impact_started: datetime | None = None
+    detected: datetime | None = None
 
     @property
     def ref(self) -> str:
@@ -338,6 +351,31 @@ class PostmortemData:
     @property
     def checklist_undone(self) -> tuple[ChecklistRow, ...]:
         return tuple(c for c in self.checklist if not c.done)
+
+    @property
+    def time_to_detect(self) -> timedelta | None:
+        """From impact starting to someone noticing it."""
+        return _between(self.impact_started, self.detected)
+
+    @property
+    def impact_duration(self) -> timedelta | None:
+        """From impact starting to its mitigation, else to the resolve."""
+        return _between(self.impact_started, self.milestones.mitigated or self.milestones.resolved)
+
+    @property
+    def supporting_material(self) -> tuple[Pin, ...]:
+        """Messages pinned during the incident that have a link to follow."""
+        return tuple(p for p in self.pins if p.permalink)
+
+    @property
+    def action_item_groups(self) -> tuple[tuple[str, tuple[ActionItemRow, ...]], ...]:
+        """Action items by type in ACTION_GROUPS order, untyped ones last ("Other"); no empty groups."""
+        groups = []
+        for kind, title in ACTION_GROUPS:
+            rows = tuple(a for a in self.action_items if a.kind == kind)
+            if rows:
+                groups.append((title, rows))
+        return tuple(groups)
 
     @property
     def initial_severity(self) -> str:
@@ -448,6 +486,7 @@ def assemble(
             tracker_key=tracked.get(i.id, {}).get("key"),
             tracker_url=tracked.get(i.id, {}).get("url"),
             done_in=closed_in(i.done_by),
+            kind=i.kind if any(i.kind == k for k, _ in ACTION_GROUPS) else None,
         )
         for i in action_items
     )
@@ -464,6 +503,8 @@ def assemble(
         drill=bool(incident.drill),
         impact=incident.impact,
         urgency=incident.urgency,
+        impact_started=incident.impact_started_at,
+        detected=incident.detected_at,
         id=incident.id,
         title=incident.title,
         description=incident.description or "",

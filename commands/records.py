@@ -69,6 +69,8 @@ class Incident:
     acknowledged_at: datetime | None = None  # see commands/milestones.py
     mitigated_at: datetime | None = None
     target_due_at: datetime | None = None  # the next target warning or breach owed (commands/targets.py)
+    impact_started_at: datetime | None = None  # when impact began (commands/impact.py); None: not said
+    detected_at: datetime | None = None  # when someone noticed it
     # Every assignment ever made, oldest first: the ended ones are the handover history.
     roles: list[RoleAssignment] = field(default_factory=list)
 
@@ -140,6 +142,7 @@ class ActionItem:
     done_at: datetime | None = None  # None while open
     done_by: str | None = None
     remind_at: datetime | None = None  # the weekly reminder slot it is next sent to its owner in
+    kind: str | None = None  # mitigate | prevent | process; None: untyped
 
 
 @dataclass(kw_only=True, eq=False)

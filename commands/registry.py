@@ -15,6 +15,7 @@ from commands import (
     duplicate,
     edit,
     escalate,
+    impact,
     paging_steps,
     reopen,
     resolve,
@@ -33,6 +34,7 @@ from commands.edit import EDIT
 from commands.escalate import ESCALATE, JOIN
 from commands.feature import Feature
 from commands.forms import ACTION_FORM, ASSIGN_FORM, DECLARE_FORM, EDIT_FORM, UPDATE_FORM
+from commands.impact import MITIGATED, SET_INCIDENT_TIME
 from commands.jobs import Plan
 from commands.note import NOTE
 from commands.paging import ACKNOWLEDGE, PAGE
@@ -50,6 +52,7 @@ from commands.parsing import (
     ListActionItems,
     ListOpen,
     MarkActionDone,
+    MarkMitigated,
     Note,
     OpenActionForm,
     OpenAssignForm,
@@ -61,6 +64,7 @@ from commands.parsing import (
     PostUpdate,
     Reopen,
     Resolve,
+    SetIncidentTime,
     Snooze,
     SnoozeActionItem,
     Stats,
@@ -106,6 +110,8 @@ FEATURES: dict[type, Feature[Any]] = {
     PageTargets: PAGE,
     AcknowledgePage: ACKNOWLEDGE,
     Stats: STATS_FEATURE,
+    SetIncidentTime: SET_INCIDENT_TIME,
+    MarkMitigated: MITIGATED,
 }
 
 
@@ -128,6 +134,7 @@ JOB_PLANS: dict[str, Plan] = {
     **action_items.PLANS,
     **action_reminders.PLANS,
     **paging_steps.PLANS,
+    **impact.PLANS,
 }
 
 

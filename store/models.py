@@ -123,6 +123,9 @@ incidents = Table(
     # Severity targets: the next 80% warning or breach still owed (commands/targets.py), claimed like
     # the lifecycle timers, through its index.
     Column("target_due_at", UTCDateTime(), index=True),
+    # Detection and impact (commands/impact.py): when impact began and when someone noticed it.
+    Column("impact_started_at", UTCDateTime()),
+    Column("detected_at", UTCDateTime()),
     # Retention finds incidents whose timeline text is due for removal in this index: the pruned ones sort
     # apart from the rest, so its cost follows what is due, not how many incidents were ever resolved.
     Index(None, "timeline_pruned_at", "resolved_at"),
@@ -212,6 +215,7 @@ action_items = Table(
     # The weekly reminder slot in which this open, owned item is next sent to its owner (None: never):
     # the first slot after it falls due, then a week later each time, or later when snoozed.
     Column("remind_at", UTCDateTime()),
+    Column("kind", String(10)),  # mitigate | prevent | process; None: untyped
     Index(None, "incident_id"),
     # Overdue items (open, past due) are found through this index, by owner.
     Index(None, "done_at", "due_at"),

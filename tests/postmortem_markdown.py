@@ -11,6 +11,8 @@ SECTIONS = [
     "Summary",
     "Targets",
     "Impact",
+    "Detection",
+    "Trigger",
     "Timeline",
     "Roles and handovers",
     "Stakeholder updates",
@@ -21,7 +23,9 @@ SECTIONS = [
     "Root cause and contributing factors",
     "What went well",
     "What went poorly",
+    "Where we got lucky",
     "Lessons",
+    "Supporting material",
 ]
 
 

@@ -14,7 +14,9 @@ from bot.pipeline.dedup import interaction_key
 from bot.pipeline.runtime import Runtime
 from bot.slack.ids import BlockId
 from bot.slack.modals import read_declare_submission
+from commands.errors import UsageError
 from commands.feature import Ask
+from commands.impact import parse_moment
 from commands.parsing import MAX_TITLE, Declare
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,15 @@ def handle_declare_submission(
         for block, level in ((BlockId.IMPACT, form.impact), (BlockId.URGENCY, form.urgency)):
             if level and level not in LEVELS:
                 errors[block] = f"Choose one of: {', '.join(LEVELS)}."
+        moments = {}
+        for block, text in ((BlockId.IMPACT_STARTED, form.impact_started), (BlockId.DETECTED, form.detected)):
+            try:
+                moments[block] = parse_moment(text, rt.clock.now(), config.zone) if text else None
+            except UsageError as exc:
+                errors[block] = exc.message.replace("`", "")[:150]
+        started, detected = moments.get(BlockId.IMPACT_STARTED), moments.get(BlockId.DETECTED)
+        if started is not None and detected is not None and started > detected:
+            errors[BlockId.IMPACT_STARTED] = "Impact cannot start after it was detected."
         if errors:
             raise FormInvalid(errors)
         return Declare(
@@ -59,6 +70,8 @@ def handle_declare_submission(
             drill=form.drill,
             impact=form.impact or None,
             urgency=form.urgency or None,
+            impact_started_at=started,
+            detected_at=detected,
         )
 
     if not user_id:

@@ -37,6 +37,8 @@ class BlockId(StrEnum):
     ACTION_DUE = "action_due"
     ACTION_PRIORITY = "action_priority"
     ACTION_ITEM = "action_item"  # action_item_<id>: one item's buttons, on the list and in reminders
+    IMPACT_STARTED = "impact_started"  # the declare form's detection and impact times
+    DETECTED = "detected"
 
 
 class ActionId(StrEnum):
@@ -49,6 +51,8 @@ class ActionId(StrEnum):
     IMPACT = "impact_select"
     URGENCY = "urgency_select"
     DRILL = "drill_checkbox"
+    IMPACT_STARTED = "impact_started_input"
+    DETECTED = "detected_input"
     ROLE = "role_select"
     ASSIGNEE = "assignee_select"
     STATUS = "status_select"

@@ -126,6 +126,7 @@ def declare_modal(config: IncidentConfig, origin_channel: str | None) -> View:
                 ),
             )
         )
+    blocks += time_inputs(config)
     blocks += [
         InputBlock(
             block_id=BlockId.DESCRIPTION,
@@ -161,6 +162,27 @@ def declare_modal(config: IncidentConfig, origin_channel: str | None) -> View:
         private_metadata=DeclareModalState(channel_id=origin_channel).model_dump_json(),
         blocks=blocks,
     )
+
+
+def time_inputs(config: IncidentConfig) -> list[Block]:
+    """When impact started and when it was noticed, typed as `/incident edit` takes them.
+
+    Text, not Slack's pickers: a timepicker has no date and is read in each person's own zone, and
+    the same words then work in the form and in the command.
+    """
+    hint = f"HH:MM ({config.timezone}) or 2026-11-30T09:05"
+    return [
+        InputBlock(
+            block_id=block,
+            label=label,
+            optional=True,
+            element=PlainTextInputElement(action_id=action, max_length=40, placeholder=hint),
+        )
+        for block, action, label in (
+            (BlockId.IMPACT_STARTED, ActionId.IMPACT_STARTED, "When did impact start?"),
+            (BlockId.DETECTED, ActionId.DETECTED, "When was it detected?"),
+        )
+    ]
 
 
 class RoomModalState(BaseModel):
@@ -369,6 +391,8 @@ class DeclareSubmission(BaseModel):
     impact: str = ""
     urgency: str = ""
     drill: bool = False
+    impact_started: str = ""
+    detected: str = ""
 
 
 def read_declare_submission(view: dict[str, Any]) -> DeclareSubmission:
@@ -402,4 +426,6 @@ def read_declare_submission(view: dict[str, Any]) -> DeclareSubmission:
         impact=selected(BlockId.IMPACT, ActionId.IMPACT),
         urgency=selected(BlockId.URGENCY, ActionId.URGENCY),
         drill=bool(field(BlockId.DRILL, ActionId.DRILL).get("selected_options")),
+        impact_started=str(field(BlockId.IMPACT_STARTED, ActionId.IMPACT_STARTED).get("value") or "").strip(),
+        detected=str(field(BlockId.DETECTED, ActionId.DETECTED).get("value") or "").strip(),
     )

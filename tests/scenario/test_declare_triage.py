@@ -225,6 +225,8 @@ def test_the_form_asks_type_services_impact_urgency_and_drill_and_declares_with_
         "urgency",
         "incident_type",
         "services",
+        "impact_started",
+        "detected",
         "description",
         "private",
         "drill",
@@ -290,7 +292,15 @@ def test_a_form_naming_a_service_no_longer_configured_is_refused_on_its_field(
 
 def test_without_triage_config_the_form_has_only_the_drill_checkbox_added(harness: Harness) -> None:
     view_id, view = open_form(harness)
-    assert [b["block_id"] for b in view["blocks"]] == ["title", "severity", "description", "private", "drill"]
+    assert [b["block_id"] for b in view["blocks"]] == [
+        "title",
+        "severity",
+        "impact_started",
+        "detected",
+        "description",
+        "private",
+        "drill",
+    ]
     assert view["blocks"][1]["element"]["initial_option"]["value"] == "sev4"
     values = declare_values("Practice run", "sev2")
     values[BlockId.DRILL] = {ActionId.DRILL: {"type": "checkboxes", "selected_options": [{"value": "drill"}]}}

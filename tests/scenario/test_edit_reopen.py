@@ -86,7 +86,10 @@ def test_edit_bad_input_changes_nothing(harness: Harness) -> None:
     room = declared(h)
     assert "A title cannot be empty" in h.command("edit title", channel=room).json()["text"]
     assert "limit is 200" in h.command("edit title " + "x" * 201, channel=room).json()["text"]
-    assert "name `title` or `description`" in h.command("edit severity sev1", channel=room).json()["text"]
+    assert (
+        "name `title`, `description`, `impact-started` or `detected`"
+        in h.command("edit severity sev1", channel=room).json()["text"]
+    )
     h.command("edit title Elsewhere")
     assert "works inside an incident's war room" in h.replies()[-1]
     assert "edited" not in h.timeline_kinds(1) and h.incident(1).title == "Checkout is timing out"

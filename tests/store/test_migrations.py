@@ -31,7 +31,7 @@ APP_TABLES = {
     "chart_shares",
     "digest_schedules",
 }
-HEAD = "0016"
+HEAD = "0017"
 
 
 def _tables(url: str) -> set[str]:

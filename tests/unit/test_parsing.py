@@ -184,7 +184,10 @@ def test_parse_edit_and_reopen(text: str, expected: object) -> None:
         ("edit title " + "x" * 201, "The title is 201 characters long; the limit is 200."),
         ("edit description", "Give the new description"),
         ("edit description " + "x" * 3001, "limit is 3000"),
-        ("edit severity sev1", "`severity` cannot be edited here: name `title` or `description`."),
+        (
+            "edit severity sev1",
+            "`severity` cannot be edited here: name `title`, `description`, `impact-started` or",
+        ),
         ("reopen " + "x" * 2001, "limit is 2000"),
     ],
 )
@@ -197,5 +200,7 @@ def test_parse_edit_and_reopen_errors(text: str, fragment: str) -> None:
 
 def test_help_lists_edit_and_reopen() -> None:
     text = help_text()
-    assert "/incident edit [title <text> | description <text>]" in text
+    assert (
+        "/incident edit [title <text> | description <text> | impact-started <time> | detected <time>]" in text
+    )
     assert "/incident reopen [reason]" in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -38,6 +39,10 @@ FRONT_MATTER_KEYS = [
     "time_to_mitigate",
     "time_to_resolve",
     "mitigated_to_resolved",
+    "impact_started",
+    "detected",
+    "time_to_detect",
+    "impact_duration",
     "updates",
     "updates_within_cadence",
     "participants",
@@ -68,6 +73,8 @@ def incident(text: str = "Rolled back", title: str = "Checkout is timing out") -
         resolution_summary=text,
         acknowledged_at=at(2),
         mitigated_at=at(60),
+        impact_started_at=at(-10),
+        detected_at=at(-3),
     )
     inc.roles = [
         RoleAssignment(
@@ -118,6 +125,7 @@ def incident(text: str = "Rolled back", title: str = "Checkout is timing out") -
             created_at=at(96),
             due_at=at(60 * 24 * 3),
             priority="p1",
+            kind="prevent",
             done_at=at(60 * 24 * 2),
             done_by="U2",
         ),
@@ -309,3 +317,38 @@ def test_known_names_replace_ids_and_cannot_inject_markdown() -> None:
     assert "owner @dave \\*the\\* \\[admin\\](http://x)" in body, "a name is user text: escaped"
     assert "@U2" in body, "people without a known name keep their id"
     assert "@U1" not in body and "@U4" not in body
+
+
+def test_detection_impact_and_grouped_action_items() -> None:
+    front, body = split(renderer().render(incident()))
+    assert (
+        front["impact_started"] == "2026-03-01T13:50:00+01:00"
+        and front["detected"] == "2026-03-01T13:57:00+01:00"
+    )
+    assert front["time_to_detect"] == 7 * 60 and front["impact_duration"] == 70 * 60, "to mitigation"
+    assert "- Detected: 2026-03-01 13:57:00 CET, 7m after impact started\n" in body
+    assert "- Impact lasted: 1h10m (impact started to mitigated)\n" in body
+    assert "Detected 2026-03-01 13:57:00 CET, 7m after impact started (2026-03-01 13:50:00 CET)." in body
+    groups = body.split("## Action items")[1].split("## Checklist")[0]
+    assert (
+        groups.index("**Prevent**") < groups.index("P1") < groups.index("**Other**")
+        and "Mitigate" not in groups
+    )
+    assert (
+        "- [message](https://example.slack.com/archives/C1/p1772370300000100) · @U3"
+        in body.split("## Supporting material")[1]
+    )
+    # The impact table is a table where tables exist (GFM), and plain text in strict CommonMark.
+    tokens = MarkdownIt("commonmark").enable("table").parse(body)
+    cells = [t.content for t in tokens if t.type == "inline" and t.map and "Error budget" in t.content]
+    assert cells == ["Error budget spent"]
+    assert [t.type for t in tokens].count("table_open") == 1
+    assert "| For how long | 1h10m |" in body
+
+
+def test_without_detection_times_nothing_is_made_up() -> None:
+    pm = replace(incident(), impact_started=None, detected=None, pins=())
+    front, body = split(renderer().render(pm))
+    assert front["time_to_detect"] is None and front["impact_duration"] is None
+    assert "- Impact lasted: —" in body and "When it was detected is not recorded" in body
+    assert "No links were pinned." in body
