@@ -7,7 +7,7 @@ They know nothing of the database, so a command runs the same over the SQL store
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 
 # Typed as the int every stored record has; None only on a record not yet added.
@@ -69,6 +69,13 @@ class Incident:
     acknowledged_at: datetime | None = None  # see commands/milestones.py
     mitigated_at: datetime | None = None
     target_due_at: datetime | None = None  # the next target warning or breach owed (commands/targets.py)
+    # The postmortem (commands/postmortem_owner.py): owner (None: the commander at resolve time), status
+    # (None: draft), review day; when its owner's reminder and its daily refresh are due.
+    postmortem_owner: str | None = None
+    postmortem_status: str | None = None
+    review_date: date | None = None
+    postmortem_due_at: datetime | None = None
+    postmortem_refresh_at: datetime | None = None
     # Every assignment ever made, oldest first: the ended ones are the handover history.
     roles: list[RoleAssignment] = field(default_factory=list)
 

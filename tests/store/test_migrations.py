@@ -26,8 +26,9 @@ APP_TABLES = {
     "tracker_links",
     "pages",
     "alert_groups",
+    "postmortem_versions",
 }
-HEAD = "0014"
+HEAD = "0018"
 
 
 def _tables(url: str) -> set[str]:
