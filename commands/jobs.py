@@ -54,6 +54,8 @@ class JobKind(StrEnum):
     PAGE = "page"  # a tier paged (DMs, pager alerts, the room told), or the room told nobody answered
     PAGE_ACK = "page_ack"  # a page acknowledged: the room told, the DMs updated, the pager alerts acked
     PAGE_RESOLVE = "page_resolve"  # the incident resolved: its pager alerts are resolved
+    POSTMORTEM_SET = "postmortem_set"  # the postmortem's owner, status or review day: the room sees it
+    POSTMORTEM_REMINDER = "postmortem_reminder"  # the owner's DM: the postmortem is still a draft when due
 
 
 @dataclass(frozen=True)

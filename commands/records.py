@@ -211,3 +211,16 @@ class AlertGroupState:
     incident_id: int | None
     # fingerprint -> the alert's name as shown in the timeline
     firing: dict[str, str]
+
+
+@dataclass(kw_only=True, eq=False)
+class DraftVersion:
+    """A postmortem draft as uploaded (version 1, 2 ...): its bytes, what it showed, what changed."""
+
+    incident_id: int
+    version: int
+    job_id: int  # the upload job that recorded it: a retried job finds it instead of adding another
+    markdown: str
+    snapshot: dict[str, Any] = field(default_factory=dict)
+    changes: str = ""
+    recorded_at: datetime

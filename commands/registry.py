@@ -16,6 +16,7 @@ from commands import (
     edit,
     escalate,
     paging_steps,
+    postmortem_owner,
     reopen,
     resolve,
     stale,
@@ -61,12 +62,14 @@ from commands.parsing import (
     PostUpdate,
     Reopen,
     Resolve,
+    SetPostmortem,
     Snooze,
     SnoozeActionItem,
     Status,
     TickChecklist,
 )
 from commands.postmortem import POSTMORTEM
+from commands.postmortem_owner import SET_POSTMORTEM
 from commands.reminders import SNOOZE
 from commands.reopen import REOPEN
 from commands.resolve import RESOLVE
@@ -103,6 +106,7 @@ FEATURES: dict[type, Feature[Any]] = {
     SnoozeActionItem: SNOOZE_ACTION_ITEM,
     PageTargets: PAGE,
     AcknowledgePage: ACKNOWLEDGE,
+    SetPostmortem: SET_POSTMORTEM,
 }
 
 
@@ -125,6 +129,7 @@ JOB_PLANS: dict[str, Plan] = {
     **action_items.PLANS,
     **action_reminders.PLANS,
     **paging_steps.PLANS,
+    **postmortem_owner.PLANS,
 }
 
 

@@ -15,6 +15,7 @@ from bot.ops.config import IncidentConfig
 from bot.ops.settings import Settings
 from bot.render.postmortem import PostmortemDrafts, page_record, target_records
 from commands.postmortem import PostmortemData, incident_ids
+from commands.postmortem_versions import stored_version
 from store.db import make_engine, make_session_factory
 from store.uow import SqlUnitOfWorkFactory
 
@@ -185,7 +186,14 @@ def run_export(args: argparse.Namespace, settings: Settings, config: IncidentCon
         if pm is None:
             print(f"INC-{args.incident_number} does not exist.", file=sys.stderr)
             return 1
-        content = render(pm, fmt, drafts)
+        number = getattr(args, "version", None)
+        if number is not None:
+            stored = stored_version(uow=drafts.uow, incident_id=pm.id, number=number)
+            if stored is None:
+                print(f"{pm.ref} has no uploaded postmortem version {number}.", file=sys.stderr)
+                return 1
+        # A version is the bytes that were uploaded; without --version, the draft of the state as it is now.
+        content = render(pm, fmt, drafts) if number is None else (stored or "").encode("utf-8")
         if output is not None:
             write_private(output, content)
         elif hasattr(sys.stdout, "buffer"):

@@ -17,7 +17,13 @@ down_revision: str | Sequence[str] | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_COLUMNS = ("postmortem_owner", "postmortem_status", "review_date", "postmortem_due_at", "postmortem_refresh_at")
+_COLUMNS = (
+    "postmortem_owner",
+    "postmortem_status",
+    "review_date",
+    "postmortem_due_at",
+    "postmortem_refresh_at",
+)
 _TIMERS = ("postmortem_due_at", "postmortem_refresh_at")
 
 
