@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+
 import pytest
 
 from bot.ops.config import IncidentConfig
@@ -133,7 +134,9 @@ def test_versions_say_what_changed_and_each_one_exports_byte_for_byte(
     assert [f.filename for f in files] == [f"{name}-postmortem.md", f"{name}-postmortem-v2.md"]
     announced = postmortem_messages(h, room)[-1]
     assert "Version 2 of the postmortem draft for *INC-1*" in announced.text
-    assert "Changed since version 1: 2 action items added, 1 done; title edited; 1 note added" in announced.text
+    assert (
+        "Changed since version 1: 2 action items added, 1 done; title edited; 1 note added" in announced.text
+    )
     assert announced.metadata["event_payload"]["version"] == 2
 
     # Asked again with nothing new: the same version is shared again, under its own name, and says so.
