@@ -70,6 +70,8 @@ def test_owner_status_and_review_are_recorded_shown_and_in_the_front_matter(
     assert front["postmortem_status"] == "in-review"
     assert front["review_date"] == "2027-01-15"
     assert "Postmortem review: 2027-01-15" in body and "Postmortem status: in-review" in body
+    # Carol's name is learned by the next upload (people are looked up then); until then her id shows.
+    assert "- Postmortem: in-review, owner @U3, review on 2027-01-15\n" in body
 
     # Saying it again changes nothing and says so; bad input is refused and changes nothing.
     posted = len(owner_posts(h, room))
