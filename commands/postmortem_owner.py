@@ -98,7 +98,7 @@ def _change(cmd: SetPostmortem, incident: Incident, now: datetime, zone: tzinfo)
             # Published: no reminder, no refresh. Back to draft or review: refreshed again daily.
             incident.postmortem_due_at = None
             incident.postmortem_refresh_at = None
-        elif incident.postmortem_refresh_at is None:
+        elif incident.postmortem_refresh_at is None and incident.resolved_at is not None:
             incident.postmortem_refresh_at = now + REFRESH_EVERY
         return Change(
             "postmortem_status",

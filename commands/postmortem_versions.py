@@ -18,7 +18,8 @@ from commands.jobs import Step, StepContext, StepOutcome
 from commands.ports import UnitOfWorkFactory
 from commands.postmortem import PostmortemData
 from commands.postmortem_owner import PUBLISHED, REFRESH_EVERY, direct_message_once, ready_message
-from commands.records import DraftVersion
+from commands.records import DraftVersion, Incident
+from commands.vocabulary import IncidentStatus
 
 # Timeline kinds whose new lines the message counts by name; other new lines are "details updated".
 _COUNTED = {"note": "note", "update_posted": "update", "pinned": "pinned message"}
@@ -124,14 +125,15 @@ def version_to_upload(
         )
         tx.postmortems.add_version(version)
         incident = tx.incidents.get(incident_id)
-        if (
-            incident is not None
-            and incident.postmortem_refresh_at is None
-            and incident.postmortem_status != PUBLISHED
-        ):
+        if incident is not None and _refreshed(incident) and incident.postmortem_refresh_at is None:
+            # Refreshed daily from the first version of a resolved incident until it is published.
             tx.incidents.update_columns(incident_id, {"postmortem_refresh_at": now + REFRESH_EVERY})
         tx.commit()
         return _upload(version, latest, new=True)
+
+
+def _refreshed(incident: Incident) -> bool:
+    return incident.status == IncidentStatus.RESOLVED and incident.postmortem_status != PUBLISHED
 
 
 def _upload(version: DraftVersion, before: DraftVersion | None, *, new: bool) -> Upload:

@@ -78,7 +78,12 @@ class PostmortemRepository:
             return set()
         stmt = (
             update(Incident)
-            .where(incidents.c.id.in_(ids), incidents.c.postmortem_refresh_at <= now, _unpublished())
+            .where(
+                incidents.c.id.in_(ids),
+                incidents.c.postmortem_refresh_at <= now,
+                incidents.c.status == IncidentStatus.RESOLVED,
+                _unpublished(),
+            )
             .values(postmortem_refresh_at=next_at)
             .returning(incidents.c.id)
             .execution_options(**_UNSYNCED)
@@ -99,7 +104,13 @@ class PostmortemRepository:
         if refreshes:
             stmt = (
                 update(Incident)
-                .where(incidents.c.id.in_(refreshes), incidents.c.postmortem_status == PUBLISHED)
+                .where(
+                    incidents.c.id.in_(refreshes),
+                    or_(
+                        incidents.c.status != IncidentStatus.RESOLVED,
+                        incidents.c.postmortem_status == PUBLISHED,
+                    ),
+                )
                 .values(postmortem_refresh_at=None)
             )
             self.session.execute(stmt.execution_options(**_UNSYNCED))

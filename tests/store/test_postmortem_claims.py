@@ -82,7 +82,7 @@ def test_only_drafts_of_resolved_incidents_are_reminded_and_only_unpublished_one
     draft = add_incident(uow_factory, due=past, refresh=past)
     review = add_incident(uow_factory, pm_status="in-review", due=past, refresh=past)
     published = add_incident(uow_factory, pm_status="published", due=past, refresh=past)
-    reopened = add_incident(uow_factory, status="investigating", due=past)
+    reopened = add_incident(uow_factory, status="investigating", due=past, refresh=past)
     tick(uow=uow_factory, clock=Clock(), settings=CONFIG, lease=LEASE)
     assert pending_kinds(uow_factory, [draft, review, published, reopened]) == sorted(
         [
@@ -97,6 +97,7 @@ def test_only_drafts_of_resolved_incidents_are_reminded_and_only_unpublished_one
         assert all(r is not None and r.postmortem_due_at is None for r in rows.values())
         assert rows[draft] is not None and rows[draft].postmortem_refresh_at == NOW + timedelta(days=1)
         assert rows[published] is not None and rows[published].postmortem_refresh_at is None
+        assert rows[reopened] is not None and rows[reopened].postmortem_refresh_at is None
         job = next(j for j in tx.jobs.pending_for(draft) if j.kind == JobKind.POSTMORTEM_REMINDER)
         assert job.payload["owner"] == "U2", "the commander at resolve time"
 

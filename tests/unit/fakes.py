@@ -632,7 +632,8 @@ class FakePostmortems(_Repo):
         for incident_id in ids:
             incident = self._state.incidents[incident_id]
             due = incident.postmortem_refresh_at
-            if due is not None and due <= now and incident.postmortem_status != "published":
+            unpublished = incident.postmortem_status != "published"
+            if due is not None and due <= now and incident.status == "resolved" and unpublished:
                 incident.postmortem_refresh_at = next_at
                 claimed.add(incident_id)
         return claimed
@@ -643,8 +644,9 @@ class FakePostmortems(_Repo):
             if incident.status != "resolved" or incident.postmortem_status not in (None, "draft"):
                 incident.postmortem_due_at = None
         for incident_id in refreshes:
-            if self._state.incidents[incident_id].postmortem_status == "published":
-                self._state.incidents[incident_id].postmortem_refresh_at = None
+            incident = self._state.incidents[incident_id]
+            if incident.status != "resolved" or incident.postmortem_status == "published":
+                incident.postmortem_refresh_at = None
 
     def overdue(self, resolved_before: datetime, limit: int) -> Sequence[Incident]:
         found = [
