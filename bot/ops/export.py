@@ -170,6 +170,22 @@ def export_all(drafts: PostmortemDrafts, fmt: str, directory: Path, since: datet
     return written
 
 
+def _version(drafts: PostmortemDrafts, pm: PostmortemData, number: int) -> bytes | None:
+    """Version `number` as uploaded; None (and why, on stderr) when it is not kept."""
+    stored = stored_version(uow=drafts.uow, incident_id=pm.id, number=number)
+    if stored is None:
+        print(f"{pm.ref} has no uploaded postmortem version {number}.", file=sys.stderr)
+        return None
+    if not stored:
+        print(
+            f"{pm.ref} postmortem version {number} is no longer kept: its text was removed by the retention "
+            "policy or an erasure request.",
+            file=sys.stderr,
+        )
+        return None
+    return stored.encode("utf-8")
+
+
 def run_export(args: argparse.Namespace, settings: Settings, config: IncidentConfig) -> int:
     """Export one incident to stdout or -o FILE, or all (since a date) into -o DIR; 1 when none exists."""
     engine = make_engine(settings.database_url)
@@ -187,13 +203,10 @@ def run_export(args: argparse.Namespace, settings: Settings, config: IncidentCon
             print(f"INC-{args.incident_number} does not exist.", file=sys.stderr)
             return 1
         number = getattr(args, "version", None)
-        if number is not None:
-            stored = stored_version(uow=drafts.uow, incident_id=pm.id, number=number)
-            if stored is None:
-                print(f"{pm.ref} has no uploaded postmortem version {number}.", file=sys.stderr)
-                return 1
         # A version is the bytes that were uploaded; without --version, the draft of the state as it is now.
-        content = render(pm, fmt, drafts) if number is None else (stored or "").encode("utf-8")
+        content = render(pm, fmt, drafts) if number is None else _version(drafts, pm, number)
+        if content is None:
+            return 1
         if output is not None:
             write_private(output, content)
         elif hasattr(sys.stdout, "buffer"):

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.ops.cli import main
 from bot.ops.config import IncidentConfig
+from store.erasure import ErasureRepository
+from store.retention import RetentionRepository
 from tests.postmortem_markdown import split
 from tests.scenario.conftest import FakeClock, Harness
 from tests.scenario.test_postmortem import cli_export, postmortem_messages, shared_files
@@ -194,3 +197,25 @@ def test_a_retried_upload_uploads_its_version_once(clocked: tuple[Harness, FakeC
     completed = [c for c in h.emu.calls_to("files.completeUploadExternal") if c.ok]
     assert len(completed) == 2, "v1 at resolve, v2 once: the retry reused the file it found"
     assert "Version 2 of the postmortem draft" in postmortem_messages(h, room)[-1].text
+
+
+@pytest.mark.parametrize("removal", ["forget-user", "retention"])
+def test_a_removal_empties_the_stored_versions_and_export_says_so(
+    clocked: tuple[Harness, FakeClock],
+    removal: str,
+    sqlite_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    h, clock = clocked
+    resolved_incident(h)
+    with h.bot.runtime.uow() as tx:
+        if removal == "forget-user":
+            assert ErasureRepository(tx.session).forget("U2", clock.now()).postmortem_versions == 1
+        else:
+            RetentionRepository(tx.session).prune_timeline_text([1], clock.now())
+        tx.commit()
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.delenv("INCIDENTBOT_CONFIG", raising=False)
+    assert main(["export", "INC-1", "--version", "1"]) == 1
+    assert "version 1 is no longer kept: its text was removed" in capsys.readouterr().err
