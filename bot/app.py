@@ -44,6 +44,7 @@ from commands.job_runner import JobRunner
 from commands.pager import Pager
 from commands.ports import Clock, SystemClock
 from commands.postmortem_steps import postmortem_plans
+from commands.postmortem_versions import notify_owner
 from commands.registry import JOB_PLANS
 from commands.reminders import REMINDER_PLANS
 from commands.tracker_sync import tracker_plans
@@ -155,6 +156,7 @@ def build_runtime(
     presenter = SlackPresenter(
         TemplateRenderer(zone=config.zone, clock=clock, override_dir=config.templates_dir)
     )
+    drafts = PostmortemDrafts.for_config(uow, config, clock)
     runner = JobRunner(
         uow=uow,
         chat=chat,
@@ -164,7 +166,7 @@ def build_runtime(
         plans={
             **JOB_PLANS,
             **REMINDER_PLANS,
-            **postmortem_plans(PostmortemDrafts.for_config(uow, config)),
+            **postmortem_plans(drafts, after=(("notify_owner", notify_owner(drafts)),)),
             **capture_plans(uow, clock, clean),
             **tracker_plans(uow, clock, config),
         },

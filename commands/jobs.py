@@ -55,6 +55,8 @@ class JobKind(StrEnum):
     PAGE_ACK = "page_ack"  # a page acknowledged: the room told, the DMs updated, the pager alerts acked
     PAGE_RESOLVE = "page_resolve"  # the incident resolved: its pager alerts are resolved
     MITIGATED = "mitigated"  # `/incident mitigated`: the room is told the impact has stopped
+    POSTMORTEM_SET = "postmortem_set"  # the postmortem's owner, status or review day: the room sees it
+    POSTMORTEM_REMINDER = "postmortem_reminder"  # the owner's DM: the postmortem is still a draft when due
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,8 @@ USAGE: dict[str, str] = {
     "options go last; no text opens a form; `action done <n>` marks item n done)",
     "actions": "/incident actions  (in a war room: its action items, open first, with Done buttons)",
     "resolve": "/incident resolve [summary]  (in a war room)",
-    "postmortem": "/incident postmortem  (in a war room)",
+    "postmortem": "/incident postmortem [owner <@user> | status draft|in-review|published | review <date>]"
+    "  (in a war room; alone: upload a fresh draft)",
     "edit": "/incident edit [title <text> | description <text> | impact-started <time> | detected <time>]  "
     "(in a war room; no text opens a form; a time is HH:MM in the configured zone or ISO-8601)",
     "reopen": "/incident reopen [reason]  (in a resolved incident's war room)",
@@ -178,6 +179,45 @@ class Postmortem:
     pass
 
 
+POSTMORTEM_STATUSES = ("draft", "in-review", "published")
+
+
+@dataclass(frozen=True)
+class SetPostmortem:
+    """`/incident postmortem owner|status|review …`: one of the postmortem's owner, status or review day."""
+
+    owner: str | None = None
+    status: str | None = None
+    review: DueSpec | None = None
+
+
+def parse_postmortem(words: list[str]) -> Postmortem | SetPostmortem:
+    """`postmortem` alone, or one of its settings with one value."""
+    if not words:
+        return Postmortem()
+    what, rest = words[0].lower(), words[1:]
+    if what == "owner":
+        owner = user_mention(rest[0]) if len(rest) == 1 else None
+        if owner is None:
+            raise _usage("postmortem", "Name one person as the owner: `/incident postmortem owner @alice`.")
+        return SetPostmortem(owner=owner)
+    if what == "status":
+        if len(rest) != 1 or rest[0].lower() not in POSTMORTEM_STATUSES:
+            raise _usage("postmortem", "The status is one of " + ", ".join(POSTMORTEM_STATUSES) + ".")
+        return SetPostmortem(status=rest[0].lower())
+    if what == "review":
+        spec = due_word(rest[0]) if len(rest) == 1 else None
+        if len(rest) == 2 and rest[0].lower() == "in":
+            spec = due_duration(rest[1])
+        if spec is None:
+            raise _usage(
+                "postmortem",
+                "Give the review day as YYYY-MM-DD, today, tomorrow, a weekday or `in <n>d`.",
+            )
+        return SetPostmortem(review=spec)
+    raise _usage("postmortem", f"`{plain_text(words[0])[:40]}` is not something a postmortem has.")
+
+
 @dataclass(frozen=True)
 class OpenAssignForm:
     """The room's *Assign role* button."""
@@ -286,6 +326,7 @@ Command = (
     | ListActionItems
     | MarkActionDone
     | Postmortem
+    | SetPostmortem
     | Edit
     | OpenEditForm
     | Reopen
@@ -635,9 +676,7 @@ def parse(
             raise _usage("actions", "`actions` takes no arguments.")
         return ListActionItems()
     if verb == "postmortem":
-        if rest:
-            raise _usage("postmortem", "`postmortem` takes no arguments.")
-        return Postmortem()
+        return parse_postmortem(rest)
     if verb == "edit":
         return parse_edit(rest)
     if verb == "reopen":

@@ -13,6 +13,7 @@ from commands.records import (
     AlertGroupState,
     BotPost,
     ChecklistItem,
+    DraftVersion,
     Incident,
     Page,
     SlackJob,
@@ -513,6 +514,39 @@ class AlertGroupStore(Protocol):
     def save(self, source: str, group_key: str, state: AlertGroupState, now: datetime) -> None: ...
 
 
+class PostmortemStore(Protocol):
+    """Postmortem timers (the owner's reminder, the daily refresh), claimed once, and uploaded versions."""
+
+    def due_reminders(self, now: datetime, limit: int) -> list[tuple[int, datetime]]: ...
+
+    def claim_reminders(self, ids: Sequence[int], now: datetime) -> set[int]:
+        """Claim the resolved incidents among `ids` whose postmortem is still a draft and due (each once)."""
+        ...
+
+    def due_refreshes(self, now: datetime, limit: int) -> list[tuple[int, datetime]]: ...
+
+    def claim_refreshes(self, ids: Sequence[int], now: datetime, next_at: datetime) -> set[int]:
+        """Claim the unpublished postmortems among `ids` still due, moving each to `next_at`."""
+        ...
+
+    def clear_unclaimed(self, reminders: Sequence[int], refreshes: Sequence[int]) -> None:
+        """Forget timers that must not fire: a reopened or no longer draft one's reminder, a published one's
+        refresh."""
+        ...
+
+    def overdue(self, resolved_before: datetime, limit: int) -> Sequence[Incident]:
+        """Resolved before `resolved_before` with a postmortem not yet published, oldest first."""
+        ...
+
+    def add_version(self, version: DraftVersion) -> None: ...
+
+    def version_for_job(self, job_id: int) -> DraftVersion | None: ...
+
+    def latest_version(self, incident_id: int) -> DraftVersion | None: ...
+
+    def version(self, incident_id: int, number: int) -> DraftVersion | None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: what is not committed when the `with` block ends is undone."""
 
@@ -554,6 +588,9 @@ class UnitOfWork(Protocol):
 
     @property
     def alert_groups(self) -> AlertGroupStore: ...
+
+    @property
+    def postmortems(self) -> PostmortemStore: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

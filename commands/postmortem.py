@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from types import MappingProxyType
 from typing import Any
@@ -16,6 +16,7 @@ from commands.feature import SLOW, Ask, Deps, JobResult, JobState, Recorded
 from commands.incidents import Scheduled, incident_in_room
 from commands.parsing import Postmortem
 from commands.ports import Clock, IncidentSettings, UnitOfWorkFactory
+from commands.postmortem_owner import postmortem_owner, postmortem_status
 from commands.postmortem_steps import postmortem_job
 from commands.records import ActionItem, ChecklistItem, Incident, Page, RoleAssignment, TimelineEvent
 from commands.targets import BREACH_EVENT, MILESTONES, reached
@@ -331,6 +332,10 @@ class PostmortemData:
     # Detection and impact (commands/impact.py): None until someone records them.
     impact_started: datetime | None = None
     detected: datetime | None = None
+    # Who owns the postmortem (commands/postmortem_owner.py), its status, and the review meeting's day.
+    postmortem_owner: str | None = None
+    postmortem_status: str = "draft"
+    review_date: date | None = None
 
     @property
     def ref(self) -> str:
@@ -569,6 +574,9 @@ def assemble(
             )
             for p in sorted(pages, key=lambda p: (p.paged_at, p.id))
         ),
+        postmortem_owner=postmortem_owner(incident),
+        postmortem_status=postmortem_status(incident),
+        review_date=incident.review_date,
     )
 
 
@@ -626,6 +634,8 @@ def people_in(pm: PostmortemData) -> list[str]:
             seen.setdefault(item.done_by, None)
     if pm.resolved_by:
         seen.setdefault(pm.resolved_by, None)
+    if pm.postmortem_owner:
+        seen.setdefault(pm.postmortem_owner, None)
     return list(seen)
 
 

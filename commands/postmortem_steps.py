@@ -28,8 +28,11 @@ class Draft:
 class Drafts(Protocol):
     """Renders drafts and the message announcing them; implemented with templates outside the domain."""
 
-    def draft(self, incident_id: int, name_of: Callable[[str], str | None]) -> Draft:
-        """Render the draft; `name_of` (a Slack look-up) is asked about people with no known name yet."""
+    def draft(
+        self, incident_id: int, name_of: Callable[[str], str | None], key: int, *, refresh: bool = False
+    ) -> Draft | None:
+        """Render the draft as job `key`'s version (commands/postmortem_versions.py); `name_of` (a Slack
+        look-up) is asked about people with no known name yet. None: a refresh found nothing new."""
         ...
 
     def shared(self, incident: IncidentView, file: FileRef, payload: dict[str, Any], key: object) -> Message:
@@ -64,7 +67,11 @@ def share_postmortem(drafts: Drafts) -> Step:
             if ts is not None:
                 return StepOutcome(post=(purpose, PostRef(room, ts)))
         # A file read outside Slack lists people by name: bare member ids would mean nothing there.
-        draft = drafts.draft(ctx.incident.id, ctx.chat.user_name)
+        draft = drafts.draft(
+            ctx.incident.id, ctx.chat.user_name, ctx.job_id, refresh=bool(ctx.payload.get("refresh"))
+        )
+        if draft is None:
+            return StepOutcome()  # the daily refresh: nothing changed since the last version
         # Slack cannot attach metadata to a file share, so the file goes first and a normal message
         # carrying the metadata and the file's link follows. A retry reuses an identical file it finds.
         found = (
@@ -85,6 +92,6 @@ def share_postmortem(drafts: Drafts) -> Step:
     return step
 
 
-def postmortem_plans(drafts: Drafts) -> dict[str, Plan]:
-    """The job plan, built around the renderer the composition root provides."""
-    return {JobKind.POSTMORTEM: [("share_postmortem", share_postmortem(drafts))]}
+def postmortem_plans(drafts: Drafts, after: tuple[tuple[str, Step], ...] = ()) -> dict[str, Plan]:
+    """The job plan, built around the renderer the composition root provides; `after` the upload."""
+    return {JobKind.POSTMORTEM: [("share_postmortem", share_postmortem(drafts)), *after]}

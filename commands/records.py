@@ -7,7 +7,7 @@ They know nothing of the database, so a command runs the same over the SQL store
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 
 # Typed as the int every stored record has; None only on a record not yet added.
@@ -71,6 +71,13 @@ class Incident:
     target_due_at: datetime | None = None  # the next target warning or breach owed (commands/targets.py)
     impact_started_at: datetime | None = None  # when impact began (commands/impact.py); None: not said
     detected_at: datetime | None = None  # when someone noticed it
+    # The postmortem (commands/postmortem_owner.py): owner (None: the commander at resolve time), status
+    # (None: draft), review day; when its owner's reminder and its daily refresh are due.
+    postmortem_owner: str | None = None
+    postmortem_status: str | None = None
+    review_date: date | None = None
+    postmortem_due_at: datetime | None = None
+    postmortem_refresh_at: datetime | None = None
     # Every assignment ever made, oldest first: the ended ones are the handover history.
     roles: list[RoleAssignment] = field(default_factory=list)
 
@@ -207,3 +214,16 @@ class AlertGroupState:
     incident_id: int | None
     # fingerprint -> the alert's name as shown in the timeline
     firing: dict[str, str]
+
+
+@dataclass(kw_only=True, eq=False)
+class DraftVersion:
+    """A postmortem draft as uploaded (version 1, 2 ...): its bytes, what it showed, what changed."""
+
+    incident_id: int
+    version: int
+    job_id: int  # the upload job that recorded it: a retried job finds it instead of adding another
+    markdown: str
+    snapshot: dict[str, Any] = field(default_factory=dict)
+    changes: str = ""
+    recorded_at: datetime

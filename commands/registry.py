@@ -17,6 +17,7 @@ from commands import (
     escalate,
     impact,
     paging_steps,
+    postmortem_owner,
     reopen,
     resolve,
     stale,
@@ -65,6 +66,7 @@ from commands.parsing import (
     Reopen,
     Resolve,
     SetIncidentTime,
+    SetPostmortem,
     Snooze,
     SnoozeActionItem,
     Stats,
@@ -72,6 +74,7 @@ from commands.parsing import (
     TickChecklist,
 )
 from commands.postmortem import POSTMORTEM
+from commands.postmortem_owner import SET_POSTMORTEM
 from commands.reminders import SNOOZE
 from commands.reopen import REOPEN
 from commands.resolve import RESOLVE
@@ -112,6 +115,7 @@ FEATURES: dict[type, Feature[Any]] = {
     Stats: STATS_FEATURE,
     SetIncidentTime: SET_INCIDENT_TIME,
     MarkMitigated: MITIGATED,
+    SetPostmortem: SET_POSTMORTEM,
 }
 
 
@@ -135,6 +139,7 @@ JOB_PLANS: dict[str, Plan] = {
     **action_reminders.PLANS,
     **paging_steps.PLANS,
     **impact.PLANS,
+    **postmortem_owner.PLANS,
 }
 
 

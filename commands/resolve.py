@@ -13,6 +13,7 @@ from commands.pages import stop_pages
 from commands.parsing import Resolve
 from commands.permissions import NO_ADMINS, Admins, require
 from commands.ports import Clock, IncidentSettings, Message, UnitOfWorkFactory
+from commands.postmortem_owner import due_at as postmortem_due_at
 from commands.postmortem_steps import postmortem_job
 from commands.records import TimelineEvent
 from commands.steps import (
@@ -116,6 +117,8 @@ def resolve_incident(
         incident.stale_due_at = None
         stop_targets(incident)
         incident.archive_due_at = now + settings.archive_after
+        if incident.postmortem_status in (None, "draft"):
+            incident.postmortem_due_at = postmortem_due_at(now, settings)  # the owner's reminder
         incident.status = IncidentStatus.RESOLVED
         incident.resolved_at = now
         incident.resolved_by = user_id

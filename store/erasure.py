@@ -13,6 +13,7 @@ from store.models import (
     ActionItem,
     Incident,
     Person,
+    PostmortemVersion,
     RoleAssignment,
     SlackJob,
     TimelineEvent,
@@ -43,6 +44,7 @@ class Erasure:
     resolution_summaries: int
     job_payloads: int
     references_kept: int
+    postmortem_versions: int = 0  # uploaded drafts that showed them, emptied (export --version says so)
 
     @property
     def changed(self) -> int:
@@ -52,6 +54,7 @@ class Erasure:
             + self.action_items
             + self.resolution_summaries
             + self.job_payloads
+            + self.postmortem_versions
         )
 
     @property
@@ -69,6 +72,8 @@ class ErasureRepository:
         """Replace the person's text and name in this transaction; repeating it changes nothing more."""
         person = self.session.get(Person, user_id)
         before = person.forgotten_at if person is not None else None
+        # Before their words are replaced: the drafts they appear in are found by what they did.
+        versions = self._postmortem_versions(user_id, person.name if person and before is None else None)
         erasure = Erasure(
             name_removed=person is not None and before is None,
             forgotten_before=before,
@@ -77,6 +82,7 @@ class ErasureRepository:
             resolution_summaries=self._resolution_summaries(user_id),
             job_payloads=self._update_payloads(user_id),
             references_kept=self._references(user_id),
+            postmortem_versions=versions,
         )
         if erasure.found and before is None:
             # The row stays as a marker: the id shows as itself, and Slack is never asked for the name again.
@@ -135,6 +141,26 @@ class ErasureRepository:
                 job.payload = {**job.payload, "message": FORGOTTEN_TEXT}
                 changed += 1
         return changed
+
+    def _postmortem_versions(self, user_id: str, name: str | None) -> int:
+        """Empty the stored drafts of incidents they acted in, or that name them: those keep their words."""
+        acted = (
+            select(timeline_events.c.incident_id).where(timeline_events.c.actor == user_id).distinct()
+        ).union(
+            select(action_items.c.incident_id).where(
+                or_(action_items.c.owner == user_id, action_items.c.created_by == user_id)
+            )
+        )
+        named = [PostmortemVersion.markdown.contains(user_id, autoescape=True)]
+        if name:
+            named.append(PostmortemVersion.markdown.contains(name, autoescape=True))
+        stmt = (
+            update(PostmortemVersion)
+            .where(PostmortemVersion.markdown != "", or_(PostmortemVersion.incident_id.in_(acted), *named))
+            .values(markdown="")
+            .execution_options(synchronize_session=False)
+        )
+        return int(self.session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
 
     def _references(self, user_id: str) -> int:
         """Records that keep the member id: incidents, roles, timeline entries and action items."""

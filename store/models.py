@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -126,6 +127,14 @@ incidents = Table(
     # Detection and impact (commands/impact.py): when impact began and when someone noticed it.
     Column("impact_started_at", UTCDateTime()),
     Column("detected_at", UTCDateTime()),
+    # The postmortem's owner (None: the commander at resolve time), status (None: draft) and review day;
+    # its owner's reminder and its daily refresh, claimed by the tick through their indexes
+    # (commands/postmortem_owner.py).
+    Column("postmortem_owner", String(40)),
+    Column("postmortem_status", String(20)),
+    Column("review_date", Date()),
+    Column("postmortem_due_at", UTCDateTime(), index=True),
+    Column("postmortem_refresh_at", UTCDateTime(), index=True),
     # Retention finds incidents whose timeline text is due for removal in this index: the pruned ones sort
     # apart from the rest, so its cost follows what is due, not how many incidents were ever resolved.
     Index(None, "timeline_pruned_at", "resolved_at"),
@@ -415,3 +424,24 @@ class DigestSchedule(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     schedule: Mapped[str] = mapped_column(String(40))
     next_due_at: Mapped[datetime]
+
+
+class PostmortemVersion(Base):
+    """A postmortem draft as uploaded: its bytes, so `export --version N` gives exactly what people got.
+
+    `job_id` is the upload job that recorded it: a retried job finds its version instead of adding one.
+    """
+
+    __tablename__ = "postmortem_versions"
+    __table_args__ = (Index(None, "job_id", unique=True),)
+
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    job_id: Mapped[int]
+    markdown: Mapped[str] = mapped_column(Text)
+    # What the draft showed, in counts and digests: the next version says what changed since this one.
+    snapshot: Mapped[dict[str, Any]]
+    changes: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime]

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from commands.records import Incident, SlackJob, TimelineEvent
-from store.models import incidents, slack_jobs, timeline_events
+from store.models import PostmortemVersion, incidents, slack_jobs, timeline_events
 
 # The timeline entries that copy people's words from chat (pinned messages, often holding secrets) or
 # hold free text nobody published (notes). Updates went to stakeholders and stay, as do action items.
@@ -86,4 +86,13 @@ class RetentionRepository:
             .values(text=PRUNED_TEXT)
             .execution_options(synchronize_session=False)
         )
-        return marked, self.session.execute(events).rowcount  # type: ignore[attr-defined]
+        changed = self.session.execute(events).rowcount  # type: ignore[attr-defined]
+        # The uploaded drafts keep that text too: emptied, so `export --version` says it was removed.
+        versions = (
+            update(PostmortemVersion)
+            .where(PostmortemVersion.incident_id.in_(marked), PostmortemVersion.markdown != "")
+            .values(markdown="")
+            .execution_options(synchronize_session=False)
+        )
+        self.session.execute(versions)
+        return marked, changed

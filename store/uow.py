@@ -11,6 +11,7 @@ from commands.holdings import JobHoldings
 from commands.ports import UnitOfWork, UnitOfWorkFactory
 from store.alert_groups import AlertGroupRepository
 from store.page_queries import PageRepository
+from store.postmortem_queries import PostmortemRepository
 from store.reminder_queries import ReminderRepository
 from store.repositories import (
     ActionItemRepository,
@@ -58,6 +59,7 @@ class SqlUnitOfWork:
         self.tracker_links = TrackerLinkRepository(self.session)
         self.pages = PageRepository(self.session)
         self.alert_groups = AlertGroupRepository(self.session)
+        self.postmortems = PostmortemRepository(self.session)
         return self
 
     def __exit__(

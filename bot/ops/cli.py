@@ -286,6 +286,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "-o", "--output", type=Path, metavar="PATH", help="output file (or directory with --all)"
     )
+    export.add_argument(
+        "--version",
+        type=_positive_int,
+        metavar="N",
+        help="the postmortem draft's version N byte for byte as uploaded (Markdown, one incident)",
+    )
     export.set_defaults(handler=_cmd_export)
 
     report = sub.add_parser(
@@ -319,9 +325,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive_int(text: str) -> int:
+    """A version number: 1, 2 …"""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a version number (1, 2 …)")
+    return int(text)
+
+
 def _check_export_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Enforce the two export forms argparse cannot express; parser.error exits with status 2."""
     args.incident_number = None
+    if args.version is not None and (args.all or args.format != "markdown"):
+        parser.error("export --version exports one incident's uploaded Markdown: no --all, no --format json")
     if args.all:
         if args.incident is not None:
             parser.error("export: give either INC-N or --all, not both")

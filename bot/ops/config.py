@@ -483,6 +483,8 @@ class IncidentConfig(_Strict):
     drill_prefix: str = "drill"
     # After resolution, the room is archived this long later (with a notice first).
     archive_after: timedelta = timedelta(days=7)
+    # A postmortem still in draft this long after the resolve earns its owner a reminder (a DM).
+    postmortem_due: timedelta = timedelta(days=5)
     # Action items become issues in at most one tracker (commands/tracker_sync.py).
     trackers: TrackersConfig = Field(default_factory=TrackersConfig)
     # When owners get their weekly DM of overdue action items: a weekday and a time in `timezone`.
@@ -533,7 +535,7 @@ class IncidentConfig(_Strict):
     escalation_policies: dict[Name, PolicyConfig] = Field(default_factory=dict)
     page_ack_within: timedelta = timedelta(minutes=5)
 
-    @field_validator("archive_after", "page_ack_within", mode="before")
+    @field_validator("archive_after", "page_ack_within", "postmortem_due", mode="before")
     @classmethod
     def _archive_after(cls, value: Any) -> timedelta:
         return _positive_duration(value, "a duration string")
@@ -1040,6 +1042,7 @@ def effective_config_text(cfg: IncidentConfig) -> str:
     lines.append(f"rename_rooms = {'true' if cfg.rename_rooms else 'false'}")
     lines.append(f"drill_prefix = {_toml_str(cfg.drill_prefix)}")
     lines.append(f"archive_after = {_toml_str(format_duration(cfg.archive_after))}")
+    lines.append(f"postmortem_due = {_toml_str(format_duration(cfg.postmortem_due))}")
     lines.append(f"action_reminders_at = {_toml_str(cfg.action_reminders_at)}")
     if cfg.digest_channel is None:
         lines.append("# digest_channel: not set (no weekly digest)")

@@ -15,6 +15,7 @@ from bot.ops.config import IncidentConfig
 from bot.ops.settings import Settings
 from bot.render.postmortem import PostmortemDrafts, page_record, target_records
 from commands.postmortem import PostmortemData, incident_ids
+from commands.postmortem_versions import stored_version
 from store.db import make_engine, make_session_factory
 from store.uow import SqlUnitOfWorkFactory
 
@@ -169,6 +170,22 @@ def export_all(drafts: PostmortemDrafts, fmt: str, directory: Path, since: datet
     return written
 
 
+def _version(drafts: PostmortemDrafts, pm: PostmortemData, number: int) -> bytes | None:
+    """Version `number` as uploaded; None (and why, on stderr) when it is not kept."""
+    stored = stored_version(uow=drafts.uow, incident_id=pm.id, number=number)
+    if stored is None:
+        print(f"{pm.ref} has no uploaded postmortem version {number}.", file=sys.stderr)
+        return None
+    if not stored:
+        print(
+            f"{pm.ref} postmortem version {number} is no longer kept: its text was removed by the retention "
+            "policy or an erasure request.",
+            file=sys.stderr,
+        )
+        return None
+    return stored.encode("utf-8")
+
+
 def run_export(args: argparse.Namespace, settings: Settings, config: IncidentConfig) -> int:
     """Export one incident to stdout or -o FILE, or all (since a date) into -o DIR; 1 when none exists."""
     engine = make_engine(settings.database_url)
@@ -185,7 +202,11 @@ def run_export(args: argparse.Namespace, settings: Settings, config: IncidentCon
         if pm is None:
             print(f"INC-{args.incident_number} does not exist.", file=sys.stderr)
             return 1
-        content = render(pm, fmt, drafts)
+        number = getattr(args, "version", None)
+        # A version is the bytes that were uploaded; without --version, the draft of the state as it is now.
+        content = render(pm, fmt, drafts) if number is None else _version(drafts, pm, number)
+        if content is None:
+            return 1
         if output is not None:
             write_private(output, content)
         elif hasattr(sys.stdout, "buffer"):

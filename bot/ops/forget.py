@@ -38,6 +38,7 @@ def report(user_id: str, erasure: Erasure) -> str:
         f"  action items replaced: {erasure.action_items}",
         f"  resolution summaries replaced: {erasure.resolution_summaries}",
         f"  update messages in Slack jobs replaced: {erasure.job_payloads}",
+        f"  uploaded postmortem versions emptied: {erasure.postmortem_versions}",
         f'  (replaced text reads "{FORGOTTEN_TEXT}")',
         f"Kept: their member id on {erasure.references_kept} record(s) (who declared, held a role, acted),",
         "so incidents still say who did what. Messages in Slack itself are not touched.",

@@ -19,7 +19,7 @@ from bot.pipeline.home import HomeTab
 from bot.pipeline.job_watch import JobWatch
 from bot.render.presenter import SlackPresenter
 from bot.slack.chat import SlackChat
-from commands import action_reminders, pages, reminders, targets, timers, tracker_sync
+from commands import action_reminders, pages, postmortem_owner, reminders, targets, timers, tracker_sync
 from commands.feature import Ask, BatchFeature, Deps, JobResult, JobState, Recorded
 from commands.incidents import Scheduled
 from commands.job_runner import JobRunner
@@ -43,6 +43,7 @@ TIMED_WORK: tuple[Callable[..., TickResult], ...] = (
     action_reminders.tick,
     tracker_sync.tick,
     pages.tick,
+    postmortem_owner.tick,
 )
 
 

@@ -20,7 +20,7 @@ from bot.render.presenter import DRILL_MARK, shipped_templates_dir
 from bot.render.templating import RENDER_ERRORS, environment, failure_site
 from commands.declarer import source_name
 from commands.mrkdwn import escape as escape_mrkdwn
-from commands.ports import FileRef, Message, UnitOfWorkFactory
+from commands.ports import Clock, FileRef, Message, SystemClock, UnitOfWorkFactory
 from commands.postmortem import (
     PageRow,
     PostmortemData,
@@ -29,7 +29,9 @@ from commands.postmortem import (
     unnamed,
     with_names,
 )
+from commands.postmortem_owner import postmortem_owner
 from commands.postmortem_steps import EVENT_TYPE, Draft
+from commands.postmortem_versions import Upload, snapshot, version_to_upload, versioned_filename
 from commands.views import IncidentView
 
 log = logging.getLogger(__name__)
@@ -190,6 +192,9 @@ class PostmortemRenderer:
             "participants": list(pm.participants),
             "targets": target_records(pm),
             "pages": [page_record(p, self.iso) for p in pm.pages],
+            "postmortem_owner": pm.postmortem_owner,
+            "postmortem_status": pm.postmortem_status,
+            "review_date": pm.review_date.isoformat() if pm.review_date else None,
         }
         dumped = yaml.safe_dump(
             data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=2**16
@@ -268,18 +273,27 @@ class PostmortemDrafts:
     """The Drafts port: load the incident, render it, and word the message that announces the file."""
 
     def __init__(
-        self, *, uow: UnitOfWorkFactory, config: IncidentConfig, renderer: PostmortemRenderer
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        config: IncidentConfig,
+        renderer: PostmortemRenderer,
+        clock: Clock | None = None,
     ) -> None:
         self.uow = uow
         self.config = config
         self.renderer = renderer
+        self.clock = clock or SystemClock()
 
     @classmethod
-    def for_config(cls, uow: UnitOfWorkFactory, config: IncidentConfig) -> PostmortemDrafts:
+    def for_config(
+        cls, uow: UnitOfWorkFactory, config: IncidentConfig, clock: Clock | None = None
+    ) -> PostmortemDrafts:
         return cls(
             uow=uow,
             config=config,
             renderer=PostmortemRenderer(zone=config.zone, override_dir=config.templates_dir),
+            clock=clock,
         )
 
     def data(self, incident_id: int) -> PostmortemData | None:
@@ -288,7 +302,9 @@ class PostmortemDrafts:
     def markdown(self, pm: PostmortemData) -> bytes:
         return self.renderer.render(pm).encode("utf-8")
 
-    def draft(self, incident_id: int, name_of: Callable[[str], str | None]) -> Draft:
+    def draft(
+        self, incident_id: int, name_of: Callable[[str], str | None], key: int, *, refresh: bool = False
+    ) -> Draft | None:
         pm = self.data(incident_id)
         if pm is None:
             raise LookupError(f"INC-{incident_id} does not exist")
@@ -297,22 +313,66 @@ class PostmortemDrafts:
         if found:
             remember_names(found, uow=self.uow)
             pm = with_names(pm, {**pm.names, **found})
+        upload = version_to_upload(
+            uow=self.uow,
+            incident_id=incident_id,
+            job_id=key,
+            markdown=self.renderer.render(pm),
+            shows=snapshot(pm),
+            now=self.clock.now(),
+            refresh=refresh,
+        )
+        if upload is None:
+            return None
         return Draft(
-            filename=postmortem_filename(pm),
-            title=f"{pm.ref} postmortem draft",
-            content=self.markdown(pm),
+            filename=versioned_filename(postmortem_filename(pm), upload.version),
+            title=f"{pm.ref} postmortem draft" + (f" v{upload.version}" if upload.version > 1 else ""),
+            content=upload.markdown.encode("utf-8"),
             comment=f"{DRILL_MARK + ' ' if pm.drill else ''}:page_facing_up: Postmortem draft for "
             f"*{pm.ref}*: {escape_mrkdwn(pm.title)}",
         )
 
+    def _upload_of(self, incident_id: int, key: object) -> Upload | None:
+        """The version job `key` shared (None: the latest, shared again unchanged, or none at all)."""
+        if not isinstance(key, int):
+            return None
+        with self.uow() as tx:
+            mine = tx.postmortems.version_for_job(key)
+            if mine is not None:
+                before = mine.version - 1
+                return Upload(mine.version, "", mine.changes, before or None, new=True)
+            latest = tx.postmortems.latest_version(incident_id)
+            return None if latest is None else Upload(latest.version, "", "", latest.version, new=False)
+
+    def first_upload(self, incident_id: int, key: int) -> str | None:
+        """The owner to DM, when job `key` uploaded the first version (commands/postmortem_versions.py)."""
+        with self.uow() as tx:
+            mine = tx.postmortems.version_for_job(key)
+            incident = tx.incidents.get(incident_id) if mine is not None and mine.version == 1 else None
+            return postmortem_owner(incident) if incident is not None else None
+
     def shared(self, incident: IncidentView, file: FileRef, payload: dict[str, Any], key: object) -> Message:
-        name = escape_mrkdwn(f"{incident.channel_name or incident.ref.lower()}-postmortem.md")
+        upload = self._upload_of(incident.id, key)
+        version = upload.version if upload is not None else 1
+        base = f"{incident.channel_name or incident.ref.lower()}-postmortem.md"
+        name = escape_mrkdwn(versioned_filename(base, version))
         where = f"<{file.permalink}|{name}>" if file.permalink else name
-        text = (
-            f"{DRILL_MARK + ' ' if incident.drill else ''}"
-            f":memo: The postmortem draft for *{incident.ref}* is ready: {where}. "
-            "Fill in the root cause, what went well and poorly, and the lessons."
-        )
+        drill = DRILL_MARK + " " if incident.drill else ""
+        if upload is not None and upload.new and upload.previous is not None:
+            text = (
+                f"{drill}:memo: Version {version} of the postmortem draft for *{incident.ref}*: {where}. "
+                f"Changed since version {upload.previous}: {escape_mrkdwn(upload.changes)}."
+            )
+        elif upload is not None and not upload.new:
+            text = (
+                f"{drill}:memo: The postmortem draft for *{incident.ref}* has not changed since version "
+                f"{version}: {where}."
+            )
+        else:
+            text = (
+                f"{drill}:memo: The postmortem draft for *{incident.ref}* is ready: {where}. "
+                "Fill in the root cause, what went well and poorly, and the lessons."
+            )
         event_payload = {
             "incident_id": incident.id,
             "incident": incident.ref,
@@ -322,5 +382,6 @@ class PostmortemDrafts:
             "file_id": file.file_id,
             "permalink": file.permalink,
             "requested_by": payload.get("requested_by"),
+            "version": version,
         }
         return Message(text=text, event_type=EVENT_TYPE, event_payload=event_payload)

@@ -66,12 +66,12 @@ def declare_and_resolve(emu: SlackEmulator, events: str) -> None:
     """INC-1 stays open and quiet; INC-2 is resolved at once by its commander."""
     emu.send_command(events, "declare sev1 Checkout down")
     emu.send_command(events, "declare sev1 Search down")
-    wait_until(lambda: emu.channel_by_name("inc-2-search-down") is not None, seconds=10)
+    wait_until(lambda: emu.channel_by_name("inc-2-search-down") is not None, seconds=30)
     resolved = room(emu, "inc-2-search-down").id
     emu.send_command(events, "assign commander <@U1>", channel_id=resolved)
     emu.send_command(events, "resolve", channel_id=resolved)
     wait_until(
-        lambda: any("is resolved" in m.text for m in room(emu, "inc-2-search-down").messages), seconds=10
+        lambda: any("is resolved" in m.text for m in room(emu, "inc-2-search-down").messages), seconds=30
     )
 
 

@@ -30,8 +30,9 @@ APP_TABLES = {
     "home_cursor",
     "chart_shares",
     "digest_schedules",
+    "postmortem_versions",
 }
-HEAD = "0017"
+HEAD = "0018"
 
 
 def _tables(url: str) -> set[str]:

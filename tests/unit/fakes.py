@@ -22,6 +22,7 @@ from commands.records import (
     AlertGroupState,
     BotPost,
     ChecklistItem,
+    DraftVersion,
     Incident,
     Page,
     RoleAssignment,
@@ -56,6 +57,7 @@ class State:
     checklist: list[ChecklistItem] = field(default_factory=list)
     pages: list[Page] = field(default_factory=list)
     alert_groups: dict[tuple[str, str], AlertGroupState] = field(default_factory=dict)
+    versions: list[DraftVersion] = field(default_factory=list)
 
     def copy(self) -> State:
         return State(
@@ -69,6 +71,7 @@ class State:
             checklist=[clone(c) for c in self.checklist],
             pages=[clone(p) for p in self.pages],
             alert_groups=dict(self.alert_groups),
+            versions=[clone(v) for v in self.versions],
         )
 
 
@@ -599,6 +602,85 @@ class FakeAlertGroups(_Repo):
         self._state.alert_groups[(source, group_key)] = AlertGroupState(state.incident_id, dict(state.firing))
 
 
+class FakePostmortems(_Repo):
+    """Postmortem timers claimed only while due and in the right state, as the SQL claims are; versions."""
+
+    def _due(self, now: datetime, limit: int, column: str) -> list[tuple[int, datetime]]:
+        due = [(i.id, getattr(i, column)) for i in self._state.incidents.values()]
+        due = [(i, at) for i, at in due if at is not None and at <= now]
+        return sorted(due, key=lambda d: (d[1], d[0]))[:limit]
+
+    def due_reminders(self, now: datetime, limit: int) -> list[tuple[int, datetime]]:
+        return self._due(now, limit, "postmortem_due_at")
+
+    def due_refreshes(self, now: datetime, limit: int) -> list[tuple[int, datetime]]:
+        return self._due(now, limit, "postmortem_refresh_at")
+
+    def claim_reminders(self, ids: Sequence[int], now: datetime) -> set[int]:
+        claimed = set()
+        for incident_id in ids:
+            incident = self._state.incidents[incident_id]
+            due = incident.postmortem_due_at
+            draft = incident.postmortem_status in (None, "draft")
+            if due is not None and due <= now and incident.status == "resolved" and draft:
+                incident.postmortem_due_at = None
+                claimed.add(incident_id)
+        return claimed
+
+    def claim_refreshes(self, ids: Sequence[int], now: datetime, next_at: datetime) -> set[int]:
+        claimed = set()
+        for incident_id in ids:
+            incident = self._state.incidents[incident_id]
+            due = incident.postmortem_refresh_at
+            unpublished = incident.postmortem_status != "published"
+            if due is not None and due <= now and incident.status == "resolved" and unpublished:
+                incident.postmortem_refresh_at = next_at
+                claimed.add(incident_id)
+        return claimed
+
+    def clear_unclaimed(self, reminders: Sequence[int], refreshes: Sequence[int]) -> None:
+        for incident_id in reminders:
+            incident = self._state.incidents[incident_id]
+            if incident.status != "resolved" or incident.postmortem_status not in (None, "draft"):
+                incident.postmortem_due_at = None
+        for incident_id in refreshes:
+            incident = self._state.incidents[incident_id]
+            if incident.status != "resolved" or incident.postmortem_status == "published":
+                incident.postmortem_refresh_at = None
+
+    def overdue(self, resolved_before: datetime, limit: int) -> Sequence[Incident]:
+        found = [
+            i
+            for i in self._state.incidents.values()
+            if i.status == "resolved"
+            and i.resolved_at is not None
+            and i.resolved_at < resolved_before
+            and not i.drill
+            and i.duplicate_of is None
+            and i.postmortem_status != "published"
+        ]
+        return sorted(found, key=lambda i: (i.resolved_at or resolved_before, i.id))[:limit]
+
+    def add_version(self, version: DraftVersion) -> None:
+        taken = {(v.incident_id, v.version) for v in self._state.versions}
+        assert (version.incident_id, version.version) not in taken, "the primary key is unique"
+        assert all(v.job_id != version.job_id for v in self._state.versions), "job_id is unique"
+        self._state.versions.append(version)
+
+    def version_for_job(self, job_id: int) -> DraftVersion | None:
+        return next((clone(v) for v in self._state.versions if v.job_id == job_id), None)
+
+    def latest_version(self, incident_id: int) -> DraftVersion | None:
+        mine = [v for v in self._state.versions if v.incident_id == incident_id]
+        return clone(max(mine, key=lambda v: v.version)) if mine else None
+
+    def version(self, incident_id: int, number: int) -> DraftVersion | None:
+        return next(
+            (clone(v) for v in self._state.versions if (v.incident_id, v.version) == (incident_id, number)),
+            None,
+        )
+
+
 class FakeUnitOfWork:
     """One transaction over a FakeDatabase: a copy of its state, committed or discarded as a whole."""
 
@@ -618,6 +700,7 @@ class FakeUnitOfWork:
         self.targets = FakeTargets(self)
         self.pages = FakePages(self)
         self.alert_groups = FakeAlertGroups(self)
+        self.postmortems = FakePostmortems(self)
         self._open = False
 
     def __enter__(self) -> FakeUnitOfWork:

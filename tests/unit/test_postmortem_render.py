@@ -48,6 +48,9 @@ FRONT_MATTER_KEYS = [
     "participants",
     "targets",
     "pages",
+    "postmortem_owner",
+    "postmortem_status",
+    "review_date",
 ]
 
 
