@@ -122,5 +122,3 @@ _.published_at  # HomeViewer (store/models.py): when the view was last published
 _.supporting_material  # PostmortemData: pinned links, shown by templates/postmortem.md.j2
 _.action_item_groups  # PostmortemData: action items by type, shown by templates/postmortem.md.j2
 
-# The weekly digest lists overdue postmortems with it (wired by the digest's feature); tests use it now.
-_.overdue_postmortems  # commands/postmortem_owner.py

@@ -43,6 +43,7 @@ from commands.holdings import JobHoldings
 from commands.job_runner import JobRunner
 from commands.pager import Pager
 from commands.ports import Clock, SystemClock
+from commands.postmortem_owner import overdue_postmortems
 from commands.postmortem_steps import postmortem_plans
 from commands.postmortem_versions import notify_owner
 from commands.registry import JOB_PLANS
@@ -122,10 +123,15 @@ def process_identity() -> str:
     return f"{socket.gethostname()[:50]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-def chart_work(engine: Engine, chat: SlackChat, clock: Clock, config: IncidentConfig) -> ChartWork:
+def chart_work(
+    engine: Engine, chat: SlackChat, clock: Clock, config: IncidentConfig, uow: SqlUnitOfWorkFactory
+) -> ChartWork:
     """`/incident stats` and the digest: the SQL figures and the chart shares, on the runtime's engine."""
     sessions = make_session_factory(engine)
-    return ChartWork(Reports(SqlInsights(sessions), SqlChartShares(sessions)), chat, clock, config)
+    reports = Reports(SqlInsights(sessions), SqlChartShares(sessions))
+    return ChartWork(
+        reports, chat, clock, config, lambda: overdue_postmortems(uow=uow, now=clock.now(), settings=config)
+    )
 
 
 def build_runtime(
@@ -191,7 +197,7 @@ def build_runtime(
     )
     runner.kick = partial(runtime.submit, runner.run, claimed=True)
     runtime.home = HomeTab(uow=uow, chat=chat, clock=clock, config=config)
-    runtime.charts = chart_work(engine, chat, clock, config)
+    runtime.charts = chart_work(engine, chat, clock, config, uow)
     return runtime, engine
 
 

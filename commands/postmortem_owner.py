@@ -310,6 +310,7 @@ class OverduePostmortem:
     resolved_at: datetime
     review_date: date | None
     channel_id: str | None
+    private: bool = False  # a shared channel may name only its number
 
 
 def overdue_postmortems(
@@ -329,6 +330,7 @@ def overdue_postmortems(
                 resolved_at=i.resolved_at or before,
                 review_date=i.review_date,
                 channel_id=i.channel_id,
+                private=i.private,
             )
             for i in tx.postmortems.overdue(before, limit)
         ]

@@ -7,6 +7,7 @@ the channel it was asked in. Nothing here names an incident: private ones are on
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import cast
 
@@ -14,9 +15,10 @@ from commands.chart_shares import DIGEST_EVENT, STATS, ChartShare, NewShare, dig
 from commands.errors import UsageError
 from commands.feature import SLOW, Ask, Deps, Recorded
 from commands.insights import Durations, Insights, Share, TargetSettings
-from commands.mrkdwn import escape
+from commands.mrkdwn import escape, mention
 from commands.parsing import Stats
 from commands.ports import Message
+from commands.postmortem_owner import OverduePostmortem
 
 TARGET_LABELS = {
     "acknowledge_within": "acknowledged",
@@ -114,9 +116,32 @@ def headline(ins: Insights, days: int, *, severities: list[str]) -> str:
     return "\n".join(lines)
 
 
-def digest_message(ins: Insights, share: ChartShare, severities: list[str]) -> Message:
-    """The weekly digest's post: the headline figures, with `incident_digest` metadata."""
+def digest_message(
+    ins: Insights, share: ChartShare, severities: list[str], overdue: Sequence[OverduePostmortem] = ()
+) -> Message:
+    """The weekly digest's post: the headline figures and the overdue postmortems, with metadata."""
     text = headline(ins, 7, severities=severities).replace(
         "*Incidents, last 7 days*", "*Weekly incident digest: the last 7 days*", 1
     )
-    return Message(text=text, event_type=DIGEST_EVENT, event_payload=digest_payload(ins, share))
+    return Message(
+        text=text + overdue_lines(overdue),
+        event_type=DIGEST_EVENT,
+        event_payload={**digest_payload(ins, share), "overdue_postmortems": len(overdue)},
+    )
+
+
+OVERDUE_SHOWN = 10
+
+
+def overdue_lines(overdue: Sequence[OverduePostmortem]) -> str:
+    """The postmortems still not published when due, oldest first; a private one only by its number."""
+    if not overdue:
+        return ""
+    lines = ["", f"*Postmortems overdue* ({len(overdue)}): not published in time after the resolve"]
+    for pm in overdue[:OVERDUE_SHOWN]:
+        name = f"{pm.ref} (private)" if pm.private else f"{pm.ref} {escape(pm.title)}"
+        owner = f"owner {mention(pm.owner)}" if pm.owner else "no owner"
+        lines.append(f"• {name}: {pm.status}, {owner}")
+    if len(overdue) > OVERDUE_SHOWN:
+        lines.append(f"• …and {len(overdue) - OVERDUE_SHOWN} more")
+    return "\n".join(lines)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -14,6 +14,7 @@ from bot.slack.chat import SlackChat
 from commands import digest
 from commands.chart_shares import ChartShare, Reports, ShareContext, run_share
 from commands.ports import Clock
+from commands.postmortem_owner import OverduePostmortem
 from commands.stats import digest_message
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,8 @@ class ChartWork:
     chat: SlackChat
     clock: Clock
     config: IncidentConfig
+    # The postmortems the digest lists as overdue, read when it is posted.
+    overdue: Callable[[], Sequence[OverduePostmortem]] = tuple
 
     def tick(self, submit: Callable[..., Any]) -> int:
         """Claim the digest if due, then start the owed shares; how many shares were started."""
@@ -52,7 +55,7 @@ class ChartWork:
             chat=self.chat,
             clock=self.clock,
             settings=self.config,
-            digest_message=lambda ins, s: digest_message(ins, s, severities),
+            digest_message=lambda ins, s: digest_message(ins, s, severities, self.overdue()),
             resolve_channel=self.chat.channel_id,
         )
         run_share(ctx, share)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from commands.insights import ActionItemCounts, Durations, Insights, Share
-from commands.stats import headline
+from commands.postmortem_owner import OverduePostmortem
+from commands.stats import headline, overdue_lines
 
 NOW = datetime(2026, 3, 16, tzinfo=UTC)
 
@@ -62,3 +63,34 @@ def test_figures_show_their_counts_in_the_configured_severity_order() -> None:
     assert "• Time to resolve: p50 1h 30m · p90 1d 2h (over 2)" in text
     assert "• Within target: resolved in time 50% (1 of 2)" in text, "targets nobody was due on are left out"
     assert "Escalated: 33% (1 of 3)" in text
+
+
+def overdue(
+    number: int, *, private: bool = False, title: str = "Checkout <!channel> down"
+) -> OverduePostmortem:
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    return OverduePostmortem(
+        incident_id=number,
+        ref=f"INC-{number}",
+        title=title,
+        owner="U2" if number % 2 else None,
+        status="draft",
+        resolved_at=at,
+        review_date=None,
+        channel_id=f"C{number}",
+        private=private,
+    )
+
+
+def test_the_digest_lists_overdue_postmortems_escaped_and_private_ones_only_by_number() -> None:
+    text = overdue_lines([overdue(1), overdue(2, private=True, title="Secret acquisition")])
+    assert "*Postmortems overdue* (2)" in text
+    assert "• INC-1 Checkout &lt;!channel&gt; down: draft, owner <@U2>" in text
+    assert "• INC-2 (private): draft, no owner" in text
+    assert "Secret" not in text and "<!channel>" not in text
+    assert overdue_lines([]) == ""
+
+
+def test_a_long_list_of_overdue_postmortems_ends_with_how_many_more() -> None:
+    text = overdue_lines([overdue(n) for n in range(1, 14)])
+    assert text.count("\n• INC-") == 10 and text.endswith("• …and 3 more")
