@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from commands.records import DraftVersion, Incident
 from commands.vocabulary import IncidentStatus
+from store.due_claims import claim_incidents, due_incidents
 from store.models import PostmortemVersion, incidents
 
 _UNSYNCED = {"synchronize_session": False}
@@ -44,51 +45,28 @@ class PostmortemRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _due(self, column: Any, now: datetime, limit: int) -> list[tuple[int, datetime]]:
-        stmt = (
-            select(incidents.c.id, column).where(column <= now).order_by(column, incidents.c.id).limit(limit)
-        )
-        return [(row[0], row[1]) for row in self.session.execute(stmt) if row[1] is not None]
-
     def due_reminders(self, now: datetime, limit: int) -> list[tuple[int, datetime]]:
-        return self._due(incidents.c.postmortem_due_at, now, limit)
+        return due_incidents(self.session, incidents.c.postmortem_due_at, now, limit)
 
     def due_refreshes(self, now: datetime, limit: int) -> list[tuple[int, datetime]]:
-        return self._due(incidents.c.postmortem_refresh_at, now, limit)
+        return due_incidents(self.session, incidents.c.postmortem_refresh_at, now, limit)
 
     def claim_reminders(self, ids: Sequence[int], now: datetime) -> set[int]:
-        if not ids:
-            return set()
-        stmt = (
-            update(Incident)
-            .where(
-                incidents.c.id.in_(ids),
-                incidents.c.postmortem_due_at <= now,
-                incidents.c.status == IncidentStatus.RESOLVED,
-                _draft(),
-            )
-            .values(postmortem_due_at=None)
-            .returning(incidents.c.id)
-            .execution_options(**_UNSYNCED)
+        resolved_draft = (incidents.c.status == IncidentStatus.RESOLVED, _draft())
+        return claim_incidents(
+            self.session, ids, incidents.c.postmortem_due_at, now, *resolved_draft, postmortem_due_at=None
         )
-        return {row[0] for row in self.session.execute(stmt)}
 
     def claim_refreshes(self, ids: Sequence[int], now: datetime, next_at: datetime) -> set[int]:
-        if not ids:
-            return set()
-        stmt = (
-            update(Incident)
-            .where(
-                incidents.c.id.in_(ids),
-                incidents.c.postmortem_refresh_at <= now,
-                incidents.c.status == IncidentStatus.RESOLVED,
-                _unpublished(),
-            )
-            .values(postmortem_refresh_at=next_at)
-            .returning(incidents.c.id)
-            .execution_options(**_UNSYNCED)
+        unpublished = (incidents.c.status == IncidentStatus.RESOLVED, _unpublished())
+        return claim_incidents(
+            self.session,
+            ids,
+            incidents.c.postmortem_refresh_at,
+            now,
+            *unpublished,
+            postmortem_refresh_at=next_at,
         )
-        return {row[0] for row in self.session.execute(stmt)}
 
     def clear_unclaimed(self, reminders: Sequence[int], refreshes: Sequence[int]) -> None:
         if reminders:

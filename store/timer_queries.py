@@ -6,11 +6,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, literal, select, update
+from sqlalchemy import case, literal, update
 from sqlalchemy.orm import Session
 
 from commands.records import Incident
 from commands.vocabulary import IncidentStatus
+from store.due_claims import claim_incidents, due_incidents
 from store.models import incidents
 
 _UNSYNCED = {"synchronize_session": False}
@@ -24,17 +25,11 @@ class TimerRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _due(self, column: Any, now: datetime, limit: int) -> list[tuple[int, datetime]]:
-        stmt = (
-            select(incidents.c.id, column).where(column <= now).order_by(column, incidents.c.id).limit(limit)
-        )
-        return [(row[0], row[1]) for row in self.session.execute(stmt) if row[1] is not None]
-
     def due_stale(self, now: datetime, limit: int) -> list[tuple[int, datetime]]:
-        return self._due(incidents.c.stale_due_at, now, limit)
+        return due_incidents(self.session, incidents.c.stale_due_at, now, limit)
 
     def due_archives(self, now: datetime, limit: int) -> list[tuple[int, datetime]]:
-        return self._due(incidents.c.archive_due_at, now, limit)
+        return due_incidents(self.session, incidents.c.archive_due_at, now, limit)
 
     def claim_stale(
         self, ids: Sequence[int], now: datetime, next_due: Mapping[str, datetime], fallback: datetime
@@ -62,20 +57,10 @@ class TimerRepository:
         return {row[0] for row in self.session.execute(stmt)}
 
     def claim_archives(self, ids: Sequence[int], now: datetime) -> set[int]:
-        if not ids:
-            return set()
-        stmt = (
-            update(Incident)
-            .where(
-                incidents.c.id.in_(ids),
-                incidents.c.archive_due_at <= now,
-                incidents.c.status == IncidentStatus.RESOLVED,
-            )
-            .values(archive_due_at=None)
-            .returning(incidents.c.id)
-            .execution_options(**_UNSYNCED)
+        resolved = incidents.c.status == IncidentStatus.RESOLVED
+        return claim_incidents(
+            self.session, ids, incidents.c.archive_due_at, now, resolved, archive_due_at=None
         )
-        return {row[0] for row in self.session.execute(stmt)}
 
     def clear_unclaimed(self, stale: Sequence[int], archives: Sequence[int]) -> None:
         if stale:
