@@ -171,21 +171,7 @@ class SlackEmulator(Workspace):
             message = msg.to_api(include_metadata=True) if msg else None
         label = _button_label(message, action_id) if message else action_id
         payload: dict[str, Any] = {
-            "type": "block_actions",
-            "user": self._user(user_id),
-            "api_app_id": APP_ID,
-            "token": VERIFICATION_TOKEN,
-            "container": {
-                "type": "message",
-                "message_ts": message_ts,
-                "channel_id": channel_id,
-                "is_ephemeral": False,
-            },
-            "trigger_id": self.new_trigger_id(user_id),
-            "team": self._team(),
-            "enterprise": None,
-            "is_enterprise_install": False,
-            "channel": {"id": channel_id, "name": self._channel_name(channel_id)},
+            **self._on_message(user_id, channel_id, message_ts),
             "state": {"values": {}},
             "response_url": self.new_response_url(channel_id, user_id, message_ts),
             "actions": [
@@ -202,6 +188,26 @@ class SlackEmulator(Workspace):
         if message is not None:
             payload["message"] = message
         return self.send_interaction(bot_url, payload)
+
+    def _on_message(self, user_id: str, channel_id: str, message_ts: str) -> dict[str, Any]:
+        """What every block_actions payload on a channel message starts with: who, where, a fresh trigger."""
+        return {
+            "type": "block_actions",
+            "user": self._user(user_id),
+            "api_app_id": APP_ID,
+            "token": VERIFICATION_TOKEN,
+            "container": {
+                "type": "message",
+                "message_ts": message_ts,
+                "channel_id": channel_id,
+                "is_ephemeral": False,
+            },
+            "trigger_id": self.new_trigger_id(user_id),
+            "team": self._team(),
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "channel": {"id": channel_id, "name": self._channel_name(channel_id)},
+        }
 
     def open_home(self, bot_url: str, user_id: str) -> DeliveryResult:
         """Deliver app_home_opened as Slack does when a person opens the app's Home tab.
@@ -278,21 +284,7 @@ class SlackEmulator(Workspace):
             raise ValueError(f"no checkbox option(s) {unknown} in {block_id}/{action_id}")
         chosen = [options[value] for value in selected]
         return {
-            "type": "block_actions",
-            "user": self._user(user_id),
-            "api_app_id": APP_ID,
-            "token": VERIFICATION_TOKEN,
-            "container": {
-                "type": "message",
-                "message_ts": message_ts,
-                "channel_id": channel_id,
-                "is_ephemeral": False,
-            },
-            "trigger_id": self.new_trigger_id(user_id),
-            "team": self._team(),
-            "enterprise": None,
-            "is_enterprise_install": False,
-            "channel": {"id": channel_id, "name": self._channel_name(channel_id)},
+            **self._on_message(user_id, channel_id, message_ts),
             "message": message,
             "state": {"values": {block_id: {action_id: {"type": "checkboxes", "selected_options": chosen}}}},
             "response_url": self.new_response_url(channel_id, user_id, message_ts),

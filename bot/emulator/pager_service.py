@@ -4,18 +4,18 @@ and delivering webhooks to the bot the way the real services do."""
 from __future__ import annotations
 
 import json
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 from .knobs import Fault, Knobs
+from .loopback import LoopbackServer
 
 SERVER_ERROR = "internal_error"
 RATE_LIMITED = "rate_limited"
@@ -58,18 +58,10 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
+class _Server(LoopbackServer):
     def __init__(self, addr: tuple[str, int], emulator: ServiceEmulator) -> None:
         super().__init__(addr, _Handler)
         self.emulator = emulator
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that gave up (a timed-out call) is expected here, not news."""
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return
-        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

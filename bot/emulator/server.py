@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Self
 from urllib.parse import urlsplit
 
@@ -17,6 +16,7 @@ from . import scopes
 from .access import Args
 from .dispatch import dispatch, parse_body
 from .knobs import Fault, Knobs
+from .loopback import LoopbackServer
 from .ratelimits import RateLimiter
 from .socket_mode import PATH_PREFIX, SocketModeHub
 from .state import Call, EmulatorState, Message, ResponseCall, SlackError
@@ -53,16 +53,8 @@ def apply_response(st: EmulatorState, url_id: str, body: dict[str, Any]) -> bool
         return True
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    """ThreadingHTTPServer that knows its emulator."""
-
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that went away mid-answer (a killed bot, a timed-out call) is normal here, not news."""
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return
-        super().handle_error(request, client_address)
+class _HTTPServer(LoopbackServer):
+    """The loopback server that knows its emulator."""
 
     def __init__(
         self,

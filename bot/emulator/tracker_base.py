@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
+
+from .loopback import LoopbackServer
 
 
 @dataclass(frozen=True)
@@ -125,18 +126,10 @@ class TrackerServer:
         return answer if fault is None else ApiAnswer(fault.status, fault.body, fault.headers)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
+class _Server(LoopbackServer):
     def __init__(self, addr: tuple[str, int], owner: TrackerServer) -> None:
         super().__init__(addr, _Handler)
         self.owner = owner
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that gave up waiting (a timeout test) is normal here."""
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return
-        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
