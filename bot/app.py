@@ -29,6 +29,7 @@ from bot.ops.worker import JobWorker
 from bot.pagers.router import Pagers
 from bot.pipeline.chart_work import ChartWork
 from bot.pipeline.home import HomeTab
+from bot.pipeline.job_watch import ListenerFactory
 from bot.pipeline.runtime import Runtime
 from bot.render.postmortem import PostmortemDrafts
 from bot.render.presenter import SlackPresenter, TemplateRenderer
@@ -52,6 +53,7 @@ from commands.tracker_sync import tracker_plans
 from store.chart_shares import SqlChartShares
 from store.db import make_engine, make_session_factory, ping
 from store.insights import SqlInsights
+from store.notify import DONE_CHANNEL, JobListener
 from store.uow import SqlUnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -134,6 +136,13 @@ def chart_work(
     )
 
 
+def finished_job_listener(database_url: str, *, runs_jobs: bool) -> ListenerFactory | None:
+    """A web replica beside workers on PostgreSQL hears each finished job instead of reading on a timer."""
+    if runs_jobs or not database_url.startswith("postgresql"):
+        return None
+    return lambda wake: JobListener(database_url, wake, channel=DONE_CHANNEL)
+
+
 def build_runtime(
     settings: Settings,
     config: IncidentConfig,
@@ -194,6 +203,7 @@ def build_runtime(
         record_budget=settings.incidentbot_record_budget_seconds,
         runs_jobs=runs_jobs,
         job_slots=workers,
+        listen_for_finished_jobs=finished_job_listener(settings.database_url, runs_jobs=runs_jobs),
     )
     runner.kick = partial(runtime.submit, runner.run, claimed=True)
     runtime.home = HomeTab(uow=uow, chat=chat, clock=clock, config=config)

@@ -21,7 +21,7 @@ from commands.pages import stop_pages
 from commands.parsing import Duplicate
 from commands.permissions import NO_ADMINS, Admins, require
 from commands.ports import Clock, IncidentSettings, UnitOfWork, UnitOfWorkFactory
-from commands.records import Incident, TimelineEvent
+from commands.records import DuplicateCandidate, Incident, TimelineEvent
 from commands.steps import announce_if_public, post_once, refresh_summary, room, set_topic
 from commands.targets import stop_targets
 from commands.views import view_of
@@ -62,7 +62,7 @@ def close_titles(a: str, b: str) -> bool:
     return matcher.quick_ratio() >= TITLE_RATIO and matcher.ratio() >= TITLE_RATIO
 
 
-def looks_like(new: Incident, other: Incident, now: datetime) -> bool:
+def looks_like(new: Incident, other: Incident | DuplicateCandidate, now: datetime) -> bool:
     """A possible duplicate: both drills or neither, and a shared service (two hours) or a close title."""
     if new.drill != other.drill or other.private or other.status == IncidentStatus.RESOLVED:
         return False
@@ -71,7 +71,9 @@ def looks_like(new: Incident, other: Incident, now: datetime) -> bool:
     return other.declared_at >= now - SIMILAR_TITLE_WINDOW and close_titles(new.title, other.title)
 
 
-def possible_duplicate(new: Incident, candidates: Sequence[Incident], now: datetime) -> Incident | None:
+def possible_duplicate(
+    new: Incident, candidates: Sequence[Incident | DuplicateCandidate], now: datetime
+) -> Incident | DuplicateCandidate | None:
     """The newest candidate the new incident looks like (candidates newest first), if any."""
     return next((c for c in candidates if c is not new and looks_like(new, c, now)), None)
 

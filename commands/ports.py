@@ -14,6 +14,7 @@ from commands.records import (
     BotPost,
     ChecklistItem,
     DraftVersion,
+    DuplicateCandidate,
     Incident,
     Page,
     SlackJob,
@@ -279,7 +280,7 @@ class IncidentStore(Protocol):
 
     def list_since(self, since: datetime | None = None) -> Sequence[Incident]: ...
 
-    def recent_open(self, since: datetime, limit: int) -> Sequence[Incident]:
+    def recent_open(self, since: datetime, limit: int) -> Sequence[DuplicateCandidate]:
         """Open, public incidents declared at or after `since`, newest first, at most `limit`: one indexed
         read, for possible duplicates."""
         ...

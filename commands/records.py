@@ -86,6 +86,19 @@ class Incident:
         return f"INC-{self.id}"
 
 
+@dataclass(frozen=True, slots=True)
+class DuplicateCandidate:
+    """What the duplicate check reads of a stored incident: a burst's commit reads up to 200 of them."""
+
+    id: int
+    title: str
+    status: str
+    private: bool
+    drill: bool
+    services: list[str]
+    declared_at: datetime
+
+
 @dataclass(kw_only=True, eq=False)
 class TimelineEvent:
     """Something that happened during the incident, with who did it and when."""

@@ -20,6 +20,8 @@ from store.db import POSTGRES_CONNECT_ARGS
 log = logging.getLogger(__name__)
 
 CHANNEL = "incidentbot_jobs"
+# A job finished (done or given up): a web replica waiting to reply reads how it ended at once.
+DONE_CHANNEL = "incidentbot_jobs_done"
 RECONNECT_SECONDS = 1.0
 # How long one wait for notifications lasts, so a stop request is seen within this long.
 POLL_SECONDS = 0.5
@@ -37,17 +39,25 @@ def notify_jobs(session: Session) -> None:
         session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
 
 
+def notify_jobs_done(session: Session) -> None:
+    """Tell web replicas waiting on jobs, on commit, that one finished (no-op on SQLite)."""
+    if is_postgres(session):
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": DONE_CHANNEL})
+
+
 def libpq_conninfo(database_url: str) -> str:
     """The SQLAlchemy URL as a libpq URL for a connection of our own, outside the pool."""
     return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 class JobListener:
-    """A thread that LISTENs on a dedicated connection and calls `wake` whenever jobs are recorded."""
+    """A thread that LISTENs on a dedicated connection and calls `wake` whenever jobs are recorded (or, on
+    DONE_CHANNEL, finished)."""
 
-    def __init__(self, database_url: str, wake: Callable[[], None]) -> None:
+    def __init__(self, database_url: str, wake: Callable[[], None], channel: str = CHANNEL) -> None:
         self._conninfo = libpq_conninfo(database_url)
         self._wake = wake
+        self._channel = channel
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.listening = threading.Event()  # set while the LISTEN is in place (tests wait on it)
@@ -68,7 +78,7 @@ class JobListener:
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self._conninfo, autocommit=True, **POSTGRES_CONNECT_ARGS) as conn:
-                    conn.execute(f"LISTEN {CHANNEL}")
+                    conn.execute(f"LISTEN {self._channel}")
                     self.listening.set()
                     # Jobs recorded while not listening are found by this first wake, not the next tick.
                     self._wake()

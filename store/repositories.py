@@ -11,30 +11,31 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    String,
     bindparam,
     case,
     delete,
     false,
     func,
-    insert,
-    inspect,
     or_,
     select,
     text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, load_only, raiseload, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from commands.records import (
     ActionItem,
     BotPost,
     ChecklistItem,
+    DuplicateCandidate,
     Incident,
     SlackJob,
     TimelineEvent,
 )
 from commands.vocabulary import IncidentStatus
+from store.bulk import insert_rows
 from store.models import (
     INCIDENT_ROLES,
     TABLES,
@@ -47,7 +48,7 @@ from store.models import (
     slack_jobs,
     timeline_events,
 )
-from store.notify import is_postgres, notify_jobs
+from store.notify import is_postgres, notify_jobs, notify_jobs_done
 from store.retention import PRUNED_KINDS
 
 # Criteria on table columns cannot be evaluated in Python, and the rows these statements change are never
@@ -66,9 +67,8 @@ def _insert_returning_ids(session: Session, rows: Sequence[Incident | SlackJob])
     """One multi-row INSERT for rows of one table; the new ids in the order of `rows`, set on them too."""
     if not rows:
         return []
-    model = type(rows[0])
-    stmt = insert(model).returning(TABLES[model].c.id, sort_by_parameter_order=True)
-    ids = [row[0] for row in session.execute(stmt, [column_values(r) for r in rows])]
+    table = TABLES[type(rows[0])]
+    ids = insert_rows(session.connection(), table, [column_values(r) for r in rows], returning_ids=True)
     for obj, new_id in zip(rows, ids, strict=True):
         obj.id = new_id
     return ids
@@ -82,16 +82,30 @@ def _finished_among(match: ColumnElement[bool]) -> Select[Any]:
     )
 
 
-# What the duplicate check reads of a candidate (commands.duplicate.looks_like).
-_CANDIDATE_FIELDS = [
-    inspect(Incident).attrs[name].class_attribute
-    for name in ("id", "title", "status", "private", "drill", "services", "declared_at")
+# What the duplicate check reads of a candidate (commands.duplicate.looks_like), in DuplicateCandidate order.
+_CANDIDATE_COLUMNS = [
+    incidents.c[name] for name in ("id", "title", "status", "private", "drill", "services", "declared_at")
 ]
 
 # Built once: JobWatch runs this ten times a second while replies wait. On PostgreSQL `= ANY(:ids)` is one
 # SQL text whatever the number of ids, so the driver prepares it, where an expanded IN is new SQL each time.
 _FINISHED_AMONG_PG = _finished_among(slack_jobs.c.id == func.any(bindparam("ids", type_=ARRAY(Integer))))
 _FINISHED_AMONG = _finished_among(slack_jobs.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def _declares_since(by_person: ColumnElement[bool]) -> Select[Any]:
+    return (
+        select(incidents.c.declared_by, func.count(), func.min(incidents.c.declared_at))
+        .where(by_person, incidents.c.declared_at > bindparam("since", type_=incidents.c.declared_at.type))
+        .group_by(incidents.c.declared_by)
+    )
+
+
+# Read in every declare batch's transaction, for a burst's hundred declarers: one SQL text as above.
+_DECLARES_SINCE_PG = _declares_since(
+    incidents.c.declared_by == func.any(bindparam("people", type_=ARRAY(String)))
+)
+_DECLARES_SINCE = _declares_since(incidents.c.declared_by.in_(bindparam("people", expanding=True)))
 
 
 class IncidentRepository:
@@ -155,11 +169,8 @@ class IncidentRepository:
         commit, so two replicas' transactions cannot both count the same earlier declares and both insert."""
         ordered = sorted(set(people))  # one order everywhere: no deadlock between batches
         self._serialise_declares(ordered)
-        rows = self.session.execute(
-            select(incidents.c.declared_by, func.count(), func.min(incidents.c.declared_at))
-            .where(incidents.c.declared_by.in_(ordered), incidents.c.declared_at > since)
-            .group_by(incidents.c.declared_by)
-        )
+        stmt = _DECLARES_SINCE_PG if is_postgres(self.session) else _DECLARES_SINCE
+        rows = self.session.connection().execute(stmt, {"people": ordered, "since": since})
         return {user: (int(count), oldest) for user, count, oldest in rows}
 
     def _serialise_declares(self, people: Sequence[str]) -> None:
@@ -182,15 +193,14 @@ class IncidentRepository:
             stmt = stmt.where(incidents.c.declared_at >= since)
         return self.session.scalars(stmt).all()
 
-    def recent_open(self, since: datetime, limit: int) -> Sequence[Incident]:
+    def recent_open(self, since: datetime, limit: int) -> Sequence[DuplicateCandidate]:
         """Open, public incidents declared since `since`, newest first: a range of the declared_at index.
 
-        Only what the duplicate check reads is loaded (a burst's commit reads up to `limit` of them, and
-        every other column cost conversion); touching any other attribute raises rather than querying.
+        Only what the duplicate check reads, as plain rows: a burst's commit reads up to `limit` of them,
+        and loading ORM objects with every column cost more than the whole comparison.
         """
         stmt = (
-            select(Incident)
-            .options(load_only(*_CANDIDATE_FIELDS, raiseload=True), raiseload(INCIDENT_ROLES))
+            select(*_CANDIDATE_COLUMNS)
             .where(
                 incidents.c.declared_at >= since,
                 incidents.c.status != IncidentStatus.RESOLVED,
@@ -199,7 +209,7 @@ class IncidentRepository:
             .order_by(incidents.c.declared_at.desc(), incidents.c.id.desc())
             .limit(limit)
         )
-        return self.session.scalars(stmt).all()
+        return [DuplicateCandidate(*row) for row in self.session.execute(stmt)]
 
 
 class TimelineRepository:
@@ -224,7 +234,7 @@ class TimelineRepository:
     def insert_many(self, events: Sequence[TimelineEvent]) -> None:
         """Insert transient events in one statement, without the ORM's per-object bookkeeping."""
         if events:
-            self.session.execute(insert(TimelineEvent), [column_values(e) for e in events])
+            insert_rows(self.session.connection(), timeline_events, [column_values(e) for e in events])
 
     def list_for(self, incident_id: int) -> Sequence[TimelineEvent]:
         stmt = (
@@ -356,7 +366,7 @@ class ChecklistRepository:
             rows = [
                 {c.key: getattr(i, c.key) for c in checklist_items.columns if c.key != "id"} for i in items
             ]
-            self.session.execute(insert(ChecklistItem), rows)
+            insert_rows(self.session.connection(), checklist_items, rows)
 
     def list_for(self, incident_id: int) -> Sequence[ChecklistItem]:
         stmt = (
@@ -384,7 +394,7 @@ class PostRepository:
     def insert_many(self, posts: Sequence[BotPost]) -> None:
         """Insert new posts in one statement, without the ORM's per-object bookkeeping."""
         if posts:
-            self.session.execute(insert(BotPost), [column_values(p) for p in posts])
+            insert_rows(self.session.connection(), bot_posts, [column_values(p) for p in posts])
 
 
 class JobRepository:
@@ -429,9 +439,12 @@ class JobRepository:
         return ids
 
     def update_columns(self, job_id: int, values: Mapping[str, Any]) -> None:
-        """Set these columns of one job by primary key, without reading it."""
+        """Set these columns of one job by primary key, without reading it; finishing it tells the web
+        replicas waiting to reply (on commit)."""
         stmt = update(SlackJob).where(slack_jobs.c.id == job_id).values(**values)
         self.session.execute(stmt, execution_options=UNSYNCED)
+        if values.get("finished_at") is not None:
+            notify_jobs_done(self.session)
 
     def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[int]:
         """Claim up to `limit` owed jobs, oldest due first; on PostgreSQL in one statement.

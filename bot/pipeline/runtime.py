@@ -16,7 +16,7 @@ from bot.pipeline.admins import AdminDirectory
 from bot.pipeline.chart_work import ChartWork
 from bot.pipeline.group_commit import BatchRecorder
 from bot.pipeline.home import HomeTab
-from bot.pipeline.job_watch import JobWatch
+from bot.pipeline.job_watch import JobWatch, ListenerFactory
 from bot.render.presenter import SlackPresenter
 from bot.slack.chat import SlackChat
 from commands import action_reminders, pages, postmortem_owner, reminders, targets, timers, tracker_sync
@@ -84,10 +84,12 @@ class Runtime:
     watch: JobWatch = field(init=False)
     # The Home tab's publisher (set by the composition root); its stale views are refreshed in the tick.
     home: HomeTab | None = None
+    # A web replica on PostgreSQL hears when a worker finishes a job (JobWatch); None: it reads on a timer.
+    listen_for_finished_jobs: ListenerFactory | None = None
 
     def __post_init__(self) -> None:
         self.admins = AdminDirectory(self.config.admins, self.config.admin_group, self.chat.group_members)
-        self.watch = JobWatch(self.uow)
+        self.watch = JobWatch(self.uow, listen=self.listen_for_finished_jobs)
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
         """Run work off the ack path; tracked so tests and the demo can wait for quiet."""
@@ -143,6 +145,7 @@ class Runtime:
             batches = list(self._batches.values())
         for recorder in batches:
             recorder.close()
+        self.watch.close()
         self.records.shutdown(wait=True)
         self.forms.shutdown(wait=grace is None, cancel_futures=grace is not None)
         if grace is None:

@@ -4,13 +4,15 @@ when the next job becomes claimable; on every backend."""
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 
 from store.models import Incident, SlackJob
-from store.notify import CHANNEL, JobListener, libpq_conninfo
+from store.notify import CHANNEL, DONE_CHANNEL, JobListener, libpq_conninfo
 from store.uow import SqlUnitOfWorkFactory
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -146,3 +148,81 @@ def test_finished_among_reports_only_finished_jobs_with_how_they_ended_and_their
         assert uow.jobs.finished_among([ids[0]]) == {ids[0]: (False, "C9")}
         assert uow.jobs.finished_among([*ids, 10_000]) == {ids[0]: (False, "C9"), ids[2]: (True, "C9")}
         assert uow.jobs.finished_among([]) == {}
+
+
+@pytest.mark.postgres
+def test_finishing_a_job_tells_waiting_web_replicas_on_commit_progress_does_not(
+    postgres_url: str,
+) -> None:
+    from bot.ops.migrate import upgrade
+    from store.db import make_engine, make_session_factory
+
+    upgrade(postgres_url)
+    engine = make_engine(postgres_url)
+    uow_factory = SqlUnitOfWorkFactory(make_session_factory(engine))
+    try:
+        first, second = _jobs(uow_factory, 2)
+        with psycopg.connect(libpq_conninfo(postgres_url), autocommit=True) as listen:
+            listen.execute(f"LISTEN {DONE_CHANNEL}")
+            with uow_factory() as uow:
+                uow.jobs.update_columns(first, {"done_steps": ["create_room"], "claimed_until": NOW})
+                uow.commit()
+            assert list(listen.notifies(timeout=0.5, stop_after=1)) == [], "progress is not an ending"
+            with uow_factory() as uow:
+                uow.jobs.update_columns(first, {"finished_at": NOW, "due_at": None})
+                assert list(listen.notifies(timeout=0.3, stop_after=1)) == [], "told before the commit"
+                uow.commit()
+            assert [n.channel for n in listen.notifies(timeout=2.0, stop_after=1)] == [DONE_CHANNEL]
+            with uow_factory() as uow:  # giving up finishes a job too
+                uow.jobs.update_columns(second, {"finished_at": NOW, "last_error": "channel_not_found"})
+                uow.commit()
+            assert [n.channel for n in listen.notifies(timeout=2.0, stop_after=1)] == [DONE_CHANNEL]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_listening_job_watch_reads_when_a_job_finishes_not_on_every_interval(postgres_url: str) -> None:
+    from bot.ops.migrate import upgrade
+    from bot.pipeline.job_watch import JobWatch
+    from store.db import make_engine, make_session_factory
+    from store.uow import SqlUnitOfWork
+
+    upgrade(postgres_url)
+    engine = make_engine(postgres_url)
+    uow_factory = SqlUnitOfWorkFactory(make_session_factory(engine))
+    reads = 0
+
+    def counted() -> SqlUnitOfWork:
+        nonlocal reads
+        reads += 1
+        return uow_factory()
+
+    listeners: list[JobListener] = []
+
+    def listen(wake: Callable[[], None]) -> JobListener:
+        listeners.append(JobListener(postgres_url, wake, channel=DONE_CHANNEL))
+        return listeners[-1]
+
+    # Polling every 10 ms would read about 50 times in the half second below; a fallback of a minute
+    # means an answer within seconds can only come from the notice.
+    watch = JobWatch(counted, interval=0.01, listen=listen, fallback=60.0)
+    [job] = _jobs(uow_factory, 1)
+    answered: list[object] = []
+    try:
+        waiter = threading.Thread(target=lambda: answered.append(watch.wait(job, timeout=30)))
+        waiter.start()
+        while not listeners:
+            time.sleep(0.01)
+        assert listeners[0].listening.wait(5)
+        time.sleep(0.5)
+        assert reads <= 4, f"{reads} reads while nothing finished"
+        with uow_factory() as uow:
+            uow.jobs.update_columns(job, {"finished_at": NOW, "last_error": "channel_not_found"})
+            uow.commit()
+        waiter.join(10)
+        assert answered and answered[0] is not None, "the waiter was not answered"
+        assert answered[0].gave_up is True  # type: ignore[attr-defined]
+    finally:
+        watch.close()
+        engine.dispose()

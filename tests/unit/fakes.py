@@ -23,6 +23,7 @@ from commands.records import (
     BotPost,
     ChecklistItem,
     DraftVersion,
+    DuplicateCandidate,
     Incident,
     Page,
     RoleAssignment,
@@ -171,13 +172,17 @@ class FakeIncidents(_Repo):
             i for _, i in sorted(self._state.incidents.items()) if since is None or i.declared_at >= since
         ]
 
-    def recent_open(self, since: datetime, limit: int) -> Sequence[Incident]:
+    def recent_open(self, since: datetime, limit: int) -> Sequence[DuplicateCandidate]:
         found = [
             i
             for i in self._state.incidents.values()
             if i.declared_at >= since and i.status != "resolved" and not i.private
         ]
-        return sorted(found, key=lambda i: (i.declared_at, i.id), reverse=True)[:limit]
+        newest = sorted(found, key=lambda i: (i.declared_at, i.id), reverse=True)[:limit]
+        return [
+            DuplicateCandidate(i.id, i.title, i.status, i.private, i.drill, list(i.services), i.declared_at)
+            for i in newest
+        ]
 
     def insert_many(self, incidents: Sequence[Incident]) -> list[int]:
         for incident in incidents:
