@@ -57,6 +57,7 @@ def item_line(item: ActionItem, number: int) -> dict[str, Any]:
         "owner": item.owner,
         "due": item.due_at.isoformat() if item.due_at else None,
         "priority": item.priority,
+        "kind": item.kind,
         "done_at": item.done_at.isoformat() if item.done_at else None,
         "done_by": item.done_by,
     }

@@ -96,6 +96,7 @@ def test_json_record_with_utc_timestamps(tmp_path: Path) -> None:
             "created_at": "2026-01-08T13:00:00Z",
             "due_at": None,
             "priority": None,
+            "type": None,
             "status": "open",
             "done_at": None,
             "done_by": None,

@@ -27,6 +27,11 @@ MAX_SECTION_TEXT = 3000
 MAX_HEADER_TEXT = 150
 MAX_BUTTON_TEXT = 75
 MAX_CHOICES = 10  # options of a checkboxes or radio_buttons element
+MAX_MENU_OPTIONS = 100  # options (or option groups, or options in a group) of a static select menu
+MAX_OPTION_TEXT = 75  # an option's text and description, an option group's label
+MAX_OPTION_VALUE = 150
+MAX_PLACEHOLDER = 150
+STATIC_MENUS = frozenset({"static_select", "multi_static_select"})
 MAX_ACTION_ID = 255
 MAX_BLOCK_ID = 255
 MAX_VIEW_TITLE = 24
@@ -98,6 +103,8 @@ def _walk_elements(node: Any, pointer: str) -> None:
         _check_text_object(node.get("text"), pointer + "/text", MAX_BUTTON_TEXT, plain_only=True)
     if node.get("type") in ("checkboxes", "radio_buttons"):
         _check_choices(node, pointer)
+    if node.get("type") in STATIC_MENUS:
+        _check_static_menu(node, pointer)
     for key, value in node.items():
         if key != "text" and isinstance(value, dict | list):
             _walk_elements(value, f"{pointer}/{key}")
@@ -112,6 +119,65 @@ def _check_choices(node: dict[str, Any], pointer: str) -> None:
     for i, option in enumerate(initial or []):
         if option not in options:
             raise _error(f"{pointer}/initial_options/{i}", "must match one of the provided options")
+
+
+def _check_menu_option(option: Any, pointer: str) -> None:
+    """A select menu's option: plain_text only (mrkdwn is for checkboxes and radio buttons), and a value."""
+    if not isinstance(option, dict):
+        raise _error(pointer, "must be an option object")
+    _check_text_object(option.get("text"), pointer + "/text", MAX_OPTION_TEXT, plain_only=True)
+    value = option.get("value")
+    if not isinstance(value, str) or len(value) > MAX_OPTION_VALUE:
+        raise _error(pointer + "/value", f"must be a string of at most {MAX_OPTION_VALUE} characters")
+    if "description" in option:
+        _check_text_object(option["description"], pointer + "/description", MAX_OPTION_TEXT, plain_only=True)
+
+
+def _check_option_list(options: Any, pointer: str) -> list[Any]:
+    if not isinstance(options, list) or len(options) > MAX_MENU_OPTIONS:
+        raise _error(pointer, f"must be an array of at most {MAX_MENU_OPTIONS} items")
+    for i, option in enumerate(options):
+        _check_menu_option(option, f"{pointer}/{i}")
+    return options
+
+
+def _check_static_menu(node: dict[str, Any], pointer: str) -> None:
+    """Static select menus (single and multi), per Slack's select menu element reference.
+
+    Either `options` or `option_groups` (not both), at most 100 of either and 100 options a group; option
+    text plain_text of at most 75 characters and values of at most 150; a group's label plain_text of at
+    most 75; a placeholder plain_text of at most 150; and `initial_option` (`initial_options`) exactly
+    matching options of the menu. https://docs.slack.dev/reference/block-kit/block-elements/select-menu-element
+    and .../composition-objects/option-object, .../option-group-object.
+    """
+    has_options, has_groups = "options" in node, "option_groups" in node
+    if has_options == has_groups:
+        raise _error(pointer, "must provide exactly one of options or option_groups")
+    if has_options:
+        offered = _check_option_list(node["options"], pointer + "/options")
+    else:
+        groups = node["option_groups"]
+        if not isinstance(groups, list) or len(groups) > MAX_MENU_OPTIONS:
+            raise _error(pointer + "/option_groups", f"must be an array of at most {MAX_MENU_OPTIONS} items")
+        offered = []
+        for i, group in enumerate(groups):
+            where = f"{pointer}/option_groups/{i}"
+            if not isinstance(group, dict):
+                raise _error(where, "must be an option group object")
+            _check_text_object(group.get("label"), where + "/label", MAX_OPTION_TEXT, plain_only=True)
+            offered += _check_option_list(group.get("options"), where + "/options")
+    if "placeholder" in node:
+        _check_text_object(node["placeholder"], pointer + "/placeholder", MAX_PLACEHOLDER, plain_only=True)
+    if node.get("type") == "static_select":
+        initial = [("initial_option", node["initial_option"])] if "initial_option" in node else []
+    else:
+        chosen = node.get("initial_options", [])
+        if not isinstance(chosen, list):
+            raise _error(pointer + "/initial_options", "must be an array")
+        initial = [(f"initial_options/{i}", option) for i, option in enumerate(chosen)]
+    for where, option in initial:
+        if option not in offered:
+            raise _error(f"{pointer}/{where}", "must match one of the provided options")
 
 
 def _check_block(block: Any, pointer: str) -> None:

@@ -16,6 +16,7 @@ from bot.slack.modals import field_value, room_of
 from commands.due import DueSpec, resolve_due
 from commands.errors import ChatError, UsageError
 from commands.parsing import (
+    ACTION_KINDS,
     MAX_NOTE,
     PRIORITIES,
     AddActionItem,
@@ -71,6 +72,8 @@ def handle_action_item_submission(
         picked = str(field_value(view, BlockId.ACTION_DUE, ActionId.ACTION_DUE).get("selected_date") or "")
         chosen = field_value(view, BlockId.ACTION_PRIORITY, ActionId.ACTION_PRIORITY).get("selected_option")
         priority = str((chosen or {}).get("value") or "") or None
+        typed = field_value(view, BlockId.ACTION_KIND, ActionId.ACTION_KIND).get("selected_option")
+        kind = str((typed or {}).get("value") or "") or None
         errors: dict[str, str] = {}
         if not text:
             errors[BlockId.ACTION_TEXT] = "Say what needs doing."
@@ -87,11 +90,13 @@ def handle_action_item_submission(
                 errors[BlockId.ACTION_DUE] = exc.message
         if priority is not None and priority not in PRIORITIES:
             errors[BlockId.ACTION_PRIORITY] = "Choose P1, P2 or P3."
+        if kind is not None and kind not in ACTION_KINDS:
+            errors[BlockId.ACTION_KIND] = "Choose Mitigate, Prevent or Process."
         if owner and not errors and not _active(rt, owner):
             errors[BlockId.ACTION_OWNER] = "Choose an active member of this workspace."
         if errors or room_of(view) is None:
             raise FormInvalid(errors or {BlockId.ACTION_TEXT: "This form lost its war room; reopen it."})
-        return AddActionItem(text=text, owner=owner or None, due=due, priority=priority)
+        return AddActionItem(text=text, owner=owner or None, due=due, priority=priority, kind=kind)
 
     submit_room_form(rt, ack, body, view, BlockId.ACTION_TEXT, parse)
 

@@ -58,6 +58,9 @@ def export_record(pm: PostmortemData) -> dict[str, Any]:
         "acknowledged_at": _utc(m.acknowledged),
         "mitigated_at": _utc(m.mitigated),
         "resolved_at": _utc(m.resolved),
+        # Only what people recorded (the declare form, `/incident edit`); null until then, never guessed.
+        "impact_started_at": _utc(pm.impact_started),
+        "detected_at": _utc(pm.detected),
         "resolved_by": pm.resolved_by,
         "resolution_summary": pm.resolution_summary,
         "channel": {"id": pm.channel_id, "name": pm.channel_name},
@@ -66,7 +69,12 @@ def export_record(pm: PostmortemData) -> dict[str, Any]:
             "to_mitigate": _seconds(d.to_mitigate),
             "to_resolve": _seconds(d.to_resolve),
             "mitigated_to_resolved": _seconds(d.mitigated_to_resolved),
+            "to_detect": _seconds(pm.time_to_detect),
+            "impact": _seconds(pm.impact_duration),
         },
+        "postmortem_owner": pm.postmortem_owner,
+        "postmortem_status": pm.postmortem_status,
+        "review_date": pm.review_date.isoformat() if pm.review_date else None,
         "participants": list(pm.participants),
         "targets": target_records(pm),
         # Names Slack told the bot when a draft was shared (user id -> name); ids stay the keys everywhere.
@@ -104,6 +112,7 @@ def export_record(pm: PostmortemData) -> dict[str, Any]:
                 "created_at": _utc(a.created_at),
                 "due_at": _utc(a.due_at),
                 "priority": a.priority,
+                "type": a.kind,  # mitigate | prevent | process; null: untyped ("Other" in the draft)
                 "status": a.status,
                 "done_at": _utc(a.done_at),
                 "done_by": a.done_by,

@@ -469,10 +469,13 @@ class SlackPresenter:
         return self.renderer.render("list.mrkdwn.j2", incidents=incidents)
 
     def _item_details(self, line: dict[str, Any]) -> str:
-        """Owner, due date (overdue marked) and priority of an item, or who finished it and when."""
+        """Owner, due date (overdue marked), priority and type of an item; a done one: by whom, when, type."""
+        # mitigate | prevent | process: the group the draft lists the item under, done or not
+        kind = [f"type {escape(str(line['kind']))}"] if line.get("kind") else []
         if line.get("done_at"):
             done_at = datetime.fromisoformat(line["done_at"])
-            return f"done {finished_by(str(line.get('done_by')))} · {escape(self.when(done_at))}"
+            done = f"done {finished_by(str(line.get('done_by')))} · {escape(self.when(done_at))}"
+            return " · ".join([done, *kind])
         parts = [f"owner {mention(line['owner'])}" if line.get("owner") else "no owner"]
         if line.get("due"):
             due = datetime.fromisoformat(line["due"])
@@ -481,7 +484,7 @@ class SlackPresenter:
             parts.append(f":warning: *overdue* (due {day})" if overdue else f"due {day}")
         if line.get("priority"):
             parts.append(f"*{escape(str(line['priority']).upper())}*")
-        return " · ".join(parts)
+        return " · ".join([*parts, *kind])
 
     def _item_line(self, line: dict[str, Any]) -> str:
         mark = ":white_check_mark:" if line.get("done_at") else ":black_square_button:"

@@ -36,6 +36,7 @@ class BlockId(StrEnum):
     ACTION_OWNER = "action_owner"
     ACTION_DUE = "action_due"
     ACTION_PRIORITY = "action_priority"
+    ACTION_KIND = "action_kind"  # mitigate | prevent | process
     ACTION_ITEM = "action_item"  # action_item_<id>: one item's buttons, on the list and in reminders
     IMPACT_STARTED = "impact_started"  # the declare form's detection and impact times
     DETECTED = "detected"
@@ -70,6 +71,7 @@ class ActionId(StrEnum):
     ACTION_OWNER = "action_owner_select"
     ACTION_DUE = "action_due_date"
     ACTION_PRIORITY = "action_priority_select"
+    ACTION_KIND = "action_kind_select"
     ACTION_DONE = "action_item_done"
     ACTION_SNOOZE = "action_item_snooze"
     HOME_ACTION_DONE = "home_action_item_done"

@@ -22,7 +22,7 @@ from slack_sdk.models.views import View
 
 from bot.ops.config import LEVELS, IncidentConfig
 from bot.slack.ids import ActionId, BlockId, ViewId
-from commands.parsing import MAX_DESCRIPTION, MAX_MESSAGE, MAX_NOTE, MAX_TITLE, PRIORITIES
+from commands.parsing import ACTION_KINDS, MAX_DESCRIPTION, MAX_MESSAGE, MAX_NOTE, MAX_TITLE, PRIORITIES
 from commands.vocabulary import IncidentStatus
 
 
@@ -322,8 +322,9 @@ def edit_modal(config: IncidentConfig, channel_id: str, prefill: dict[str, Any])
 
 
 def action_item_modal(channel_id: str, text: str = "") -> View:
-    """What to do, and optionally who, by when and how urgent (a message shortcut pre-fills the text)."""
+    """What to do, and optionally who, by when, how urgent, of which type (a shortcut pre-fills the text)."""
     priorities = [Option(value=p, text=p.upper()) for p in PRIORITIES]
+    kinds = [Option(value=k, text=k.capitalize()) for k in ACTION_KINDS]
     return View(
         type="modal",
         callback_id=ViewId.ACTION_ITEM,
@@ -359,6 +360,13 @@ def action_item_modal(channel_id: str, text: str = "") -> View:
                 label="Priority",
                 optional=True,
                 element=StaticSelectElement(action_id=ActionId.ACTION_PRIORITY, options=priorities),
+            ),
+            InputBlock(
+                block_id=BlockId.ACTION_KIND,
+                label="Type",
+                hint="The postmortem lists action items by type; untyped ones under Other.",
+                optional=True,
+                element=StaticSelectElement(action_id=ActionId.ACTION_KIND, options=kinds),
             ),
         ],
     )

@@ -104,6 +104,7 @@ def test_the_form_and_the_message_shortcut_take_owner_due_and_priority(harness: 
         BlockId.ACTION_OWNER: "users_select",
         BlockId.ACTION_DUE: "datepicker",
         BlockId.ACTION_PRIORITY: "static_select",
+        BlockId.ACTION_KIND: "static_select",
     }
     view_id = list(h.emu.views)[-1]
 
