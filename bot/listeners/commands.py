@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Ack
 
 from bot.listeners.inputs import clean
 from bot.pipeline.acknowledge import Intake, Surface, acknowledge
@@ -15,7 +16,7 @@ from commands.parsing import parse
 
 
 def handle_incident_command(
-    ack: Ack, command: dict[str, Any], respond: Respond, context: dict[str, Any]
+    ack: Ack, command: dict[str, Any], respond: Callable[..., object], context: dict[str, Any]
 ) -> None:
     rt: Runtime = context["runtime"]
     # Slack always sends these; a payload without them still gets an answer rather than a KeyError.

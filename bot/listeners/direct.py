@@ -4,9 +4,9 @@ Bolt's dispatch for a slash command checks the signature a second time, builds a
 authorize and self-event middleware, matches every registered listener in turn and wraps the call, which
 costs a burst of declares a good share of the web process's CPU. None of it changes what a command
 does here: the gate verified the signature (and answered the ssl check) before this is reached, the
-bot's single workspace needs no authorization, and the listener receives the same `ack`, `command`,
-`respond` and `context` it gets from Bolt. Everything else, and every request in Socket Mode, still
-goes through Bolt.
+bot's single workspace needs no authorization, and the listener receives the same `ack`, `command` and
+`context` it gets from Bolt, and a `respond` that posts through kept-alive connections
+(bot.slack.response_url). Everything else, and every request in Socket Mode, still goes through Bolt.
 """
 
 from __future__ import annotations
@@ -21,10 +21,12 @@ from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 
 from bot.pipeline.runtime import Runtime
+from bot.slack.response_url import PooledRespond, ResponseUrls
 
 log = logging.getLogger(__name__)
 
-CommandListener = Callable[[Ack, dict[str, Any], Respond, dict[str, Any]], None]
+# `respond` is Bolt's Respond under Bolt, and a pooled one (bot.slack.response_url) here.
+CommandListener = Callable[[Ack, dict[str, Any], Callable[..., object], dict[str, Any]], None]
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -35,6 +37,7 @@ class DirectCommands:
         self._listeners = dict(listeners)
         self._runtime = runtime
         self._client = client  # Bolt's own client: its proxy and SSL settings reach the response_url
+        self._urls = ResponseUrls(ssl_context=client.ssl)
 
     def answer(self, body: str, content_type: str | None) -> BoltResponse | None:
         """The response to a signed request, or None when it is not one of our slash commands."""
@@ -47,9 +50,12 @@ class DirectCommands:
         if listener is None:
             return None
         ack = Ack()
-        respond = Respond(
-            response_url=command.get("response_url"), proxy=self._client.proxy, ssl=self._client.ssl
-        )
+        url = command.get("response_url")
+        respond: Callable[..., object]
+        if self._client.proxy:  # through the proxy as Bolt would; kept connections are for direct ones
+            respond = Respond(response_url=url, proxy=self._client.proxy, ssl=self._client.ssl)
+        else:
+            respond = PooledRespond(self._urls, url)
         try:
             listener(ack, command, respond, {"runtime": self._runtime})
         except Exception as exc:
