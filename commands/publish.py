@@ -12,6 +12,7 @@ second commit; a publish that gives up tells the room, and the draft in Slack is
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Protocol, runtime_checkable
 
@@ -134,7 +135,9 @@ def publish_plans(uow: PublishUnitOfWorkFactory, clock: Clock, settings: object)
         with uow() as tx:
             if tx.publications.get(ctx.incident.id, number) is not None:
                 return StepOutcome()  # recorded by an earlier attempt, or by another job
-            incident = tx.incidents.get(ctx.incident.id)
+            found = tx.incidents.get(ctx.incident.id)
+            # Read while the transaction is open: the row is not used after it ends.
+            incident = _Facts.of(found) if found is not None else None
             version = tx.postmortems.version(ctx.incident.id, number)
             first = tx.publications.first(ctx.incident.id)
         if incident is None or version is None:
@@ -213,7 +216,30 @@ def publish_plans(uow: PublishUnitOfWorkFactory, clock: Clock, settings: object)
     return {JobKind.PUBLISH: [("commit_version", commit_version), ("announce_published", announce_published)]}
 
 
-def _path(template: str, incident: Incident, zone: tzinfo) -> str:
+@dataclass(frozen=True)
+class _Facts:
+    """What publishing reads of an incident."""
+
+    id: int
+    ref: str
+    title: str
+    declared_at: datetime
+    private: bool
+    drill: bool
+
+    @classmethod
+    def of(cls, incident: Incident) -> _Facts:
+        return cls(
+            incident.id,
+            incident.ref,
+            incident.title,
+            incident.declared_at,
+            incident.private,
+            bool(incident.drill),
+        )
+
+
+def _path(template: str, incident: _Facts, zone: tzinfo) -> str:
     return publish_path(
         template,
         incident_id=incident.id,
@@ -223,7 +249,7 @@ def _path(template: str, incident: Incident, zone: tzinfo) -> str:
     )
 
 
-def _message(incident: Incident, number: int) -> str:
+def _message(incident: _Facts, number: int) -> str:
     """The commit message: one line, the reference, the version and the title as typed."""
     title = " ".join(incident.title.split())
     line = f"{incident.ref} postmortem, version {number}: {title}"

@@ -105,8 +105,9 @@ def test_5xx_and_429_are_retried_with_retry_after(gh: GitHubEmulator) -> None:
     with pytest.raises(PublishError) as limited:
         publisher(gh).publish(PATH, b"x", "m")
     assert limited.value.retry_after == 30.0
-    gh.fail(502, after=True)  # the write happens, its answer is lost
+    gh.fail(502, after=True, method="PUT")  # the write happens, its answer is lost
     with pytest.raises(PublishError):
         publisher(gh).publish(PATH, b"x", "m")
+    assert len(gh.contents.commits) == 1
     assert publisher(gh).publish(PATH, b"x", "m").commit_sha == gh.contents.commits[-1].sha
     assert len(gh.contents.commits) == 1, "the lost answer's commit is adopted, not repeated"
