@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.ops.config import ConfigError, IncidentConfig, load_config
+from bot.ops.config import (
+    ConfigError,
+    IncidentConfig,
+    config_from_mapping,
+    effective_config_text,
+    load_config,
+)
 from commands.job_runner import JobRunner
 from commands.jobs import JobKind, StepContext, new_job
 from commands.parsing import SetPostmortem
@@ -337,3 +344,29 @@ def test_setting_published_shares_a_fresh_version_only_when_publishing(
     if jobs:
         assert jobs[0].payload["refresh"] is True and jobs[0].payload["requested_by"] == "U1"
         assert jobs[0].claimed_until is None, "left for the worker, after the room hears of the status"
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        PUBLISHING,
+        IncidentConfig(),
+        IncidentConfig.model_validate(
+            {
+                "publish": {
+                    "github": {
+                        "repo": "acme/pm",
+                        "branch": "release/pm",
+                        "path": "pm/{id}.md",
+                        "private": True,
+                        "api_url": "https://ghe.example/api/v3/",
+                    }
+                }
+            }
+        ),
+    ],
+)
+def test_the_printed_config_shows_publishing_and_reloads(config: IncidentConfig) -> None:
+    text = effective_config_text(config)
+    assert ("[publish.github]" in text) == (config.publish.github is not None)
+    assert config_from_mapping(tomllib.loads(text)) == config
