@@ -31,6 +31,7 @@ from bot.pipeline.chart_work import ChartWork
 from bot.pipeline.home import HomeTab
 from bot.pipeline.job_watch import ListenerFactory
 from bot.pipeline.runtime import Runtime
+from bot.publishers.choose import make_publisher
 from bot.render.postmortem import PostmortemDrafts
 from bot.render.presenter import SlackPresenter, TemplateRenderer
 from bot.slack.chat import SlackChat
@@ -47,6 +48,7 @@ from commands.ports import Clock, SystemClock
 from commands.postmortem_owner import overdue_postmortems
 from commands.postmortem_steps import postmortem_plans
 from commands.postmortem_versions import notify_owner
+from commands.publish import publish_plans, queue_publish
 from commands.registry import JOB_PLANS
 from commands.reminders import REMINDER_PLANS
 from commands.tracker_sync import tracker_plans
@@ -165,6 +167,7 @@ def build_runtime(
     )
     engine = make_engine(settings.database_url)
     tracker = make_tracker(settings, config)  # before the engine: missing credentials stop the start-up
+    publisher = make_publisher(settings, config)
     holdings = JobHoldings(process_identity())
     uow = SqlUnitOfWorkFactory(make_session_factory(engine), holdings, hand_off=not runs_jobs)
     chat = SlackChat(client)
@@ -181,7 +184,14 @@ def build_runtime(
         plans={
             **JOB_PLANS,
             **REMINDER_PLANS,
-            **postmortem_plans(drafts, after=(("notify_owner", notify_owner(drafts)),)),
+            **postmortem_plans(
+                drafts,
+                after=(
+                    ("notify_owner", notify_owner(drafts)),
+                    ("queue_publish", queue_publish(uow, clock, config)),
+                ),
+            ),
+            **publish_plans(uow, clock, config),
             **capture_plans(uow, clock, clean),
             **tracker_plans(uow, clock, config),
         },
@@ -189,6 +199,7 @@ def build_runtime(
         holdings=holdings,
         pager=pager or Pagers.from_settings(settings),
         tracker=tracker,
+        publisher=publisher,
     )
     runtime = Runtime(
         uow=uow,

@@ -42,6 +42,7 @@ from commands.jobs import (
 )
 from commands.pager import NoPager, Pager, PagerError, PagerRefused
 from commands.ports import Chat, Clock, IncidentSettings, Message, PostRef, Presenter, UnitOfWorkFactory
+from commands.publisher import NoPublisher, Publisher, PublishError, PublishRefused
 from commands.records import BotPost, TimelineEvent
 from commands.tracker import NoTracker, Tracker, TrackerError, TrackerRefused
 from commands.views import IncidentView, view_of
@@ -105,8 +106,10 @@ class JobRunner:
         holdings: JobHoldings | None = None,
         pager: Pager | None = None,
         tracker: Tracker | None = None,
+        publisher: Publisher | None = None,
     ) -> None:
         self.uow = uow
+        self.publisher: Publisher = publisher or NoPublisher()
         self.pager: Pager = pager or NoPager()
         self.tracker: Tracker = tracker or NoTracker()
         self.chat = chat
@@ -198,6 +201,7 @@ class JobRunner:
             clock=self.clock,
             pager=self.pager,
             tracker=self.tracker,
+            publisher=self.publisher,
         )
         try:
             return self._execute(ctx)
@@ -353,6 +357,7 @@ class JobRunner:
                 clock=self.clock,
                 pager=self.pager,
                 tracker=self.tracker,
+                publisher=self.publisher,
             )
             uow.commit()
             return ctx
@@ -447,7 +452,8 @@ class JobRunner:
         """
         job = f"job {ctx.job_id} ({ctx.kind}, {ctx.incident.ref})"
         values: dict[str, Any] = {"last_error": describe(exc)[:500], "claimed_until": None}
-        if not isinstance(exc, ChatError | GiveUp | TrackerError | TrackerRefused | PagerError):
+        expected = ChatError | GiveUp | TrackerError | TrackerRefused | PagerError | PublishError
+        if not isinstance(exc, expected):
             log.error("%s failed unexpectedly", job, exc_info=exc)
         if gives_up(exc) or ctx.attempts >= MAX_ATTEMPTS:
             log.error("%s gave up after %s attempt(s): %s", job, ctx.attempts, describe(exc))
@@ -460,7 +466,7 @@ class JobRunner:
                 # A 429 says exactly when to come back (a backoff grown by earlier 429s would only add
                 # idle time); a timeout's wait is a floor under the backoff.
                 wait = asked if exc.code == "ratelimited" else max(wait, asked)
-            if isinstance(exc, TrackerError | PagerError) and exc.retry_after is not None:
+            if isinstance(exc, TrackerError | PagerError | PublishError) and exc.retry_after is not None:
                 # GitHub's and Jira's Retry-After, a pager's 429: never sooner than asked.
                 wait = max(wait, timedelta(seconds=exc.retry_after))
             values["due_at"] = now + wait
@@ -479,6 +485,8 @@ class JobRunner:
             if isinstance(exc, ChatRefused)
             else (exc.reason if isinstance(exc, _REFUSALS) else "Slack kept failing")
         )
+        if isinstance(exc, PublishError):
+            reason = "the repository kept failing; the draft stays in this room"
         text = f":warning: I could not {_WHAT.get(ctx.kind, 'finish this')} for {incident.ref}: {reason}."
         with suppress(ChatError):  # logged where it failed; the job's error is in its row and the log
             self.chat.notify(str(where), str(who), text)
@@ -514,13 +522,14 @@ _WHAT: dict[str, str] = {
     JobKind.PAGE: "page everyone",
     JobKind.PAGE_ACK: "tell everyone the page was acknowledged",
     JobKind.PAGE_RESOLVE: "resolve the pager alerts",
+    JobKind.PUBLISH: "publish the postmortem",
 }
 # Jobs nobody asked for: a failure is logged, with nobody to tell.
 _UNATTENDED = frozenset({JobKind.REMINDER, JobKind.COMMANDER_REMINDER, JobKind.STALE, JobKind.TRACKER_CHECK})
 
 
 # Refusals no retry fixes, each with the reason to tell: a step's, a pager's, a tracker's.
-_REFUSALS = (GiveUp, PagerRefused, TrackerRefused)
+_REFUSALS = (GiveUp, PagerRefused, TrackerRefused, PublishRefused)
 
 
 def _longer_wait(kept: Exception | None, new: Exception) -> Exception:
@@ -545,4 +554,6 @@ def describe(exc: Exception) -> str:
         return exc.reason
     if isinstance(exc, TrackerError):
         return f"tracker: {exc}"
+    if isinstance(exc, PublishError):
+        return f"publisher: {exc}"
     return type(exc).__name__

@@ -12,6 +12,7 @@ from typing import Any
 
 from commands.pager import NoPager, Pager
 from commands.ports import Chat, Clock, IncidentSettings, PostRef, Presenter, UnitOfWork
+from commands.publisher import NoPublisher, Publisher
 from commands.records import SlackJob
 from commands.tracker import NoTracker, Tracker
 from commands.views import IncidentView
@@ -57,6 +58,7 @@ class JobKind(StrEnum):
     MITIGATED = "mitigated"  # `/incident mitigated`: the room is told the impact has stopped
     POSTMORTEM_SET = "postmortem_set"  # the postmortem's owner, status or review day: the room sees it
     POSTMORTEM_REMINDER = "postmortem_reminder"  # the owner's DM: the postmortem is still a draft when due
+    PUBLISH = "postmortem_publish"  # a published postmortem's version committed, then linked in the room
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ class StepContext:
     clock: Clock
     pager: Pager = field(default_factory=NoPager)
     tracker: Tracker = field(default_factory=NoTracker)
+    publisher: Publisher = field(default_factory=NoPublisher)
 
     @property
     def recovering(self) -> bool:
@@ -210,6 +213,8 @@ _INDEPENDENT = frozenset(
     | {JobKind.TRACKER_ISSUE, JobKind.TRACKER_CHECK}  # a tracker's work needs only the room
     # Paging is retried for as long as a pager is down: the incident's other work must never wait for it.
     | {JobKind.PAGE, JobKind.PAGE_ACK, JobKind.PAGE_RESOLVE}
+    # A repository that is down is retried for as long as it takes, holding up nothing else.
+    | {JobKind.PUBLISH}
 )
 # What later jobs need of an unfinished provisioning job: reminders, the room; the rest, also what they
 # may change or follow (the summary, the topic, the announcement). The pin is needed by nobody, so a

@@ -18,6 +18,7 @@ from commands.parsing import Postmortem
 from commands.ports import Clock, IncidentSettings, UnitOfWorkFactory
 from commands.postmortem_owner import postmortem_owner, postmortem_status
 from commands.postmortem_steps import postmortem_job
+from commands.publish import EVENT as PUBLISHED_EVENT
 from commands.records import ActionItem, ChecklistItem, Incident, Page, RoleAssignment, TimelineEvent
 from commands.targets import BREACH_EVENT, MILESTONES, reached
 from commands.tracker_sync import closed_in
@@ -474,7 +475,9 @@ def assemble(
     """Build the postmortem data; `cadence` is the update interval configured for a severity, `targets`
     the incident's severity's targets."""
     events = list(events)  # read twice: the timeline and the action items' tracker links
-    timeline = tuple(sorted((_entry(e) for e in events), key=lambda e: (e.occurred_at, e.id)))
+    # Publishing a version must not make the draft outdated: it would differ from what was published.
+    shown = (e for e in events if e.kind != PUBLISHED_EVENT)
+    timeline = tuple(sorted((_entry(e) for e in shown), key=lambda e: (e.occurred_at, e.id)))
     roles = tuple(_role(r) for r in incident.roles)
     tracked = {e.data.get("item"): e.data for e in events if e.kind == "action_item_tracked"}
     items = tuple(

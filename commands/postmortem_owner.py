@@ -22,6 +22,7 @@ from commands.mrkdwn import escape
 from commands.parsing import SetPostmortem
 from commands.ports import Clock, IncidentSettings, Message, PostRef, UnitOfWorkFactory
 from commands.postmortem_steps import postmortem_job
+from commands.publish import upload_to_publish
 from commands.records import Incident, SlackJob, TimelineEvent
 from commands.reminders import TickResult
 from commands.steps import post_once, room
@@ -160,6 +161,8 @@ def set_postmortem(
         tx.flush()
         payload = {"text": change.said, "by": user_id, "event_id": event.id}
         job = tx.jobs.add(new_job(JobKind.POSTMORTEM_SET, incident.id, now, lease, payload))
+        if change.kind == "postmortem_status" and cmd.status == PUBLISHED:
+            upload_to_publish(tx, incident, now, user_id, settings)  # with [publish.github] only
         tx.commit()
         return Scheduled(view_of(incident, settings.severity_description(incident.severity)), job.id)
 

@@ -240,3 +240,17 @@ class DraftVersion:
     snapshot: dict[str, Any] = field(default_factory=dict)
     changes: str = ""
     recorded_at: datetime
+
+
+@dataclass(kw_only=True, eq=False)
+class Publication:
+    """A postmortem version committed to the repository: where, which commit, and when."""
+
+    incident_id: int
+    version: int
+    path: str
+    commit_sha: str
+    commit_url: str
+    html_url: str
+    published_at: datetime
+    job_id: int  # the job that committed it: only that job announces it in the room

@@ -445,3 +445,21 @@ class PostmortemVersion(Base):
     snapshot: Mapped[dict[str, Any]]
     changes: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[datetime]
+
+
+class PostmortemPublication(Base):
+    """A postmortem version as committed to the repository ([publish.github]): one row per version, so a
+    retried publish job finds it instead of committing or announcing it again."""
+
+    __tablename__ = "postmortem_publications"
+
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    path: Mapped[str] = mapped_column(Text)
+    commit_sha: Mapped[str] = mapped_column(String(64))
+    commit_url: Mapped[str] = mapped_column(Text)
+    html_url: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime]
+    job_id: Mapped[int]

@@ -12,6 +12,7 @@ from commands.ports import UnitOfWork, UnitOfWorkFactory
 from store.alert_groups import AlertGroupRepository
 from store.page_queries import PageRepository
 from store.postmortem_queries import PostmortemRepository
+from store.publication_queries import PublicationRepository
 from store.reminder_queries import ReminderRepository
 from store.repositories import (
     ActionItemRepository,
@@ -60,6 +61,7 @@ class SqlUnitOfWork:
         self.pages = PageRepository(self.session)
         self.alert_groups = AlertGroupRepository(self.session)
         self.postmortems = PostmortemRepository(self.session)
+        self.publications = PublicationRepository(self.session)
         return self
 
     def __exit__(

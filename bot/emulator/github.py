@@ -6,6 +6,7 @@ without a valid token, 401 "Bad credentials"; a repository the token cannot see 
 read-only token creating an issue gets 403 "Resource not accessible by personal access token"; an issue
 without a title is 422 "Validation Failed" (missing_field); labels must be a list of strings (422).
 Created issues answer 201 with number, html_url and state "open"; `close`/`reopen` act as a person would.
+The repository contents API (committing postmortems) is served from bot/emulator/github_contents.py.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .github_contents import RepoContents
 from .tracker_base import ApiAnswer, TrackerServer
 
 _ISSUES = re.compile(r"^/repos/(?P<repo>[^/]+/[^/]+)/issues$")
@@ -54,6 +56,10 @@ class GitHubEmulator(TrackerServer):
         self.repos = set(repos)
         self.read_only = False
         self.issues: dict[str, list[GitHubIssue]] = {repo: [] for repo in repos}
+        # Files and commits on each repository's branches ("main" unless added): the contents API.
+        self.contents = RepoContents(self.web_url)
+        for repo in repos:
+            self.contents.add_repo(repo)
 
     @property
     def web_url(self) -> str:
@@ -86,6 +92,9 @@ class GitHubEmulator(TrackerServer):
         scheme, _, token = auth.partition(" ")
         if scheme.lower() not in ("bearer", "token") or token != self.token:
             return _error(401, "Bad credentials" if auth else "Requires authentication")
+        contents = self.contents.route(method, path, query, body, read_only=self.read_only)
+        if contents is not None:
+            return contents
         if (match := _ISSUES.match(path)) is not None:
             repo = match["repo"]
             if repo not in self.repos:

@@ -34,6 +34,7 @@ class ApiFault:
     body: Any = None
     # The request is carried out, then its answer is lost (a gateway timing out after the write).
     after: bool = False
+    method: str | None = None  # only requests with this method (e.g. "PUT") meet it; None: any
 
 
 @dataclass(frozen=True)
@@ -84,21 +85,22 @@ class TrackerServer:
         times: int | None = 1,
         headers: dict[str, str] | None = None,
         after: bool = False,
+        method: str | None = None,
     ) -> None:
-        """Answer the next `times` requests with `status` (and headers such as Retry-After); with `after`,
-        carry each out first, as a tracker whose gateway timed out after the write."""
+        """Answer the next `times` requests (of `method`, when given) with `status` (and headers such
+        as Retry-After); with `after`, carry each out first, as a gateway timing out after the write."""
         with self.lock:
             body = {"message": "injected failure"}
-            self._faults.append(ApiFault(status, times, dict(headers or {}), body, after))
+            self._faults.append(ApiFault(status, times, dict(headers or {}), body, after, method))
 
     def clear_faults(self) -> None:
         with self.lock:
             self._faults.clear()
             self.latency = 0.0
 
-    def _take_fault(self) -> ApiFault | None:
+    def _take_fault(self, method: str) -> ApiFault | None:
         with self.lock:
-            if not self._faults:
+            if not self._faults or self._faults[0].method not in (None, method):
                 return None
             fault = self._faults[0]
             if fault.times is not None:
@@ -118,7 +120,7 @@ class TrackerServer:
             self.calls.append(ApiCall(method, parts.path, query, body))
         if self.latency:
             time.sleep(self.latency)  # never under the lock
-        fault = self._take_fault()
+        fault = self._take_fault(method)
         if fault is not None and not fault.after:
             return ApiAnswer(fault.status, fault.body, fault.headers)
         with self.lock:

@@ -25,6 +25,7 @@ from pydantic import (
 from commands.due import WeeklySlot
 from commands.limits import RateLimit
 from commands.ports import EscalationPolicy, PolicyTier
+from commands.publisher import check_path_template
 from commands.vocabulary import IncidentStatus, Role
 
 __all__ = [
@@ -452,6 +453,56 @@ class TrackersConfig(_Strict):
         return self.github or self.jira
 
 
+class GitHubPublishConfig(_Strict):
+    """Published postmortems committed to one GitHub repository and branch (bot/publishers/github.py).
+
+    The token is INCIDENTBOT_GITHUB_TOKEN (shared with [trackers.github]); `api_url` defaults to
+    INCIDENTBOT_GITHUB_URL. The branch is named, never guessed: a missing one is a clear refusal.
+    """
+
+    repo: str
+    branch: str = "main"
+    path: str = "postmortems/{year}/{ref}-{slug}.md"
+    api_url: str | None = None
+    # Private incidents are published only when this says so; otherwise the room is told why not.
+    private: bool = False
+
+    @field_validator("repo")
+    @classmethod
+    def _repo(cls, value: str) -> str:
+        if not _REPO_RE.match(value):
+            raise ValueError(f'repo must be "owner/name", got {value!r}')
+        return value
+
+    @field_validator("branch")
+    @classmethod
+    def _branch(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9._/-]{1,200}", value) or ".." in value or value.startswith("/"):
+            raise ValueError(f"branch must be a branch name such as 'main', got {value!r}")
+        return value
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        return check_path_template(value)
+
+    @field_validator("api_url")
+    @classmethod
+    def _api_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"api_url must be an http(s) URL, got {value!r}")
+        return value
+
+
+class PublishConfig(_Strict):
+    """Where published postmortems are kept; nothing is published when no section is set."""
+
+    github: GitHubPublishConfig | None = None
+
+
 class IncidentConfig(_Strict):
     """The whole validated config; dict order of severities is their rank, most severe first."""
 
@@ -489,6 +540,8 @@ class IncidentConfig(_Strict):
     trackers: TrackersConfig = Field(default_factory=TrackersConfig)
     # When owners get their weekly DM of overdue action items: a weekday and a time in `timezone`.
     action_reminders_at: str = "mon 09:00"
+    # Published postmortems are committed to a repository ([publish.github]; commands/publish.py).
+    publish: PublishConfig = Field(default_factory=PublishConfig)
 
     @field_validator("action_reminders_at")
     @classmethod
@@ -850,6 +903,18 @@ class IncidentConfig(_Strict):
         return active.check_every if active is not None else timedelta(minutes=10)
 
     @property
+    def publish_path(self) -> str | None:
+        """The path template of published postmortems; None: publishing is not configured."""
+        github = self.publish.github
+        return github.path if github is not None else None
+
+    @property
+    def publish_private(self) -> bool:
+        """Whether private incidents' postmortems are published too."""
+        github = self.publish.github
+        return github.private if github is not None else False
+
+    @property
     def zone(self) -> ZoneInfo:
         """The configured zone as an object, for rendering times to people."""
         return ZoneInfo(self.timezone)
@@ -888,6 +953,8 @@ def _unknown_key_hint(loc: tuple[int | str, ...]) -> str:
         known = tuple(ServiceConfig.model_fields)
     elif len(loc) == 2 and loc[0] == "priority":
         known = LEVELS
+    elif len(loc) == 3 and loc[:2] == ("publish", "github"):
+        known = tuple(GitHubPublishConfig.model_fields)
     elif len(loc) == 3 and loc[0] == "escalation_policies":
         known = tuple(PolicyConfig.model_fields)
     elif len(loc) == 5 and loc[0] == "escalation_policies":
@@ -1018,6 +1085,24 @@ def _trackers_text(trackers: TrackersConfig) -> list[str]:
     return ["", "# trackers: none configured (action items stay in Slack)"]
 
 
+def _publish_text(publish: PublishConfig) -> list[str]:
+    """The publishing table, or a comment saying postmortems are not published."""
+    gh = publish.github
+    if gh is None:
+        return ["", "# publish: not configured (postmortems stay in Slack and `incidentbot export`)"]
+    lines = [
+        "",
+        "[publish.github]",
+        f"repo = {_toml_str(gh.repo)}",
+        f"branch = {_toml_str(gh.branch)}",
+        f"path = {_toml_str(gh.path)}",
+        f"private = {'true' if gh.private else 'false'}",
+    ]
+    if gh.api_url is None:
+        return [*lines, "# api_url: not set (INCIDENTBOT_GITHUB_URL)"]
+    return [*lines, f"api_url = {_toml_str(gh.api_url)}"]
+
+
 def effective_config_text(cfg: IncidentConfig) -> str:
     """Print the config as TOML so operators see exactly what the bot will use, defaults included."""
     lines = [
@@ -1076,6 +1161,7 @@ def effective_config_text(cfg: IncidentConfig) -> str:
         lines += ["", f"[roles.{name}]", f"description = {_toml_str(role.description)}"]
     lines += _triage_text(cfg)
     lines += _trackers_text(cfg.trackers)
+    lines += _publish_text(cfg.publish)
     for name, policy in cfg.escalation_policies.items():
         lines += ["", f"[escalation_policies.{name}]", f"repeat = {policy.repeat}", "tiers = ["]
         for tier in policy.tiers:

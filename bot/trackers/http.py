@@ -58,8 +58,11 @@ class JsonClient:
     def __repr__(self) -> str:  # the headers carry the token
         return f"JsonClient({self.service}, {self.base_url})"
 
-    def call(self, method: str, path: str, body: Any = None) -> Answer:
-        """One request; raise TrackerError (retry) or TrackerRefused (stop) unless it succeeded."""
+    def call(self, method: str, path: str, body: Any = None, *, allow: tuple[int, ...] = ()) -> Answer:
+        """One request; raise TrackerError (retry) or TrackerRefused (stop) unless it succeeded.
+
+        A status in `allow` is answered instead (a 404 that means "no such file yet", a 409 to retry).
+        """
         data = None if body is None else json.dumps(body).encode()
         headers = {**self._headers, "Accept": self._headers.get("Accept", "application/json")}
         if data is not None:
@@ -72,6 +75,8 @@ class JsonClient:
                 return Answer(response.status, _json(raw), dict(response.headers.items()))
         except urllib.error.HTTPError as exc:
             answer = Answer(exc.code, _json(exc.read()), dict(exc.headers.items()))
+            if exc.code in allow:
+                return answer
             raise self._failure(what, answer) from None
         except TimeoutError as exc:
             log.warning("%s timed out", what)

@@ -31,8 +31,9 @@ APP_TABLES = {
     "chart_shares",
     "digest_schedules",
     "postmortem_versions",
+    "postmortem_publications",
 }
-HEAD = "0018"
+HEAD = "0019"
 
 
 def _tables(url: str) -> set[str]:

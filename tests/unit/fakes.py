@@ -26,6 +26,7 @@ from commands.records import (
     DuplicateCandidate,
     Incident,
     Page,
+    Publication,
     RoleAssignment,
     SlackJob,
     TimelineEvent,
@@ -59,6 +60,7 @@ class State:
     pages: list[Page] = field(default_factory=list)
     alert_groups: dict[tuple[str, str], AlertGroupState] = field(default_factory=dict)
     versions: list[DraftVersion] = field(default_factory=list)
+    publications: list[Publication] = field(default_factory=list)
 
     def copy(self) -> State:
         return State(
@@ -73,6 +75,7 @@ class State:
             pages=[clone(p) for p in self.pages],
             alert_groups=dict(self.alert_groups),
             versions=[clone(v) for v in self.versions],
+            publications=[clone(p) for p in self.publications],
         )
 
 
@@ -686,6 +689,27 @@ class FakePostmortems(_Repo):
         )
 
 
+class DuplicateKey(Exception):
+    """What the SQL store's IntegrityError is to the fakes: a unique key already taken."""
+
+
+class FakePublications(_Repo):
+    """Published versions, one per (incident, version) as the SQL primary key has it."""
+
+    def get(self, incident_id: int, version: int) -> Publication | None:
+        found = [p for p in self._state.publications if (p.incident_id, p.version) == (incident_id, version)]
+        return clone(found[0]) if found else None
+
+    def first(self, incident_id: int) -> Publication | None:
+        mine = [p for p in self._state.publications if p.incident_id == incident_id]
+        return clone(min(mine, key=lambda p: p.version)) if mine else None
+
+    def add(self, publication: Publication) -> None:
+        if self.get(publication.incident_id, publication.version) is not None:
+            raise DuplicateKey("the primary key is unique")
+        self._state.publications.append(publication)
+
+
 class FakeUnitOfWork:
     """One transaction over a FakeDatabase: a copy of its state, committed or discarded as a whole."""
 
@@ -706,6 +730,7 @@ class FakeUnitOfWork:
         self.pages = FakePages(self)
         self.alert_groups = FakeAlertGroups(self)
         self.postmortems = FakePostmortems(self)
+        self.publications = FakePublications(self)
         self._open = False
 
     def __enter__(self) -> FakeUnitOfWork:
