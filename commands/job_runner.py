@@ -487,6 +487,10 @@ class JobRunner:
         )
         if isinstance(exc, PublishError):
             reason = "the repository kept failing; the draft stays in this room"
+        elif isinstance(exc, TrackerError):
+            reason = "the issue tracker kept failing"
+        elif isinstance(exc, PagerError):
+            reason = "the paging service kept failing"
         text = f":warning: I could not {_WHAT.get(ctx.kind, 'finish this')} for {incident.ref}: {reason}."
         with suppress(ChatError):  # logged where it failed; the job's error is in its row and the log
             self.chat.notify(str(where), str(who), text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from commands.job_runner import JobRunner
+from commands.job_runner import MAX_ATTEMPTS, JobRunner
 from commands.jobs import JobKind, StepContext, StepOutcome, new_job
 from commands.records import SlackJob
 from commands.tracker import Issue, NoTracker, Tracker, TrackerError
@@ -13,10 +13,14 @@ from tests.unit.commands.test_job_runner import RecordingChat
 from tests.unit.fakes import FakeDatabase
 
 
-def run_create(db: FakeDatabase, clock: Clock, tracker: Tracker) -> tuple[RecordingChat, SlackJob]:
+def run_create(
+    db: FakeDatabase, clock: Clock, tracker: Tracker, attempts: int = 0
+) -> tuple[RecordingChat, SlackJob]:
     number = war_room(db, clock, channel="CROOM")
     with db() as tx:
-        job = tx.jobs.add(new_job(JobKind.TRACKER_ISSUE, number, clock.now(), LEASE, {"item": 1, "by": "U1"}))
+        job = new_job(JobKind.TRACKER_ISSUE, number, clock.now(), LEASE, {"item": 1, "by": "U1"})
+        job.attempts = attempts
+        tx.jobs.add(job)
         tx.commit()
 
     def create(ctx: StepContext) -> StepOutcome:
@@ -66,3 +70,12 @@ def test_a_refusing_tracker_stops_the_job_and_tells_the_room_and_the_person_why(
         "no issue tracker is configured."
     )
     assert chat.notices == [post]
+
+
+def test_a_tracker_that_keeps_failing_is_named_when_the_job_gives_up(db: FakeDatabase, clock: Clock) -> None:
+    chat, job = run_create(db, clock, RateLimited(), attempts=MAX_ATTEMPTS)  # its last attempt
+    assert job.finished_at is not None
+    assert chat.posts == [
+        ":warning: I could not create the action item's tracker issue for INC-1: "
+        "the issue tracker kept failing."
+    ]
