@@ -142,7 +142,7 @@ def finished_job_listener(database_url: str, *, runs_jobs: bool) -> ListenerFact
     """A web replica beside workers on PostgreSQL hears each finished job instead of reading on a timer."""
     if runs_jobs or not database_url.startswith("postgresql"):
         return None
-    return lambda wake: JobListener(database_url, wake, channel=DONE_CHANNEL)
+    return lambda wake, heard: JobListener(database_url, wake, channel=DONE_CHANNEL, heard=heard)
 
 
 def build_runtime(

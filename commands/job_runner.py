@@ -387,7 +387,6 @@ class JobRunner:
             # Recording progress renews the lease, so only a step outlasting it lets another replica in.
             values["claimed_until"] = now + self.lease
         with self.uow() as tx:
-            tx.jobs.update_columns(job_id, values)
             if outcome.incident:
                 tx.incidents.update_columns(incident_id, outcome.incident)
             # Multi-row INSERTs: one statement per table however many rows (no ids needed back).
@@ -405,6 +404,8 @@ class JobRunner:
                     for k, t in outcome.events
                 ]
             )
+            # Last: a finished job's notice to waiting web replicas carries the incident's room as now.
+            tx.jobs.update_columns(job_id, values)
             tx.commit()
         self._wake(incident_id)
 

@@ -20,7 +20,7 @@ from store.db import POSTGRES_CONNECT_ARGS
 log = logging.getLogger(__name__)
 
 CHANNEL = "incidentbot_jobs"
-# A job finished (done or given up): a web replica waiting to reply reads how it ended at once.
+# A job finished (done or given up): a web replica waiting to reply hears how it ended at once.
 DONE_CHANNEL = "incidentbot_jobs_done"
 RECONNECT_SECONDS = 1.0
 # How long one wait for notifications lasts, so a stop request is seen within this long.
@@ -39,10 +39,28 @@ def notify_jobs(session: Session) -> None:
         session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
 
 
-def notify_jobs_done(session: Session) -> None:
-    """Tell web replicas waiting on jobs, on commit, that one finished (no-op on SQLite)."""
+def notify_job_finished(session: Session, job_id: int) -> None:
+    """Tell web replicas, on commit, that this job finished and how (no-op on SQLite): the notice carries
+    what their waiting reply needs, so they read nothing. Sent after the transaction's other writes."""
     if is_postgres(session):
-        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": DONE_CHANNEL})
+        session.execute(_FINISHED_NOTICE, {"channel": DONE_CHANNEL, "job": job_id})
+
+
+# "<job id> <1 if it gave up, else 0> <its incident's room, or nothing>"
+_FINISHED_NOTICE = text(
+    "SELECT pg_notify(:channel, j.id || ' ' || CASE WHEN j.last_error IS NULL THEN 0 ELSE 1 END || ' ' "
+    "|| coalesce(i.channel_id, '')) "
+    "FROM slack_jobs j JOIN incidents i ON i.id = j.incident_id WHERE j.id = :job"
+)
+
+
+def finished_notice(payload: str) -> tuple[int, bool, str | None] | None:
+    """A DONE_CHANNEL notice read back: the job, whether it gave up, its room; None if it is not one."""
+    job, _, rest = payload.partition(" ")
+    gave_up, _, channel = rest.partition(" ")
+    if not job.isdigit() or gave_up not in ("0", "1"):
+        return None
+    return int(job), gave_up == "1", channel or None
 
 
 def libpq_conninfo(database_url: str) -> str:
@@ -51,13 +69,20 @@ def libpq_conninfo(database_url: str) -> str:
 
 
 class JobListener:
-    """A thread that LISTENs on a dedicated connection and calls `wake` whenever jobs are recorded (or, on
-    DONE_CHANNEL, finished)."""
+    """A thread that LISTENs on a dedicated connection and calls `wake` whenever jobs are recorded; with
+    `heard`, each notice's payload is handed over as it arrives, and `wake` is called only on connecting."""
 
-    def __init__(self, database_url: str, wake: Callable[[], None], channel: str = CHANNEL) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        wake: Callable[[], None],
+        channel: str = CHANNEL,
+        heard: Callable[[str], None] | None = None,
+    ) -> None:
         self._conninfo = libpq_conninfo(database_url)
         self._wake = wake
         self._channel = channel
+        self._heard = heard
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.listening = threading.Event()  # set while the LISTEN is in place (tests wait on it)
@@ -83,8 +108,11 @@ class JobListener:
                     # Jobs recorded while not listening are found by this first wake, not the next tick.
                     self._wake()
                     while not self._stop.is_set():
+                        if self._heard is not None:
+                            for notice in conn.notifies(timeout=POLL_SECONDS):
+                                self._heard(notice.payload)
                         # A burst's notices arrive together: one wake for all that are waiting.
-                        if any(True for _ in conn.notifies(timeout=POLL_SECONDS, stop_after=1)):
+                        elif any(True for _ in conn.notifies(timeout=POLL_SECONDS, stop_after=1)):
                             self._wake()
             except Exception as exc:  # the database went away: the tick covers until we are back
                 log.warning("job listener lost its connection (%s); reconnecting", type(exc).__name__)

@@ -48,7 +48,7 @@ from store.models import (
     slack_jobs,
     timeline_events,
 )
-from store.notify import is_postgres, notify_jobs, notify_jobs_done
+from store.notify import is_postgres, notify_job_finished, notify_jobs
 from store.retention import PRUNED_KINDS
 
 # Criteria on table columns cannot be evaluated in Python, and the rows these statements change are never
@@ -440,11 +440,11 @@ class JobRepository:
 
     def update_columns(self, job_id: int, values: Mapping[str, Any]) -> None:
         """Set these columns of one job by primary key, without reading it; finishing it tells the web
-        replicas waiting to reply (on commit)."""
+        replicas waiting to reply (on commit; the notice says the room as of now, so finish it last)."""
         stmt = update(SlackJob).where(slack_jobs.c.id == job_id).values(**values)
         self.session.execute(stmt, execution_options=UNSYNCED)
         if values.get("finished_at") is not None:
-            notify_jobs_done(self.session)
+            notify_job_finished(self.session, job_id)
 
     def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[int]:
         """Claim up to `limit` owed jobs, oldest due first; on PostgreSQL in one statement.

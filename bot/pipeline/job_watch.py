@@ -1,24 +1,30 @@
 """Wait for jobs a worker process runs, so a web replica's replies say what actually happened.
 
-One thread reads the finished state of every awaited job in one query, however many replies are
-waiting; it runs only while someone waits. On PostgreSQL it reads only when a worker says a job finished
-(LISTEN on its own connection), at most once per interval, with a slow read as the fallback for a notice
-lost while the listener reconnects; elsewhere it reads once per interval.
+On PostgreSQL a worker finishing a job sends a notice saying how it ended and where its room is (LISTEN
+on the watch's own connection), so a waiting reply is answered without reading anything; a read of every
+awaited job in one query covers what a notice cannot: jobs that finished before the listener was in place
+(on each connect) and, as a slow fallback, a notice lost in a reconnect. Elsewhere (SQLite, or while the
+listener is away) one thread reads every awaited job in one query per interval, however many replies
+wait; it runs only while someone waits.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from store.notify import finished_notice
 from store.uow import SqlUnitOfWork
 
 POLL_SECONDS = 0.1
 # While listening, a read happens at least this often anyway: a notice can be lost in a reconnect.
 FALLBACK_SECONDS = 1.0
+# Jobs heard finishing are remembered this many at a time: a reply may start waiting after its job ended.
+REMEMBERED = 4096
 
 
 class Listener(Protocol):
@@ -31,8 +37,8 @@ class Listener(Protocol):
     def stop(self) -> None: ...
 
 
-# Starts listening with the given callback; None where the database has no notices (SQLite).
-ListenerFactory = Callable[[Callable[[], None]], Listener]
+# Starts listening: the first callback on each (re)connect, the second with each notice's payload.
+ListenerFactory = Callable[[Callable[[], None], Callable[[str], None]], Listener]
 
 
 @dataclass(frozen=True)
@@ -57,19 +63,23 @@ class JobWatch:
         self._interval = interval
         self._listen = listen
         self._listener: Listener | None = None
-        self._notice = threading.Event()
+        self._connected = threading.Event()  # the listener (re)connected: jobs may have ended unheard
         self._fallback = fallback
         self._lock = threading.Lock()
         self._waiting: dict[int, threading.Event] = {}
         self._finished: dict[int, Finished] = {}
+        self._heard: OrderedDict[int, Finished] = OrderedDict()
         self._thread: threading.Thread | None = None
 
     def wait(self, job_id: int, timeout: float) -> Finished | None:
         """How the job ended once some worker finished it; None if it did not within `timeout`."""
         with self._lock:
+            heard = self._heard.get(job_id)
+            if heard is not None:
+                return heard
             event = self._waiting.setdefault(job_id, threading.Event())
             if self._listener is None and self._listen is not None:  # kept for the process's life
-                self._listener = self._listen(self._notice.set)
+                self._listener = self._listen(self._connected.set, self._hear)
                 self._listener.start()
             if self._thread is None:
                 self._thread = threading.Thread(target=self._poll, name="incidentbot-job-watch", daemon=True)
@@ -87,27 +97,43 @@ class JobWatch:
         if listener is not None:
             listener.stop()
 
+    def _hear(self, payload: str) -> None:
+        """A worker's notice: answer its waiter at once, and remember it for one that comes later."""
+        notice = finished_notice(payload)
+        if notice is None:
+            return
+        job_id, gave_up, channel = notice
+        self._found({job_id: (gave_up, channel)}, remember=True)
+
+    def _found(self, finished: dict[int, tuple[bool, str | None]], *, remember: bool = False) -> None:
+        with self._lock:
+            for job_id, (gave_up, channel) in finished.items():
+                ended = Finished(gave_up, channel)
+                if remember:
+                    self._heard[job_id] = ended
+                    if len(self._heard) > REMEMBERED:
+                        self._heard.popitem(last=False)
+                event = self._waiting.get(job_id)
+                if event is not None and not event.is_set():
+                    self._finished[job_id] = ended
+                    event.set()
+
     def _poll(self) -> None:
         while True:
+            listener = self._listener
+            listening = listener is not None and listener.listening.is_set()
+            if listening:  # notices answer the waiters; read after a (re)connect, or as the fallback
+                self._connected.wait(self._fallback)
+                self._connected.clear()
             with self._lock:
-                ids = list(self._waiting)
+                ids = [job_id for job_id, event in self._waiting.items() if not event.is_set()]
                 if not ids:
                     self._thread = None
                     return
-                listener = self._listener
-            listening = listener is not None and listener.listening.is_set()
-            self._notice.clear()  # before the read: a job finishing during it wakes the next one
             try:
                 with self._uow() as tx:
-                    finished = tx.jobs.finished_among(ids)
+                    self._found(tx.jobs.finished_among(ids))
             except Exception:  # the database is away: waiters time out and say the work is on its way
-                finished = {}
-            with self._lock:
-                for job_id, (gave_up, channel) in finished.items():
-                    event = self._waiting.get(job_id)
-                    if event is not None:
-                        self._finished[job_id] = Finished(gave_up, channel)
-                        event.set()
-            time.sleep(self._interval)
-            if listening:
-                self._notice.wait(self._fallback)
+                pass
+            if not listening:
+                time.sleep(self._interval)

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from store.models import Incident, SlackJob
-from store.notify import CHANNEL, DONE_CHANNEL, JobListener, libpq_conninfo
+from store.notify import CHANNEL, DONE_CHANNEL, JobListener, finished_notice, libpq_conninfo
 from store.uow import SqlUnitOfWorkFactory
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -151,9 +151,7 @@ def test_finished_among_reports_only_finished_jobs_with_how_they_ended_and_their
 
 
 @pytest.mark.postgres
-def test_finishing_a_job_tells_waiting_web_replicas_on_commit_progress_does_not(
-    postgres_url: str,
-) -> None:
+def test_finishing_a_job_tells_waiting_web_replicas_how_it_ended_on_commit(postgres_url: str) -> None:
     from bot.ops.migrate import upgrade
     from store.db import make_engine, make_session_factory
 
@@ -169,20 +167,31 @@ def test_finishing_a_job_tells_waiting_web_replicas_on_commit_progress_does_not(
                 uow.commit()
             assert list(listen.notifies(timeout=0.5, stop_after=1)) == [], "progress is not an ending"
             with uow_factory() as uow:
+                incident_id = uow.jobs.get(first).incident_id  # type: ignore[union-attr]
+                uow.incidents.update_columns(incident_id, {"channel_id": "CROOM"})
                 uow.jobs.update_columns(first, {"finished_at": NOW, "due_at": None})
                 assert list(listen.notifies(timeout=0.3, stop_after=1)) == [], "told before the commit"
                 uow.commit()
-            assert [n.channel for n in listen.notifies(timeout=2.0, stop_after=1)] == [DONE_CHANNEL]
+            [done] = listen.notifies(timeout=2.0, stop_after=1)
+            assert (done.channel, finished_notice(done.payload)) == (DONE_CHANNEL, (first, False, "CROOM"))
             with uow_factory() as uow:  # giving up finishes a job too
                 uow.jobs.update_columns(second, {"finished_at": NOW, "last_error": "channel_not_found"})
                 uow.commit()
-            assert [n.channel for n in listen.notifies(timeout=2.0, stop_after=1)] == [DONE_CHANNEL]
+            [gave_up] = listen.notifies(timeout=2.0, stop_after=1)
+            assert finished_notice(gave_up.payload) == (second, True, "CROOM")
     finally:
         engine.dispose()
 
 
+def test_a_finished_notice_that_is_not_one_is_ignored() -> None:
+    assert finished_notice("12 0 ") == (12, False, None)
+    assert (
+        finished_notice("") is None and finished_notice("x 1 C1") is None and finished_notice("3 2 C") is None
+    )
+
+
 @pytest.mark.postgres
-def test_a_listening_job_watch_reads_when_a_job_finishes_not_on_every_interval(postgres_url: str) -> None:
+def test_a_listening_job_watch_answers_from_the_notice_without_reading(postgres_url: str) -> None:
     from bot.ops.migrate import upgrade
     from bot.pipeline.job_watch import JobWatch
     from store.db import make_engine, make_session_factory
@@ -200,29 +209,40 @@ def test_a_listening_job_watch_reads_when_a_job_finishes_not_on_every_interval(p
 
     listeners: list[JobListener] = []
 
-    def listen(wake: Callable[[], None]) -> JobListener:
-        listeners.append(JobListener(postgres_url, wake, channel=DONE_CHANNEL))
+    def listen(wake: Callable[[], None], heard: Callable[[str], None]) -> JobListener:
+        listeners.append(JobListener(postgres_url, wake, channel=DONE_CHANNEL, heard=heard))
         return listeners[-1]
 
-    # Polling every 10 ms would read about 50 times in the half second below; a fallback of a minute
-    # means an answer within seconds can only come from the notice.
+    def finish(job: int, error: str | None) -> None:
+        with uow_factory() as uow:
+            uow.jobs.update_columns(job, {"finished_at": NOW, "last_error": error})
+            uow.commit()
+
+    # Polling every 10 ms would read about 50 times in the half second below, and the fallback read
+    # comes only after a minute: answers within seconds, without reads, can only come from the notices.
     watch = JobWatch(counted, interval=0.01, listen=listen, fallback=60.0)
-    [job] = _jobs(uow_factory, 1)
+    first, second = _jobs(uow_factory, 2)
     answered: list[object] = []
     try:
-        waiter = threading.Thread(target=lambda: answered.append(watch.wait(job, timeout=30)))
+        waiter = threading.Thread(target=lambda: answered.append(watch.wait(first, timeout=30)))
         waiter.start()
         while not listeners:
             time.sleep(0.01)
         assert listeners[0].listening.wait(5)
         time.sleep(0.5)
-        assert reads <= 4, f"{reads} reads while nothing finished"
-        with uow_factory() as uow:
-            uow.jobs.update_columns(job, {"finished_at": NOW, "last_error": "channel_not_found"})
-            uow.commit()
+        before = reads
+        assert before <= 3, f"{before} reads while nothing finished"
+        finish(first, "channel_not_found")
         waiter.join(10)
         assert answered and answered[0] is not None, "the waiter was not answered"
         assert answered[0].gave_up is True  # type: ignore[attr-defined]
+        # A reply that starts waiting after its job ended is answered from what was heard.
+        finish(second, None)
+        deadline = time.monotonic() + 5
+        while second not in watch._heard and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert watch.wait(second, timeout=0.1) is not None
+        assert reads == before, "a notice was answered by reading"
     finally:
         watch.close()
         engine.dispose()
