@@ -86,7 +86,9 @@ def find_possible_duplicates(tx: UnitOfWork, incidents: Sequence[Incident], now:
     """
     if not incidents:
         return
-    candidates = tx.incidents.recent_open(now - SIMILAR_TITLE_WINDOW, CANDIDATES)
+    # Candidates' services matter only to a new incident that names some.
+    wanted = any(incident.services for incident in incidents)
+    candidates = tx.incidents.recent_open(now - SIMILAR_TITLE_WINDOW, CANDIDATES, services=wanted)
     for incident in incidents:
         found = possible_duplicate(incident, candidates, now)
         incident.possible_duplicate_of = found.id if found is not None else None

@@ -280,7 +280,9 @@ class IncidentStore(Protocol):
 
     def list_since(self, since: datetime | None = None) -> Sequence[Incident]: ...
 
-    def recent_open(self, since: datetime, limit: int) -> Sequence[DuplicateCandidate]:
+    def recent_open(
+        self, since: datetime, limit: int, *, services: bool = True
+    ) -> Sequence[DuplicateCandidate]:
         """Open, public incidents declared at or after `since`, newest first, at most `limit`: one indexed
         read, for possible duplicates."""
         ...

@@ -17,6 +17,7 @@ from sqlalchemy import (
     delete,
     false,
     func,
+    null,
     or_,
     select,
     text,
@@ -83,9 +84,22 @@ def _finished_among(match: ColumnElement[bool]) -> Select[Any]:
 
 
 # What the duplicate check reads of a candidate (commands.duplicate.looks_like), in DuplicateCandidate order.
-_CANDIDATE_COLUMNS = [
-    incidents.c[name] for name in ("id", "title", "status", "private", "drill", "services", "declared_at")
-]
+def _recent_open(services: ColumnElement[Any]) -> Select[Any]:
+    c = incidents.c
+    return (
+        select(c.id, c.title, c.status, c.private, c.drill, services, c.declared_at)
+        .where(
+            c.declared_at >= bindparam("since", type_=c.declared_at.type),
+            c.status != IncidentStatus.RESOLVED,
+            c.private.is_(False),
+        )
+        .order_by(c.declared_at.desc(), c.id.desc())
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
+_RECENT_OPEN = _recent_open(incidents.c.services)
+_RECENT_OPEN_WITHOUT_SERVICES = _recent_open(null().label("services"))  # read back as no services
 
 # Built once: JobWatch runs this ten times a second while replies wait. On PostgreSQL `= ANY(:ids)` is one
 # SQL text whatever the number of ids, so the driver prepares it, where an expanded IN is new SQL each time.
@@ -193,23 +207,21 @@ class IncidentRepository:
             stmt = stmt.where(incidents.c.declared_at >= since)
         return self.session.scalars(stmt).all()
 
-    def recent_open(self, since: datetime, limit: int) -> Sequence[DuplicateCandidate]:
+    def recent_open(
+        self, since: datetime, limit: int, *, services: bool = True
+    ) -> Sequence[DuplicateCandidate]:
         """Open, public incidents declared since `since`, newest first: a range of the declared_at index.
 
-        Only what the duplicate check reads, as plain rows: a burst's commit reads up to `limit` of them,
-        and loading ORM objects with every column cost more than the whole comparison.
+        Only what the duplicate check reads, as plain rows fetched at once: a burst's commit reads up to
+        `limit` of them, and loading ORM objects with every column cost more than the whole comparison.
+        Without `services` (no new incident names one, so none can share one) their JSON is not read.
         """
-        stmt = (
-            select(*_CANDIDATE_COLUMNS)
-            .where(
-                incidents.c.declared_at >= since,
-                incidents.c.status != IncidentStatus.RESOLVED,
-                incidents.c.private.is_(False),
-            )
-            .order_by(incidents.c.declared_at.desc(), incidents.c.id.desc())
-            .limit(limit)
-        )
-        return [DuplicateCandidate(*row) for row in self.session.execute(stmt)]
+        stmt = _RECENT_OPEN if services else _RECENT_OPEN_WITHOUT_SERVICES
+        rows = self.session.connection().execute(stmt, {"since": since, "limit": limit}).all()
+        return [
+            DuplicateCandidate(i, title, st, private, drill, svc or [], at)
+            for i, title, st, private, drill, svc, at in rows
+        ]
 
 
 class TimelineRepository:

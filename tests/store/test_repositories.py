@@ -368,5 +368,8 @@ def test_recent_open_reads_what_the_duplicate_check_needs_newest_first(
             ["payments"],
         )
         assert newest.declared_at == NOW - timedelta(minutes=5)
+        # A batch naming no service cannot share one: the services are not read (and read as none).
+        [without] = uow.incidents.recent_open(NOW - timedelta(hours=2), 1, services=False)
+        assert (without.id, without.title, without.services) == (second, "Payments slow", [])
         assert [i.id for i in uow.incidents.recent_open(NOW - timedelta(hours=4), 1)] == [second]
         assert old not in [i.id for i in uow.incidents.recent_open(NOW - timedelta(hours=2), 10)]

@@ -175,7 +175,9 @@ class FakeIncidents(_Repo):
             i for _, i in sorted(self._state.incidents.items()) if since is None or i.declared_at >= since
         ]
 
-    def recent_open(self, since: datetime, limit: int) -> Sequence[DuplicateCandidate]:
+    def recent_open(
+        self, since: datetime, limit: int, *, services: bool = True
+    ) -> Sequence[DuplicateCandidate]:
         found = [
             i
             for i in self._state.incidents.values()
@@ -183,7 +185,15 @@ class FakeIncidents(_Repo):
         ]
         newest = sorted(found, key=lambda i: (i.declared_at, i.id), reverse=True)[:limit]
         return [
-            DuplicateCandidate(i.id, i.title, i.status, i.private, i.drill, list(i.services), i.declared_at)
+            DuplicateCandidate(
+                i.id,
+                i.title,
+                i.status,
+                i.private,
+                i.drill,
+                list(i.services) if services else [],
+                i.declared_at,
+            )
             for i in newest
         ]
 
