@@ -254,12 +254,16 @@ def section(run: Run, measured_web: bool) -> Section:
 
 WHY = (
     "every ack of a burst passes through the one web process's interpreter (waitress, signature check, "
-    "the listener, building the incident records and the group commit's multi-row INSERT), so the last of a "
-    "burst waits for the CPU time of all before it: about 2 ms of CPU per ack against the floor's 0.4 ms "
-    "(see CPU per acknowledgement)."
+    "the listener, building the incident records, the group commit), so the last of a burst waits for the "
+    "CPU time of all before it: about 1.3-1.5 ms of CPU per ack against the floor's 0.4-0.5 ms (see CPU per "
+    "acknowledgement), and each of the group commit's round trips waits for the interpreter again while "
+    "the other requests of the burst are being parsed. The group commit is already one fixed statement per "
+    "table (prepared by the server), its duplicate read fetches plain rows, replies reuse their "
+    "connections and a finished job's notice answers its waiting reply without a read."
 )
 FIX = (
-    "a cheaper group commit (one prepared INSERT ... SELECT FROM unnest(...) per table, so psycopg stops "
-    "re-parsing the batch's SQL), a reused connection for response_url replies, a NOTIFY when a job "
-    "finishes instead of the web replica's poll; or more web processes on a host with cores to spare."
+    "what is left is spread thin: the ORM-instrumented construction of each new incident record (about a "
+    "tenth of the commit), the commit's ten or so round trips, and the reply after each ack; past those, a "
+    "second web process on a host with a core to spare (the bot's web processes share nothing but the "
+    "database), which this benchmark does not count because the floor is one process."
 )
