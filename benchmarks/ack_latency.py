@@ -255,7 +255,7 @@ def section(run: Run, measured_web: bool) -> Section:
 WHY = (
     "every ack of a burst passes through the one web process's interpreter (waitress, signature check, "
     "the listener, building the incident records, the group commit), so the last of a burst waits for the "
-    "CPU time of all before it: about 1.3-1.5 ms of CPU per ack against the floor's 0.4-0.5 ms (see CPU per "
+    "CPU time of all before it: about 1.3-1.7 ms of CPU per ack against the floor's 0.4-0.6 ms (see CPU per "
     "acknowledgement), and each of the group commit's round trips waits for the interpreter again while "
     "the other requests of the burst are being parsed. The group commit is already one fixed statement per "
     "table (prepared by the server), its duplicate read fetches plain rows, replies reuse their "
