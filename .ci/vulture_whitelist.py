@@ -121,3 +121,6 @@ _.published_at  # HomeViewer (store/models.py): when the view was last published
 # -- detection and impact (pmdetect) -------------------------------------------------------------------
 _.supporting_material  # PostmortemData: pinned links, shown by templates/postmortem.md.j2
 _.action_item_groups  # PostmortemData: action items by type, shown by templates/postmortem.md.j2
+
+# -- postmortem status vocabulary ---------------------------------------------------------------------
+_.IN_REVIEW  # PostmortemStatus (commands/vocabulary.py): accepted by parsing through tuple(PostmortemStatus)

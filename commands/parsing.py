@@ -10,7 +10,7 @@ from datetime import datetime
 from commands.due import DueSpec, due_duration, due_word
 from commands.errors import UsageError
 from commands.text import plain_text
-from commands.vocabulary import IncidentStatus
+from commands.vocabulary import IncidentStatus, PostmortemStatus
 
 MAX_TITLE = 200
 MAX_SUMMARY = 2000
@@ -179,7 +179,7 @@ class Postmortem:
     pass
 
 
-POSTMORTEM_STATUSES = ("draft", "in-review", "published")
+POSTMORTEM_STATUSES = tuple(PostmortemStatus)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from commands.records import ActionItem, ChecklistItem, Incident, Page, RoleAssi
 from commands.targets import BREACH_EVENT, MILESTONES, reached
 from commands.tracker_sync import closed_in
 from commands.views import view_of
+from commands.vocabulary import PostmortemStatus
 
 Cadence = Callable[[str], timedelta]
 
@@ -335,7 +336,7 @@ class PostmortemData:
     detected: datetime | None = None
     # Who owns the postmortem (commands/postmortem_owner.py), its status, and the review meeting's day.
     postmortem_owner: str | None = None
-    postmortem_status: str = "draft"
+    postmortem_status: str = PostmortemStatus.DRAFT.value  # plain text: the front matter is YAML
     review_date: date | None = None
 
     @property

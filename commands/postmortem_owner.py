@@ -27,10 +27,8 @@ from commands.records import Incident, SlackJob, TimelineEvent
 from commands.reminders import TickResult
 from commands.steps import post_once, room
 from commands.views import view_of
-from commands.vocabulary import Role
+from commands.vocabulary import PostmortemStatus, Role
 
-DRAFT = "draft"
-PUBLISHED = "published"
 REFRESH_EVERY = timedelta(days=1)  # the daily refresh of an unpublished postmortem (postmortem_versions)
 EVENT_TYPE = "incident_postmortem_owner"
 OVERDUE_LIMIT = 200
@@ -61,7 +59,7 @@ def postmortem_owner(incident: Incident) -> str | None:
 
 
 def postmortem_status(incident: Incident) -> str:
-    return incident.postmortem_status or DRAFT
+    return incident.postmortem_status or PostmortemStatus.DRAFT.value
 
 
 def due_at(resolved_at: datetime, settings: IncidentSettings) -> datetime:
@@ -95,7 +93,7 @@ def _change(cmd: SetPostmortem, incident: Incident, now: datetime, zone: tzinfo)
         if cmd.status == postmortem_status(incident):
             return None
         incident.postmortem_status = cmd.status
-        if cmd.status == PUBLISHED:
+        if cmd.status == PostmortemStatus.PUBLISHED:
             # Published: no reminder, no refresh. Back to draft or review: refreshed again daily.
             incident.postmortem_due_at = None
             incident.postmortem_refresh_at = None
@@ -161,7 +159,7 @@ def set_postmortem(
         tx.flush()
         payload = {"text": change.said, "by": user_id, "event_id": event.id}
         job = tx.jobs.add(new_job(JobKind.POSTMORTEM_SET, incident.id, now, lease, payload))
-        if change.kind == "postmortem_status" and cmd.status == PUBLISHED:
+        if change.kind == "postmortem_status" and cmd.status == PostmortemStatus.PUBLISHED:
             upload_to_publish(tx, incident, now, user_id, settings)  # with [publish.github] only
         tx.commit()
         return Scheduled(view_of(incident, settings.severity_description(incident.severity)), job.id)

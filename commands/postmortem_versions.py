@@ -17,9 +17,9 @@ from typing import Any, Protocol
 from commands.jobs import Step, StepContext, StepOutcome
 from commands.ports import UnitOfWorkFactory
 from commands.postmortem import PostmortemData
-from commands.postmortem_owner import PUBLISHED, REFRESH_EVERY, direct_message_once, ready_message
+from commands.postmortem_owner import REFRESH_EVERY, direct_message_once, ready_message
 from commands.records import DraftVersion, Incident
-from commands.vocabulary import IncidentStatus
+from commands.vocabulary import IncidentStatus, PostmortemStatus
 
 # Timeline kinds whose new lines the message counts by name; other new lines are "details updated".
 _COUNTED = {"note": "note", "update_posted": "update", "pinned": "pinned message"}
@@ -133,7 +133,10 @@ def version_to_upload(
 
 
 def _refreshed(incident: Incident) -> bool:
-    return incident.status == IncidentStatus.RESOLVED and incident.postmortem_status != PUBLISHED
+    return (
+        incident.status == IncidentStatus.RESOLVED
+        and incident.postmortem_status != PostmortemStatus.PUBLISHED
+    )
 
 
 def _upload(version: DraftVersion, before: DraftVersion | None, *, new: bool) -> Upload:

@@ -22,8 +22,8 @@ from commands.ports import Clock, Message, UnitOfWork
 from commands.publisher import PublishRefused, publish_path
 from commands.records import Incident, Publication, SlackJob, TimelineEvent
 from commands.steps import post_once, room
+from commands.vocabulary import PostmortemStatus
 
-PUBLISHED = "published"  # the postmortem status (commands/postmortem_owner.py) that publishes
 EVENT = "postmortem_published"  # the timeline kind; the draft leaves it out (commands/postmortem.py)
 EVENT_TYPE = "incident_postmortem_published"
 MESSAGE_LIMIT = 200
@@ -101,7 +101,7 @@ def queue_publish(uow: PublishUnitOfWorkFactory, clock: Clock, settings: object)
         now = clock.now()
         with uow() as tx:
             incident = tx.incidents.get(ctx.incident.id)
-            if incident is None or incident.postmortem_status != PUBLISHED:
+            if incident is None or incident.postmortem_status != PostmortemStatus.PUBLISHED:
                 return StepOutcome()
             # The version this job uploaded; else (shared again unchanged, or nothing new) the latest.
             version = tx.postmortems.version_for_job(ctx.job_id) or tx.postmortems.latest_version(incident.id)

@@ -25,7 +25,7 @@ from commands.steps import (
 )
 from commands.targets import stop_targets
 from commands.views import view_of
-from commands.vocabulary import IncidentStatus
+from commands.vocabulary import IncidentStatus, PostmortemStatus
 
 
 class ResolveFeature:
@@ -117,7 +117,7 @@ def resolve_incident(
         incident.stale_due_at = None
         stop_targets(incident)
         incident.archive_due_at = now + settings.archive_after
-        if incident.postmortem_status in (None, "draft"):
+        if incident.postmortem_status in (None, PostmortemStatus.DRAFT):
             incident.postmortem_due_at = postmortem_due_at(now, settings)  # the owner's reminder
         incident.status = IncidentStatus.RESOLVED
         incident.resolved_at = now

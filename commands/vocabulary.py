@@ -12,6 +12,14 @@ class IncidentStatus(StrEnum):
     RESOLVED = "resolved"
 
 
+class PostmortemStatus(StrEnum):
+    """Where a postmortem stands (`/incident postmortem status ...`); None in the row means a draft."""
+
+    DRAFT = "draft"
+    IN_REVIEW = "in-review"
+    PUBLISHED = "published"
+
+
 class Role(StrEnum):
     """The one role with rules of its own (reminders ask for it, permissions name it)."""
 

@@ -10,12 +10,11 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from commands.records import DraftVersion, Incident
-from commands.vocabulary import IncidentStatus
+from commands.vocabulary import IncidentStatus, PostmortemStatus
 from store.due_claims import claim_incidents, due_incidents
 from store.models import PostmortemVersion, incidents
 
 _UNSYNCED = {"synchronize_session": False}
-PUBLISHED = "published"
 
 
 def _draft() -> Any:
@@ -23,7 +22,9 @@ def _draft() -> Any:
 
 
 def _unpublished() -> Any:
-    return or_(incidents.c.postmortem_status.is_(None), incidents.c.postmortem_status != PUBLISHED)
+    return or_(
+        incidents.c.postmortem_status.is_(None), incidents.c.postmortem_status != PostmortemStatus.PUBLISHED
+    )
 
 
 def _record(row: PostmortemVersion) -> DraftVersion:
@@ -86,7 +87,7 @@ class PostmortemRepository:
                     incidents.c.id.in_(refreshes),
                     or_(
                         incidents.c.status != IncidentStatus.RESOLVED,
-                        incidents.c.postmortem_status == PUBLISHED,
+                        incidents.c.postmortem_status == PostmortemStatus.PUBLISHED,
                     ),
                 )
                 .values(postmortem_refresh_at=None)
