@@ -139,3 +139,15 @@ def test_unwritable_output_is_reported(tmp_path: Path, capsys: pytest.CaptureFix
     (tmp_path / "file").write_text("x")
     assert main(["export", "--all", "-o", str(tmp_path / "file")]) == 1
     assert "cannot write the export" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("url", ["sqlite:///{tmp}/empty.db", "postgresql://nobody:secret@127.0.0.1:1/none"])
+def test_a_database_it_cannot_read_is_a_sentence_not_a_traceback(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", url.format(tmp=tmp_path))
+    assert main(["export", "INC-1"]) == 1
+    captured = capsys.readouterr()
+    expected = "has no incidentbot tables yet" if url.startswith("sqlite") else "cannot use the database"
+    assert expected in captured.err and captured.out == ""
+    assert "Traceback" not in captured.err and "secret" not in captured.err

@@ -11,7 +11,10 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.ops.config import IncidentConfig
+from bot.ops.migrate import schema_problem
 from bot.ops.settings import Settings
 from bot.render.postmortem import PostmortemDrafts, page_record, target_records
 from commands.postmortem import PostmortemData, incident_ids
@@ -197,6 +200,13 @@ def _version(drafts: PostmortemDrafts, pm: PostmortemData, number: int) -> bytes
 
 def run_export(args: argparse.Namespace, settings: Settings, config: IncidentConfig) -> int:
     """Export one incident to stdout or -o FILE, or all (since a date) into -o DIR; 1 when none exists."""
+    try:
+        problem = schema_problem(settings.database_url)
+    except SQLAlchemyError as exc:  # the driver's first line names the problem, never the password
+        problem = "cannot use the database: " + str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    if problem is not None:
+        print(f"incidentbot: export: {problem}", file=sys.stderr)
+        return 1
     engine = make_engine(settings.database_url)
     fmt = getattr(args, "format", None) or "markdown"
     output: Path | None = getattr(args, "output", None)

@@ -103,3 +103,16 @@ def _default_url() -> str:
     from store.paths import default_database_url
 
     return os.environ.get("DATABASE_URL") or default_database_url()
+
+
+def schema_problem(url: str) -> str | None:
+    """Why the database cannot serve a command that reads it (never migrated, or behind this version)."""
+    from alembic.script import ScriptDirectory
+
+    at = current(url)
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if at is None:
+        return "the database has no incidentbot tables yet: run `incidentbot db upgrade` first"
+    if at != head:
+        return f"the database is at revision {at}, this version needs {head}: run `incidentbot db upgrade`"
+    return None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.ops.config import IncidentConfig, parse_duration
 from bot.ops.export import write_private
+from bot.ops.migrate import schema_problem
 from bot.ops.settings import Settings
 from commands.insights import Insights, build_query
 
@@ -41,21 +42,6 @@ def period(
     return start, end
 
 
-def _schema_problem(url: str) -> str | None:
-    """Why the database cannot answer a report (never migrated, or behind this version), else None."""
-    from alembic.script import ScriptDirectory
-
-    from bot.ops.migrate import alembic_config, current
-
-    at = current(url)
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    if at is None:
-        return "the database has no incidentbot tables yet: run `incidentbot db upgrade` first"
-    if at != head:
-        return f"the database is at revision {at}, this version needs {head}: run `incidentbot db upgrade`"
-    return None
-
-
 def render(ins: Insights, fmt: str, config: IncidentConfig) -> bytes:
     """The report's bytes in one format."""
     from bot.render import report
@@ -86,7 +72,7 @@ def run_report(args: argparse.Namespace, settings: Settings, config: IncidentCon
         print(f"incidentbot: report: {exc} ({start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M})", file=sys.stderr)
         return 2
     try:
-        problem = _schema_problem(settings.database_url)
+        problem = schema_problem(settings.database_url)
         if problem is not None:
             print(f"incidentbot: report: {problem}", file=sys.stderr)
             return 2
