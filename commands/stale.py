@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
+from commands.declarer import is_person
 from commands.incidents import current_roles
 from commands.jobs import JobKind, Plan, StepContext, StepOutcome, new_job
 from commands.ports import Message
@@ -31,7 +32,9 @@ def stale_job(
     roles = current_roles(incident)
     payload = {
         "due": due.isoformat(),
-        "target": roles.get(Role.COMMANDER) or incident.declared_by,
+        # An alert-declared incident with nobody in command asks the room (None), not the alerting system.
+        "target": roles.get(Role.COMMANDER)
+        or (incident.declared_by if is_person(incident.declared_by) else None),
         "quiet_since": (incident.last_activity_at or incident.declared_at).isoformat(),
     }
     event = TimelineEvent(

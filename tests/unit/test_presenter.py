@@ -111,6 +111,18 @@ def test_stale_notice_names_the_lead_says_how_long_and_offers_update_and_resolve
     assert [b["action_id"] for b in buttons] == ["open_update_modal", "stale_resolve"]
 
 
+def test_with_nobody_to_address_the_stale_notice_and_the_reminder_ask_the_room() -> None:
+    """An alert-declared incident nobody commands: the nudges speak to the room, not to "Alertmanager"."""
+    stale = {"due": "2026-11-26T19:00:00+00:00", "target": None, "quiet_since": NOW.isoformat()}
+    text = presenter().stale_notice(incident(), stale).text
+    assert text.startswith(":zzz: Nobody is in command: nothing has happened on *INC-7*")
+    reminder = {"due": "2026-11-26T19:00:00+00:00", "count": 2, "target": None, "escalate": False}
+    text = presenter().update_reminder(incident(), reminder).text
+    assert text.startswith(":alarm_clock: Nobody has taken command yet: stakeholders have had no update")
+    assert text.endswith("Please post one, or take command with `/incident assign commander @you`.")
+    assert "<@" not in text and "nobody:" not in text.lower()
+
+
 def test_archive_notice_says_what_stays_and_how_to_reopen() -> None:
     msg = presenter().archive_notice(incident(status="resolved", resolved_at=NOW - timedelta(days=7)))
     assert msg.event_type == "incident_archived" and msg.event_payload["incident_id"] == 7

@@ -143,3 +143,12 @@ def test_snoozing_a_resolved_incident_changes_nothing(db: FakeDatabase, clock: C
             delivery_key="b:2",
         )
     assert same_state(before, db.snapshot())
+
+
+def test_the_reminder_goes_to_comms_then_the_commander_then_a_person_who_declared() -> None:
+    from commands.reminders import reminder_target
+
+    assert reminder_target({"comms": "U3", "commander": "U2"}, "U1") == "U3"
+    assert reminder_target({"commander": "U2"}, "source:alertmanager") == "U2"
+    assert reminder_target({}, "U1") == "U1"
+    assert reminder_target({}, "source:alertmanager") is None  # the room is asked, not the alerting system
