@@ -60,8 +60,20 @@ _DECLARE_LOCK_SPACE = 0x1DEC
 
 
 def column_values(obj: Incident | TimelineEvent | SlackJob | BotPost) -> dict[str, Any]:
-    """The column values of a not-yet-added record, for a Core INSERT (every column, set or None)."""
-    return {c.key: getattr(obj, c.key) for c in TABLES[type(obj)].columns if c.key != "id"}
+    """The column values of a not-yet-added record, for a Core INSERT (every column, set or None).
+
+    Read from the record's own dict: its constructor set every field, and going through the ORM's
+    attribute machinery for each of a burst's hundred records cost more than the INSERT's parameters.
+    """
+    values = obj.__dict__
+    return {key: values.get(key) for key in _INSERT_KEYS[type(obj)]}
+
+
+# Every column but the serial id, per record type column_values is used for.
+_INSERT_KEYS = {
+    record: tuple(c.key for c in TABLES[record].columns if c.key != "id")
+    for record in (Incident, TimelineEvent, SlackJob, BotPost)
+}
 
 
 def _insert_returning_ids(session: Session, rows: Sequence[Incident | SlackJob]) -> list[int]:
