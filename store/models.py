@@ -38,6 +38,7 @@ from commands.records import (
     TimelineEvent,
     TrackerLink,
 )
+from store.fast_init import install_fast_init
 
 # A fixed naming convention keeps constraint names stable across SQLite and PostgreSQL, so
 # Alembic can drop and alter them by name.
@@ -310,6 +311,10 @@ Base.registry.map_imperatively(ActionItem, action_items)
 Base.registry.map_imperatively(ChecklistItem, checklist_items)
 Base.registry.map_imperatively(TrackerLink, tracker_links)
 Base.registry.map_imperatively(Page, pages)
+
+# The records a burst's group commit builds by the hundred get a constructor without per-field ORM events.
+for _record in (Incident, TimelineEvent, SlackJob, ChecklistItem):
+    install_fast_init(_record)
 
 # Loader option target, typed: the records' own annotations say `list`, the mapping makes it a relationship.
 INCIDENT_ROLES = inspect(Incident).relationships["roles"].class_attribute
