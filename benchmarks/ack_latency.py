@@ -254,16 +254,17 @@ def section(run: Run, measured_web: bool) -> Section:
 
 WHY = (
     "every ack of a burst passes through the one web process's interpreter (waitress, signature check, "
-    "the listener, building the incident records, the group commit), so the last of a burst waits for the "
-    "CPU time of all before it: about 1.3-1.7 ms of CPU per ack against the floor's 0.4-0.6 ms (see CPU per "
-    "acknowledgement), and each of the group commit's round trips waits for the interpreter again while "
-    "the other requests of the burst are being parsed. The group commit is already one fixed statement per "
-    "table (prepared by the server), its duplicate read fetches plain rows, replies reuse their "
-    "connections and a finished job's notice answers its waiting reply without a read."
+    "the listener, the group commit), so the last of a burst waits for the CPU time of all before it: "
+    "about 1.1-1.5 ms of CPU per ack against the floor's 0.3-0.45 ms (see CPU per acknowledgement), and "
+    "each of the group commit's round trips waits for the interpreter again while the other requests of "
+    "the burst are being parsed. The group commit is already one fixed statement per table (prepared by "
+    "the server), its records are built without per-field ORM events, its duplicate read fetches plain "
+    "rows, replies reuse their connections and a finished job's notice answers its waiting reply without "
+    "a read."
 )
 FIX = (
-    "what is left is spread thin: the ORM-instrumented construction of each new incident record (about a "
-    "tenth of the commit), the commit's ten or so round trips, and the reply after each ack; past those, a "
-    "second web process on a host with a core to spare (the bot's web processes share nothing but the "
-    "database), which this benchmark does not count because the floor is one process."
+    "what is left is spread thin: the commit's ten or so round trips (one statement for the incidents, "
+    "events and jobs would need ids drawn ahead), the reply after each ack, the listener's and waitress's "
+    "own work; past those, a second web process on a host with a core to spare (the bot's web processes "
+    "share nothing but the database), which this benchmark does not count because the floor is one process."
 )
