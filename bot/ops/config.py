@@ -367,6 +367,16 @@ class RetentionConfig(_Strict):
 
 
 _REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+def _github_repo(value: str) -> str:
+    if not _REPO_RE.match(value):
+        raise ValueError(f'repo must be "owner/name", got {value!r}')
+    return value
+
+
+# A GitHub repository as "owner/name": the tracker's and the publisher's.
+GitHubRepo = Annotated[str, AfterValidator(_github_repo)]
 _JIRA_PROJECT_RE = re.compile(r"^[A-Z][A-Z0-9_]{1,9}$")
 
 
@@ -382,16 +392,9 @@ def _check_every(value: Any) -> timedelta:
 class GitHubTrackerConfig(_Strict):
     """Issues in one GitHub repository; the token comes from INCIDENTBOT_GITHUB_TOKEN."""
 
-    repo: str
+    repo: GitHubRepo
     labels: list[str] = Field(default_factory=list)
     check_every: timedelta = timedelta(minutes=10)
-
-    @field_validator("repo")
-    @classmethod
-    def _repo(cls, value: str) -> str:
-        if not _REPO_RE.match(value):
-            raise ValueError(f'repo must be "owner/name", got {value!r}')
-        return value
 
     @field_validator("check_every", mode="before")
     @classmethod
@@ -460,19 +463,12 @@ class GitHubPublishConfig(_Strict):
     INCIDENTBOT_GITHUB_URL. The branch is named, never guessed: a missing one is a clear refusal.
     """
 
-    repo: str
+    repo: GitHubRepo
     branch: str = "main"
     path: str = "postmortems/{year}/{ref}-{slug}.md"
     api_url: str | None = None
     # Private incidents are published only when this says so; otherwise the room is told why not.
     private: bool = False
-
-    @field_validator("repo")
-    @classmethod
-    def _repo(cls, value: str) -> str:
-        if not _REPO_RE.match(value):
-            raise ValueError(f'repo must be "owner/name", got {value!r}')
-        return value
 
     @field_validator("branch")
     @classmethod

@@ -15,8 +15,8 @@ import base64
 from typing import Any
 from urllib.parse import quote
 
-from bot.trackers.github import API_VERSION
-from bot.trackers.http import Answer, JsonClient
+from bot.trackers.github import github_client
+from bot.trackers.http import Answer
 from commands.publisher import Published, PublishError, PublishRefused
 from commands.tracker import TrackerError, TrackerRefused
 
@@ -26,10 +26,6 @@ _REFUSALS = {
     404: "GitHub cannot find the repository or branch (404): check [publish.github] repo and branch",
     422: "GitHub refused the file as invalid (422)",
 }
-
-
-def _refusal(status: int, _body: Any) -> str:
-    return _REFUSALS.get(status, f"GitHub refused the request ({status})")
 
 
 class GitHubPublisher:
@@ -47,18 +43,7 @@ class GitHubPublisher:
         self.repo = repo
         self.branch = branch
         self.where = repo
-        self._client = JsonClient(
-            base_url,
-            {
-                "Authorization": f"Bearer {token}",
-                "Accept": "application/vnd.github+json",
-                "X-GitHub-Api-Version": API_VERSION,
-                "User-Agent": "incidentbot",  # GitHub refuses requests without one
-            },
-            service="GitHub",
-            refusal=_refusal,
-            timeout=timeout,
-        )
+        self._client = github_client(base_url, token, _REFUSALS, timeout=timeout)
 
     def __repr__(self) -> str:
         return f"GitHubPublisher({self.repo}@{self.branch})"

@@ -8,7 +8,7 @@ needs "Issues: read and write" on the repository (a classic token: `repo`, or `p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.trackers.http import JsonClient
@@ -27,8 +27,27 @@ _REFUSALS = {
 }
 
 
-def _refusal(status: int, _body: Any) -> str:
-    return _REFUSALS.get(status, f"GitHub refused the request ({status})")
+def github_client(
+    base_url: str, token: str, refusals: Mapping[int, str], *, timeout: float = 10.0
+) -> JsonClient:
+    """A REST client for GitHub (the tracker's issues, the publisher's contents): its headers, and a
+    refusal read from `refusals` by status."""
+
+    def refusal(status: int, _body: Any) -> str:
+        return refusals.get(status, f"GitHub refused the request ({status})")
+
+    return JsonClient(
+        base_url,
+        {
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": API_VERSION,
+            "User-Agent": "incidentbot",  # GitHub refuses requests without one
+        },
+        service="GitHub",
+        refusal=refusal,
+        timeout=timeout,
+    )
 
 
 class GitHubTracker:
@@ -40,18 +59,7 @@ class GitHubTracker:
         self, repo: str, token: str, *, base_url: str = "https://api.github.com", timeout: float = 10.0
     ):
         self.repo = repo
-        self._client = JsonClient(
-            base_url,
-            {
-                "Authorization": f"Bearer {token}",
-                "Accept": "application/vnd.github+json",
-                "X-GitHub-Api-Version": API_VERSION,
-                "User-Agent": "incidentbot",  # GitHub refuses requests without one
-            },
-            service="GitHub",
-            refusal=_refusal,
-            timeout=timeout,
-        )
+        self._client = github_client(base_url, token, _REFUSALS, timeout=timeout)
 
     def create_issue(self, title: str, body: str, labels: Sequence[str], *, marker: str) -> Issue:
         payload: dict[str, Any] = {"title": title, "body": f"{body}\n\n<!-- {marker} -->"}
