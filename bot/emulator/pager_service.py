@@ -15,7 +15,7 @@ from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 from .knobs import Fault, Knobs
-from .loopback import LoopbackServer
+from .loopback import LoopbackServer, Serving
 
 SERVER_ERROR = "internal_error"
 RATE_LIMITED = "rate_limited"
@@ -118,8 +118,7 @@ class ServiceEmulator:
         self.lock = threading.RLock()
         self._knobs = Knobs(self.lock)
         self._calls: list[ServiceCall] = []
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: Serving | None = None
 
     # -- what a service defines ------------------------------------------------------------------------
     def operation_of(self, method: str, path: str) -> str | None:
@@ -166,27 +165,16 @@ class ServiceEmulator:
 
     def start(self) -> Self:
         """Bind (port 0 = any free port) and serve from a daemon thread."""
-        if self._httpd is None:
-            self._httpd = _Server((self.host, self.port), self)
-            self.port = int(self._httpd.server_address[1])
-            self._thread = threading.Thread(
-                target=self._httpd.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name=self.thread_name,
-                daemon=True,
-            )
-            self._thread.start()
+        if self._serving is None:
+            self._serving = Serving(_Server((self.host, self.port), self), self.thread_name)
+            self.port = self._serving.port
         return self
 
     def stop(self) -> None:
         """Stop serving and release the port."""
-        if self._httpd is None:
-            return
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._httpd, self._thread = None, None
+        if self._serving is not None:
+            self._serving.stop()
+            self._serving = None
 
     def __enter__(self) -> Self:
         return self.start()
@@ -197,7 +185,7 @@ class ServiceEmulator:
     @property
     def base_url(self) -> str:
         """Root URL of the running server, without a trailing slash (the bot's *_URL setting)."""
-        if self._httpd is None:
+        if self._serving is None:
             raise RuntimeError(f"{type(self).__name__} is not started")
         return f"http://{self.host}:{self.port}"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler
@@ -16,7 +15,7 @@ from . import scopes
 from .access import Args
 from .dispatch import dispatch, parse_body
 from .knobs import Fault, Knobs
-from .loopback import LoopbackServer
+from .loopback import LoopbackServer, Serving
 from .ratelimits import RateLimiter
 from .socket_mode import PATH_PREFIX, SocketModeHub
 from .state import Call, EmulatorState, Message, ResponseCall, SlackError
@@ -231,8 +230,7 @@ class EmulatorServer:
         self.rate_limiter = RateLimiter()  # tests may replace its clock
         self.rate_limiter.enabled = realistic_rate_limits
         self.socket_mode = SocketModeHub(app_token)  # Socket Mode tickets, connections and envelopes
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: Serving | None = None
         general = self.state.add_channel("general", members={*self.state.users})
         general.is_general = True
         self.general_channel_id = general.id
@@ -240,10 +238,10 @@ class EmulatorServer:
     # -- lifecycle -------------------------------------------------------------------------------------
     def start(self) -> Self:
         """Bind the HTTP server (port 0 = any free port) and serve it from a daemon thread."""
-        if self._httpd is not None:
+        if self._serving is not None:
             return self
         self.socket_mode.reopen()
-        self._httpd = _HTTPServer(
+        httpd = _HTTPServer(
             (self.host, self.port),
             self.state,
             self._knobs,
@@ -251,28 +249,19 @@ class EmulatorServer:
             self.bot_token,
             self.socket_mode,
         )
-        self.port = int(self._httpd.server_address[1])
-        self.state.base_url = f"http://{self.host}:{self.port}/"
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="slack-emulator",
-            daemon=True,
-        )
-        self._thread.start()
+        self.port = int(httpd.server_address[1])
+        self.state.base_url = f"http://{self.host}:{self.port}/"  # before anything can be asked
+        self._serving = Serving(httpd, "slack-emulator")
         return self
 
     def stop(self) -> None:
         """Stop serving and release the port."""
-        if self._httpd is None:
+        if self._serving is None:
             return
         self.socket_mode.close_all()  # server_close() waits for request threads, WebSockets included
         self.state.cancel_later()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._httpd, self._thread = None, None
+        self._serving.stop()
+        self._serving = None
 
     def __enter__(self) -> Self:
         return self.start()

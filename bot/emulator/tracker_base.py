@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
-from .loopback import LoopbackServer
+from .loopback import LoopbackServer, Serving
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class TrackerServer:
         self.latency = 0.0
         self._route = route
         self._http = _Server(("127.0.0.1", 0), self)
-        self._thread = threading.Thread(target=self._http.serve_forever, name="tracker-emulator", daemon=True)
+        self._serving: Serving | None = None
 
     @property
     def url(self) -> str:
@@ -65,11 +65,13 @@ class TrackerServer:
         return f"http://{host!s}:{port}"
 
     def start(self) -> None:
-        self._thread.start()
+        self._serving = Serving(self._http, "tracker-emulator")
 
     def stop(self) -> None:
-        self._http.shutdown()
-        self._http.server_close()
+        if self._serving is not None:
+            self._serving.stop()
+        else:  # never started: only the port to release
+            self._http.server_close()
 
     def __enter__(self) -> Self:
         self.start()
