@@ -13,9 +13,8 @@ import pytest
 
 from bot.emulator import SlackEmulator
 from tests.scenario.test_serve_process import (
-    healthy,
-    launch_configured,
     start_configured,
+    start_replicas,
     stop_all,
     wait_until,
 )
@@ -67,10 +66,8 @@ def test_three_replicas_page_each_tier_once_and_tell_the_room_once(
 ) -> None:
     procs = []
     try:
-        started = [launch_configured(emulator, postgres_url, tmp_path, CONFIG) for _ in range(3)]
+        started = start_replicas(emulator, postgres_url, tmp_path, CONFIG, 3)
         procs = [proc for proc, _ in started]
-        for _, port in started:
-            wait_until(lambda p=port: healthy(f"http://127.0.0.1:{p}/healthz"))
         emulator.send_command(f"http://127.0.0.1:{started[1][1]}/slack/events", "declare sev1 Checkout down")
         wait_until(lambda: len(notices(emulator, "nobody acknowledged")) >= 1, seconds=30)
         time.sleep(2.0)  # any second replica's duplicate would land by now

@@ -82,6 +82,20 @@ def start_configured(
     return proc, port
 
 
+def start_replicas(
+    emu: SlackEmulator, database_url: str, tmp: Path, config: str, count: int
+) -> list[tuple[subprocess.Popen[bytes], int]]:
+    """`count` replicas with this config file, started together, once each answers its health check."""
+    started = [launch_configured(emu, database_url, tmp, config) for _ in range(count)]
+    try:
+        for _, port in started:
+            wait_until(lambda p=port: healthy(f"http://127.0.0.1:{p}/healthz"))
+    except BaseException:
+        stop_all([proc for proc, _ in started])
+        raise
+    return started
+
+
 def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
     """SIGTERM every replica still running, then wait for each."""
     for proc in procs:

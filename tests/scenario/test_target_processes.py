@@ -12,9 +12,8 @@ import pytest
 
 from bot.emulator import SlackEmulator
 from tests.scenario.test_serve_process import (
-    healthy,
-    launch_configured,
     start_configured,
+    start_replicas,
     stop_all,
     wait_until,
 )
@@ -45,10 +44,8 @@ def test_three_replicas_warn_and_announce_the_breach_exactly_once(
 ) -> None:
     procs = []
     try:
-        started = [launch_configured(emulator, postgres_url, tmp_path, CONFIG) for _ in range(3)]
+        started = start_replicas(emulator, postgres_url, tmp_path, CONFIG, 3)
         procs = [proc for proc, _ in started]
-        for _, port in started:
-            wait_until(lambda p=port: healthy(f"http://127.0.0.1:{p}/healthz"))
         emulator.send_command(f"http://127.0.0.1:{started[0][1]}/slack/events", "declare sev1 Checkout down")
         wait_until(lambda: len(posted(emulator, ROOM, BREACHED)) >= 1, seconds=20)
         time.sleep(2.0)  # any second replica's duplicate would land by now
