@@ -191,16 +191,27 @@ class RoomModalState(BaseModel):
     channel_id: str
 
 
-def assign_modal(config: IncidentConfig, channel_id: str) -> View:
-    options = [Option(value=r, text=f"{r}: {c.description}"[:75]) for r, c in config.roles.items()]
+def _room_modal(callback_id: str, title: str, submit: str, channel_id: str, blocks: list[Any]) -> View:
+    """A form for one war room: its room rides in private_metadata, so the submission knows where."""
     return View(
         type="modal",
-        callback_id=ViewId.ASSIGN,
-        title=PlainTextObject(text="Assign role"),
-        submit=PlainTextObject(text="Assign"),
+        callback_id=callback_id,
+        title=PlainTextObject(text=title),
+        submit=PlainTextObject(text=submit),
         close=PlainTextObject(text="Cancel"),
         private_metadata=RoomModalState(channel_id=channel_id).model_dump_json(),
-        blocks=[
+        blocks=blocks,
+    )
+
+
+def assign_modal(config: IncidentConfig, channel_id: str) -> View:
+    options = [Option(value=r, text=f"{r}: {c.description}"[:75]) for r, c in config.roles.items()]
+    return _room_modal(
+        ViewId.ASSIGN,
+        "Assign role",
+        "Assign",
+        channel_id,
+        [
             InputBlock(
                 block_id=BlockId.ROLE,
                 label="Role",
@@ -221,14 +232,12 @@ def update_modal(config: IncidentConfig, channel_id: str, last_message: str, sta
     statuses = [s for s in config.statuses if s != IncidentStatus.RESOLVED]
     options = [Option(value=s, text=s) for s in statuses]
     initial = next((o for o in options if o.value == status), options[0])
-    return View(
-        type="modal",
-        callback_id=ViewId.UPDATE,
-        title=PlainTextObject(text="Post update"),
-        submit=PlainTextObject(text="Post"),
-        close=PlainTextObject(text="Cancel"),
-        private_metadata=RoomModalState(channel_id=channel_id).model_dump_json(),
-        blocks=[
+    return _room_modal(
+        ViewId.UPDATE,
+        "Post update",
+        "Post",
+        channel_id,
+        [
             InputBlock(
                 block_id=BlockId.STATUS,
                 label="Status",
@@ -310,14 +319,12 @@ def edit_modal(config: IncidentConfig, channel_id: str, prefill: dict[str, Any])
                 ),
             )
         )
-    return View(
-        type="modal",
-        callback_id=ViewId.EDIT,
-        title=PlainTextObject(text="Edit incident"),
-        submit=PlainTextObject(text="Save"),
-        close=PlainTextObject(text="Cancel"),
-        private_metadata=RoomModalState(channel_id=channel_id).model_dump_json(),
-        blocks=blocks,
+    return _room_modal(
+        ViewId.EDIT,
+        "Edit incident",
+        "Save",
+        channel_id,
+        blocks,
     )
 
 
@@ -325,14 +332,12 @@ def action_item_modal(channel_id: str, text: str = "") -> View:
     """What to do, and optionally who, by when, how urgent, of which type (a shortcut pre-fills the text)."""
     priorities = [Option(value=p, text=p.upper()) for p in PRIORITIES]
     kinds = [Option(value=k, text=k.capitalize()) for k in ACTION_KINDS]
-    return View(
-        type="modal",
-        callback_id=ViewId.ACTION_ITEM,
-        title=PlainTextObject(text="Action item"),
-        submit=PlainTextObject(text="Record"),
-        close=PlainTextObject(text="Cancel"),
-        private_metadata=RoomModalState(channel_id=channel_id).model_dump_json(),
-        blocks=[
+    return _room_modal(
+        ViewId.ACTION_ITEM,
+        "Action item",
+        "Record",
+        channel_id,
+        [
             InputBlock(
                 block_id=BlockId.ACTION_TEXT,
                 label="What needs doing",
