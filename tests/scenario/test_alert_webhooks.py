@@ -14,10 +14,11 @@ import pytest
 
 from bot.ops.config import AlertsConfig, IncidentConfig, ServiceConfig
 from bot.webhooks import MAX_WEBHOOK_BYTES
-from tests.scenario.conftest import Harness, start_harness
+from tests.scenario.conftest import FakeClock, Harness, start_harness
 from tests.scenario.test_postmortem import shared_files
 
 TOKEN = "alert-token-0123456789abcdef"
+REMINDER = "incident_update_reminder"
 PAYLOADS = Path(__file__).parent / "alerts"
 CONFIG = IncidentConfig(
     admins=["U1"],
@@ -226,3 +227,20 @@ def test_concurrent_deliveries_of_one_group_declare_once(any_db: Harness) -> Non
     assert incident_count(h) == 1
     assert len(h.emu.calls_to("conversations.create")) == 1
     assert h.timeline_kinds(1).count("alerts_firing") == 1
+
+
+def test_an_alert_declared_incident_nobody_commands_is_nudged_in_the_room_not_at_the_alerter(
+    sqlite_url: str,
+) -> None:
+    clock = FakeClock()
+    for h in start_harness(sqlite_url, CONFIG, clock=clock, webhook_token=TOKEN):
+        assert post(h, "alertmanager", payload("alertmanager_firing")) == 202
+        h.settle()
+        room = h.room(1)
+        clock.advance(hours=2)  # past sev1's update cadence, nobody in command, nobody updated
+        h.bot.runtime.tick()
+        h.settle()
+        texts = [m.text for m in room.messages if (m.metadata or {}).get("event_type") == REMINDER]
+        assert texts, "no update reminder was posted"
+        assert all(t.startswith(":alarm_clock: Nobody has taken command yet: ") for t in texts)
+        assert all("/incident assign commander @you" in t and "Alertmanager" not in t for t in texts)
