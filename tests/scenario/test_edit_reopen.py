@@ -15,7 +15,7 @@ from bot.ops.config import IncidentConfig, ServiceConfig, TypeConfig
 from bot.slack.ids import ActionId, BlockId
 from tests.reliability import payloads
 from tests.scenario.conftest import FakeClock, Harness
-from tests.scenario.test_serve_process import wait_until
+from tests.scenario.test_serve_process import wait_in_room, wait_until
 
 EDITED = "incident_edited"
 REOPENED = "incident_reopened"
@@ -300,10 +300,8 @@ def test_edit_form_and_reopen_over_socket_mode(tmp_path: Path) -> None:
         try:
             assert emu.socket_connected(30), f"no Socket Mode connection (exit code {proc.poll()})"
             emu.socket_send_command("declare sev2 API down")
-            wait_until(lambda: emu.channel_by_name("inc-1-api-down") is not None)
-            channel = emu.channel_by_name("inc-1-api-down")
-            assert channel is not None
-            room = channel.id
+            room = wait_in_room(emu, "inc-1-api-down")
+            channel = emu.channels[room]
             emu.socket_send_command("edit", channel_id=room)
             wait_until(lambda: bool(emu.views))
             view_id = next(iter(emu.views))

@@ -31,6 +31,14 @@ def wait_until(predicate: object, seconds: float = 20.0) -> None:
     raise AssertionError("condition not met in time")
 
 
+def wait_in_room(emu: SlackEmulator, name: str, user: str = "U1", seconds: float = 30.0) -> str:
+    """The room's id once `user` is in it: a person types there only after the invite, never sooner."""
+    wait_until(lambda: user in getattr(emu.channel_by_name(name), "members", ()), seconds)
+    found = emu.channel_by_name(name)
+    assert found is not None
+    return found.id
+
+
 def healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1) as resp:

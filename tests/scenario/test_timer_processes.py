@@ -18,6 +18,7 @@ from tests.scenario.test_serve_process import (
     launch_configured,
     start_configured,
     stop_all,
+    wait_in_room,
     wait_until,
 )
 
@@ -66,8 +67,7 @@ def declare_and_resolve(emu: SlackEmulator, events: str) -> None:
     """INC-1 stays open and quiet; INC-2 is resolved at once by its commander."""
     emu.send_command(events, "declare sev1 Checkout down")
     emu.send_command(events, "declare sev1 Search down")
-    wait_until(lambda: emu.channel_by_name("inc-2-search-down") is not None, seconds=30)
-    resolved = room(emu, "inc-2-search-down").id
+    resolved = wait_in_room(emu, "inc-2-search-down")
     emu.send_command(events, "assign commander <@U1>", channel_id=resolved)
     emu.send_command(events, "resolve", channel_id=resolved)
     wait_until(
