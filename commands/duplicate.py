@@ -48,7 +48,13 @@ def normalised(title: str) -> str:
 
 def close_titles(a: str, b: str) -> bool:
     """Whether two titles look like the same incident: one contains the other, or they are 80% alike."""
-    x, y = normalised(a), normalised(b)
+    return _close(normalised(a), normalised(b))
+
+
+# An alert storm declares the same title many times at once: each pair of titles is compared once.
+@lru_cache(maxsize=16384)
+def _close(x: str, y: str) -> bool:
+    """close_titles on normalised titles, remembered: the same pair recurs across a burst."""
     if not x or not y:
         return False
     shorter, longer = sorted((x, y), key=len)
@@ -98,16 +104,17 @@ def link_batch_peers(tx: UnitOfWork, incidents: Sequence[Incident], now: datetim
     """Two people declaring the same thing at once share a batch: the later points to the earlier.
 
     Only incidents the stored ones did not match are compared, after insertion (they have numbers now);
-    a match costs one UPDATE by primary key.
+    the matches are written in one statement, however many (an alert storm's titles all look alike).
     """
+    links: dict[int, int] = {}
     for position, incident in enumerate(incidents):
         if incident.possible_duplicate_of is not None:
             continue
         earlier = list(reversed(incidents[:position]))
         found = possible_duplicate(incident, earlier, now)
         if found is not None:
-            incident.possible_duplicate_of = found.id
-            tx.incidents.update_columns(incident.id, {"possible_duplicate_of": found.id})
+            incident.possible_duplicate_of = links[incident.id] = found.id
+    tx.incidents.link_duplicates(links)
 
 
 class DuplicateFeature:

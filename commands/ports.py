@@ -295,6 +295,10 @@ class IncidentStore(Protocol):
         """Set these columns of one incident, without reading it."""
         ...
 
+    def link_duplicates(self, links: Mapping[int, int]) -> None:
+        """Point each incident (key) at the one it may duplicate (value): one statement for them all."""
+        ...
+
     def declares_since(self, people: Iterable[str], since: datetime) -> dict[str, tuple[int, datetime]]:
         """Person -> (declares after `since`, the oldest's time), counted once every other transaction
         counting the same people has ended, so two replicas cannot both admit one declare too many."""

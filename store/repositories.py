@@ -132,6 +132,12 @@ _DECLARES_SINCE_PG = _declares_since(
     incidents.c.declared_by == func.any(bindparam("people", type_=ARRAY(String)))
 )
 _DECLARES_SINCE = _declares_since(incidents.c.declared_by.in_(bindparam("people", expanding=True)))
+# A batch's peer links: one statement run for every row (psycopg pipelines an executemany).
+_LINK_DUPLICATE = (
+    update(incidents)
+    .where(incidents.c.id == bindparam("b_id"))
+    .values(possible_duplicate_of=bindparam("b_other"))
+)
 
 
 class IncidentRepository:
@@ -189,6 +195,12 @@ class IncidentRepository:
         if values:
             stmt = update(Incident).where(incidents.c.id == incident_id).values(**values)
             self.session.execute(stmt, execution_options=UNSYNCED)
+
+    def link_duplicates(self, links: Mapping[int, int]) -> None:
+        """Point each incident at the one it may duplicate, in one executemany (pipelined by psycopg)."""
+        if links:
+            rows = [{"b_id": key, "b_other": other} for key, other in links.items()]
+            self.session.connection().execute(_LINK_DUPLICATE, rows)
 
     def declares_since(self, people: Iterable[str], since: datetime) -> dict[str, tuple[int, datetime]]:
         """Person -> (declares after `since`, the oldest's time), read under a lock per person held until

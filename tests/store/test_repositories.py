@@ -326,6 +326,29 @@ def test_declarations_recorded_together_get_their_own_rows_and_skip_repeated_del
     assert [s.incident.id for s in scheduled] == [1, 2, 3]
 
 
+def test_a_batch_of_look_alike_declares_links_each_to_the_one_before(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    """An alert storm's titles all look alike: every later one points at its predecessor, as stored."""
+    from bot.ops.config import IncidentConfig
+    from commands.declare import DeclareRequest, declare_incidents
+    from commands.incidents import Scheduled
+    from commands.parsing import Declare
+    from tests.scenario.conftest import FakeClock
+
+    titles = [f"Checkout errors on node {n}" for n in range(12)] + ["Search is slow"]
+    requests = [
+        DeclareRequest(Declare(title=title, severity="sev1"), f"U{n}", "C1") for n, title in enumerate(titles)
+    ]
+    deps = {"uow": uow_factory, "clock": FakeClock(), "settings": IncidentConfig(), "lease": LEASE}
+    scheduled = [s for s in declare_incidents(requests, **deps) if isinstance(s, Scheduled)]
+    ids = [s.incident.id for s in scheduled]
+    with uow_factory() as uow:
+        stored = [getattr(uow.incidents.get(i), "possible_duplicate_of", "missing") for i in ids]
+    assert stored == [None, *ids[:11], None]
+    assert [s.incident.possible_duplicate_of for s in scheduled] == [None, *ids[:11], None]
+
+
 def test_postgres_connections_detect_a_silent_peer(postgres_url: str) -> None:
     from store.db import make_engine
 

@@ -208,6 +208,10 @@ class FakeIncidents(_Repo):
         for name, value in values.items():
             setattr(incident, name, value)
 
+    def link_duplicates(self, links: Mapping[int, int]) -> None:
+        for incident_id, other in links.items():
+            self._state.incidents[incident_id].possible_duplicate_of = other
+
     def declares_since(self, people: Iterable[str], since: datetime) -> dict[str, tuple[int, datetime]]:
         wanted = set(people)
         found: dict[str, tuple[int, datetime]] = {}
