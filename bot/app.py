@@ -280,6 +280,7 @@ def create_app(
             signing_secret=secret,
             webhooks=webhook_routes(settings, config, runtime),
             direct=DirectCommands(COMMANDS, runtime, bolt.client),
+            arrivals=runtime.arrivals,
         ),
         engine=engine,
         tick_seconds=tick_seconds,

@@ -131,6 +131,7 @@ def _record(rt: Runtime, intake: Intake, feature: Feature[Any], cmd: object) -> 
         rt.record_in_batch(batch, (cmd, intake.ask), done)
     else:
         rt.record_change(lambda: done(_attempt(rt, feature, cmd, intake.ask)))
+    rt.arrivals.settled()
     in_time, result = handoff.wait(rt.record_budget)
     return _Commit(in_time, result)
 

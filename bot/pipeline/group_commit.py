@@ -34,8 +34,15 @@ class _Queued(Generic[In, Out]):
 class BatchRecorder(Generic[In, Out]):
     """Queue items for `write`, which records a batch and returns one result per item, in order."""
 
-    def __init__(self, write: Callable[[Sequence[In]], Sequence[Out]], *, name: str) -> None:
+    def __init__(
+        self,
+        write: Callable[[Sequence[In]], Sequence[Out]],
+        *,
+        name: str,
+        gather: Callable[[], None] | None = None,
+    ) -> None:
         self._write = write
+        self._gather = gather
         self._name = name
         self._queue: queue.SimpleQueue[_Queued[In, Out] | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -69,6 +76,8 @@ class BatchRecorder(Generic[In, Out]):
             first = self._queue.get()
             if first is None:
                 return
+            if self._gather is not None:
+                self._gather()  # the requests in hand join this batch rather than wait for the next
             batch = [first]
             stop = False
             while len(batch) < MAX_BATCH:

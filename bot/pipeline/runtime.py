@@ -13,6 +13,7 @@ from typing import Any
 from bot.ops.config import IncidentConfig
 from bot.ops.maintenance import expire_deliveries, prune
 from bot.pipeline.admins import AdminDirectory
+from bot.pipeline.arrivals import Arrivals
 from bot.pipeline.chart_work import ChartWork
 from bot.pipeline.group_commit import BatchRecorder
 from bot.pipeline.home import HomeTab
@@ -28,6 +29,10 @@ from commands.reminders import TickResult
 from store.uow import SqlUnitOfWorkFactory
 
 log = logging.getLogger(__name__)
+# A group commit waits at most this long for a burst's other requests to be parsed and join it ...
+GATHER_SECONDS = 0.05
+# ... and takes a burst as over when no request arrived for this long (a request parses in about 1 ms).
+QUIET_SECONDS = 0.003
 
 
 # How long a web replica's reply waits for a worker to finish the job it recorded before saying it is
@@ -80,6 +85,8 @@ class Runtime:
     _pending: set[Future[Any]] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _in_flight: int = 0
+    # Requests being parsed in this process (the HTTP app counts them): a group commit waits for them.
+    arrivals: Arrivals = field(default_factory=Arrivals)
     admins: AdminDirectory = field(init=False)
     watch: JobWatch = field(init=False)
     # The Home tab's publisher (set by the composition root); its stale views are refreshed in the tick.
@@ -120,7 +127,9 @@ class Runtime:
             recorder = self._batches.get(feature.name)
             if recorder is None:
                 recorder = BatchRecorder(
-                    lambda items: feature.record_batch(items, self.deps()), name=f"incidentbot-{feature.name}"
+                    lambda items: feature.record_batch(items, self.deps()),
+                    name=f"incidentbot-{feature.name}",
+                    gather=lambda: self.arrivals.gather(GATHER_SECONDS, QUIET_SECONDS),
                 )
                 self._batches[feature.name] = recorder
         return self._track(recorder.submit(item, done))

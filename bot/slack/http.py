@@ -10,6 +10,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 
 from bot.ops.logsafe import keep_request_bodies_out_of_bolt_logs
+from bot.pipeline.arrivals import Arrivals
 from bot.slack.request_gate import TOO_LARGE, Answer, RequestGate
 from bot.webhooks import MAX_WEBHOOK_BYTES, WEBHOOK_PREFIX, WebhookHandler, WebhookRequest
 
@@ -34,8 +35,10 @@ class IncidentBotWsgi:
         signing_secret: str,
         webhooks: Mapping[str, WebhookHandler] | None = None,
         direct: DirectCommands | None = None,
+        arrivals: Arrivals | None = None,
     ) -> None:
         self.bolt = bolt
+        self.arrivals = arrivals or Arrivals()
         self.direct = direct
         self.gate = RequestGate(signing_secret)
         self.healthy = healthy
@@ -49,7 +52,8 @@ class IncidentBotWsgi:
             body = '{"ok": true}' if ok else '{"ok": false, "error": "database unreachable"}'
             return _respond(start_response, Answer(200 if ok else 503, body, "application/json"))
         if path == SLACK_PATH and method == "POST":
-            return self._slack(environ, start_response)
+            with self.arrivals.arriving():
+                return self._slack(environ, start_response)
         if path and path.startswith(WEBHOOK_PREFIX) and method == "POST":
             handler = self.webhooks.get(path[len(WEBHOOK_PREFIX) :])
             if handler is not None:
