@@ -21,6 +21,7 @@ from benchmarks.report import Finding, Section, table, verdict
 from benchmarks.served import cpu_seconds, served_app
 from benchmarks.worker_scaling import Fleet, fleet
 from bot.emulator import SlackEmulator
+from bot.ops.settings import HTTP_THREADS
 
 CONCURRENCY = (1, 10, 50, 100)
 LATENCIES = (2.0, 0.0)
@@ -198,14 +199,14 @@ def section(run: Run, measured_web: bool) -> Section:
             f"≤ {MAX_TARGET:.0f} s",
             f"{slowest * 1000:.0f} ms",
             verdict(slowest <= MAX_TARGET and all(lv.failures == 0 for lv in run.levels)),
-            "a burst queues behind waitress's 16 threads, the GIL and the group commit.",
+            "a burst queues behind the GIL and the group commit.",
             "more web processes on a host with cores to spare.",
         )
     )
     rows = [lv.row() for lv in [*run.levels, run.floor]]
     method = (
-        f"Three servers in one run, each a child process under the production waitress settings (16 "
-        f"threads): the floor, a do-nothing WSGI app that reads the body and answers 200 "
+        f"Three servers in one run, each a child process under the production waitress settings "
+        f"({HTTP_THREADS} threads): the floor, a do-nothing WSGI app that reads the body and answers 200 "
         f"(`benchmarks.served --floor`); `{WEB}`: `incidentbot serve` with INCIDENTBOT_RUN_WORKER=false "
         f"beside one `incidentbot work`, woken by NOTIFY (started as in the worker-scaling benchmark); and "
         f"`{EMBEDDED}`: `incidentbot serve`'s app with its worker in the same process (`benchmarks.served`). "
@@ -253,18 +254,18 @@ def section(run: Run, measured_web: bool) -> Section:
 
 
 WHY = (
-    "every ack of a burst passes through the one web process's interpreter (waitress, signature check, "
-    "the listener, the group commit), so the last of a burst waits for the CPU time of all before it: "
-    "about 1.1-1.5 ms of CPU per ack against the floor's 0.3-0.45 ms (see CPU per acknowledgement), and "
-    "each of the group commit's round trips waits for the interpreter again while the other requests of "
-    "the burst are being parsed. The group commit is already one fixed statement per table (prepared by "
-    "the server), its records are built without per-field ORM events, its duplicate read fetches plain "
-    "rows, replies reuse their connections and a finished job's notice answers its waiting reply without "
-    "a read."
+    "a burst's acks now share one commit (the group commit waits while the burst's requests are being "
+    "parsed), so every ack waits for the whole burst to be read and parsed, then for that commit, then "
+    "for its turn to be answered, all on the one web process's interpreter: about 1.2-1.4 ms of CPU per "
+    "ack against the floor's 0.45 ms (see CPU per acknowledgement), where the floor's last answer needs "
+    "only its own share. Inside the ack window about two fifths of the CPU is the commit (array dumping "
+    "for the fixed INSERT statements, the duplicate check, building the records), a fifth the listener, "
+    "the rest waitress. A look-alike burst's duplicate links are one statement, each pair of titles is "
+    "compared once, the insert statements are prepared by the server and replies reuse their connections."
 )
 FIX = (
-    "what is left is spread thin: the commit's ten or so round trips (one statement for the incidents, "
-    "events and jobs would need ids drawn ahead), the reply after each ack, the listener's and waitress's "
-    "own work; past those, a second web process on a host with a core to spare (the bot's web processes "
-    "share nothing but the database), which this benchmark does not count because the floor is one process."
+    "cut the commit's CPU further (one statement for the incidents, events and jobs with ids drawn ahead; "
+    "rows built without the ORM) and the listener's; past those, a second web process on a host with a "
+    "core to spare (the bot's web processes share nothing but the database), which this benchmark does "
+    "not count because the floor is one process."
 )
