@@ -49,12 +49,10 @@ class Arrivals:
                 self._settled.notify_all()
 
     def gather(self, cap: float, quiet: float) -> None:
-        """Wait until no request is being parsed and none arrived for `quiet` s, `cap` s at most; at once
-        when the latest request came alone (none being parsed, none other within `quiet` s before it)."""
+        """Wait until no request is being parsed and none arrived for `quiet` s, `cap` s at most; no
+        longer than its own parsing when the latest request came alone (none other within `quiet` s)."""
         deadline = time.monotonic() + cap
         with self._settled:
-            if self._parsing == 0 and self._gap > quiet:
-                return
             while True:
                 now = time.monotonic()
                 if now >= deadline:
@@ -63,6 +61,6 @@ class Arrivals:
                     self._settled.wait(deadline - now)
                     continue
                 still = self._last + quiet - now
-                if still <= 0:
+                if self._gap > quiet or still <= 0:
                     return
                 self._settled.wait(min(still, deadline - now))
