@@ -256,7 +256,7 @@ def section(run: Run, measured_web: bool) -> Section:
 WHY = (
     "a burst's acks now share one commit (the group commit waits while the burst's requests are being "
     "parsed), so every ack waits for the whole burst to be read and parsed, then for that commit, then "
-    "for its turn to be answered, all on the one web process's interpreter: about 1.2-1.4 ms of CPU per "
+    "for its turn to be answered, all on the one web process's interpreter: about 1.2-1.5 ms of CPU per "
     "ack against the floor's 0.45 ms (see CPU per acknowledgement), where the floor's last answer needs "
     "only its own share. Inside the ack window about two fifths of the CPU is the commit (array dumping "
     "for the fixed INSERT statements, the duplicate check, building the records), a fifth the listener, "
