@@ -95,3 +95,17 @@ def test_a_naive_time_in_a_burst_is_refused_and_nothing_is_written(uow_factory: 
         uow.commit()
     with uow_factory() as uow:
         assert uow.session.execute(select(incidents.c.id)).all() == []
+
+
+def test_an_over_long_value_in_a_burst_is_refused_not_cut(uow_factory: SqlUnitOfWorkFactory) -> None:
+    """A value longer than its column fails the batch as a single INSERT would; it is never truncated."""
+    with uow_factory() as uow:
+        if uow.session.get_bind().dialect.name == "sqlite":
+            pytest.skip("SQLite does not enforce VARCHAR lengths")
+    burst = _burst(2)
+    burst[1].severity = "s" * 41  # the column holds 40
+    with pytest.raises(Exception, match="too long|value too long"), uow_factory() as uow:
+        uow.incidents.insert_many(burst)
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.session.execute(select(incidents.c.id)).all() == []
