@@ -258,14 +258,15 @@ WHY = (
     "parsed), so every ack waits for the whole burst to be read and parsed, then for that commit, then "
     "for its turn to be answered, all on the one web process's interpreter: about 1.2-1.5 ms of CPU per "
     "ack against the floor's 0.45 ms (see CPU per acknowledgement), where the floor's last answer needs "
-    "only its own share. Inside the ack window about two fifths of the CPU is the commit (array dumping "
-    "for the fixed INSERT statements, the duplicate check, building the records), a fifth the listener, "
-    "the rest waitress. A look-alike burst's duplicate links are one statement, each pair of titles is "
-    "compared once, the insert statements are prepared by the server and replies reuse their connections."
+    "only its own share. Inside the ack window about two fifths of the CPU was the commit (the rows' "
+    "encoding, the duplicate check, building the records), a fifth the listener, the rest waitress. A "
+    "look-alike burst's duplicate links are one statement, each pair of titles is compared once, the "
+    "insert statements are prepared by the server with their rows as one JSON document, and replies "
+    "reuse their connections."
 )
 FIX = (
     "cut the commit's CPU further (one statement for the incidents, events and jobs with ids drawn ahead; "
-    "rows built without the ORM) and the listener's; past those, a second web process on a host with a "
-    "core to spare (the bot's web processes share nothing but the database), which this benchmark does "
-    "not count because the floor is one process."
+    "records built without the ORM) and the listener's (parse only the form fields it needs); past those, "
+    "a second web process on a host with a core to spare (the bot's web processes share nothing but the "
+    "database), which this benchmark does not count because the floor is one process."
 )
