@@ -16,6 +16,11 @@ def is_person(who: str | None) -> bool:
     return bool(who) and not str(who).startswith(SOURCE_PREFIX)
 
 
+def person(who: str | None) -> str | None:
+    """`who` when it is a Slack member the bot may address, else None (an alerting system asks the room)."""
+    return who if is_person(who) else None
+
+
 def source_name(who: str | None) -> str | None:
     """The alerting system's name, for a declarer that is one; None for a person."""
     if who and who.startswith(SOURCE_PREFIX):

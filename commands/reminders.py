@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
 from commands.activity import StaleSettings, touched
-from commands.declarer import is_person
+from commands.declarer import person
 from commands.errors import AlreadyResolved, RepeatedDelivery, UsageError
 from commands.feature import SLOW, Ask, Deps, Recorded
 from commands.incidents import current_roles, incident_in_room
@@ -51,9 +51,7 @@ class ReminderPresenter(Protocol):
 def reminder_target(roles: Mapping[str, str], declared_by: str) -> str | None:
     """Who is nudged: the comms lead if assigned, else the commander, else the declarer if a person (an
     alert-declared incident with nobody in command asks the room instead: None)."""
-    return (
-        roles.get("comms") or roles.get(Role.COMMANDER) or (declared_by if is_person(declared_by) else None)
-    )
+    return roles.get("comms") or roles.get(Role.COMMANDER) or person(declared_by)
 
 
 def escalates(count: int, escalate_after: int) -> bool:

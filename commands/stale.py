@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
-from commands.declarer import is_person
+from commands.declarer import person
 from commands.incidents import current_roles
 from commands.jobs import JobKind, Plan, StepContext, StepOutcome, new_job
 from commands.ports import Message
@@ -33,8 +33,7 @@ def stale_job(
     payload = {
         "due": due.isoformat(),
         # An alert-declared incident with nobody in command asks the room (None), not the alerting system.
-        "target": roles.get(Role.COMMANDER)
-        or (incident.declared_by if is_person(incident.declared_by) else None),
+        "target": roles.get(Role.COMMANDER) or person(incident.declared_by),
         "quiet_since": (incident.last_activity_at or incident.declared_at).isoformat(),
     }
     event = TimelineEvent(
