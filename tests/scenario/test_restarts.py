@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from sqlalchemy import create_engine, pool, text
 
 from bot.emulator import SlackEmulator
 from tests.scenario.test_reminder_processes import reminders
-from tests.scenario.test_serve_process import free_port, healthy, start_serve, wait_until
+from tests.scenario.test_serve_process import free_port, healthy, start_serve, stop_all, wait_until
 
 CONFIG = """
 announce_channel = "incidents"
@@ -122,3 +123,55 @@ def test_a_pin_acknowledged_just_before_a_crash_is_recorded_after_the_restart(tm
                 if p.poll() is None:
                     p.terminate()
                     p.wait(timeout=15)
+
+
+def test_a_deploy_in_the_middle_of_a_burst_keeps_every_acknowledged_declare_and_does_none_twice(
+    tmp_path: Path,
+) -> None:
+    """Thirty people declare at once; SIGTERM lands while their acks and rooms are under way. Every declare
+    the bot acknowledged gets exactly one room after the restart; what it never answered, it never made."""
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    people = [f"U{100 + n}" for n in range(30)]
+    with SlackEmulator() as emu:
+        emu.add_channel("incidents")
+        for who in people:
+            emu.add_user(who, name=who.lower())
+        emu.set_latency(0.3)  # rooms are still being made when the deploy comes
+        proc, port = serve(emu, url, tmp_path)
+        procs: list[subprocess.Popen[Any]] = [proc]
+        events = f"http://127.0.0.1:{port}/slack/events"
+
+        def declare(who: str) -> str | None:
+            try:
+                answer = emu.send_command(events, f"declare sev1 Checkout down for {who}", user_id=who)
+            except OSError:
+                return None  # the process had stopped listening: Slack shows this person a timeout
+            return who if answer.status == 200 and "Declared" in answer.body else None
+
+        try:
+            with ThreadPoolExecutor(max_workers=len(people)) as pool:
+                answers = [pool.submit(declare, who) for who in people]
+                wait_until(lambda: any(a.done() and a.result() for a in answers), seconds=10)
+                proc.send_signal(signal.SIGTERM)  # the deploy, mid-burst
+                acknowledged = [who for a in answers if (who := a.result()) is not None]
+            assert proc.wait(timeout=15) == 0
+            emu.set_latency(0)
+            proc, _ = serve(emu, url, tmp_path)
+            procs.append(proc)
+
+            def provisioned_for(who: str) -> bool:
+                return any(
+                    room.name.endswith(f"-checkout-down-for-{who.lower()}")
+                    and who in room.members
+                    and room.pins
+                    for room in list(emu.channels.values())
+                )
+
+            wait_until(lambda: all(provisioned_for(who) for who in acknowledged), seconds=30)
+        finally:
+            stop_all(procs)
+        assert acknowledged, "the deploy came before any acknowledgement: the test proves nothing"
+        created = [c.args["name"] for c in emu.calls_to("conversations.create") if c.ok]
+        assert len(created) == len(set(created)), f"a room was created twice: {created}"
+        announced = emu.channels[emu.channel_by_name("incidents").id].messages  # type: ignore[union-attr]
+        assert len(announced) == len(created), "an announcement was posted twice or is missing"
