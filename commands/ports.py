@@ -201,6 +201,10 @@ class Presenter(Protocol):
         """Who the type's and services' invites missed: user groups that don't exist, people Slack refused."""
         ...
 
+    def announce_failed(self, incident: IncidentView, channel: str, what: str, key: str) -> Message:
+        """The room hears that stakeholders were not told, and which setting to fix."""
+        ...
+
     def when(self, moment: datetime) -> str:
         """A time as people in the configured zone read it."""
         ...

@@ -6,7 +6,6 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from commands.declarer import is_person
 from commands.errors import ChannelNotFound
 from commands.jobs import (
     GiveUp,
@@ -59,22 +58,22 @@ def post_once(ctx: StepContext, purpose: str, channel: str, message: Message) ->
 def announce_message(
     ctx: StepContext, purpose: str, message: Message, what: str, *, record: bool = True
 ) -> StepOutcome:
-    """Post in the announce channel; a missing channel is told to the declarer and does not block the room."""
+    """Post in the announce channel; a missing channel is told in the room and does not block the room."""
     try:
         outcome = post_once(ctx, purpose, ctx.settings.announce_channel, message)
     except ChannelNotFound:
-        # The war room still works; the declarer learns why stakeholders heard nothing.
+        # The war room still works; the room (its declarer named) learns why stakeholders heard nothing.
+        # A post, not an ephemeral: the declarer may not be in the room yet (the invite runs beside this
+        # step), and Slack refuses an ephemeral to a non-member, which would fail the whole job.
         log.warning("announce channel not found; %s not announced", ctx.incident.ref)
-        if ctx.incident.channel_id and is_person(ctx.incident.declared_by):
-            ctx.chat.notify(
-                ctx.incident.channel_id,
-                ctx.incident.declared_by,
-                f"I could not post in the announce channel `{ctx.settings.announce_channel}`: "
-                "it does not exist or I am not allowed in it. Ask an admin to fix `announce_channel`.",
-            )
-        return StepOutcome(
-            events=[("announce_failed", f"Could not announce the {what}: announce channel not found")]
+        events = [("announce_failed", f"Could not announce the {what}: announce channel not found")]
+        if not ctx.incident.channel_id:
+            return StepOutcome(events=events)
+        notice = ctx.presenter.announce_failed(
+            ctx.incident, ctx.settings.announce_channel, what, key=f"{purpose}:failed"
         )
+        told = post_once(ctx, f"{purpose}:failed", ctx.incident.channel_id, notice)
+        return StepOutcome(post=told.post, events=events)
     events = [("announced", f"Announced the {what} to stakeholders")] if record else []
     return StepOutcome(post=outcome.post, events=events)
 

@@ -21,8 +21,9 @@ SERVER_ERROR = "internal_error"
 RATE_LIMITED = "rate_limited"
 # How long a delivered webhook waits for the bot (PagerDuty's generic webhooks give 5 s).
 DELIVERY_TIMEOUT = 5.0
-# Bodies past this are not read: neither service takes more (PagerDuty's documented limit is 512 KB).
+# Bodies past this are refused: neither service takes more (PagerDuty's documented limit is 512 KB).
 MAX_BODY = 512 * 1024
+DRAIN_LIMIT = 8 * MAX_BODY  # beyond this a refused body is left unread and the connection closed
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(raw_length) if raw_length.isdigit() else MAX_BODY + 1  # unreadable: refused, unread
         if length > MAX_BODY:
             self.close_connection = True
+            self._discard(length)
             self._send(emulator.too_large())
             return
         raw = self.rfile.read(length) if length else b""
@@ -96,6 +98,15 @@ class _Handler(BaseHTTPRequestHandler):
             raw,
         )
         self._send(emulator.serve(request))
+
+    def _discard(self, length: int) -> None:
+        """Read a refused body first (up to a bound), so its sender sees the 413 rather than a broken pipe."""
+        left = min(length, DRAIN_LIMIT)
+        while left > 0:
+            chunk = self.rfile.read(min(left, 64 * 1024))
+            if not chunk:
+                return
+            left -= len(chunk)
 
     def _send(self, reply: Reply) -> None:
         raw = json.dumps(reply.payload).encode()

@@ -27,6 +27,7 @@ from slack_sdk.models.blocks import (
 from bot.ops.config import format_duration
 from bot.render.templating import RENDER_ERRORS, environment, failure_site
 from bot.slack.ids import ActionId, BlockId
+from commands.declarer import person
 from commands.mrkdwn import Mrkdwn, channel_link, escape, group_mention, mention
 from commands.ports import Clock, Message
 from commands.targets import MILESTONES, span
@@ -349,6 +350,17 @@ class SlackPresenter:
             incident,
             key="invite_problems",
             problems=problems,
+        )
+
+    def announce_failed(self, incident: IncidentView, channel: str, what: str, key: str) -> Message:
+        return self._message(
+            "announce_failed.mrkdwn.j2",
+            "incident_announce_failed",
+            incident,
+            key=key,
+            channel=channel,
+            what=what,
+            declarer=person(incident.declared_by),
         )
 
     def _since(self, incident: IncidentView, payload: dict[str, Any]) -> timedelta:

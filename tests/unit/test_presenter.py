@@ -197,3 +197,14 @@ def test_invite_problems_name_the_missing_groups_and_the_refused_people() -> Non
     assert "The user group `S9` does not exist" in message.text
     assert "<@U5>: Slack refused (user_is_restricted)." in message.text
     assert message.event_type == "incident_invite_failed"
+
+
+def test_announce_failed_names_the_channel_and_the_declarer_but_never_an_alerting_source() -> None:
+    message = presenter().announce_failed(incident(), "stakeholders", "update", key="update:3:failed")
+    assert message.text.startswith(":warning: <@U1> I could not announce the update of *INC-7*")
+    assert "announce channel `stakeholders`" in message.text and "`announce_channel`" in message.text
+    assert message.event_type == "incident_announce_failed"
+    assert message.event_payload["key"] == "update:3:failed"
+    alerted = incident(declared_by="source:Alertmanager")
+    from_alert = presenter().announce_failed(alerted, "x", "incident", "k")
+    assert from_alert.text.startswith(":warning: I could not announce") and "source:" not in from_alert.text
