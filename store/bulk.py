@@ -1,11 +1,14 @@
 """Multi-row INSERTs for a burst's group commit, cheap in the one process that acknowledges every request.
 
 On PostgreSQL a batch is one fixed statement whatever the number of rows: its rows go as one JSON
-document, `INSERT ... SELECT (e.r->>0)::type, ... FROM json_array_elements(<rows>) WITH ORDINALITY`.
+document, `INSERT ... SELECT (e.r->>0)::type, ... FROM jsonb_array_elements(<rows>) WITH ORDINALITY`.
 Its text never changes, so psycopg parses it once and the server prepares it, and the rows are encoded by
 the json module's C encoder (one array parameter per column had psycopg dump every element in Python,
-about a fifth of a 100-declare commit's CPU). SQLite gets a plain Core executemany. Neither goes through
-the ORM.
+about a fifth of a 100-declare commit's CPU). The document is read as jsonb, parsed once: as `json`,
+every `->>` parsed its row again from the start, and a 100-row, 40-column INSERT took 12 ms of server
+time instead of under 1 ms. A JSON column's value travels as a string holding its JSON text, so it is
+stored exactly as SQLAlchemy stores it (jsonb would reorder its keys). SQLite gets a plain Core
+executemany. Neither goes through the ORM.
 """
 
 from __future__ import annotations
@@ -54,21 +57,18 @@ def _json_insert(
     for i, key in enumerate(keys):
         column = table.c[key]
         sql_type = column.type.compile(dialect)
-        if isinstance(column.type, JSON):  # the value itself, as JSON; a JSON null is SQL NULL when asked
-            value = f"CAST(e.r->{i} AS {sql_type})"
-            if column.type.none_as_null:
-                value = f"CASE WHEN json_typeof(e.r->{i}) = 'null' THEN NULL ELSE {value} END"
-            selected.append(value)
-            converters[key] = _same
-        else:  # the text form (->> gives SQL NULL for a JSON null) cast to the column's type, except
-            # for strings: a cast to VARCHAR(n) would cut an over-long value where the INSERT refuses it
-            text = f"e.r->>{i}"
+        text = f"e.r->>{i}"  # the element as text; a JSON null gives SQL NULL
+        if isinstance(column.type, JSON):  # the value's own JSON text, kept byte for byte
+            selected.append(f"CAST({text} AS {sql_type})")
+            converters[key] = _json_text(none_as_null=column.type.none_as_null)
+        else:  # cast to the column's type, except for strings: a cast to VARCHAR(n) would cut an
+            # over-long value where the INSERT refuses it
             selected.append(text if isinstance(column.type, String) else f"CAST({text} AS {sql_type})")
             converters[key] = _converter(column, dialect)
     names = ", ".join(f'"{table.c[key].name}"' for key in keys)
     sql = (
         f'INSERT INTO "{table.name}" ({names}) SELECT {", ".join(selected)} '
-        "FROM json_array_elements(CAST(%(rows)s AS json)) WITH ORDINALITY AS e(r, position) "
+        "FROM jsonb_array_elements(CAST(%(rows)s AS jsonb)) WITH ORDINALITY AS e(r, position) "
         "ORDER BY e.position"
     )
     if returning_ids:
@@ -80,6 +80,15 @@ def _converter(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any]:
     """The column type's own bind processing (UTC datetimes checked)."""
     process = column.type.bind_processor(dialect)
     return process if process is not None else _same
+
+
+def _json_text(*, none_as_null: bool) -> Callable[[Any], Any]:
+    """A JSON column's value as its JSON text (a string in the document); None is SQL NULL when asked."""
+
+    def convert(value: Any) -> Any:
+        return None if value is None and none_as_null else json.dumps(value, default=_iso)
+
+    return convert
 
 
 def _iso(value: object) -> str:

@@ -11,6 +11,8 @@ from store.models import Incident, SlackJob, TimelineEvent, incidents, timeline_
 from store.uow import SqlUnitOfWorkFactory
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+# Keys in an order PostgreSQL's jsonb would change (it puts shorter keys first), and a JSON null inside.
+ORDERED = {"longest": 'Café \u2013 "quoted"', "k": {"gone": None}}
 
 
 def _burst(count: int) -> list[Incident]:
@@ -67,7 +69,7 @@ def test_events_and_jobs_of_a_burst_keep_their_json_and_their_incident(
         uow.timeline.insert_many(
             [
                 TimelineEvent(incident_id=first, kind="declared", text="a", occurred_at=NOW, data={"k": [1]}),
-                TimelineEvent(incident_id=second, kind="declared", text="b", occurred_at=NOW, data={}),
+                TimelineEvent(incident_id=second, kind="declared", text="b", occurred_at=NOW, data=ORDERED),
             ]
         )
         job_ids = uow.jobs.insert_many(
@@ -83,7 +85,8 @@ def test_events_and_jobs_of_a_burst_keep_their_json_and_their_incident(
                 timeline_events.c.id
             )
         ).all()
-        assert [tuple(e) for e in events] == [(first, "a", {"k": [1]}), (second, "b", {})]
+        assert [tuple(e) for e in events] == [(first, "a", {"k": [1]}), (second, "b", ORDERED)]
+        assert list(events[1].data) == list(ORDERED)  # stored as written, not in jsonb's key order
         assert [uow.jobs.get(j).payload for j in job_ids] == [{"n": first}, {"n": second}]  # type: ignore[union-attr]
 
 
