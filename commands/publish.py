@@ -152,9 +152,15 @@ def publish_plans(uow: PublishUnitOfWorkFactory, clock: Clock, settings: object)
         if not version.markdown:
             raise PublishRefused(f"version {number} is no longer kept (its text was removed)")
         assert configured.publish_path is not None
-        # Every version of an incident goes to the path of its first publication, so a later title
-        # edit makes a new commit of the same file rather than a second file.
-        path = first.path if first is not None else _path(configured.publish_path, incident, configured.zone)
+        path = repository_path(
+            first,
+            configured.publish_path,
+            configured.zone,
+            incident_id=incident.id,
+            ref=incident.ref,
+            title=incident.title,
+            declared_at=incident.declared_at,
+        )
         published = ctx.publisher.publish(path, version.markdown.encode("utf-8"), _message(incident, number))
         now = clock.now()
         with uow() as tx:
@@ -239,13 +245,26 @@ class _Facts:
         )
 
 
-def _path(template: str, incident: _Facts, zone: tzinfo) -> str:
+def repository_path(
+    first: Publication | None,
+    template: str,
+    zone: tzinfo,
+    *,
+    incident_id: int,
+    ref: str,
+    title: str,
+    declared_at: datetime,
+) -> str:
+    """Where an incident's postmortem lives in the repository: where its first version went (a later
+    title edit makes a new commit of the same file, not a second file), else where the template puts it."""
+    if first is not None:
+        return first.path
     return publish_path(
         template,
-        incident_id=incident.id,
-        ref=incident.ref,
-        title=incident.title,
-        declared_at=incident.declared_at.astimezone(zone),
+        incident_id=incident_id,
+        ref=ref,
+        title=title,
+        declared_at=declared_at.astimezone(zone),
     )
 
 

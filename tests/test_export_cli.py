@@ -14,6 +14,7 @@ from bot.ops.config import IncidentConfig
 from bot.ops.migrate import upgrade
 from commands.action import add_action_item
 from commands.parsing import AddActionItem, Declare
+from commands.records import Publication
 from store.db import make_engine, make_session_factory
 from store.uow import SqlUnitOfWorkFactory
 from tests.declare_one import declare_incident
@@ -151,3 +152,39 @@ def test_a_database_it_cannot_read_is_a_sentence_not_a_traceback(
     expected = "has no incidentbot tables yet" if url.startswith("sqlite") else "cannot use the database"
     assert expected in captured.err and captured.out == ""
     assert "Traceback" not in captured.err and "secret" not in captured.err
+
+
+def test_export_all_mirrors_the_repository_when_publishing_is_configured(
+    database: SqlUnitOfWorkFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same files as publishing: the template's path, or the path a published incident already has."""
+    config = tmp_path / "incidentbot.toml"
+    config.write_text(
+        '[publish.github]\nrepo = "acme/postmortems"\npath = "pm/{year}/{month}/{ref}-{slug}.md"\n'
+    )
+    monkeypatch.setenv("INCIDENTBOT_CONFIG", str(config))
+    with database() as tx:  # INC-2 was published under its first title: later versions keep that file
+        tx.publications.add(
+            Publication(
+                incident_id=2,
+                version=1,
+                path="pm/2026/01/INC-2-first-title.md",
+                commit_sha="a" * 40,
+                commit_url="https://github.example/c",
+                html_url="https://github.example/h",
+                published_at=datetime(2026, 1, 9, tzinfo=UTC),
+                job_id=99,
+            )
+        )
+        tx.commit()
+    assert main(["export", "--all", "-o", str(tmp_path / "repo")]) == 0
+    written = sorted(str(p.relative_to(tmp_path / "repo")) for p in (tmp_path / "repo").rglob("*.md"))
+    assert written == ["pm/2026/01/INC-1-incident-1.md", "pm/2026/01/INC-2-first-title.md"]
+    assert main(["export", "INC-1", "-o", str(tmp_path / "one.md")]) == 0
+    assert (tmp_path / "repo/pm/2026/01/INC-1-incident-1.md").read_bytes() == (
+        tmp_path / "one.md"
+    ).read_bytes()
+    assert (tmp_path / "repo/pm/2026").stat().st_mode & 0o777 == 0o700
+
+    assert main(["export", "--all", "--format", "json", "-o", str(tmp_path / "js")]) == 0
+    assert sorted(p.name for p in (tmp_path / "js").iterdir()) == ["INC-1.json", "INC-2.json"]

@@ -7,7 +7,7 @@ import json
 import os
 import stat
 import sys
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from bot.ops.settings import Settings
 from bot.render.postmortem import PostmortemDrafts, page_record, target_records
 from commands.postmortem import PostmortemData, incident_ids
 from commands.postmortem_versions import stored_version
+from commands.publish import PublishUnitOfWorkFactory, repository_path
 from store.db import make_engine, make_session_factory
 from store.uow import SqlUnitOfWorkFactory
 
@@ -170,16 +171,47 @@ def make_private_directory(directory: Path) -> None:
         path.chmod(DIRECTORY_MODE)  # mkdir's mode passes through the umask
 
 
-def export_all(drafts: PostmortemDrafts, fmt: str, directory: Path, since: datetime | None) -> int:
-    """Write INC-<n>.md (or .json) per incident into `directory`; returns how many were written."""
+def export_all(
+    drafts: PostmortemDrafts,
+    fmt: str,
+    directory: Path,
+    since: datetime | None,
+    publications: PublishUnitOfWorkFactory,
+) -> int:
+    """Write one file per incident into `directory`; returns how many were written.
+
+    Markdown goes where publishing puts it when `[publish.github]` is set, so the directory mirrors the
+    repository; otherwise (and for JSON) each file is INC-<n>.md or .json at the top.
+    """
     make_private_directory(directory)
+    template = drafts.config.publish_path if fmt == "markdown" else None
     written = 0
     for number in incident_ids(uow=drafts.uow, since=since):
         pm = drafts.data(number)
-        if pm is not None:
-            write_private(directory / f"{pm.ref}.{EXTENSIONS[fmt]}", render(pm, fmt, drafts))
-            written += 1
+        if pm is None:
+            continue
+        if template is None:
+            name = f"{pm.ref}.{EXTENSIONS[fmt]}"
+        else:
+            name = _repository_path(publications, drafts.config.zone, pm, template)
+        target = directory / name
+        make_private_directory(target.parent)
+        write_private(target, render(pm, fmt, drafts))
+        written += 1
     return written
+
+
+def _repository_path(
+    publications: PublishUnitOfWorkFactory, zone: tzinfo, pm: PostmortemData, template: str
+) -> str:
+    """The file publishing commits this incident's postmortem to (the template is checked at config load:
+    relative, no '.' or '..' segments)."""
+    with publications() as tx:
+        first = tx.publications.first(pm.id)
+    declared = pm.milestones.declared
+    return repository_path(
+        first, template, zone, incident_id=pm.id, ref=pm.ref, title=pm.title, declared_at=declared
+    )
 
 
 def _version(drafts: PostmortemDrafts, pm: PostmortemData, number: int) -> bytes | None:
@@ -211,10 +243,11 @@ def run_export(args: argparse.Namespace, settings: Settings, config: IncidentCon
     fmt = getattr(args, "format", None) or "markdown"
     output: Path | None = getattr(args, "output", None)
     try:
-        drafts = PostmortemDrafts.for_config(SqlUnitOfWorkFactory(make_session_factory(engine)), config)
+        uow = SqlUnitOfWorkFactory(make_session_factory(engine))
+        drafts = PostmortemDrafts.for_config(uow, config)
         if getattr(args, "all", False):
             assert output is not None, "the CLI requires -o DIR with --all"
-            written = export_all(drafts, fmt, output, _since(getattr(args, "since", None), config))
+            written = export_all(drafts, fmt, output, _since(getattr(args, "since", None), config), uow)
             print(f"Exported {written} incident(s) to {output}.", file=sys.stderr)
             return 0
         pm = drafts.data(int(args.incident_number))
