@@ -163,7 +163,23 @@ def _carry_on(
         if recorded.answer and not answered:
             rt.submit(intake.reply, recorded.answer)
         return
+    scheduled = recorded.scheduled
+    if not rt.runs_jobs and scheduled is not None and scheduled.job_id is not None:
+        # A web replica runs no job: the reply waits for a worker's, without holding a thread meanwhile.
+        reply = recorded.reply
+        if reply is not None and recorded.wait:
+            job_id = scheduled.job_id
+            rt.when_done(scheduled, job_id, lambda ended: _say(intake, feature, lambda: reply(ended)))
+        return
     rt.submit(_run_and_reply, rt, intake, feature, recorded)
+
+
+def _say(intake: Intake, feature: Feature[Any], words: Callable[[], str | None]) -> None:
+    """Reply with what the words say, if anything; a failure is reported as _run_and_reply's are."""
+    with reporting(intake.reply, feature.name):
+        text = words()
+        if text:
+            intake.reply(text)
 
 
 def _run_and_reply(rt: Runtime, intake: Intake, feature: Feature[Any], recorded: Recorded) -> None:

@@ -10,6 +10,7 @@ wait; it runs only while someone waits.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -19,6 +20,8 @@ from typing import Protocol
 
 from store.notify import finished_notice
 from store.uow import SqlUnitOfWork
+
+log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.1
 # While listening, a read happens at least this often anyway: a notice can be lost in a reconnect.
@@ -49,8 +52,13 @@ class Finished:
     channel_id: str | None
 
 
+# Called once with how a job ended, or with None when it did not end in time.
+Then = Callable[["Finished | None"], None]
+
+
 class JobWatch:
-    """Block callers until their job is finished by some worker, or until their timeout."""
+    """Tell callers when their job is finished by some worker: blocking (`wait`), or by a callback that
+    holds no thread meanwhile (`when_finished`), each bounded by a timeout."""
 
     def __init__(
         self,
@@ -69,6 +77,7 @@ class JobWatch:
         self._waiting: dict[int, threading.Event] = {}
         self._finished: dict[int, Finished] = {}
         self._heard: OrderedDict[int, Finished] = OrderedDict()
+        self._callbacks: dict[int, list[tuple[float, Then]]] = {}  # job -> (deadline, callback)
         self._thread: threading.Thread | None = None
 
     def wait(self, job_id: int, timeout: float) -> Finished | None:
@@ -78,17 +87,33 @@ class JobWatch:
             if heard is not None:
                 return heard
             event = self._waiting.setdefault(job_id, threading.Event())
-            if self._listener is None and self._listen is not None:  # kept for the process's life
-                self._listener = self._listen(self._connected.set, self._hear)
-                self._listener.start()
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._poll, name="incidentbot-job-watch", daemon=True)
-                self._thread.start()
+            self._watching()
         event.wait(timeout)
         with self._lock:
             if self._waiting.get(job_id) is event:
                 del self._waiting[job_id]
             return self._finished.pop(job_id, None) if event.is_set() else None
+
+    def when_finished(self, job_id: int, timeout: float, then: Then) -> None:
+        """Call `then` once: with how the job ended when some worker finishes it, or with None after
+        `timeout`. It runs on the watch's threads, so it must only hand work on; no thread waits meanwhile
+        (a burst's hundred replies would otherwise wake a hundred threads while its acks are being sent)."""
+        with self._lock:
+            heard = self._heard.get(job_id)
+            if heard is None:
+                self._callbacks.setdefault(job_id, []).append((time.monotonic() + timeout, then))
+                self._watching()
+        if heard is not None:
+            _call(then, heard)
+
+    def _watching(self) -> None:
+        """Start listening and the poll thread, if they are not running (called holding the lock)."""
+        if self._listener is None and self._listen is not None:  # kept for the process's life
+            self._listener = self._listen(self._connected.set, self._hear)
+            self._listener.start()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._poll, name="incidentbot-job-watch", daemon=True)
+            self._thread.start()
 
     def close(self) -> None:
         """Stop listening (the process is stopping)."""
@@ -106,6 +131,7 @@ class JobWatch:
         self._found({job_id: (gave_up, channel)}, remember=True)
 
     def _found(self, finished: dict[int, tuple[bool, str | None]], *, remember: bool = False) -> None:
+        calls: list[tuple[Then, Finished]] = []
         with self._lock:
             for job_id, (gave_up, channel) in finished.items():
                 ended = Finished(gave_up, channel)
@@ -117,23 +143,60 @@ class JobWatch:
                 if event is not None and not event.is_set():
                     self._finished[job_id] = ended
                     event.set()
+                calls += [(then, ended) for _, then in self._callbacks.pop(job_id, ())]
+        for then, ended in calls:
+            _call(then, ended)
+
+    def _expired(self) -> list[Then]:
+        """Take the callbacks whose time is up (called holding the lock)."""
+        now = time.monotonic()
+        expired: list[Then] = []
+        for job_id in list(self._callbacks):
+            due = [then for deadline, then in self._callbacks[job_id] if deadline <= now]
+            if due:
+                expired += due
+                left = [(deadline, then) for deadline, then in self._callbacks[job_id] if deadline > now]
+                if left:
+                    self._callbacks[job_id] = left
+                else:
+                    del self._callbacks[job_id]
+        return expired
+
+    def _pause(self, longest: float) -> float:
+        """How long the poll thread may rest: `longest`, or less when a callback's time is up sooner."""
+        with self._lock:
+            deadlines = [deadline for waiting in self._callbacks.values() for deadline, _ in waiting]
+        return min([longest, *(max(0.0, d - time.monotonic()) for d in deadlines)])
 
     def _poll(self) -> None:
         while True:
             listener = self._listener
             listening = listener is not None and listener.listening.is_set()
             if listening:  # notices answer the waiters; read after a (re)connect, or as the fallback
-                self._connected.wait(self._fallback)
+                self._connected.wait(self._pause(self._fallback))
                 self._connected.clear()
             with self._lock:
+                expired = self._expired()
                 ids = [job_id for job_id, event in self._waiting.items() if not event.is_set()]
+                ids += [job_id for job_id in self._callbacks if job_id not in ids]
                 if not ids:
                     self._thread = None
-                    return
+            for then in expired:
+                _call(then, None)
+            if not ids:
+                return
             try:
                 with self._uow() as tx:
                     self._found(tx.jobs.finished_among(ids))
             except Exception:  # the database is away: waiters time out and say the work is on its way
                 pass
             if not listening:
-                time.sleep(self._interval)
+                time.sleep(self._pause(self._interval))
+
+
+def _call(then: Then, ended: Finished | None) -> None:
+    """Run a callback on a watch thread: its failure is logged, and never stops the watch."""
+    try:
+        then(ended)
+    except Exception:
+        log.exception("a job-finished callback failed")

@@ -17,7 +17,7 @@ from bot.pipeline.arrivals import Arrivals
 from bot.pipeline.chart_work import ChartWork
 from bot.pipeline.group_commit import BatchRecorder
 from bot.pipeline.home import HomeTab
-from bot.pipeline.job_watch import JobWatch, ListenerFactory
+from bot.pipeline.job_watch import Finished, JobWatch, ListenerFactory
 from bot.render.presenter import SlackPresenter
 from bot.slack.chat import SlackChat
 from commands import action_reminders, pages, postmortem_owner, reminders, targets, timers, tracker_sync
@@ -238,11 +238,27 @@ class Runtime:
         """A web replica's view of a worker's job: the watch's shared poll says how it ended, and where."""
         if not wait:
             return JobResult(JobState.QUEUED, scheduled.incident.channel_id)
-        finished = self.watch.wait(job_id, self.job_wait)
-        if finished is None:
+        return self._ended(scheduled, job_id, self.watch.wait(job_id, self.job_wait))
+
+    def _ended(self, scheduled: Scheduled, job_id: int, finished: Finished | None) -> JobResult:
+        if finished is None:  # not heard within job_wait: still owed, not started, or ended unheard
             return JobResult(self.job_state(job_id, False), scheduled.incident.channel_id)
         state = JobState.GAVE_UP if finished.gave_up else JobState.DONE
         return JobResult(state, finished.channel_id)
+
+    def when_done(self, scheduled: Scheduled, job_id: int, then: Callable[[JobResult], None]) -> None:
+        """On a web replica: `then` gets what became of a worker's job once it ends (or job_wait passes),
+        on the worker pool, and no thread waits meanwhile. Tracked, so drain and close wait for it too."""
+        waiting: Future[None] = Future()
+        self._track(waiting)
+
+        def ended(finished: Finished | None) -> None:
+            try:
+                self.submit(lambda: then(self._ended(scheduled, job_id, finished)))
+            finally:
+                waiting.set_result(None)
+
+        self.watch.when_finished(job_id, self.job_wait, ended)
 
     def _room_of(self, incident_id: int) -> str | None:
         with self.uow() as tx:
