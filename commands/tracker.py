@@ -17,12 +17,14 @@ CLOSED = "closed"
 class TrackerError(Exception):
     """The tracker did not take the request (down, rate-limited, timed out): the job step is retried.
 
-    `retry_after` is the tracker's own word on when to come back (seconds), when it gave one.
+    `retry_after` is the tracker's own word on when to come back (seconds), when it gave one; `status`
+    is the HTTP status it answered, None when no answer came (a timeout, a reset).
     """
 
-    def __init__(self, what: str, *, retry_after: float | None = None) -> None:
+    def __init__(self, what: str, *, retry_after: float | None = None, status: int | None = None) -> None:
         super().__init__(what)
         self.retry_after = retry_after
+        self.status = status
 
 
 class TrackerRefused(Exception):

@@ -7,12 +7,16 @@ issue type the project has, a summary under 255 characters, labels without space
 that is an Atlassian Document Format doc, each refused with 400 and Jira's `errors` by field; an unknown
 issue is 404. Issues start in "To Do" (category "new"); `close` moves one to "Done" (category "done").
 Search understands only the JQL the bot sends (`project = "P" AND labels = "L"`) and refuses the rest.
+Jira's search reads an index that lags a create; `search_lag` seconds (on the emulator's `clock`) model
+that: a newer issue is not found yet, though GET by key returns it.
 """
 
 from __future__ import annotations
 
 import base64
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +37,7 @@ class JiraIssue:
     description: dict[str, Any] | None
     labels: list[str] = field(default_factory=list)
     status: str = "To Do"
+    created: float = 0.0  # on the emulator's clock: search finds it `search_lag` seconds later
 
 
 class JiraEmulator(TrackerServer):
@@ -43,9 +48,13 @@ class JiraEmulator(TrackerServer):
         email: str = "bot@example.com",
         token: str = "jira-emulated-token",
         projects: dict[str, tuple[str, ...]] | None = None,
+        *,
+        search_lag: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(self._route)
         self.email, self.token = email, token
+        self.search_lag, self.clock = search_lag, clock
         self.projects = projects or {"OPS": ("Task", "Bug")}
         self.issues: dict[str, JiraIssue] = {}
 
@@ -116,6 +125,7 @@ class JiraEmulator(TrackerServer):
             summary=str(summary),
             description=description,
             labels=list(labels),
+            created=self.clock(),
         )
         self.issues[issue.key] = issue
         return ApiAnswer(
@@ -126,10 +136,11 @@ class JiraEmulator(TrackerServer):
         match = _JQL.match(query.get("jql", ""))
         if match is None:
             return _invalid({}, ['The emulator understands only: project = "P" AND labels = "L"'])
+        indexed = self.clock() - self.search_lag
         found = [
             self._as_json(i)
             for i in self.issues.values()
-            if i.project == match["project"] and match["label"] in i.labels
+            if i.project == match["project"] and match["label"] in i.labels and i.created <= indexed
         ]
         limit = int(query.get("maxResults", "50"))
         return ApiAnswer(200, {"issues": found[:limit], "isLast": True})

@@ -90,7 +90,7 @@ class JsonClient:
         wait = self._retry_after(answer)
         if status == 429 or status >= 500 or (status == 403 and wait is not None):
             log.warning("%s answered %s; will retry", what, status)
-            return TrackerError(f"{what} answered {status}", retry_after=wait)
+            return TrackerError(f"{what} answered {status}", retry_after=wait, status=status)
         log.warning("%s refused with %s", what, status)
         return TrackerRefused(self._refusal(status, answer.body))
 

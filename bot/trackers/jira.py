@@ -17,7 +17,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.trackers.http import JsonClient
-from commands.tracker import CLOSED, OPEN, Issue, TrackerRefused
+from commands.tracker import CLOSED, OPEN, Issue, TrackerError, TrackerRefused
+
+# How long Jira's search may take to show a new issue. A create that failed without a clear answer (a
+# timeout, a reset, a 5xx from a gateway; not a 429) may still have made the issue, and the retry looks
+# for it by search before creating: so it comes no sooner than this, when the search shows it.
+SEARCH_SETTLE_SECONDS = 60.0
 
 
 def _refusal(status: int, body: Any) -> str:
@@ -69,14 +74,21 @@ class JiraTracker:
             "description": adf(body),
             "labels": [*labels, marker],
         }
-        answer = self._client.call("POST", "/rest/api/3/issue", {"fields": fields})
+        try:
+            answer = self._client.call("POST", "/rest/api/3/issue", {"fields": fields})
+        except TrackerError as exc:
+            if exc.status == 429:
+                raise  # rate-limited: Jira did not take it, and said when to come back
+            wait = max(exc.retry_after or 0.0, SEARCH_SETTLE_SECONDS)
+            raise TrackerError(str(exc), retry_after=wait, status=exc.status) from exc
         key = answer.body.get("key") if isinstance(answer.body, dict) else None
         if not key:
             raise TrackerRefused("Jira answered without an issue key")
         return Issue(key=str(key), url=f"{self.site}/browse/{key}")
 
     def find_issue(self, marker: str) -> Issue | None:
-        # Search reads Jira's index, which may lag a create by a moment: see the docs on the window.
+        # Search reads Jira's index, which lags a create: a retried create comes SEARCH_SETTLE_SECONDS
+        # after the failed one, so what that one made is found here.
         jql = f'project = "{self.project}" AND labels = "{marker}"'
         query = urllib.parse.urlencode({"jql": jql, "fields": "status", "maxResults": 1})
         answer = self._client.call("GET", f"/rest/api/3/search/jql?{query}")

@@ -208,6 +208,38 @@ def test_jira_issue_created_linked_and_done_when_its_status_is_done(
         assert "OPS-1 was closed in Jira" in told.text
 
 
+def test_a_lost_jira_answer_is_found_once_jiras_search_has_caught_up_not_created_twice(
+    configured_harness: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Jira's search lags a create (here 30 s): the retry must not search before the issue shows."""
+    clock = FakeClock()
+    with JiraEmulator(
+        email="bot@acme.test",
+        token="jira-lag",
+        projects={"OPS": ("Task",)},
+        search_lag=30.0,
+        clock=lambda: clock.now().timestamp(),
+    ) as jira:
+        monkeypatch.setenv("INCIDENTBOT_JIRA_EMAIL", jira.email)
+        monkeypatch.setenv("INCIDENTBOT_JIRA_TOKEN", jira.token)
+        config = IncidentConfig.model_validate(
+            {"trackers": {"jira": {"site": jira.url, "project": "OPS", "issue_type": "Task"}}}
+        )
+        h = configured_harness(config, clock)
+        h.command("declare sev2 Search is slow")
+        room = h.room(1).id
+        jira.fail(504, after=True, method="POST")  # Jira made the issue; its gateway timed out
+        h.command("action Add an index", channel=room)
+        tick(h, clock, seconds=1)
+        for _ in range(6):  # the backoff alone would retry, search too early, and create OPS-2
+            tick(h, clock, seconds=8)
+        assert list(jira.issues) == ["OPS-1"] and posts(h, room, TRACKED) == []
+        tick(h, clock, seconds=15)  # a minute after the failed create: the search shows OPS-1
+        assert list(jira.issues) == ["OPS-1"], "the retry created a second issue"
+        [link] = posts(h, room, TRACKED)
+        assert "|OPS-1>" in link.text
+
+
 def webhook(h: Harness, body: bytes, signature: str, event: str = "issues") -> int:
     request = urllib.request.Request(
         h.server.base_url + "/webhooks/github",
