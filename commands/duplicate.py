@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import threading
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache, partial
@@ -64,8 +65,18 @@ def _close(x: str, y: str) -> bool:
     # then the shared characters (quick_ratio).
     if 2 * len(shorter) < TITLE_RATIO * (len(x) + len(y)):
         return False
-    matcher = difflib.SequenceMatcher(None, x, y)
-    return matcher.quick_ratio() >= TITLE_RATIO and matcher.ratio() >= TITLE_RATIO
+    lock, matcher = _indexed(y)
+    with lock:
+        matcher.set_seq1(x)
+        return matcher.quick_ratio() >= TITLE_RATIO and matcher.ratio() >= TITLE_RATIO
+
+
+@lru_cache(maxsize=1024)
+def _indexed(title: str) -> tuple[threading.Lock, difflib.SequenceMatcher[str]]:
+    """A matcher with `title` as its second sequence, which difflib indexes once and keeps: a burst of
+    distinct new titles compared with the same 200 candidates indexes each candidate once, not once per
+    new title (100 x 200 distinct pairs: about half the CPU). Its lock: set_seq1 then ratio is one use."""
+    return threading.Lock(), difflib.SequenceMatcher(None, "", title)
 
 
 def looks_like(new: Incident, other: Incident | DuplicateCandidate, now: datetime) -> bool:

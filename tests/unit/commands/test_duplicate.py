@@ -66,6 +66,57 @@ def test_close_titles(a: str, b: str, close: bool) -> None:
     assert close_titles(a, b) is close
 
 
+def test_close_titles_with_indexed_candidates_answers_as_a_fresh_matcher_would_from_many_threads() -> None:
+    """Each candidate's matcher is reused for every new title: its answers are a fresh matcher's."""
+    import difflib
+    import random
+    import threading
+
+    rng = random.Random(7)
+    words = [
+        "checkout",
+        "api",
+        "database",
+        "latency",
+        "errors",
+        "timeout",
+        "login",
+        "search",
+        "queue",
+        "cart",
+        "cdn",
+        "dns",
+        "slow",
+        "disk",
+    ]
+    titles = [" ".join(rng.sample(words, rng.randint(2, 5))) for _ in range(60)]
+    titles += [t.replace("a", "e", 1) for t in titles[:20]]  # near copies: some pairs are close
+
+    def fresh(a: str, b: str) -> bool:
+        x, y = (" ".join(t.lower().split()) for t in (a, b))
+        shorter, longer = sorted((x, y), key=len)
+        if len(shorter) >= 8 and shorter in longer:
+            return True
+        matcher = difflib.SequenceMatcher(None, x, y)
+        return 2 * len(shorter) >= 0.8 * (len(x) + len(y)) and matcher.ratio() >= 0.8
+
+    pairs = [(a, b) for a in titles for b in titles]
+    expected = [fresh(a, b) for a, b in pairs]
+    assert any(expected) and not all(expected)
+    answers: dict[int, list[bool]] = {}
+
+    def compare(n: int) -> None:
+        answers[n] = [close_titles(a, b) for a, b in (pairs if n % 2 else list(reversed(pairs)))]
+
+    threads = [threading.Thread(target=compare, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers[1] == answers[3] == expected
+    assert answers[0] == answers[2] == list(reversed(expected))
+
+
 def test_a_shared_service_within_two_hours_marks_a_possible_duplicate(db: FakeDatabase, clock: Clock) -> None:
     first = seed(db, clock, "Payments failing", services=["checkout"])
     clock.advance(minutes=119)
