@@ -177,8 +177,8 @@ class JobWatch:
                 self._connected.clear()
             with self._lock:
                 expired = self._expired()
-                ids = [job_id for job_id, event in self._waiting.items() if not event.is_set()]
-                ids += [job_id for job_id in self._callbacks if job_id not in ids]
+                waited = (job_id for job_id, event in self._waiting.items() if not event.is_set())
+                ids = list(dict.fromkeys([*waited, *self._callbacks]))
                 if not ids:
                     self._thread = None
             for then in expired:
