@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,9 +10,11 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from commands.jobs import JobKind
+from commands.mrkdwn import escape
 from store.models import (
     ActionItem,
     Incident,
+    Page,
     Person,
     PostmortemVersion,
     RoleAssignment,
@@ -19,6 +22,7 @@ from store.models import (
     TimelineEvent,
     action_items,
     incidents,
+    pages,
     role_assignments,
     slack_jobs,
     timeline_events,
@@ -45,6 +49,9 @@ class Erasure:
     job_payloads: int
     references_kept: int
     postmortem_versions: int = 0  # uploaded drafts that showed them, emptied (export --version says so)
+    # Pages acknowledged in PagerDuty or Opsgenie under one of their names: the pager gives a display
+    # name, not a member id, so it is matched by name (their Slack name, and any the request gives).
+    pager_acknowledgements: int = 0
 
     @property
     def changed(self) -> int:
@@ -55,6 +62,7 @@ class Erasure:
             + self.resolution_summaries
             + self.job_payloads
             + self.postmortem_versions
+            + self.pager_acknowledgements
         )
 
     @property
@@ -68,12 +76,18 @@ class ErasureRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def forget(self, user_id: str, now: datetime) -> Erasure:
-        """Replace the person's text and name in this transaction; repeating it changes nothing more."""
+    def forget(self, user_id: str, now: datetime, *, other_names: Sequence[str] = ()) -> Erasure:
+        """Replace the person's text and name in this transaction; repeating it changes nothing more.
+
+        `other_names` are names they go by elsewhere (a pager's display name), erased where a pager
+        reported them as the one who acknowledged a page.
+        """
         person = self.session.get(Person, user_id)
         before = person.forgotten_at if person is not None else None
+        slack_name = person.name if person and before is None and person.name != user_id else None
+        names = [n.strip() for n in (slack_name, *other_names) if n and n.strip()]
         # Before their words are replaced: the drafts they appear in are found by what they did.
-        versions = self._postmortem_versions(user_id, person.name if person and before is None else None)
+        versions = self._postmortem_versions(user_id, names)
         erasure = Erasure(
             name_removed=person is not None and before is None,
             forgotten_before=before,
@@ -83,6 +97,7 @@ class ErasureRepository:
             job_payloads=self._update_payloads(user_id),
             references_kept=self._references(user_id),
             postmortem_versions=versions,
+            pager_acknowledgements=self._pager_acknowledgements(names),
         )
         if erasure.found and before is None:
             # The row stays as a marker: the id shows as itself, and Slack is never asked for the name again.
@@ -142,7 +157,38 @@ class ErasureRepository:
                 changed += 1
         return changed
 
-    def _postmortem_versions(self, user_id: str, name: str | None) -> int:
+    def _pager_acknowledgements(self, names: Sequence[str]) -> int:
+        """A page acknowledged in a pager under one of these names: the page's acknowledger, its timeline
+        entry (text and data) and its job's notice say FORGOTTEN_TEXT instead; matched case-insensitively."""
+        wanted = {name.casefold() for name in names}
+        if not wanted:
+            return 0
+        acknowledged = select(Page).where(
+            pages.c.acknowledged_via.is_not(None),
+            pages.c.acknowledged_via != "slack",
+            func.lower(pages.c.acknowledged_by).in_(sorted(wanted)),
+        )
+        changed = 0
+        for page in list(self.session.scalars(acknowledged)):
+            if page.acknowledged_by and page.acknowledged_by.casefold() in wanted:
+                page.acknowledged_by = FORGOTTEN_TEXT
+                changed += 1
+        entries = select(TimelineEvent).where(
+            timeline_events.c.kind == "page_acknowledged", timeline_events.c.actor.is_(None)
+        )
+        for entry in list(self.session.scalars(entries)):
+            by = (entry.data or {}).get("by")
+            if isinstance(by, str) and by.casefold() in wanted:
+                entry.text = entry.text.replace(escape(by), FORGOTTEN_TEXT, 1)
+                entry.data = {**(entry.data or {}), "by": FORGOTTEN_TEXT}
+        for job in list(self.session.scalars(select(SlackJob).where(slack_jobs.c.kind == JobKind.PAGE_ACK))):
+            by = job.payload.get("by")
+            if job.payload.get("via") != "slack" and isinstance(by, str) and by.casefold() in wanted:
+                notice = str(job.payload.get("notice", "")).replace(escape(by), FORGOTTEN_TEXT, 1)
+                job.payload = {**job.payload, "by": FORGOTTEN_TEXT, "notice": notice}
+        return changed
+
+    def _postmortem_versions(self, user_id: str, names: Sequence[str]) -> int:
         """Empty the stored drafts of incidents they acted in, or that name them: those keep their words."""
         acted = (
             select(timeline_events.c.incident_id).where(timeline_events.c.actor == user_id).distinct()
@@ -152,8 +198,7 @@ class ErasureRepository:
             )
         )
         named = [PostmortemVersion.markdown.contains(user_id, autoescape=True)]
-        if name:
-            named.append(PostmortemVersion.markdown.contains(name, autoescape=True))
+        named += [PostmortemVersion.markdown.contains(name, autoescape=True) for name in names]
         stmt = (
             update(PostmortemVersion)
             .where(PostmortemVersion.markdown != "", or_(PostmortemVersion.incident_id.in_(acted), *named))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -82,6 +82,47 @@ def test_a_forgotten_authors_pin_and_name_leave_the_draft_and_never_come_back(
     with uow_factory() as tx:
         person = tx.session.get_one(Person, "U3")
         assert person.name == "U3" and person.forgotten_at is not None
+
+
+def _acknowledged_in_pagerduty(uow: SqlUnitOfWorkFactory, incident_id: int, who: str, key: str) -> int:
+    """A page the pager reports acknowledged by `who` (a display name), recorded as the webhook does."""
+    from commands.paging import acknowledge
+    from commands.records import Page
+
+    with uow() as tx:
+        page = Page(incident_id=incident_id, dedup_key=key, target="pagerduty:db", paged_at=NOW)
+        tx.pages.insert_many([page])
+        tx.commit()
+        page_id = page.id
+
+    class Clock:
+        def now(self) -> datetime:
+            return NOW + timedelta(minutes=5)
+
+    acknowledge(page_id, who=who, via="pagerduty", uow=uow, clock=Clock(), lease=timedelta(seconds=30))
+    return page_id
+
+
+def test_a_name_a_pager_reported_for_them_goes_from_the_page_its_entry_and_its_job(
+    seeded: int, uow_factory: SqlUnitOfWorkFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A pager names who acknowledged by display name, not member id: the request names it."""
+    theirs = _acknowledged_in_pagerduty(uow_factory, seeded, "Carol <Jones>", "k1")
+    others = _acknowledged_in_pagerduty(uow_factory, seeded, "Dave Smith", "k2")
+    code = main(["forget-user", "U3", "--pager-name", "carol <JONES>"])
+    out = capsys.readouterr().out
+    assert code == 0 and "pages acknowledged in a pager under their name replaced: 1" in out
+    with uow_factory() as tx:
+        assert tx.pages.get(theirs).acknowledged_by == FORGOTTEN_TEXT  # type: ignore[union-attr]
+        assert tx.pages.get(others).acknowledged_by == "Dave Smith"  # type: ignore[union-attr]
+        entries = [e for e in tx.timeline.list_for(seeded) if e.kind == "page_acknowledged"]
+        assert [e.data["by"] for e in entries] == [FORGOTTEN_TEXT, "Dave Smith"]  # type: ignore[index]
+        assert entries[0].text.startswith(f"{FORGOTTEN_TEXT} (in PagerDuty) acknowledged")
+        assert "Carol" not in entries[0].text and "Dave Smith" in entries[1].text
+        ordered = select(SlackJob).order_by(SlackJob.id)  # type: ignore[arg-type]
+        jobs = [j.payload for j in tx.session.scalars(ordered) if j.kind == "page_ack"]
+        assert [j["by"] for j in jobs] == [FORGOTTEN_TEXT, "Dave Smith"]
+        assert "Carol" not in jobs[0]["notice"] and FORGOTTEN_TEXT in jobs[0]["notice"]
 
 
 def test_a_second_run_changes_nothing_more(

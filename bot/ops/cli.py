@@ -321,6 +321,13 @@ def build_parser() -> argparse.ArgumentParser:
     forget.add_argument(
         "member_id", type=_member_id, metavar="MEMBER_ID", help="Slack member ID, e.g. U0123ABCD"
     )
+    forget.add_argument(
+        "--pager-name",
+        dest="pager_names",
+        action="append",
+        metavar="NAME",
+        help="their display name in PagerDuty or Opsgenie, if not their Slack name (repeatable)",
+    )
     forget.set_defaults(handler=_cmd_forget_user)
     return parser
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -14,10 +15,12 @@ from store.erasure import FORGOTTEN_TEXT, Erasure, ErasureRepository
 from store.uow import SqlUnitOfWorkFactory
 
 
-def forget_user(user_id: str, *, uow: SqlUnitOfWorkFactory, clock: Clock) -> Erasure:
+def forget_user(
+    user_id: str, *, uow: SqlUnitOfWorkFactory, clock: Clock, other_names: Sequence[str] = ()
+) -> Erasure:
     """Erase in one transaction, so an interrupted run leaves everything as it was."""
     with uow() as tx:
-        erasure = ErasureRepository(tx.session).forget(user_id, clock.now())
+        erasure = ErasureRepository(tx.session).forget(user_id, clock.now(), other_names=other_names)
         tx.commit()
         return erasure
 
@@ -39,6 +42,7 @@ def report(user_id: str, erasure: Erasure) -> str:
         f"  resolution summaries replaced: {erasure.resolution_summaries}",
         f"  update messages in Slack jobs replaced: {erasure.job_payloads}",
         f"  uploaded postmortem versions emptied: {erasure.postmortem_versions}",
+        f"  pages acknowledged in a pager under their name replaced: {erasure.pager_acknowledgements}",
         f'  (replaced text reads "{FORGOTTEN_TEXT}")',
         f"Kept: their member id on {erasure.references_kept} record(s) (who declared, held a role, acted),",
         "so incidents still say who did what. Messages in Slack itself are not touched.",
@@ -51,7 +55,8 @@ def run_forget_user(args: argparse.Namespace, settings: Settings) -> int:
     engine = make_engine(settings.database_url)
     try:
         uow = SqlUnitOfWorkFactory(make_session_factory(engine))
-        erasure = forget_user(args.member_id, uow=uow, clock=SystemClock())
+        names = getattr(args, "pager_names", None) or []
+        erasure = forget_user(args.member_id, uow=uow, clock=SystemClock(), other_names=names)
     except SQLAlchemyError as exc:
         # The driver's first line names the problem (unreachable, not migrated) without any password.
         detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
