@@ -168,25 +168,33 @@ class ErasureRepository:
             pages.c.acknowledged_via != "slack",
             func.lower(pages.c.acknowledged_by).in_(sorted(wanted)),
         )
-        changed = 0
-        for page in list(self.session.scalars(acknowledged)):
-            if page.acknowledged_by and page.acknowledged_by.casefold() in wanted:
-                page.acknowledged_by = FORGOTTEN_TEXT
-                changed += 1
+        rows = self.session.scalars(acknowledged)
+        found = [page for page in rows if (page.acknowledged_by or "").casefold() in wanted]
+        for page in found:
+            page.acknowledged_by = FORGOTTEN_TEXT
+        if not found:
+            return 0
+        # Only those pages' incidents hold the entry and the job that repeat the name.
+        where = sorted({page.incident_id for page in found})
         entries = select(TimelineEvent).where(
-            timeline_events.c.kind == "page_acknowledged", timeline_events.c.actor.is_(None)
+            timeline_events.c.incident_id.in_(where),
+            timeline_events.c.kind == "page_acknowledged",
+            timeline_events.c.actor.is_(None),
         )
         for entry in list(self.session.scalars(entries)):
             by = (entry.data or {}).get("by")
             if isinstance(by, str) and by.casefold() in wanted:
                 entry.text = entry.text.replace(escape(by), FORGOTTEN_TEXT, 1)
                 entry.data = {**(entry.data or {}), "by": FORGOTTEN_TEXT}
-        for job in list(self.session.scalars(select(SlackJob).where(slack_jobs.c.kind == JobKind.PAGE_ACK))):
+        jobs = select(SlackJob).where(
+            slack_jobs.c.incident_id.in_(where), slack_jobs.c.kind == JobKind.PAGE_ACK
+        )
+        for job in list(self.session.scalars(jobs)):
             by = job.payload.get("by")
             if job.payload.get("via") != "slack" and isinstance(by, str) and by.casefold() in wanted:
                 notice = str(job.payload.get("notice", "")).replace(escape(by), FORGOTTEN_TEXT, 1)
                 job.payload = {**job.payload, "by": FORGOTTEN_TEXT, "notice": notice}
-        return changed
+        return len(found)
 
     def _postmortem_versions(self, user_id: str, names: Sequence[str]) -> int:
         """Empty the stored drafts of incidents they acted in, or that name them: those keep their words."""

@@ -21,7 +21,7 @@ from bot.pipeline.handoff import Handoff
 from bot.pipeline.replies import DATABASE_ERRORS, Reply, failure_message, reporting
 from bot.pipeline.runtime import Runtime
 from commands.errors import RepeatedDelivery, UsageError
-from commands.feature import Ask, BatchFeature, Feature, Recorded
+from commands.feature import Ask, BatchFeature, Feature, JobResult, Recorded
 from commands.mrkdwn import escape
 from commands.registry import feature_for
 
@@ -163,37 +163,41 @@ def _carry_on(
         if recorded.answer and not answered:
             rt.submit(intake.reply, recorded.answer)
         return
-    scheduled = recorded.scheduled
-    if not rt.runs_jobs and scheduled is not None and scheduled.job_id is not None:
-        # A web replica runs no job: the reply waits for a worker's, without holding a thread meanwhile.
-        reply = recorded.reply
-        if reply is not None and recorded.wait:
-            job_id = scheduled.job_id
-            rt.when_done(scheduled, job_id, lambda ended: _say(intake, feature, lambda: reply(ended)))
+    if rt.runs_jobs:
+        rt.submit(_run_and_reply, rt, intake, feature, recorded)
         return
-    rt.submit(_run_and_reply, rt, intake, feature, recorded)
+    # A web replica runs no job (the workers do): a reply that depends on one waits for it by callback,
+    # holding no thread meanwhile (a burst's would otherwise wake a hundred as its acks are sent).
+    scheduled, reply = recorded.scheduled, recorded.reply
+    if scheduled is not None and reply is not None and recorded.wait:
+        rt.when_done(scheduled, lambda result: _say_when_done(intake, feature, reply, result))
 
 
-def _say(intake: Intake, feature: Feature[Any], words: Callable[[], str | None]) -> None:
-    """Reply with what the words say, if anything; a failure is reported as _run_and_reply's are."""
+def _say(intake: Intake, reply: Callable[[JobResult], str | None], result: JobResult) -> None:
+    """Say what became of the job, if the feature has words for it."""
+    text = reply(result)
+    if text:
+        intake.reply(text)
+
+
+def _say_when_done(
+    intake: Intake, feature: Feature[Any], reply: Callable[[JobResult], str | None], result: JobResult
+) -> None:
+    """On a web replica, from the job watch: a failure to reply is reported, as _run_and_reply's are."""
     with reporting(intake.reply, feature.name):
-        text = words()
-        if text:
-            intake.reply(text)
+        _say(intake, reply, result)
 
 
 def _run_and_reply(rt: Runtime, intake: Intake, feature: Feature[Any], recorded: Recorded) -> None:
-    """Run the recorded job (here, or wait for a worker), then say only what actually happened."""
+    """Run the recorded job here, then say only what actually happened."""
     with reporting(intake.reply, feature.name):
         if recorded.scheduled is not None:
             wants_reply = recorded.reply is not None and recorded.wait
             result = rt.run(recorded.scheduled, wait=wants_reply)
             if wants_reply and recorded.reply is not None:
-                text = recorded.reply(result)
-                if text:
-                    intake.reply(text)
+                _say(intake, recorded.reply, result)
         for job_id in recorded.followups:
-            rt.run_job(job_id, wait=False)
+            rt.run_job(job_id)
 
 
 def _record_event(rt: Runtime, intake: Intake, feature: Feature[Any], cmd: object) -> None:

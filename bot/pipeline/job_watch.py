@@ -57,8 +57,8 @@ Then = Callable[["Finished | None"], None]
 
 
 class JobWatch:
-    """Tell callers when their job is finished by some worker: blocking (`wait`), or by a callback that
-    holds no thread meanwhile (`when_finished`), each bounded by a timeout."""
+    """Tell callers when their job is finished by some worker, by a callback that holds no thread
+    meanwhile (`when_finished`; `wait` blocks on one), each bounded by a timeout."""
 
     def __init__(
         self,
@@ -74,25 +74,22 @@ class JobWatch:
         self._connected = threading.Event()  # the listener (re)connected: jobs may have ended unheard
         self._fallback = fallback
         self._lock = threading.Lock()
-        self._waiting: dict[int, threading.Event] = {}
-        self._finished: dict[int, Finished] = {}
         self._heard: OrderedDict[int, Finished] = OrderedDict()
         self._callbacks: dict[int, list[tuple[float, Then]]] = {}  # job -> (deadline, callback)
         self._thread: threading.Thread | None = None
 
     def wait(self, job_id: int, timeout: float) -> Finished | None:
         """How the job ended once some worker finished it; None if it did not within `timeout`."""
-        with self._lock:
-            heard = self._heard.get(job_id)
-            if heard is not None:
-                return heard
-            event = self._waiting.setdefault(job_id, threading.Event())
-            self._watching()
-        event.wait(timeout)
-        with self._lock:
-            if self._waiting.get(job_id) is event:
-                del self._waiting[job_id]
-            return self._finished.pop(job_id, None) if event.is_set() else None
+        answered = threading.Event()
+        ended: list[Finished | None] = []
+
+        def then(finished: Finished | None) -> None:
+            ended.append(finished)
+            answered.set()
+
+        self.when_finished(job_id, timeout, then)
+        answered.wait(timeout + self._interval)  # the deadline's callback comes on the poll thread
+        return ended[0] if ended else None
 
     def when_finished(self, job_id: int, timeout: float, then: Then) -> None:
         """Call `then` once: with how the job ended when some worker finishes it, or with None after
@@ -139,10 +136,6 @@ class JobWatch:
                     self._heard[job_id] = ended
                     if len(self._heard) > REMEMBERED:
                         self._heard.popitem(last=False)
-                event = self._waiting.get(job_id)
-                if event is not None and not event.is_set():
-                    self._finished[job_id] = ended
-                    event.set()
                 calls += [(then, ended) for _, then in self._callbacks.pop(job_id, ())]
         for then, ended in calls:
             _call(then, ended)
@@ -151,15 +144,13 @@ class JobWatch:
         """Take the callbacks whose time is up (called holding the lock)."""
         now = time.monotonic()
         expired: list[Then] = []
-        for job_id in list(self._callbacks):
-            due = [then for deadline, then in self._callbacks[job_id] if deadline <= now]
-            if due:
-                expired += due
-                left = [(deadline, then) for deadline, then in self._callbacks[job_id] if deadline > now]
-                if left:
-                    self._callbacks[job_id] = left
-                else:
-                    del self._callbacks[job_id]
+        for job_id, waiting in list(self._callbacks.items()):
+            expired += [then for deadline, then in waiting if deadline <= now]
+            left = [(deadline, then) for deadline, then in waiting if deadline > now]
+            if left:
+                self._callbacks[job_id] = left
+            else:
+                del self._callbacks[job_id]
         return expired
 
     def _pause(self, longest: float) -> float:
@@ -177,8 +168,7 @@ class JobWatch:
                 self._connected.clear()
             with self._lock:
                 expired = self._expired()
-                waited = (job_id for job_id, event in self._waiting.items() if not event.is_set())
-                ids = list(dict.fromkeys([*waited, *self._callbacks]))
+                ids = list(self._callbacks)
                 if not ids:
                     self._thread = None
             for then in expired:

@@ -198,26 +198,26 @@ class Runtime:
                 return JobState.QUEUED if untouched else JobState.PENDING
             return JobState.GAVE_UP if job.last_error else JobState.DONE
 
-    def run_job(self, job_id: int | None, *, wait: bool = True) -> bool:
+    def run_job(self, job_id: int | None) -> bool:
         """Run a job this process recorded and pre-claimed; True when all its steps are done.
 
-        On a web replica the job is a worker's: wait for it (unless nobody needs to know), no running.
+        On a web replica the job is a worker's and is never run here (see `when_done`).
         """
         if job_id is None:
             return True
         if not self.runs_jobs:
-            return wait and self.await_job(job_id)
+            return False
         return self.runner.run(job_id, claimed=True)
 
     def run(self, scheduled: Scheduled, *, wait: bool = True) -> JobResult:
-        """Run a command's job (from the snapshot it returned when nothing earlier must go first), or on a
-        web replica wait for a worker to; then what became of it, with the room once it exists."""
+        """Run a command's job (from the snapshot it returned when nothing earlier must go first); then
+        what became of it, with the room once it exists. A web replica runs none (see `when_done`)."""
         job_id = scheduled.job_id
         channel = scheduled.incident.channel_id
         if job_id is None:
             return JobResult(JobState.DONE, channel)
         if not self.runs_jobs:
-            return self._awaited(scheduled, job_id, wait)
+            return JobResult(JobState.QUEUED, channel)
         fresh = scheduled.fresh
         if fresh is not None:
             done = self.runner.run_fresh(job_id, fresh.kind, scheduled.incident, fresh.payload, fresh.posts)
@@ -226,7 +226,7 @@ class Runtime:
         else:
             finished = self.runner.run(job_id, claimed=True)
         for then in scheduled.then:
-            self.run_job(then, wait=False)
+            self.run_job(then)
         if not wait:
             return JobResult(JobState.DONE if finished else JobState.PENDING, channel)
         state = self.job_state(job_id, finished)
@@ -234,21 +234,20 @@ class Runtime:
             channel = self._room_of(scheduled.incident.id)
         return JobResult(state, channel)
 
-    def _awaited(self, scheduled: Scheduled, job_id: int, wait: bool) -> JobResult:
-        """A web replica's view of a worker's job: the watch's shared poll says how it ended, and where."""
-        if not wait:
-            return JobResult(JobState.QUEUED, scheduled.incident.channel_id)
-        return self._ended(scheduled, job_id, self.watch.wait(job_id, self.job_wait))
-
     def _ended(self, scheduled: Scheduled, job_id: int, finished: Finished | None) -> JobResult:
+        """A web replica's view of a worker's job: how the watch heard it end, and where."""
         if finished is None:  # not heard within job_wait: still owed, not started, or ended unheard
             return JobResult(self.job_state(job_id, False), scheduled.incident.channel_id)
         state = JobState.GAVE_UP if finished.gave_up else JobState.DONE
         return JobResult(state, finished.channel_id)
 
-    def when_done(self, scheduled: Scheduled, job_id: int, then: Callable[[JobResult], None]) -> None:
+    def when_done(self, scheduled: Scheduled, then: Callable[[JobResult], None]) -> None:
         """On a web replica: `then` gets what became of a worker's job once it ends (or job_wait passes),
         on the worker pool, and no thread waits meanwhile. Tracked, so drain and close wait for it too."""
+        job_id = scheduled.job_id
+        if job_id is None:  # nothing to wait for
+            self.submit(then, JobResult(JobState.DONE, scheduled.incident.channel_id))
+            return
         waiting: Future[None] = Future()
         self._track(waiting)
 
@@ -264,11 +263,6 @@ class Runtime:
         with self.uow() as tx:
             incident = tx.incidents.get(incident_id)
             return None if incident is None else incident.channel_id
-
-    def await_job(self, job_id: int) -> bool:
-        """Wait (at most `job_wait`) for a worker to finish a job; True when it did, and did all of it."""
-        finished = self.watch.wait(job_id, self.job_wait)
-        return finished is not None and not finished.gave_up
 
     def refresh_admins(self) -> None:
         """Fetch the admin group now: only when it alone could allow what someone asked for."""
