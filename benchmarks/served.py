@@ -7,7 +7,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -67,12 +68,18 @@ class ServedApp:
 
 @contextmanager
 def served_app(
-    emu: SlackEmulator, database_url: str, *, workers: int = 16, floor: bool = False
+    emu: SlackEmulator,
+    database_url: str,
+    *,
+    workers: int = 16,
+    floor: bool = False,
+    hold_ms: int | None = None,
 ) -> Iterator[ServedApp]:
     """Start `python -m benchmarks.served` against this emulator; stop it by closing its stdin.
 
     With `floor`, the child serves a do-nothing WSGI app under the same waitress: what the server and
-    the load generator cost on this machine before the bot does anything.
+    the load generator cost on this machine before the bot does anything. With `hold_ms` as well, that
+    app holds each request for a commit taking that long, batched as the bot batches its declares.
     """
     env = {
         **os.environ,
@@ -84,7 +91,15 @@ def served_app(
     }
     env.pop("SLACK_APP_TOKEN", None)
     child = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.served", "--workers", str(workers), *(["--floor"] * floor)],
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.served",
+            "--workers",
+            str(workers),
+            *(["--floor"] * floor),
+            *(["--hold-ms", str(hold_ms)] if hold_ms is not None else []),
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         env=env,
@@ -119,9 +134,10 @@ def child_main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--floor", action="store_true")
+    parser.add_argument("--hold-ms", type=int, default=None)
     args = parser.parse_args(argv)
     if args.floor:
-        serve_floor()
+        serve_floor(args.hold_ms)
         return
     logging.basicConfig(level=logging.WARNING)
     # A burst is the point of the benchmark: waitress's queue-depth warnings would only flood stderr.
@@ -148,14 +164,48 @@ def do_nothing(environ: dict[str, Any], start_response: Callable[..., object]) -
     return [b"{}"]
 
 
-def serve_floor() -> None:
-    """Child side of `floor`: the do-nothing app under the bot's waitress and interpreter settings."""
+def held(hold_ms: int) -> Callable[[dict[str, Any], Callable[..., object]], list[bytes]]:
+    """The do-nothing app holding each request for a commit of `hold_ms` that does nothing else.
+
+    It batches as the bot's declares do, with the bot's own group commit and its wait for a burst's
+    requests (bot.pipeline): what acknowledging after a commit costs by itself, before any parsing,
+    recording or answering.
+    """
+    from bot.pipeline.arrivals import Arrivals
+    from bot.pipeline.group_commit import BatchRecorder
+    from bot.pipeline.runtime import GATHER_SECONDS, QUIET_SECONDS
+
+    arrivals = Arrivals()
+
+    def commit(items: Sequence[None]) -> list[None]:
+        time.sleep(hold_ms / 1000)
+        return [None] * len(items)
+
+    recorder: BatchRecorder[None, None] = BatchRecorder(
+        commit, name="floor-commit", gather=lambda: arrivals.gather(GATHER_SECONDS, QUIET_SECONDS)
+    )
+
+    def app(environ: dict[str, Any], start_response: Callable[..., object]) -> list[bytes]:
+        with arrivals.arriving():
+            environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            committed = recorder.submit(None, lambda _result: None)
+            arrivals.settled()
+            committed.result(timeout=10)
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "2")])
+        return [b"{}"]
+
+    return app
+
+
+def serve_floor(hold_ms: int | None = None) -> None:
+    """Child side of `floor`: the do-nothing app (holding a commit, with `hold_ms`) under the bot's
+    waitress and interpreter settings."""
     from bot.ops.local import LocalServer
     from bot.ops.server import tune_for_acks
 
     tune_for_acks()
-
-    with LocalServer(do_nothing) as server:
+    app = do_nothing if hold_ms is None else held(hold_ms)
+    with LocalServer(app) as server:
         print(READY + json.dumps({"url": server.events_url}), flush=True)
         sys.stdin.read()
 

@@ -159,6 +159,7 @@ def test_ack_latency_times_the_web_process_beside_a_worker_against_the_floor(
                 concurrency_levels=(2,),
                 latencies=(0.0,),
                 rounds=2,
+                held_ms=(30,),
             )
     finally:
         emu.stop()
@@ -167,6 +168,12 @@ def test_ack_latency_times_the_web_process_beside_a_worker_against_the_floor(
     assert "| web + worker, PostgreSQL | 0 s | 2 | 4 |" in text
     assert "| serve alone, SQLite | 0 s | 2 | 4 |" in text
     assert "| floor: a do-nothing app | - | 2 | 8 |" in text
+    # The held floor follows every floor burst, and no ack of it comes before its commit has slept.
+    (held,) = [row for row in text.splitlines() if "floor holding each burst for a 30 ms commit" in row]
+    assert "| - | 2 | 8 |" in held
+    p50 = float(held.split("|")[5])
+    assert p50 >= 30.0, held
+    assert any("30 ms commit" in note and "× the floor" in note for note in report.notes)
     rows = text.splitlines()[2:]
     assert all(row.endswith("| 0 |") for row in rows), "every ack answered 200"
     assert all(float(row.split("|")[-3]) > 0 for row in rows), "each server's CPU per ack was read"

@@ -31,8 +31,11 @@ from store.uow import SqlUnitOfWorkFactory
 log = logging.getLogger(__name__)
 # A group commit waits at most this long for a burst's other requests to be parsed and join it ...
 GATHER_SECONDS = 0.05
-# ... and takes a burst as over when no request arrived for this long (a request parses in about 1 ms).
-QUIET_SECONDS = 0.003
+# ... and takes a burst as over when no request arrived for this long. At 3 ms, the 3-5 ms lulls a burst
+# of 100 has here ended its batch early, and its tail waited for that commit and then its own: the
+# benchmark's floor holding each burst for a 25 ms commit with this very gather (`benchmarks.served
+# --hold-ms`) had a p99 of 109-146 ms at 3 ms and 85-101 ms at 6 ms, floor 46-54 ms, in four runs.
+QUIET_SECONDS = 0.006
 
 
 # How long a web replica's reply waits for a worker to finish the job it recorded before saying it is
