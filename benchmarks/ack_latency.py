@@ -8,6 +8,7 @@ figure measures the bot and not the machine.
 from __future__ import annotations
 
 import math
+import statistics
 import tempfile
 import time
 from collections.abc import Iterator
@@ -47,6 +48,9 @@ class Level:
     times: list[float] = field(default_factory=list)
     failures: int = 0
     cpu: float = 0.0  # seconds the server process ran, from each burst's start to its last answer
+    # Each busiest-level round's p99 over that of the floor burst right before it: a stall of the machine
+    # in one floor burst sets the pooled floor p99, and shows here as one round among the others.
+    round_ratios: list[float] = field(default_factory=list)
 
     @property
     def p99(self) -> float:
@@ -176,11 +180,15 @@ class Run:
             for n in concurrency:
                 level = Level(name, latency, n)
                 for _ in range(self.rounds if n == self.busiest else 1):
+                    floor_from, bot_from = len(self.floor.times), len(level.times)
                     if n == self.busiest:
                         self.floors(max(self.samples, n))
                     self.emu.set_latency(latency)
                     sent += send(self.emu, url, level, max(self.samples, n), pid)
                     self.emu.set_latency(0)
+                    if n == self.busiest:
+                        floor_p99 = percentile(self.floor.times[floor_from:], 99)
+                        level.round_ratios.append(percentile(level.times[bot_from:], 99) / floor_p99)
                     if not backlog.wait(sent, timeout=180):
                         raise RuntimeError(f"{name}: {sent - backlog.done()} declares not over in time")
                 self.levels.append(level)
@@ -223,6 +231,14 @@ def measure(
     return section(run, postgres_url is not None)
 
 
+def rounds(ratios: list[float]) -> str:
+    """Each round's ratio to its own floor burst, as a range and median."""
+    if not ratios:
+        return "no rounds"
+    ordered = sorted(ratios)
+    return f"by round {ordered[0]:.1f}-{ordered[-1]:.1f}×, median {statistics.median(ordered):.1f}×"
+
+
 def section(run: Run, measured_web: bool) -> Section:
     """The table, the target per latency (web shape against twice the floor), and the slowest ack."""
     floor_p99 = run.floor.p99
@@ -237,7 +253,8 @@ def section(run: Run, measured_web: bool) -> Section:
                 f"declare ack p99, {level.concurrency} concurrent, {level.latency:.0f} s Web API latency, "
                 "web process beside a worker (PostgreSQL)",
                 f"≤ {FLOOR_FACTOR:.0f}× floor p99 ({limit * 1000:.0f} ms)",
-                f"{level.p99 * 1000:.0f} ms ({ratio:.1f}× floor {floor_p99 * 1000:.0f} ms)",
+                f"{level.p99 * 1000:.0f} ms ({ratio:.1f}× floor {floor_p99 * 1000:.0f} ms; "
+                f"{rounds(level.round_ratios)})",
                 verdict(level.p99 <= limit and level.failures == 0),
                 "" if level.p99 <= limit else WHY,
                 "" if level.p99 <= limit else FIX,
@@ -269,7 +286,9 @@ def section(run: Run, measured_web: bool) -> Section:
         f"Every burst at {run.busiest} concurrent is run {run.rounds} times, each right after a floor burst "
         f"of the same size, and pooled; the floor row pools those floor bursts, so bot and floor see the "
         f"same machine load. Each floor burst is followed by one on each held floor: the do-nothing app "
-        f"again, holding each request until its burst's commit, which only sleeps (`--hold-ms`). "
+        f"again, holding each request until its burst's commit, which only sleeps (`--hold-ms`). Beside "
+        f"each pooled ratio, each round's p99 over that of the floor burst right before it: one stall of "
+        f"the machine in one floor burst sets the pooled floor p99, and shows as one round among the others. "
         f"The emulator's Web API latency is set for the burst and dropped to 0 after it "
         f"until every declare is announced and its declarer has had the reply that follows its job (the "
         f"web process's last work for it), so no burst, the floor's included, shares a backlog. Server "
@@ -318,20 +337,21 @@ def section(run: Run, measured_web: bool) -> Section:
 
 WHY = (
     "an ack that follows its commit waits for its burst to arrive and then for the burst's commit, where "
-    "the floor answers each request as it comes; and every ack of a burst shares the one web process's "
-    "interpreter. The held floors below measure the first part alone: the do-nothing app, holding each "
-    "burst for a commit that only sleeps, batched by the bot's own group commit, is already at most of "
-    "the 2x allowance. On top, the bot spends its CPU per ack (see CPU per acknowledgement): verifying, "
-    "parsing, recording and answering a declare take about 45 us when timed alone, and three to four "
-    "times that among a hundred threads on one interpreter, which the last ack of a burst waits for. "
-    "Timed in phases here (a 100-declare burst on PostgreSQL): the requests reach the app over 35-60 ms, "
-    "the commit takes 22-50 ms (15-25 ms of CPU, about 11 ms in the database), answering the hundred "
-    "30-45 ms. Already done: one commit per burst, a gather that does not end a burst at its first lull, "
-    "server-prepared inserts whose rows travel as one jsonb document, each pair of titles compared once, "
-    "replies that wait for the worker's job by callback and reuse their connections."
+    "the floor answers each request as it comes, and every ack of a burst shares the one web process's "
+    "interpreter. The held floors below measure the first part alone (the do-nothing app holding each "
+    "burst for a commit that only sleeps, batched by the bot's own group commit): since the gather waits "
+    "out 6 ms lulls they come close to the floor, so the gap is the bot's CPU per ack (see CPU per "
+    "acknowledgement), which the last ack of a burst waits for. Verifying, parsing, recording and "
+    "answering a declare take about 45 us when timed alone, and three to four times that among a hundred "
+    "threads on one interpreter. Timed in phases here (a 100-declare burst on PostgreSQL): the requests "
+    "reach the app over 35-60 ms, the commit takes 22-50 ms (15-25 ms of CPU, about 11 ms in the "
+    "database), answering the hundred 30-45 ms. Already done: one commit per burst, server-prepared "
+    "inserts whose rows travel as one jsonb document, each pair of titles compared once, replies that wait "
+    "for the worker's job by callback and reuse their connections."
 )
 FIX = (
-    "fewer requests per interpreter: more web processes on a host with cores to spare (the bot's web "
-    "processes share nothing but the database). Within one process the held floors bound what is left "
-    "to win: even a bot with no CPU cost would sit near their figures on this machine."
+    "less CPU per ack in the web process: the commit's records built without the ORM, one statement for "
+    "the incidents, events and jobs with ids drawn ahead; or more web processes on a host with cores to "
+    "spare (they share nothing but the database). The held floors are what a bot with no CPU cost would "
+    "reach on this machine."
 )

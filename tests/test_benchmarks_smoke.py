@@ -179,3 +179,4 @@ def test_ack_latency_times_the_web_process_beside_a_worker_against_the_floor(
     assert all(float(row.split("|")[-3]) > 0 for row in rows), "each server's CPU per ack was read"
     (target,) = [f for f in report.findings if f.what.startswith("declare ack p99, 2 concurrent, 0 s")]
     assert "× floor" in target.measured and target.target.startswith("≤ 2× floor p99")
+    assert "by round" in target.measured and "median" in target.measured
