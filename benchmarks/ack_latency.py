@@ -274,7 +274,7 @@ def section(run: Run, measured_web: bool) -> Section:
     held = [level for level, _url, _pid in run.held]
     rows = [lv.row() for lv in [*run.levels, run.floor, *held]]
     method = (
-        f"Three servers in one run, each a child process under the production waitress settings "
+        f"Every server in the run is a child process under the production waitress settings "
         f"({HTTP_THREADS} threads): the floor, a do-nothing WSGI app that reads the body and answers 200 "
         f"(`benchmarks.served --floor`); `{WEB}`: `incidentbot serve` with INCIDENTBOT_RUN_WORKER=false "
         f"beside one `incidentbot work`, woken by NOTIFY (started as in the worker-scaling benchmark); and "
