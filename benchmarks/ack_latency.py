@@ -11,7 +11,7 @@ import math
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,9 +76,14 @@ def announced(emu: SlackEmulator, announce: str) -> int:
 
 def wait_for(emu: SlackEmulator, announce: str, expected: int, timeout: float) -> bool:
     """Poll (bounded) until `expected` announcements exist."""
+    return poll(lambda: announced(emu, announce) >= expected, timeout)
+
+
+def poll(done: Callable[[], bool], timeout: float) -> bool:
+    """Check `done` every 50 ms until it holds (True) or `timeout` passes (False)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if announced(emu, announce) >= expected:
+        if done():
             return True
         time.sleep(0.05)
     return False
@@ -106,12 +111,7 @@ class Backlog:
 
     def wait(self, expected: int, timeout: float) -> bool:
         """Poll (bounded) until `expected` declares are over."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.done() >= expected:
-                return True
-            time.sleep(0.05)
-        return False
+        return poll(lambda: self.done() >= expected, timeout)
 
 
 def send(emu: SlackEmulator, url: str, level: Level, samples: int, pid: int | None = None) -> int:

@@ -160,6 +160,11 @@ def child_main(argv: list[str] | None = None) -> None:
 def do_nothing(environ: dict[str, Any], start_response: Callable[..., object]) -> list[bytes]:
     """Read the request and answer an empty 200: the least any Slack endpoint can do."""
     environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    return empty_ok(start_response)
+
+
+def empty_ok(start_response: Callable[..., object]) -> list[bytes]:
+    """The floor's answer: an empty JSON 200."""
     start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "2")])
     return [b"{}"]
 
@@ -191,8 +196,7 @@ def held(hold_ms: int) -> Callable[[dict[str, Any], Callable[..., object]], list
             committed = recorder.submit(None, lambda _result: None)
             arrivals.settled()
             committed.result(timeout=10)
-        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "2")])
-        return [b"{}"]
+        return empty_ok(start_response)
 
     return app
 
