@@ -292,21 +292,19 @@ def _judge(rows: list[TickRow]) -> list[Finding]:
     backend = rows[0].backend
     big, small = max(rows, key=lambda r: r.open), min(rows, key=lambda r: r.open)
     ok = big.claim_ms <= TARGET_MS
-    per_item = big.claim_statements / big.due if big.due else 0.0
+    shapes = ", ".join(f"{k} ×{n}" for k, n in big.claim_shapes.most_common())
     why = (
-        f"the read of what is due costs {big.empty_ms:.2f} ms at {big.open:,} open (it uses the index), but "
-        f"each of the {big.due} due incidents is claimed in its own transaction: about {per_item:.0f} "
-        f"statements each (SELECT the incident and its roles, the conditional UPDATE, INSERT the timeline "
-        f"event and the job) plus a COMMIT, {big.per_due_ms:.2f} ms per due incident on {backend}. The "
-        "cost is per due item, not per open incident."
+        f"the read of what is due costs {big.empty_ms:.2f} ms at {big.open:,} open (it uses the index), and "
+        f"all {big.due} due incidents are claimed in one transaction of {big.claim_statements} statements "
+        f"({shapes}), {big.per_due_ms:.2f} ms per due incident on {backend}: the cost is per due item, not "
+        "per open incident. Timed by hand on PostgreSQL, about half of a 100-due claim is its statements "
+        "(the UPDATE, which moves each row's indexed due time, is the longest) and half is Python building "
+        "the jobs and timeline events and encoding their JSON."
     )
     close = (
-        "claim the whole due batch in one transaction: one `UPDATE incidents SET next_update_due_at = now + "
-        "CASE severity ... END, reminders_since_update = reminders_since_update + 1 WHERE id IN (:due) AND "
-        "next_update_due_at = :seen ... RETURNING id, severity, reminders_since_update, declared_by` "
-        "(PostgreSQL and SQLite ≥ 3.35 both return rows), one SELECT of the roles of the claimed ids, and "
-        "one executemany INSERT each for the timeline events and the jobs: about 5 statements and 1 commit "
-        "per tick whatever is due."
+        "build the jobs and timeline events as plain rows instead of records, as the claimed incidents "
+        "already are read; fewer statements would save little, there being one per kind of work whatever "
+        "is due."
     )
     flat_limit = max(2 * small.empty_ms, small.empty_ms + 1.0)
     flat = big.empty_ms <= flat_limit

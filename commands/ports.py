@@ -13,6 +13,7 @@ from commands.records import (
     AlertGroupState,
     BotPost,
     ChecklistItem,
+    ClaimedIncident,
     DraftVersion,
     DuplicateCandidate,
     Incident,
@@ -427,6 +428,10 @@ class ReminderStore(Protocol):
     def due_commander_checks(self, now: datetime, limit: int) -> list[tuple[int, datetime]]: ...
 
     def claim_commander_checks(self, ids: Sequence[int], now: datetime) -> set[int]: ...
+
+    def claimed_incidents(self, ids: Sequence[int]) -> dict[int, ClaimedIncident]:
+        """The incidents among `ids` with what their reminders say, in two reads whatever their number."""
+        ...
 
 
 class TimerStore(Protocol):

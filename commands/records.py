@@ -99,6 +99,18 @@ class DuplicateCandidate:
     declared_at: datetime
 
 
+@dataclass(frozen=True)
+class ClaimedIncident:
+    """What a reminder tick reads of an incident it claimed: a hundred of them cost no ORM objects."""
+
+    id: int
+    status: str
+    severity: str
+    declared_by: str
+    last_update_at: datetime | None
+    roles: dict[str, str]  # role -> user, the assignments still in force
+
+
 @dataclass(kw_only=True, eq=False)
 class TimelineEvent:
     """Something that happened during the incident, with who did it and when."""

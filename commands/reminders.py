@@ -20,11 +20,11 @@ from commands.activity import StaleSettings, touched
 from commands.declarer import person
 from commands.errors import AlreadyResolved, RepeatedDelivery, UsageError
 from commands.feature import SLOW, Ask, Deps, Recorded
-from commands.incidents import current_roles, incident_in_room
+from commands.incidents import incident_in_room
 from commands.jobs import JobKind, Parallel, Plan, StepContext, StepOutcome, new_job
 from commands.parsing import Snooze
 from commands.ports import Clock, IncidentSettings, Message, UnitOfWorkFactory
-from commands.records import Incident, SlackJob, TimelineEvent
+from commands.records import ClaimedIncident, SlackJob, TimelineEvent
 from commands.steps import announce_message, direct_message_each, post_once
 from commands.views import IncidentView
 from commands.vocabulary import IncidentStatus, Role
@@ -85,7 +85,7 @@ def tick(
         fallback = now + settings.update_every(settings.severity_names()[-1])
         counts = repo.claim_updates(list(due_updates), now, next_due, fallback)
         asks = repo.claim_commander_checks(list(due_commanders), now)
-        incidents = {i.id: i for i in tx.incidents.get_many([*counts, *asks])}
+        incidents = repo.claimed_incidents([*counts, *asks])
         resolved = [i for i in counts if incidents[i].status == IncidentStatus.RESOLVED]
         repo.clear_update_due(resolved)
         jobs: list[SlackJob] = []
@@ -98,7 +98,7 @@ def tick(
                 events.append(event)
         for incident_id in asks:
             incident = incidents[incident_id]
-            if incident.status != IncidentStatus.RESOLVED and Role.COMMANDER not in current_roles(incident):
+            if incident.status != IncidentStatus.RESOLVED and Role.COMMANDER not in incident.roles:
                 jobs.append(
                     new_job(
                         JobKind.COMMANDER_REMINDER,
@@ -129,11 +129,11 @@ def _update_reminder(
     settings: ReminderSettings,
     lease: timedelta,
     now: datetime,
-    incident: Incident,
+    incident: ClaimedIncident,
     seen: datetime,
     count: int,
 ) -> tuple[SlackJob, TimelineEvent]:
-    roles = current_roles(incident)
+    roles = incident.roles
     escalate = escalates(count, settings.escalate_after(incident.severity))
     payload = {
         "due": seen.isoformat(),

@@ -16,12 +16,14 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from commands.incidents import current_roles
 from commands.ports import TargetClock, UnitOfWork, UnitOfWorkFactory
 from commands.records import (
     ActionItem,
     AlertGroupState,
     BotPost,
     ChecklistItem,
+    ClaimedIncident,
     DraftVersion,
     DuplicateCandidate,
     Incident,
@@ -472,6 +474,15 @@ class FakeReminders(_Repo):
                 incident.commander_due_at = None
                 claimed.add(incident_id)
         return claimed
+
+    def claimed_incidents(self, ids: Sequence[int]) -> dict[int, ClaimedIncident]:
+        found = [self._state.incidents[i] for i in set(ids) if i in self._state.incidents]
+        return {
+            i.id: ClaimedIncident(
+                i.id, i.status, i.severity, i.declared_by, i.last_update_at, current_roles(i)
+            )
+            for i in found
+        }
 
 
 class FakeTimers(_Repo):
