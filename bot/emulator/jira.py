@@ -8,7 +8,8 @@ that is an Atlassian Document Format doc, each refused with 400 and Jira's `erro
 issue is 404. Issues start in "To Do" (category "new"); `close` moves one to "Done" (category "done").
 Search understands only the JQL the bot sends (`project = "P" AND labels = "L"`) and refuses the rest.
 Jira's search reads an index that lags a create; `search_lag` seconds (on the emulator's `clock`) model
-that: a newer issue is not found yet, though GET by key returns it.
+that: a newer issue is not found yet, though GET by key returns it. Atlassian documents the lag as a few
+seconds to minutes, most changes showing within seconds, so the default is a few seconds, never none.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .tracker_base import ApiAnswer, TrackerServer
 _ISSUE = re.compile(r"^/rest/api/3/issue/(?P<key>[A-Z][A-Z0-9_]*-\d+)$")
 _JQL = re.compile(r'^project = "(?P<project>[^"]+)" AND labels = "(?P<label>[^"]+)"$')
 _CATEGORIES = {"To Do": "new", "In Progress": "indeterminate", "Done": "done"}
+DEFAULT_SEARCH_LAG = 5.0  # seconds before search shows a new issue
 
 
 @dataclass
@@ -49,7 +51,7 @@ class JiraEmulator(TrackerServer):
         token: str = "jira-emulated-token",
         projects: dict[str, tuple[str, ...]] | None = None,
         *,
-        search_lag: float = 0.0,
+        search_lag: float = DEFAULT_SEARCH_LAG,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(self._route)

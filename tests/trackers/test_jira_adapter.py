@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.emulator.jira import JiraEmulator
+from bot.emulator.jira import DEFAULT_SEARCH_LAG, JiraEmulator
 from bot.trackers.jira import SEARCH_SETTLE_SECONDS, JiraTracker, adf
 from commands.tracker import CLOSED, OPEN, TrackerError, TrackerRefused
 
@@ -42,13 +42,20 @@ def test_creates_an_issue_with_an_adf_description_and_reads_its_status_category(
     assert tracker(jira).issue_state("OPS-1") == OPEN
 
 
-def test_finds_an_issue_an_unrecorded_attempt_created_by_its_label(jira: JiraEmulator) -> None:
-    t = tracker(jira)
-    made = t.create_issue("mine", "b", [], marker="m-2")
-    assert t.find_issue("m-2") == made
-    assert t.find_issue("m-3") is None
-    search = [c for c in jira.calls if c.path == "/rest/api/3/search/jql"]
-    assert search[0].query["jql"] == 'project = "OPS" AND labels = "m-2"'
+def test_finds_an_issue_an_unrecorded_attempt_created_by_its_label_once_search_shows_it() -> None:
+    now = [1000.0]
+    with JiraEmulator(
+        email="bot@acme.test", token=TOKEN, projects={"OPS": ("Task",)}, clock=lambda: now[0]
+    ) as jira:
+        t = tracker(jira)
+        made = t.create_issue("mine", "b", [], marker="m-2")
+        assert t.find_issue("m-2") is None  # Jira's search has not caught up with the create yet
+        now[0] += DEFAULT_SEARCH_LAG
+        assert t.find_issue("m-2") == made
+        assert t.find_issue("m-3") is None
+        search = [c for c in jira.calls if c.path == "/rest/api/3/search/jql"]
+        assert search[0].query["jql"] == 'project = "OPS" AND labels = "m-2"'
+        assert DEFAULT_SEARCH_LAG < SEARCH_SETTLE_SECONDS  # a retried create waits longer than the lag
 
 
 @pytest.mark.parametrize(
