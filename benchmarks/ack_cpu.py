@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from benchmarks.ack_latency import EMBEDDED, WEB, announced, wait_for, web_and_worker
+from benchmarks.ack_latency import EMBEDDED, WEB, Backlog, web_and_worker
 from benchmarks.harness import command_request
 from benchmarks.load import burst
 from benchmarks.report import Section, table
@@ -124,15 +124,14 @@ class Target:
     def alternate(self, name: str, url: str, pid: int) -> Served:
         """A warm-up burst each, not counted, then floor and bot bursts in turn."""
         bot = Served(name)
-        sent = announced(self.emu, self.announce)
         for i in range(self.bursts + 1):
             floor = one_burst(self.emu, self.floor_url, self.floor_pid, self.size, lambda: None)
-            sent += self.size
+            backlog = Backlog(self.emu, self.announce)
 
-            def settle(expected: int = sent) -> None:
-                if not wait_for(self.emu, self.announce, expected, timeout=120):
+            def settle(backlog: Backlog = backlog) -> None:
+                if not backlog.wait(self.size, timeout=120):
                     raise RuntimeError(
-                        f"{name}: declares not announced ({announced(self.emu, self.announce)})"
+                        f"{name}: {backlog.done()} of {self.size} declares announced and replied to"
                     )
 
             mine = one_burst(self.emu, url, pid, self.size, settle)
@@ -150,10 +149,11 @@ def section(rows: list[Served], bursts: int, size: int) -> Section:
         "settings) and then to the bot, after a warm-up burst each that is not counted. Each burst starts "
         "once the process is quiet (its CPU time standing still for "
         f"{QUIET_SECONDS:.1f} s). *To the last ack* runs to the burst's last answer: the CPU work the "
-        "acks of a burst queue behind. *Whole declare* runs until every declare is announced and the "
-        "process is quiet again, so it adds what the web process does after the ack (waiting for the "
-        "worker's result, the reply through `response_url`). Summed over the bursts, per acknowledged "
-        "declare, in ms. Unlike wall-clock times, these hardly depend on what else runs on the machine."
+        "acks of a burst queue behind. *Whole declare* runs until every declare is announced, its declarer "
+        "has had the reply that follows its job, and the process is quiet again, so it adds what the web "
+        "process does after the ack (waiting for the worker's result, the reply through `response_url`). "
+        "Summed over the bursts, per acknowledged declare, in ms. Unlike wall-clock times, these hardly "
+        "depend on what else runs on the machine."
     )
     return Section(
         "CPU per acknowledgement",

@@ -311,6 +311,12 @@ class EmulatorServer:
         with self.state.lock:
             return list(self.state.responses)
 
+    @property
+    def response_count(self) -> int:
+        """How many response_url posts arrived, without copying them."""
+        with self.state.lock:
+            return len(self.state.responses)
+
     # -- knobs -----------------------------------------------------------------------------------------
     def set_latency(self, seconds: float, method: str | None = None) -> None:
         """Delay answers (to one method, or all when None) without blocking other requests."""
