@@ -60,6 +60,7 @@ def item_line(item: ActionItem, number: int) -> dict[str, Any]:
         "kind": item.kind,
         "done_at": item.done_at.isoformat() if item.done_at else None,
         "done_by": item.done_by,
+        "created_by": item.created_by,
     }
 
 

@@ -512,7 +512,7 @@ class SlackPresenter:
             incident,
             key=f"action_item:{item['id']}",
             item=item,
-            created_by=payload.get("created_by"),
+            created_by=item.get("created_by"),
         )
         details = self._item_details(item)
         text = _clip(f"{message.text}\n{details}", SECTION_LIMIT)

@@ -40,6 +40,7 @@ def test_an_item_with_owner_due_and_priority_is_listed_and_done_once(harness: Ha
     assert "Action item 1 recorded for INC-1" in reply and "owner <@U4>" in reply and "P1" in reply
     [post] = posts(h, room, "incident_action_item")
     assert "Add a canary for checkout" in post.text and "<@U4>" in post.text and "*P1*" in post.text
+    assert "recorded by <@U1>" in post.text  # who typed it, not "nobody"
     h.command("action Ask <@U2|bob> why p1 pages were due today at noon", channel=room)
     h.command("action Old thing due 2020-01-01", channel=room)
     assert "already over" in h.replies()[-1]

@@ -45,3 +45,12 @@ def test_a_reminder_names_a_private_incident_only_by_number_unless_its_owner_is_
     assert message.blocks is not None
     buttons = [e["action_id"] for b in message.blocks if b["type"] == "actions" for e in b["elements"]]
     assert buttons == [ActionId.ACTION_DONE, ActionId.ACTION_SNOOZE] * 2
+
+
+def test_a_new_item_names_who_recorded_it_and_never_says_nobody() -> None:
+    made = presenter().action_item(incident(), {"item": line(1, owner="U4", created_by="U2")})
+    assert made.text.startswith(":clipboard: *Action item 1* for *INC-7*, recorded by <@U2>: Item 1")
+    # A job recorded before its item carried its creator: the room is told the item, not "nobody".
+    older = presenter().action_item(incident(), {"item": line(1)})
+    assert older.text.startswith(":clipboard: *Action item 1* for *INC-7*: Item 1")
+    assert "nobody" not in older.text
