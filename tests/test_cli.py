@@ -162,6 +162,21 @@ def test_demo_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
     assert seen[0][0].slow is True
 
 
+def test_demo_makes_its_postmortem_dir_first_or_refuses_before_running(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: list[tuple[Namespace]] = []
+    fake_module(monkeypatch, "bot.ops.demo", run_demo=recorder(seen, 0))
+    wanted = tmp_path / "drafts" / "today"
+    assert main(["demo", "--postmortem-dir", str(wanted)]) == 0
+    assert wanted.is_dir() and seen[0][0].postmortem_dir == wanted
+    taken = tmp_path / "a-file"
+    taken.write_text("")
+    assert main(["demo", "--postmortem-dir", str(taken)]) == 2
+    assert f"demo --postmortem-dir {taken}: File exists" in capsys.readouterr().err
+    assert len(seen) == 1, "the demo must not run when its draft cannot be written"
+
+
 def test_db_upgrade(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     calls: list[tuple[str, str]] = []
     fake_module(monkeypatch, "bot.ops.migrate", upgrade=recorder(calls, None))

@@ -371,6 +371,14 @@ def _exit_code(exc: SystemExit) -> int:
     return 1
 
 
+def _make_postmortem_dir(parser: argparse.ArgumentParser, directory: Path) -> None:
+    """Make the demo's draft directory now, or refuse now: not with a traceback after the whole demo."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        parser.error(f"demo --postmortem-dir {directory}: {exc.strerror or exc}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point: parse, build settings from the environment, dispatch."""
     parser = build_parser()
@@ -380,6 +388,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _check_export_args(parser, args)
         if args.command == "report" and args.format == "png" and args.output is None:
             parser.error("report --format png needs -o FILE (a PNG on a terminal is unreadable)")
+        if args.command == "demo" and args.postmortem_dir is not None:
+            _make_postmortem_dir(parser, args.postmortem_dir)
     except SystemExit as exc:
         return _exit_code(exc)
     try:
