@@ -196,8 +196,13 @@ class PostmortemRenderer:
             "postmortem_status": pm.postmortem_status,
             "review_date": pm.review_date.isoformat() if pm.review_date else None,
         }
-        dumped = yaml.safe_dump(
-            data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=2**16
+        dumped = yaml.dump(
+            data,
+            Dumper=_FrontMatterDumper,
+            sort_keys=False,
+            allow_unicode=True,
+            default_flow_style=False,
+            width=2**16,
         )
         return Markdown(f"---\n{dumped}---\n")
 
@@ -257,6 +262,26 @@ def page_record(page: PageRow, when: Callable[[datetime | None], str | None]) ->
 def _seconds(value: timedelta | None) -> int | None:
     """Durations in the front matter are whole seconds, which every tool can sum and compare."""
     return None if value is None else int(value.total_seconds())
+
+
+class _FrontMatterDumper(yaml.SafeDumper):
+    """safe_dump's YAML, but a string with a line break is double-quoted on one line ("a\\n\\nb").
+
+    Single-quoted, it spanned lines, and a run of its blank lines was folded by _finish like any other:
+    a title ending in two line breaks came back from the front matter with one.
+    """
+
+
+# What YAML takes for a line break; in double quotes the emitter writes each as an escape.
+LINE_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = '"' if any(brk in value for brk in LINE_BREAKS) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_FrontMatterDumper.add_representer(str, _represent_str)
 
 
 def _finish(text: str) -> str:
