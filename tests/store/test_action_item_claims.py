@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 from bot.ops.config import IncidentConfig
@@ -10,6 +9,7 @@ from commands import action_reminders
 from commands.records import ActionItem
 from store.models import Incident
 from store.uow import SqlUnitOfWorkFactory
+from tests.store.racing import race
 
 NOW = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)  # a Monday, 09:00 UTC
 LEASE = timedelta(minutes=5)
@@ -80,24 +80,9 @@ def test_interleaved_claims_send_each_owner_once(uow_factory: SqlUnitOfWorkFacto
 
 def test_racing_ticks_record_one_dm_per_owner(uow_factory: SqlUnitOfWorkFactory) -> None:
     seed(uow_factory, ["U4", "U2", "U3"])
-    barrier = threading.Barrier(2)
-    jobs: list[list[int]] = []
-    errors: list[BaseException] = []
-
-    def replica() -> None:
-        try:
-            barrier.wait(timeout=10)
-            result = action_reminders.tick(uow=uow_factory, clock=Clock(), settings=CONFIG, lease=LEASE)
-            jobs.append(result.job_ids)
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=replica) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
+    jobs = race(
+        lambda: action_reminders.tick(uow=uow_factory, clock=Clock(), settings=CONFIG, lease=LEASE).job_ids
+    )
     with uow_factory() as tx:
         recorded = [tx.jobs.get(i) for batch in jobs for i in batch]
         owners = sorted(str(job.payload["owner"]) for job in recorded if job is not None)

@@ -3,7 +3,6 @@ through its index, and an acknowledgement or a resolve committed first always wi
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 from bot.ops.config import config_from_mapping
@@ -13,6 +12,7 @@ from commands.paging import acknowledge_from_pager
 from commands.records import Page
 from store.models import Incident
 from store.uow import SqlUnitOfWorkFactory
+from tests.store.racing import race
 from tests.store.test_retention import engine_of, query_plan, statements
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -129,23 +129,7 @@ def test_an_acknowledgement_committed_first_wins_over_the_timeout(uow_factory: S
 
 def test_racing_ticks_page_each_late_tier_once(uow_factory: SqlUnitOfWorkFactory) -> None:
     numbers = [paged_incident(uow_factory)[0] for _ in range(3)]
-    barrier = threading.Barrier(2)
-    jobs: list[list[int]] = []
-    errors: list[BaseException] = []
-
-    def replica() -> None:
-        try:
-            barrier.wait(timeout=10)
-            jobs.append(tick(uow_factory))
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=replica) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
+    jobs = race(lambda: tick(uow_factory))
     assert sum(len(j) for j in jobs) == 3, jobs
     with uow_factory() as tx:
         for number in numbers:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from commands.postmortem_owner import overdue_postmortems, tick
 from commands.records import DraftVersion, RoleAssignment
 from store.models import Incident
 from store.uow import SqlUnitOfWorkFactory
+from tests.store.racing import race
 from tests.store.test_retention import engine_of, query_plan, statements
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -105,22 +105,7 @@ def test_only_drafts_of_resolved_incidents_are_reminded_and_only_unpublished_one
 def test_racing_ticks_record_each_timer_once(uow_factory: SqlUnitOfWorkFactory) -> None:
     past = NOW - timedelta(minutes=1)
     ids = [add_incident(uow_factory, due=past, refresh=past) for _ in range(3)]
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
-
-    def replica() -> None:
-        try:
-            barrier.wait(timeout=10)
-            tick(uow=uow_factory, clock=Clock(), settings=CONFIG, lease=LEASE)
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=replica) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
+    race(lambda: tick(uow=uow_factory, clock=Clock(), settings=CONFIG, lease=LEASE))
     expected = [(i, k) for i in ids for k in (JobKind.POSTMORTEM, JobKind.POSTMORTEM_REMINDER)]
     assert pending_kinds(uow_factory, ids) == sorted(expected)
 

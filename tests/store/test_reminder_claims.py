@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from bot.ops.config import IncidentConfig
 from commands.jobs import JobKind
 from commands.reminders import tick
 from store.models import Incident, RoleAssignment
 from store.uow import SqlUnitOfWorkFactory
+from tests.store.racing import race
 from tests.store.test_retention import engine_of, statements
+from tests.store.test_timer_claims import CONFIG, LEASE, NOW, Clock
 
-NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
-LEASE = timedelta(minutes=5)
-CONFIG = IncidentConfig()
 DUE = NOW - timedelta(minutes=1)
-
-
-class Clock:
-    def now(self) -> datetime:
-        return NOW
 
 
 def add_incident(
@@ -142,21 +134,5 @@ def test_each_reminder_names_who_holds_the_roles_now(uow_factory: SqlUnitOfWorkF
 
 def test_racing_ticks_record_each_reminder_once(uow_factory: SqlUnitOfWorkFactory) -> None:
     numbers = [add_incident(uow_factory, roles={"commander": "U2"}) for _ in range(4)]
-    barrier = threading.Barrier(2)
-    recorded: list[list[int]] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            recorded.append(tick(uow=uow_factory, clock=Clock(), settings=CONFIG, lease=LEASE).job_ids)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not errors, errors
+    recorded = race(lambda: tick(uow=uow_factory, clock=Clock(), settings=CONFIG, lease=LEASE).job_ids)
     assert reminded(uow_factory, [job_id for ids in recorded for job_id in ids]) == numbers

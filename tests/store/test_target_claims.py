@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 
@@ -12,6 +13,7 @@ from commands.jobs import JobKind
 from commands.targets import tick
 from store.models import Incident
 from store.uow import SqlUnitOfWorkFactory
+from tests.store.racing import race
 from tests.store.test_retention import engine_of, query_plan, statements
 
 DECLARED = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -140,24 +142,8 @@ def test_a_claim_loses_to_a_milestone_or_a_severity_change_committed_after_the_r
 
 def test_racing_ticks_record_each_warning_and_breach_once(uow_factory: SqlUnitOfWorkFactory) -> None:
     numbers = [add_incident(uow_factory) for _ in range(4)]
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
-
-    def replica(minutes: float) -> None:
-        try:
-            barrier.wait(timeout=10)
-            tick(uow=uow_factory, clock=at(minutes), settings=CONFIG, lease=LEASE)
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-
     for minutes in (4, 5):
-        threads = [threading.Thread(target=replica, args=(minutes,)) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        barrier.reset()
-    assert not errors, errors
+        race(partial(tick, uow=uow_factory, clock=at(minutes), settings=CONFIG, lease=LEASE))
     assert recorded(uow_factory, numbers) == sorted(
         (n, kind, "acknowledge_within")
         for n in numbers

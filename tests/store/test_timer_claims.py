@@ -12,6 +12,7 @@ from commands.jobs import JobKind
 from commands.timers import tick
 from store.models import Incident
 from store.uow import SqlUnitOfWorkFactory
+from tests.store.racing import race
 from tests.store.test_retention import engine_of, query_plan, statements
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -135,23 +136,7 @@ def test_a_reopened_incident_is_not_claimed_for_archiving(uow_factory: SqlUnitOf
 def test_racing_ticks_record_each_timer_once(uow_factory: SqlUnitOfWorkFactory) -> None:
     stale = [add_incident(uow_factory, stale_due_at=NOW) for _ in range(3)]
     archives = [add_incident(uow_factory, status="resolved", archive_due_at=NOW) for _ in range(3)]
-    barrier = threading.Barrier(2)
-    jobs: list[list[int]] = []
-    errors: list[BaseException] = []
-
-    def replica() -> None:
-        try:
-            barrier.wait(timeout=10)
-            jobs.append(tick(uow=uow_factory, clock=Clock(), settings=CONFIG, lease=LEASE).job_ids)
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=replica) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
+    jobs = race(lambda: tick(uow=uow_factory, clock=Clock(), settings=CONFIG, lease=LEASE).job_ids)
     assert sum(len(j) for j in jobs) == 6, jobs
     with uow_factory() as tx:
         recorded = [job for i in stale + archives for job in tx.jobs.pending_for(i)]

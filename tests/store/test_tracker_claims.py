@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 from bot.ops.config import IncidentConfig
@@ -10,6 +9,7 @@ from commands.jobs import JobKind
 from commands.records import ActionItem, TrackerLink
 from commands.tracker_sync import tick
 from store.uow import SqlUnitOfWorkFactory
+from tests.store.racing import race
 from tests.store.test_retention import engine_of, query_plan, statements
 from tests.store.test_timer_claims import Clock, add_incident
 
@@ -96,23 +96,7 @@ def test_interleaved_units_of_work_claim_each_link_once(uow_factory: SqlUnitOfWo
 
 def test_racing_ticks_record_each_check_once(uow_factory: SqlUnitOfWorkFactory) -> None:
     links = [add_link(uow_factory, NOW)[0] for _ in range(4)]
-    barrier = threading.Barrier(2)
-    jobs: list[list[int]] = []
-    errors: list[BaseException] = []
-
-    def replica() -> None:
-        try:
-            barrier.wait(timeout=10)
-            jobs.append(tick(uow=uow_factory, clock=Clock(NOW), settings=GITHUB, lease=LEASE).job_ids)
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=replica) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
+    jobs = race(lambda: tick(uow=uow_factory, clock=Clock(NOW), settings=GITHUB, lease=LEASE).job_ids)
     assert sum(len(j) for j in jobs) == len(links), jobs
 
 
