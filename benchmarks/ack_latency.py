@@ -239,27 +239,36 @@ def rounds(ratios: list[float]) -> str:
     return f"by round {ordered[0]:.1f}-{ordered[-1]:.1f}×, median {statistics.median(ordered):.1f}×"
 
 
+def against_floor(level: Level, floor_p99: float) -> Finding:
+    """The target: within twice the floor's p99 pooled over the rounds, and in the median round too."""
+    limit = FLOOR_FACTOR * floor_p99
+    pooled_ok = level.p99 <= limit
+    met = pooled_ok and typical_round(level.round_ratios) <= FLOOR_FACTOR
+    return Finding(
+        f"declare ack p99, {level.concurrency} concurrent, {level.latency:.0f} s Web API latency, "
+        "web process beside a worker (PostgreSQL)",
+        f"≤ {FLOOR_FACTOR:.0f}× floor p99 ({limit * 1000:.0f} ms), pooled and in the median round",
+        f"{level.p99 * 1000:.0f} ms ({level.p99 / floor_p99:.1f}× floor {floor_p99 * 1000:.0f} ms; "
+        f"{rounds(level.round_ratios)})",
+        verdict(met and level.failures == 0),
+        "" if met else (STALLED if pooled_ok else "") + WHY,
+        "" if met else FIX,
+    )
+
+
+def typical_round(ratios: list[float]) -> float:
+    """The median round's ratio: a stall in one floor burst sets the pooled floor p99, not this."""
+    return statistics.median(ratios) if ratios else 0.0
+
+
 def section(run: Run, measured_web: bool) -> Section:
     """The table, the target per latency (web shape against twice the floor), and the slowest ack."""
     floor_p99 = run.floor.p99
-    limit = FLOOR_FACTOR * floor_p99
-    findings: list[Finding] = []
-    for level in run.levels:
-        if level.shape != WEB or level.concurrency != run.busiest:
-            continue
-        ratio = level.p99 / floor_p99
-        findings.append(
-            Finding(
-                f"declare ack p99, {level.concurrency} concurrent, {level.latency:.0f} s Web API latency, "
-                "web process beside a worker (PostgreSQL)",
-                f"≤ {FLOOR_FACTOR:.0f}× floor p99 ({limit * 1000:.0f} ms)",
-                f"{level.p99 * 1000:.0f} ms ({ratio:.1f}× floor {floor_p99 * 1000:.0f} ms; "
-                f"{rounds(level.round_ratios)})",
-                verdict(level.p99 <= limit and level.failures == 0),
-                "" if level.p99 <= limit else WHY,
-                "" if level.p99 <= limit else FIX,
-            )
-        )
+    findings = [
+        against_floor(level, floor_p99)
+        for level in run.levels
+        if level.shape == WEB and level.concurrency == run.busiest
+    ]
     slowest = max(max(lv.times) for lv in run.levels)
     findings.append(
         Finding(
@@ -288,7 +297,8 @@ def section(run: Run, measured_web: bool) -> Section:
         f"same machine load. Each floor burst is followed by one on each held floor: the do-nothing app "
         f"again, holding each request until its burst's commit, which only sleeps (`--hold-ms`). Beside "
         f"each pooled ratio, each round's p99 over that of the floor burst right before it: one stall of "
-        f"the machine in one floor burst sets the pooled floor p99, and shows as one round among the others. "
+        f"the machine in one floor burst sets the pooled floor p99, and shows as one round among the others, "
+        f"so the target is met only when both the pooled ratio and the median round's are within it. "
         f"The emulator's Web API latency is set for the burst and dropped to 0 after it "
         f"until every declare is announced and its declarer has had the reply that follows its job (the "
         f"web process's last work for it), so no burst, the floor's included, shares a backlog. Server "
@@ -335,6 +345,10 @@ def section(run: Run, measured_web: bool) -> Section:
     )
 
 
+STALLED = (
+    "pooled, the ratio is within the allowance only because a stall of the machine in one floor burst set "
+    "the floor's p99 (see the rounds); the typical round is not, and the verdict asks for both. "
+)
 WHY = (
     "an ack that follows its commit waits for its burst to arrive and then for the burst's commit, where "
     "the floor answers each request as it comes, and every ack of a burst shares the one web process's "
