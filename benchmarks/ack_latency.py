@@ -373,7 +373,7 @@ FIX = (
     "trips would save an estimated 10-15 ms, which leaves it above 2x. A single-threaded load "
     "generator, tried by hand, moved the floor to 31 ms and the bot to 124-132 ms: the ratio is not the "
     "load generator's threads. What would meet a target: a bound against the held floor with the bot's "
-    "own commit time, an absolute p99 (112-185 ms in the runs of 1 December, against Slack's 3 s), or one "
+    "own commit time, an absolute p99 (112-235 ms in the runs of 1 December, against Slack's 3 s), or one "
     "web process per core on a host with cores to spare (they share nothing but the database). The held "
     "floors are what a bot with no CPU cost and a commit of their length would reach on this machine."
 )
