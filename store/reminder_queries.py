@@ -9,14 +9,15 @@ from typing import Any
 from sqlalchemy import case, literal, select, update
 from sqlalchemy.orm import Session
 
-from commands.records import ClaimedIncident, Incident
+from commands.records import ClaimedIncident
 from store.models import incidents, role_assignments
 
 
 class ReminderRepository:
     """A claim is one `UPDATE ... WHERE due <= :now RETURNING`: a row is due until someone claims it, and
     on PostgreSQL a second replica's UPDATE waits for the first and then finds it no longer due, so each
-    due time is claimed by exactly one process."""
+    due time is claimed by exactly one process. Claims and reads are Core statements on the table: a tick
+    holds none of these rows in its session, so the ORM has nothing to keep in step."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -46,7 +47,6 @@ class ReminderRepository:
 
         whens = {name: due(value) for name, value in next_due.items()}
         due_at = case(whens, value=incidents.c.severity, else_=due(fallback)) if whens else due(fallback)
-        # A Core UPDATE of the table: nothing of these rows is held in the session to keep in step.
         stmt = (
             update(incidents)
             .where(incidents.c.id.in_(ids), incidents.c.next_update_due_at <= now)
@@ -58,8 +58,9 @@ class ReminderRepository:
     def clear_update_due(self, ids: Sequence[int]) -> None:
         """Forget due times that must not fire (resolved incidents), so no tick reads them again."""
         if ids:
-            stmt = update(Incident).where(incidents.c.id.in_(ids)).values(next_update_due_at=None)
-            self.session.execute(stmt.execution_options(synchronize_session=False))
+            self.session.execute(
+                update(incidents).where(incidents.c.id.in_(ids)).values(next_update_due_at=None)
+            )
 
     def due_commander_checks(self, now: datetime, limit: int) -> list[tuple[int, datetime]]:
         stmt = (
